@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <grp.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -62,7 +64,7 @@ struct spec {
   int nargs;
   uint64_t caps;
   int tty, keep_stdin, ready_fd;
-  const char *pid_file, *exit_file;
+  const char *pid_file, *exit_file, *lock_file;
   char *cleanup[16];
   int ncleanup;
 };
@@ -156,6 +158,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "ready-fd")) { NEED(1); s->ready_fd = atoi(f[0]); }
     else if (!strcmp(key, "pid-file")) { NEED(1); s->pid_file = f[0]; }
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
+    else if (!strcmp(key, "lock-file")) { NEED(1); s->lock_file = f[0]; }
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
     else die("monitor: unknown spec key %s", key);
   }
@@ -358,7 +361,7 @@ static void setup_tty(int sock) {
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
   if (slave < 0) child_fail(125, "open pty peer: %s", strerror(errno));
   struct winsize ws;
-  if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(slave, TIOCSWINSZ, &ws);
+  if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0) ioctl(slave, TIOCSWINSZ, &ws);
   send_fd(sock, master);
   close(master);
   if (ioctl(slave, TIOCSCTTY, 0) < 0) child_fail(125, "set controlling tty: %s", strerror(errno));
@@ -438,12 +441,25 @@ static void exec_command(const struct spec *s) {
   child_fail(127, "exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
+/* A fresh network namespace has its loopback down; Docker's containers see it up. */
+static void loopback_up(void) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) child_fail(125, "loopback: %s", strerror(errno));
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) child_fail(125, "loopback up: %s", strerror(errno));
+  close(sock);
+}
+
 static void container_init(const struct spec *s, int tty_sock, const sigset_t *oldmask) {
   if (setsid() < 0) child_fail(125, "setsid: %s", strerror(errno));
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     child_fail(125, "sethostname: %s", strerror(errno));
+  if (s->ns_flags & CLONE_NEWNET) loopback_up();
   setup_rootfs(s);
   if (s->tty) setup_tty(tty_sock);
   else if (!s->keep_stdin) {
@@ -532,8 +548,8 @@ static int copy_once(int from, int to) {
 
 /* Wait for the container, forwarding signals and (with -t) shuttling bytes through the pty.
  * Returns the raw wait status. */
-static int supervise(pid_t child, int master, int sigfd) {
-  int status = 0, exited = 0, stdin_open = master >= 0;
+static int supervise(pid_t child, int master, int sigfd, int forward_stdin) {
+  int status = 0, exited = 0, stdin_open = master >= 0 && forward_stdin;
   for (;;) {
     struct pollfd p[3] = {{sigfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
     if (exited && master < 0) break;
@@ -550,7 +566,8 @@ static int supervise(pid_t child, int master, int sigfd) {
             if (r == child) exited = 1;
         } else if (si.ssi_signo == SIGWINCH && master >= 0) {
           struct winsize ws;
-          if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+          if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
+            ioctl(master, TIOCSWINSZ, &ws);
         } else if (!exited) {
           kill(child, si.ssi_signo);
         }
@@ -569,13 +586,21 @@ static int supervise(pid_t child, int master, int sigfd) {
   return status;
 }
 
+/* --rm: remove what Node named. Under the store lock, so that no skiff process is
+ * half-way through rewriting this container's state while it disappears. */
 static void cleanup_paths(struct spec *s) {
   if (s->ncleanup == 0) return;
+  int lock = -1;
+  if (s->lock_file) {
+    lock = open(s->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0) flock(lock, LOCK_EX);
+  }
   char *argv[18];
   argv[0] = "rm";
   for (int i = 0; i < s->ncleanup; i++) argv[i + 1] = s->cleanup[i];
   argv[s->ncleanup + 1] = NULL;
   mode_rm(s->ncleanup + 1, argv);
+  if (lock >= 0) close(lock);
 }
 
 static void report_ready(const struct spec *s, const char *text) {
@@ -650,11 +675,11 @@ int mode_monitor(int argc, char **argv) {
     write_small_file(s.pid_file, buf);
   }
   report_ready(&s, "ok\n");
-  if (master >= 0) {
+  if (master >= 0 && s.keep_stdin) {
     make_raw();
     atexit(restore_terminal);
   }
-  int status = supervise(child, master, sigfd);
+  int status = supervise(child, master, sigfd, s.keep_stdin);
   restore_terminal();
   code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (s.exit_file) {

@@ -1,0 +1,35 @@
+import type { GlobalOptions } from '../engine/context';
+
+/**
+ * Options accepted before the command name (`skiff --root DIR run ...`), as Podman's. They are
+ * taken off argv in main.ts so that every clipanion command stays about its own flags.
+ */
+export const GLOBAL_OPTIONS = [
+  { flag: '--root', key: 'root', description: 'storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)' },
+  { flag: '--runroot', key: 'runroot', description: 'state directory for running containers (default: $XDG_RUNTIME_DIR/skiff, or /run/skiff as root)' },
+  { flag: '--storage-driver', key: 'storageDriver', description: 'overlay, fuse-overlayfs or vfs (default: the best that works here)' },
+  { flag: '--log-level', key: 'logLevel', description: 'debug shows stack traces of errors' },
+] as const;
+
+export interface ParsedGlobals extends GlobalOptions { logLevel?: string }
+
+let current: ParsedGlobals = {};
+
+export function setGlobals(g: ParsedGlobals): void { current = g; }
+export function globals(): ParsedGlobals { return current; }
+
+/** Split leading global options from argv. Returns the rest, or an error message. */
+export function extractGlobals(argv: string[]): { globals: ParsedGlobals; rest: string[] } | { error: string } {
+  const g: Record<string, string> = {};
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('--')) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const def = GLOBAL_OPTIONS.find((o) => o.flag === flag);
+    if (!def) break;
+    const value = inline ?? argv[i + 1];
+    if (value === undefined) return { error: `flag needs an argument: ${flag}` };
+    g[def.key] = value;
+    i += inline === undefined ? 2 : 1;
+  }
+  return { globals: g as ParsedGlobals, rest: argv.slice(i) };
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ImageStore } from '../image/store';
+import { readJson } from '../state/atomic';
+import { resolveDriver, type DriverName } from '../storage/driver';
+import { LayerStore } from '../storage/layer-store';
+import { planUserNamespace, type UserNamespacePlan } from '../runtime/userns';
+import { skiffPaths, type SkiffPaths } from '../util/paths';
+import { ContainerStore } from './container-store';
+
+/** Options every command accepts (parsed before the command itself, see src/main.ts). */
+export interface GlobalOptions {
+  root?: string;
+  runroot?: string;
+  storageDriver?: string;
+}
+
+/** $configRoot/config.json */
+export interface SkiffConfig { storageDriver?: string }
+
+/**
+ * Everything a command needs, computed lazily: a read-only command (ps, images) never plans
+ * the user namespace, probes storage or loads the addon.
+ */
+export class Engine {
+  readonly paths: SkiffPaths;
+  readonly images: ImageStore;
+  readonly containers: ContainerStore;
+  private usernsPlan?: UserNamespacePlan | null;
+  private driverName?: DriverName;
+
+  constructor(readonly opts: GlobalOptions = {}) {
+    this.paths = skiffPaths(opts);
+    this.images = new ImageStore(this.paths.dataRoot);
+    this.containers = new ContainerStore(this.paths.dataRoot);
+  }
+
+  get config(): SkiffConfig {
+    try { return readJson<SkiffConfig>(path.join(this.paths.configRoot, 'config.json')) ?? {}; } catch { return {}; }
+  }
+
+  /** The user namespace to enter for storage and containers; undefined when rootful. */
+  get userns(): UserNamespacePlan | undefined {
+    if (this.usernsPlan === undefined) this.usernsPlan = this.paths.rootless ? planUserNamespace() : null;
+    return this.usernsPlan ?? undefined;
+  }
+
+  /** Create the store's top directories (private to the user). */
+  ensureDirs(): void {
+    for (const d of [this.paths.dataRoot, this.paths.runRoot]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  }
+
+  async driver(): Promise<DriverName> {
+    if (!this.driverName) {
+      this.ensureDirs();
+      const requested = this.opts.storageDriver ?? process.env.SKIFF_STORAGE_DRIVER ?? this.config.storageDriver;
+      this.driverName = await resolveDriver(this.paths.dataRoot, this.userns, requested);
+    }
+    return this.driverName;
+  }
+
+  async layers(): Promise<LayerStore> {
+    return new LayerStore(this.paths.dataRoot, await this.driver(), this.userns);
+  }
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { withLock } from '../state/lock';
+import { readImageFile } from '../storage/image-files';
+import { resolveUser } from '../runtime/user';
+import type { NetworkMode } from '../runtime/oci-spec';
+import { SkiffError } from '../util/errors';
+import type { ContainerRecord } from './container-store';
+import type { Engine } from './context';
+import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile } from './env';
+import { generateName, newContainerId, VALID_NAME } from './names';
+import { prepareRootfs } from './rootfs';
+
+export interface CreateOptions {
+  image: string;
+  command: string[];
+  name?: string;
+  env: string[];
+  envFiles: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  hostname?: string;
+  network?: string;
+  tty: boolean;
+  interactive: boolean;
+  autoRemove: boolean;
+}
+
+function parseNetwork(n: string | undefined): NetworkMode {
+  if (n === undefined || n === 'none' || n === 'default' || n === 'bridge') return 'none';
+  if (n === 'host') return 'host';
+  throw new SkiffError(`network "${n}" not found: this version supports --network none and --network host`);
+}
+
+function hostsFile(network: NetworkMode, hostname: string): string {
+  if (network === 'host') {
+    try { return fs.readFileSync('/etc/hosts', 'utf8'); } catch { /* fall through */ }
+  }
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+}
+
+function resolvConf(): string {
+  try { return fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; }
+}
+
+/** Entrypoint/Cmd as Docker combines them: --entrypoint resets the image's Cmd. */
+export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, entrypoint: string | undefined, command: string[]): string[] {
+  const ep = entrypoint !== undefined ? (entrypoint === '' ? [] : [entrypoint]) : image.Entrypoint ?? [];
+  const cmd = command.length ? command : entrypoint !== undefined ? [] : image.Cmd ?? [];
+  return [...ep, ...cmd];
+}
+
+export async function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
+  const image = engine.images.find(o.image);
+  if (!image) throw new SkiffError(`Unable to find image '${o.image}' locally: load it with "skiff load -i FILE"`);
+  if (o.name !== undefined && !VALID_NAME.test(o.name)) {
+    throw new SkiffError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  const cfg = image.config.config ?? {};
+  const args = resolveArgs(cfg, o.entrypoint, o.command);
+  if (args.length === 0) throw new SkiffError(`no command specified for image ${o.image}: give one after the image name`);
+  const cwd = o.workdir || cfg.WorkingDir || '/';
+  if (!cwd.startsWith('/')) throw new SkiffError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+  const network = parseNetwork(o.network);
+
+  const layers = await engine.layers();
+  const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
+  const userSpec = o.user ?? cfg.User ?? '';
+  const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), readImageFile(layerDirs, 'etc/group'));
+
+  const id = newContainerId();
+  const hostname = o.hostname || (network === 'host' ? os.hostname() : id.slice(0, 12));
+  const userEnv = [...o.envFiles.flatMap((f) => readEnvFile(f, process.env)),
+    ...o.env.flatMap((e) => expandEnvArg(e, process.env) ?? [])];
+  const defaults = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(o.tty ? ['TERM=xterm'] : [])];
+  let env = mergeEnv(mergeEnv(defaults, cfg.Env ?? []), userEnv);
+  if (!env.some((e) => e.startsWith('HOME='))) env = [...env, `HOME=${user.home}`];
+
+  const dir = engine.containers.dir(id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
+    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile(network, hostname));
+    fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvConf());
+    await prepareRootfs(engine, layers, dir, image.chainIds.at(-1));
+    const rec: ContainerRecord = {
+      id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
+      path: args[0], args: args.slice(1),
+      config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove },
+      storage: { driver: await engine.driver(), layers: image.chainIds },
+      state: { status: 'created' },
+    };
+    await withLock(engine.containers.lockFile, () => {
+      const all = engine.containers.list();
+      const taken = new Set(all.map((c) => c.name));
+      if (o.name !== undefined) {
+        const name = o.name.replace(/^\//, '');
+        const owner = all.find((c) => c.name === name);
+        if (owner) throw new SkiffError(`Conflict. The container name "/${name}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        rec.name = name;
+      } else {
+        do rec.name = generateName(); while (taken.has(rec.name));
+      }
+      engine.containers.save(rec);
+    });
+    return rec;
+  } catch (e) {
+    await layers.removeTree(dir).catch(() => fs.rmSync(dir, { recursive: true, force: true }));
+    throw e;
+  }
+}

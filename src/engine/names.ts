@@ -1,0 +1,26 @@
+import crypto from 'node:crypto';
+
+// Docker-style generated names: adjective_surname (a short list; collisions get retried).
+const ADJECTIVES = ['admiring', 'agitated', 'amazing', 'angry', 'awesome', 'bold', 'brave', 'busy',
+  'charming', 'clever', 'cool', 'dazzling', 'determined', 'eager', 'ecstatic', 'elastic', 'elegant',
+  'epic', 'festive', 'focused', 'friendly', 'gallant', 'gifted', 'happy', 'hopeful', 'jolly', 'keen',
+  'kind', 'loving', 'lucid', 'modest', 'nice', 'nifty', 'optimistic', 'peaceful', 'pensive', 'quirky',
+  'relaxed', 'serene', 'sharp', 'silly', 'sleepy', 'stoic', 'tender', 'trusting', 'upbeat', 'vibrant',
+  'vigilant', 'wizardly', 'zealous'];
+const SURNAMES = ['albattani', 'archimedes', 'babbage', 'bohr', 'curie', 'darwin', 'dijkstra',
+  'einstein', 'euclid', 'fermat', 'feynman', 'galileo', 'gauss', 'hopper', 'hypatia', 'johnson',
+  'kepler', 'knuth', 'lamarr', 'lovelace', 'maxwell', 'meitner', 'newton', 'noether', 'pascal',
+  'pasteur', 'ritchie', 'shannon', 'tesla', 'thompson', 'torvalds', 'turing', 'volta', 'wozniak'];
+
+export function generateName(): string {
+  const a = ADJECTIVES[crypto.randomInt(ADJECTIVES.length)];
+  const b = SURNAMES[crypto.randomInt(SURNAMES.length)];
+  return `${a}_${b}`;
+}
+
+export function newContainerId(): string {
+  return crypto.randomBytes(32).toString('hex');
+}
+
+/** Docker's rule for container names. */
+export const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

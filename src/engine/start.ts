@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type StdioOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { helperPath } from '../native/assets';
+import { helperArgv } from '../runtime/helper';
+import { buildOciSpec } from '../runtime/oci-spec';
+import { encodeMonitorSpec } from '../runtime/monitor-spec';
+import { SkiffError } from '../util/errors';
+import type { ContainerRecord } from './container-store';
+import type { Engine } from './context';
+import { refreshState } from './container-state';
+import { rootfsMount, rootfsStorageDirs } from './rootfs';
+
+export interface StartOptions {
+  /** stay attached: stdio passes through, return the exit code */
+  attach: boolean;
+  /** forward our stdin (docker start -i / run -i) */
+  interactive: boolean;
+}
+
+/** The file names the monitor writes into the container dir. */
+export const MONITOR_FILES = { spec: 'monitor.spec', config: 'config.json', pid: 'pid', exit: 'exit', log: 'ctr.log' };
+
+function gidMapped(engine: Engine, gid: number): boolean {
+  const map = engine.userns?.gidMap;
+  return !map || map.some((r) => gid >= r.container && gid < r.container + r.size);
+}
+
+/** Write config.json (the OCI contract, for inspection) and the monitor's flat spec. */
+async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): Promise<string> {
+  const dir = engine.containers.dir(c.id);
+  const layers = await engine.layers();
+  const { target, mount } = rootfsMount(engine, layers, c);
+  const spec = buildOciSpec({
+    rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
+    cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: c.config.network,
+    rootless: engine.paths.rootless, ttyGroupMapped: gidMapped(engine, 5),
+    etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
+  });
+  // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
+  // removes everything, under the same lock skiff uses for container state.
+  const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
+  const flat = encodeMonitorSpec(spec, {
+    rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
+    pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup,
+  });
+  fs.writeFileSync(path.join(dir, MONITOR_FILES.config), JSON.stringify(spec, null, 2));
+  const specFile = path.join(dir, MONITOR_FILES.spec);
+  fs.writeFileSync(specFile, flat);
+  return specFile;
+}
+
+/** Read the monitor's one-line report from fd 3: "ok" or "err CODE message". */
+function readReady(stream: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => { text += d; if (text.includes('\n')) resolve(text.trim()); });
+    stream.on('end', () => resolve(text.trim()));
+    stream.on('error', () => resolve(text.trim()));
+  });
+}
+
+function procStartTime(pid: number): string | undefined {
+  try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19]; } catch { return undefined; }
+}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * Start a created (or exited) container: spawn the C monitor in the user namespace. Attached,
+ * the container's stdio is ours (no copying through Node) and the exit code is returned;
+ * detached, output goes to the container log and we return once the process has exec'd.
+ */
+export async function startContainer(engine: Engine, c: ContainerRecord, o: StartOptions): Promise<number | undefined> {
+  c = refreshState(engine, c);
+  if (c.state.status === 'running') {
+    if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
+    return undefined;
+  }
+  const dir = engine.containers.dir(c.id);
+  fs.rmSync(path.join(dir, MONITOR_FILES.exit), { force: true });
+  const specFile = await writeSpecs(engine, c, o.attach);
+  const wantsStdin = o.attach && (o.interactive || c.config.tty);
+  let logFd: number | undefined;
+  if (!o.attach) logFd = fs.openSync(path.join(dir, MONITOR_FILES.log), 'a', 0o600);
+  const stdio: StdioOptions = o.attach
+    ? [wantsStdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe']
+    : ['ignore', logFd!, logFd!, 'pipe'];
+  // Its own session: terminal signals reach us, and we forward them exactly once.
+  const child = spawn(helperPath(), helperArgv(engine.userns, ['monitor', specFile]), { stdio, detached: true });
+  if (logFd !== undefined) fs.closeSync(logFd);
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', (e) => reject(new SkiffError(`cannot start container ${c.name}: ${e.message}`)));
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (require('node:os').constants.signals[signal] ?? 0) : 0)));
+  });
+  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  if (o.attach) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+
+  const ready = await readReady(child.stdio[3] as Readable);
+  if (ready !== 'ok') {
+    const code = await exited;
+    const m = /^err (\d+) (.*)$/.exec(ready);
+    await finishAttached(engine, c, code);
+    throw new SkiffError(m ? m[2] : `container ${c.name} failed to start (monitor exit ${code})`, m ? Number(m[1]) : 125);
+  }
+  const pid = Number(fs.readFileSync(path.join(dir, MONITOR_FILES.pid), 'utf8')) || undefined;
+  await engine.containers.update(c.id, (r) => {
+    r.state = { status: 'running', pid, monitorPid: child.pid, monitorStart: procStartTime(child.pid!), startedAt: new Date().toISOString() };
+  });
+  if (!o.attach) {
+    child.unref();
+    (child.stdio[3] as Readable).destroy();
+    return undefined;
+  }
+  const code = await exited;
+  for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+  await finishAttached(engine, c, code);
+  return code;
+}
+
+/** After an attached run: record the exit, or with --rm remove what is left of the container. */
+async function finishAttached(engine: Engine, c: ContainerRecord, code: number): Promise<void> {
+  if (c.config.autoRemove) {
+    const { removeContainerFiles } = await import('./remove');
+    await removeContainerFiles(engine, c, false);
+    return;
+  }
+  await engine.containers.update(c.id, (r) => {
+    r.state = { ...r.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
+  });
+}

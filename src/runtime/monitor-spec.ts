@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import type { OciSpec } from './oci-spec';
+
+/**
+ * Encode an OCI spec into the flat record format the C monitor reads (native/PROTOCOL.md):
+ * `KEY \0 N \0 F1 \0 ... FN \0`. All policy stays here; the C side only executes.
+ */
+
+const MS = {
+  RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NOATIME: 1024, NODIRATIME: 2048, BIND: 4096,
+  REC: 16384, PRIVATE: 1 << 18, STRICTATIME: 1 << 24, RELATIME: 1 << 21,
+};
+
+/** Mount options that are flags; everything else is passed as filesystem data. */
+const FLAG_OPTIONS: Record<string, number> = {
+  ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, noatime: MS.NOATIME,
+  nodiratime: MS.NODIRATIME, relatime: MS.RELATIME, strictatime: MS.STRICTATIME,
+  bind: MS.BIND, rbind: MS.BIND | MS.REC, rw: 0, rprivate: 0, private: 0,
+};
+
+export function mountFlags(options: string[] = []): { flags: number; data: string } {
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of options) {
+    if (o in FLAG_OPTIONS) flags |= FLAG_OPTIONS[o];
+    else data.push(o);
+  }
+  return { flags, data: data.join(',') };
+}
+
+/** Capability names -> numbers (linux/capability.h). */
+const CAP_NUMBERS: Record<string, number> = {
+  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4,
+  CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8, CAP_LINUX_IMMUTABLE: 9,
+  CAP_NET_BIND_SERVICE: 10, CAP_NET_BROADCAST: 11, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13,
+  CAP_IPC_LOCK: 14, CAP_IPC_OWNER: 15, CAP_SYS_MODULE: 16, CAP_SYS_RAWIO: 17, CAP_SYS_CHROOT: 18,
+  CAP_SYS_PTRACE: 19, CAP_SYS_PACCT: 20, CAP_SYS_ADMIN: 21, CAP_SYS_BOOT: 22, CAP_SYS_NICE: 23,
+  CAP_SYS_RESOURCE: 24, CAP_SYS_TIME: 25, CAP_SYS_TTY_CONFIG: 26, CAP_MKNOD: 27, CAP_LEASE: 28,
+  CAP_AUDIT_WRITE: 29, CAP_AUDIT_CONTROL: 30, CAP_SETFCAP: 31, CAP_MAC_OVERRIDE: 32,
+  CAP_MAC_ADMIN: 33, CAP_SYSLOG: 34, CAP_WAKE_ALARM: 35, CAP_BLOCK_SUSPEND: 36, CAP_AUDIT_READ: 37,
+  CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
+};
+
+export function capabilityNumber(name: string): number {
+  const n = CAP_NUMBERS[name];
+  if (n === undefined) throw new Error(`unknown capability ${name}`);
+  return n;
+}
+
+const NAMESPACE_KEYS: Record<string, string | undefined> = {
+  pid: 'pid', ipc: 'ipc', uts: 'uts', network: 'net', cgroup: 'cgroup', mount: undefined,
+};
+
+/** How the monitor gets the rootfs in place before the container starts. */
+export interface RootfsMount { type: 'overlay' | 'fuse-overlayfs' | 'bind'; source: string; data: string }
+
+export interface MonitorOptions {
+  rootfsMount: RootfsMount;
+  keepStdin: boolean;
+  readyFd?: number;
+  pidFile?: string;
+  exitFile?: string;
+  cleanup?: string[];
+}
+
+/** Decide, on the host side, whether a bind mount's target is a file or a directory. */
+function bindKind(m: { type: string; source: string }): 'file' | 'dir' {
+  if (m.type !== 'bind') return 'dir';
+  try { return fs.statSync(m.source).isDirectory() ? 'dir' : 'file'; } catch { return 'dir'; }
+}
+
+export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
+  const parts: string[] = [];
+  const rec = (key: string, ...fields: (string | number)[]) => {
+    parts.push(key, String(fields.length), ...fields.map(String));
+  };
+  rec('rootfs', spec.root.path);
+  rec('rootfs-mount', o.rootfsMount.type, o.rootfsMount.source, o.rootfsMount.data);
+  for (const ns of spec.linux.namespaces) {
+    const key = NAMESPACE_KEYS[ns.type];
+    if (key) rec('ns', key);
+  }
+  rec('hostname', spec.hostname);
+  for (const m of spec.mounts) {
+    const { flags, data } = mountFlags(m.options);
+    rec('mount', m.type === 'bind' ? '' : m.type, m.source, m.destination, flags, data, bindKind(m));
+  }
+  // The runtime's standard /dev links (runc adds the same).
+  rec('symlink', '/proc/self/fd', '/dev/fd');
+  rec('symlink', '/proc/self/fd/0', '/dev/stdin');
+  rec('symlink', '/proc/self/fd/1', '/dev/stdout');
+  rec('symlink', '/proc/self/fd/2', '/dev/stderr');
+  rec('symlink', 'pts/ptmx', '/dev/ptmx');
+  for (const p of spec.linux.maskedPaths) rec('mask', p);
+  for (const p of spec.linux.readonlyPaths) rec('ro', p);
+  rec('cwd', spec.process.cwd);
+  rec('user', spec.process.user.uid, spec.process.user.gid);
+  if (spec.process.user.additionalGids?.length) rec('groups', ...spec.process.user.additionalGids);
+  for (const e of spec.process.env) rec('env', e);
+  for (const a of spec.process.args) rec('arg', a);
+  rec('caps', ...spec.process.capabilities.bounding.map(capabilityNumber));
+  rec('tty', spec.process.terminal ? 1 : 0);
+  rec('stdin', o.keepStdin ? 1 : 0);
+  if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);
+  if (o.pidFile) rec('pid-file', o.pidFile);
+  if (o.exitFile) rec('exit-file', o.exitFile);
+  for (const c of o.cleanup ?? []) rec('cleanup', c);
+  return Buffer.from(parts.map((p) => `${p}\0`).join(''));
+}

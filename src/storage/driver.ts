@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { readJson, writeJsonAtomic } from '../state/atomic';
+import { runHelper } from '../runtime/helper';
+import type { UserNamespacePlan } from '../runtime/userns';
+import { SkiffError } from '../util/errors';
+import { findOnPath } from '../util/which';
+
+export const DRIVERS = ['overlay', 'fuse-overlayfs', 'vfs'] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+export function isDriverName(s: string): s is DriverName {
+  return (DRIVERS as readonly string[]).includes(s);
+}
+
+/** dataRoot/storage.json: the driver the store was created with (layers differ per driver). */
+interface StorageState { driver: DriverName }
+
+function storageFile(dataRoot: string): string { return path.join(dataRoot, 'storage.json'); }
+
+function storeHasLayers(dataRoot: string): boolean {
+  try { return fs.readdirSync(path.join(dataRoot, 'layers')).length > 0; } catch { return false; }
+}
+
+/** Does kernel overlayfs mount in our (user) namespace? Asked once per store, then recorded. */
+async function kernelOverlayWorks(dataRoot: string, userns: UserNamespacePlan | undefined): Promise<boolean> {
+  const dir = path.join(dataRoot, 'tmp', `probe-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  try {
+    await runHelper(userns, ['probe-overlay', dir, ...(userns ? ['userxattr'] : [])], 'probe overlay');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The storage driver: the one the store already uses, else the requested one (flag, env,
+ * config), else the best that works here: kernel overlay -> fuse-overlayfs -> vfs (copies).
+ */
+export async function resolveDriver(dataRoot: string, userns: UserNamespacePlan | undefined,
+  requested: string | undefined): Promise<DriverName> {
+  if (requested !== undefined && !isDriverName(requested)) {
+    throw new SkiffError(`unknown storage driver "${requested}": use one of ${DRIVERS.join(', ')}`);
+  }
+  const recorded = readJson<StorageState>(storageFile(dataRoot))?.driver;
+  if (recorded && (!requested || requested === recorded)) return recorded;
+  if (recorded && requested && storeHasLayers(dataRoot)) {
+    throw new SkiffError(`storage driver "${requested}" requested, but the store at ${dataRoot} was created with "${recorded}": remove its images or use another --root`);
+  }
+  let driver: DriverName;
+  if (requested) driver = requested as DriverName;
+  else if (await kernelOverlayWorks(dataRoot, userns)) driver = 'overlay';
+  else if (findOnPath('fuse-overlayfs') && fs.existsSync('/dev/fuse')) driver = 'fuse-overlayfs';
+  else driver = 'vfs';
+  if (driver === 'fuse-overlayfs' && !findOnPath('fuse-overlayfs')) {
+    throw new SkiffError('storage driver fuse-overlayfs: fuse-overlayfs not found in $PATH; install the fuse-overlayfs package');
+  }
+  fs.mkdirSync(dataRoot, { recursive: true, mode: 0o700 });
+  writeJsonAtomic(storageFile(dataRoot), { driver } satisfies StorageState);
+  return driver;
+}

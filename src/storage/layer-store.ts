@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { decompressIfNeeded, writeEnd, writeLayerOps } from '../image/layer-ops';
+import { readJson, writeJsonAtomic } from '../state/atomic';
+import { withLock } from '../state/lock';
+import { runHelper, startHelper } from '../runtime/helper';
+import type { UserNamespacePlan } from '../runtime/userns';
+import { SkiffError } from '../util/errors';
+import type { DriverName } from './driver';
+
+/** layers/<chain hex>/layer.json, written last: a layer without it is not committed. */
+export interface LayerRecord { chainId: string; diffId: string; parent?: string; size: number }
+
+const hex = (d: string) => d.replace(/^sha256:/, '');
+
+/** chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)) (OCI image spec). */
+export function chainIds(diffIds: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out.at(-1);
+    out.push(prev ? `sha256:${crypto.createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d);
+  }
+  return out;
+}
+
+export class LayerStore {
+  constructor(private readonly dataRoot: string, private readonly driver: DriverName,
+    private readonly userns: UserNamespacePlan | undefined) {}
+
+  dir(chainId: string): string { return path.join(this.dataRoot, 'layers', hex(chainId)); }
+  diffDir(chainId: string): string { return path.join(this.dir(chainId), 'diff'); }
+  record(chainId: string): LayerRecord | undefined { return readJson<LayerRecord>(path.join(this.dir(chainId), 'layer.json')); }
+  has(chainId: string): boolean { return fs.existsSync(path.join(this.dir(chainId), 'layer.json')); }
+
+  /** A fresh private staging dir on the same filesystem, so committing is one rename. */
+  tempDir(prefix: string): string {
+    const base = path.join(this.dataRoot, 'tmp');
+    fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+    return fs.mkdtempSync(path.join(base, `${prefix}-`));
+  }
+
+  /** Remove a tree that may hold files owned by subordinate IDs (needs the namespace). */
+  async removeTree(...dirs: string[]): Promise<void> {
+    const present = dirs.filter((d) => fs.existsSync(d));
+    if (present.length) await runHelper(this.userns, ['rm', ...present], 'remove storage');
+  }
+
+  /** Copy a tree with owners, modes and xattrs (vfs layers and container roots). */
+  async copyTree(src: string, dst: string): Promise<void> {
+    await runHelper(this.userns, ['copy', src, dst], `copy ${path.basename(path.dirname(src)).slice(0, 12)}`);
+  }
+
+  /**
+   * Unpack one layer unless it is already there. The tar is streamed through the helper inside
+   * the user namespace (so files keep their sub-ID owners) into a staging dir; only when the
+   * diffID matches is END sent and the dir renamed into place. Concurrent loads of the same
+   * layer serialise on a per-layer lock and the second one finds it done.
+   */
+  async ensure(chainId: string, parent: string | undefined, diffId: string, open: () => Readable): Promise<LayerRecord> {
+    const existing = this.record(chainId);
+    if (existing) return existing;
+    fs.mkdirSync(path.join(this.dataRoot, 'layers'), { recursive: true, mode: 0o700 });
+    return withLock(`${this.dir(chainId)}.lock`, async () => {
+      const again = this.record(chainId);
+      if (again) return again;
+      const staging = this.tempDir('layer');
+      try {
+        const rec = await this.unpackInto(staging, chainId, parent, diffId, open);
+        writeJsonAtomic(path.join(staging, 'layer.json'), rec);
+        fs.renameSync(staging, this.dir(chainId));
+        return rec;
+      } catch (e) {
+        await this.removeTree(staging).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  private async unpackInto(staging: string, chainId: string, parent: string | undefined, diffId: string,
+    open: () => Readable): Promise<LayerRecord> {
+    const diff = path.join(staging, 'diff');
+    const flatten = this.driver === 'vfs';
+    if (flatten && parent) {
+      // vfs: every layer is a full copy of its parent plus its own changes (as Docker's vfs).
+      await this.copyTree(this.diffDir(parent), diff);
+    } else {
+      fs.mkdirSync(diff, { mode: 0o755 });
+    }
+    const label = `layer ${hex(diffId).slice(0, 12)}`;
+    const mode = ['apply-layer', ...(flatten ? ['--flatten'] : []),
+      '--opaque-xattr', this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque', diff];
+    const helper = startHelper(this.userns, mode, `unpack ${label}`);
+    // If the helper dies early, its error is the one worth reporting, not our EPIPE.
+    const helperFailed = helper.done.then(() => undefined, (e: Error) => e);
+    let result;
+    try {
+      const tar = await decompressIfNeeded(open(), label);
+      result = await writeLayerOps(tar, helper.stdin, { label });
+    } catch (e) {
+      helper.stdin.destroy();
+      const helperError = await helperFailed;
+      throw helperError ?? e;
+    }
+    if (result.diffId !== diffId) {
+      helper.stdin.destroy();
+      await helperFailed;
+      throw new SkiffError(`${label}: content digest ${result.diffId} does not match the image config's diff ID ${diffId}; the archive is corrupt or was tampered with`);
+    }
+    await writeEnd(helper.stdin);
+    helper.stdin.end();
+    await helper.done;
+    return { chainId, diffId, parent, size: result.size };
+  }
+}
