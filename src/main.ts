@@ -1,3 +1,5 @@
+import { Cli } from 'clipanion';
+import { SkiffCommand } from './cli/base';
 import { buildCli, VERSION } from './cli/index';
 import { extractGlobals, setGlobals } from './cli/globals';
 
@@ -28,9 +30,13 @@ async function main(): Promise<void> {
     const cmd = rest.find((a) => !a.startsWith('-'));
     fail(`${first.replace(/^Unknown Syntax Error: /, '')}\nSee 'skiff ${cmd ? `${cmd} ` : ''}--help'.`, 125, e, debug);
   }
+  // clipanion's run() would print our errors with a stack trace and exit 1: run skiff's own
+  // commands directly so that failures keep their one line and Docker exit code.
+  if (command.help || !(command instanceof SkiffCommand)) process.exit(await cli.run(command, {}));
+  command.context = { ...Cli.defaultContext };
   try {
-    const code = await cli.run(command, {});
-    process.exit(code);
+    const code = await command.validateAndExecute();
+    process.exit(code ?? 0);
   } catch (e) {
     const exitCode = (e as { exitCode?: number }).exitCode ?? 125;
     fail((e as Error).message, exitCode, e, debug);

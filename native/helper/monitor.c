@@ -666,6 +666,7 @@ int mode_monitor(int argc, char **argv) {
       snprintf(line, sizeof line, "%d\n", code);
       write_small_file(s.exit_file, line);
     }
+    umount2(s.rootfs, MNT_DETACH);
     cleanup_paths(&s);
     return code;
   }
