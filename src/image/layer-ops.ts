@@ -583,8 +583,9 @@ export function detectCompression(head: Buffer): Compression {
 /**
  * Return a stream of the uncompressed tar: gzip (by magic bytes) is inflated, plain tar passes
  * through unchanged. zstd/xz/bzip2 are rejected with a clear SkiffError for now.
+ * `label` names the object in messages; `noun` is what it is ("layer", "image archive").
  */
-export async function decompressIfNeeded(input: Readable, label?: string): Promise<Readable> {
+export async function decompressIfNeeded(input: Readable, label?: string, noun = 'layer'): Promise<Readable> {
   const { head, stream } = await peek(input, 6);
   const what = label ? ` ${label}` : '';
   const kind = detectCompression(head);
@@ -599,7 +600,7 @@ export async function decompressIfNeeded(input: Readable, label?: string): Promi
   stream.destroy();
   input.destroy();
   throw new SkiffError(
-    `${kind}-compressed layer${what} is not supported yet; use an image with gzip or uncompressed layers`,
+    `${kind}-compressed ${noun}${what} is not supported yet; decompress it first or use gzip`,
     125,
   );
 }

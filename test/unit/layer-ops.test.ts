@@ -538,7 +538,7 @@ describe('decompressIfNeeded', () => {
   it('rejects zstd with a clear message', async () => {
     const z = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
     await expect(decompressIfNeeded(chunked(z), 'sha256:feed')).rejects.toThrow(
-      'zstd-compressed layer sha256:feed is not supported yet; use an image with gzip or uncompressed layers',
+      'zstd-compressed layer sha256:feed is not supported yet; decompress it first or use gzip',
     );
   });
 });
