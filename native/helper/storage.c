@@ -1,0 +1,1082 @@
+/*
+ * skiff-helper storage modes: apply-layer, rm, copy. See native/PROTOCOL.md.
+ *
+ * These run inside the user namespace (rootless) or as root (rootful) on trees that Node cannot
+ * touch itself (files owned by sub-IDs). The one rule: no path taken from a layer may make a
+ * write land outside the layer directory. Every path from the op stream is split into parent
+ * and last component; the parent is resolved with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS) against the layer root, and the last component is acted on with *at()
+ * calls that never follow it (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW, O_EXCL). rm and copy walk trees
+ * by file descriptor for the same reason: a symlink inside the tree is never followed.
+ *
+ * This program is exec'd (not forked from Node), so libc (malloc, stdio) is fine here.
+ */
+#include "helper.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+enum {
+  OP_MKDIR = 1,
+  OP_FILE = 2,
+  OP_SYMLINK = 3,
+  OP_HARDLINK = 4,
+  OP_WHITEOUT = 5,
+  OP_OPAQUE = 6,
+  OP_XATTR = 7,
+  OP_DEVICE = 8,
+  OP_END = 255,
+};
+
+#define FRAME_HDR_LEN 40
+#define MAX_PATH_LEN 4096
+#define MAX_ARG_LEN 65536
+#define IO_BUF_LEN (1u << 20)
+
+/* Mode name used as the prefix of every error line ("skiff-helper: <mode>: <path>: ..."). */
+static const char *g_mode = "storage";
+
+/* One 1 MiB buffer serves both the stdin reader (apply-layer) and the copy fallback (copy):
+ * the two never run in the same process. */
+static unsigned char g_buf[IO_BUF_LEN];
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small utilities                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The single error exit: one line naming the mode, the object and the reason. */
+__attribute__((noreturn)) static void fail(const char *path, int err) {
+  die("%s: %s: %s", g_mode, (path && *path) ? path : ".", strerror(err));
+}
+
+__attribute__((noreturn)) static void fail_msg(const char *path, const char *msg) {
+  die("%s: %s: %s", g_mode, (path && *path) ? path : ".", msg);
+}
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) fail_msg("memory", "out of memory");
+  return p;
+}
+
+static char *xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  return memcpy(xmalloc(n), s, n);
+}
+
+/* "a" + "/" + "b", freshly allocated (used for child paths in messages and hard-link maps). */
+static char *join(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  char *r = xmalloc(la + lb + 2);
+  memcpy(r, a, la);
+  size_t o = la;
+  if (la) r[o++] = '/';
+  memcpy(r + o, b, lb + 1);
+  return r;
+}
+
+/* Deep trees are walked with one or two fds per level; lift the soft limit to the hard one so
+ * the depth of a layer is not limited by the default 1024. */
+static void raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+static void write_all(int fd, const void *p, size_t n, const char *path) {
+  const unsigned char *c = p;
+  while (n) {
+    ssize_t w = write(fd, c, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail(path, errno);
+    }
+    c += w;
+    n -= (size_t)w;
+  }
+}
+
+/* "/proc/self/fd/N": lets the *xattr() path calls reach the inode behind an O_PATH fd, which
+ * the f*xattr() calls refuse. The fd was opened with O_NOFOLLOW, so this names the entry
+ * itself; callers never use it for symlinks. */
+static const char *fd_path(int fd, char *buf, size_t len) {
+  snprintf(buf, len, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* String-keyed hash table (flatten: paths written by this layer; copy: inode -> first path)   */
+/* ------------------------------------------------------------------------------------------ */
+
+struct table {
+  char **keys;
+  char **vals;
+  size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static size_t table_slot(const struct table *t, const char *key) {
+  size_t i = hash_str(key) & (t->cap - 1);
+  while (t->keys[i] && strcmp(t->keys[i], key) != 0) i = (i + 1) & (t->cap - 1);
+  return i;
+}
+
+static void table_grow(struct table *t) {
+  struct table n = {calloc(t->cap ? t->cap * 2 : 1024, sizeof(char *)),
+                    calloc(t->cap ? t->cap * 2 : 1024, sizeof(char *)), t->cap ? t->cap * 2 : 1024,
+                    t->n};
+  if (!n.keys || !n.vals) fail_msg("memory", "out of memory");
+  for (size_t i = 0; i < t->cap; i++) {
+    if (!t->keys[i]) continue;
+    size_t j = table_slot(&n, t->keys[i]);
+    n.keys[j] = t->keys[i];
+    n.vals[j] = t->vals[i];
+  }
+  free(t->keys);
+  free(t->vals);
+  *t = n;
+}
+
+/* Value for key, or NULL; *found tells a NULL value from a missing key. */
+static char *table_get(const struct table *t, const char *key, int *found) {
+  *found = 0;
+  if (!t->cap) return NULL;
+  size_t i = table_slot(t, key);
+  if (!t->keys[i]) return NULL;
+  *found = 1;
+  return t->vals[i];
+}
+
+static void table_put(struct table *t, const char *key, char *val) {
+  if ((t->n + 1) * 2 > t->cap) table_grow(t);
+  size_t i = table_slot(t, key);
+  if (!t->keys[i]) {
+    t->keys[i] = xstrdup(key);
+    t->n++;
+  }
+  t->vals[i] = val;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tree removal (rm mode, and apply-layer when an entry replaces a directory or is whited out)  */
+/* ------------------------------------------------------------------------------------------ */
+
+static void rm_tree(int pfd, const char *name, const char *path, dev_t dev);
+
+/* Open directory NAME below PFD for reading without following a symlink. A 0000 directory from
+ * a layer cannot be opened without capabilities even by its owner: make it usable first. */
+static int open_dir_for_walk(int pfd, const char *name) {
+  int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES && fchmodat(pfd, name, 0700, 0) == 0)
+    fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd;
+}
+
+/* Remove every entry of the open directory FD. Repeats until a pass finds nothing, because
+ * removing entries while reading a directory may make some filesystems skip entries. */
+static void rm_contents(int fd, const char *path, dev_t dev) {
+  int dfd = dup(fd);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) fail(path, errno);
+  for (;;) {
+    int removed = 0;
+    struct dirent *de;
+    rewinddir(d);
+    while ((errno = 0, de = readdir(d))) {
+      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+      removed = 1;
+      /* Fast path: most entries are files; unlinkat says EISDIR for directories. */
+      if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN &&
+          (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT))
+        continue;
+      char *child = join(path, de->d_name);
+      rm_tree(fd, de->d_name, child, dev);
+      free(child);
+    }
+    if (errno) fail(path, errno);
+    if (!removed) break;
+  }
+  closedir(d);
+}
+
+/* Remove NAME (below directory fd PFD) and everything under it, never following a symlink and
+ * never crossing into another filesystem (a still-mounted rootfs or volume is refused, not
+ * emptied). A missing entry is not an error. PATH is only for messages. */
+static void rm_tree(int pfd, const char *name, const char *path, dev_t dev) {
+  struct stat st;
+  if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return;
+    fail(path, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT) fail(path, errno);
+    return;
+  }
+  if (st.st_dev != dev) fail_msg(path, "is a mount point; refusing to remove across it");
+  int fd = open_dir_for_walk(pfd, name);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    fail(path, errno);
+  }
+  /* Layers contain 0555 directories; without CAP_DAC_OVERRIDE we need u+wx to empty them.
+   * The directory is about to go, so changing its mode is harmless; errors surface below. */
+  if ((st.st_mode & 0700) != 0700) (void)fchmod(fd, (st.st_mode & 07777) | 0700);
+  rm_contents(fd, path, dev);
+  close(fd);
+  if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) fail(path, errno);
+}
+
+/* Split PATH (a plain filesystem path from Node) into an O_PATH fd for its parent and its last
+ * component. Returns -1 with errno when the parent cannot be opened. */
+static int open_parent_of(const char *path, char **copy, const char **name) {
+  char *c = xstrdup(path);
+  size_t n = strlen(c);
+  while (n > 1 && c[n - 1] == '/') c[--n] = '\0';
+  char *slash = strrchr(c, '/');
+  const char *parent = ".";
+  *name = c;
+  if (slash) {
+    *slash = '\0';
+    *name = slash + 1;
+    parent = slash == c ? "/" : c;
+  }
+  *copy = c;
+  return open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* rm PATH...: remove trees whose files may be owned by sub-IDs. Missing paths are fine. */
+int mode_rm(int argc, char **argv) {
+  g_mode = "rm";
+  raise_nofile();
+  for (int i = 1; i < argc; i++) {
+    char *copy;
+    const char *name;
+    int pfd = open_parent_of(argv[i], &copy, &name);
+    if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || !strcmp(argv[i], "/"))
+      fail_msg(argv[i], "refusing to remove this path");
+    if (pfd < 0) {
+      /* A parent that is missing (or not a directory) means the path is not there. */
+      if (errno == ENOENT || errno == ENOTDIR) {
+        free(copy);
+        continue;
+      }
+      fail(argv[i], errno);
+    }
+    struct stat pst;
+    if (fstat(pfd, &pst) < 0) fail(argv[i], errno);
+    rm_tree(pfd, name, argv[i], pst.st_dev);
+    close(pfd);
+    free(copy);
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* apply-layer                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+struct frame {
+  uint32_t op, mode, uid, gid;
+  int64_t mtime;
+  uint32_t path_len, arg_len;
+  uint64_t data_len;
+  char path[MAX_PATH_LEN + 1]; /* NUL-terminated, normalised */
+  char arg[MAX_ARG_LEN + 1];   /* NUL-terminated (XATTR args also contain a NUL inside) */
+};
+
+static struct frame g_f;
+static int g_root = -1;          /* O_PATH fd of the layer directory */
+static dev_t g_root_dev;         /* its filesystem, for rm_tree's mount-point check */
+static const char *g_root_name;  /* DIR as given, for messages about the stream itself */
+static int g_flatten;            /* --flatten: whiteouts remove instead of marking */
+static const char *g_opaque_xattr = "trusted.overlay.opaque";
+static struct table g_written;   /* --flatten: paths this layer wrote (kept by OPAQUE) */
+static int g_noted_xattr, g_noted_dev;
+
+/* Directory mtimes to apply after everything else: adding entries changes them. */
+struct dir_time {
+  char *path;
+  int64_t mtime;
+};
+static struct dir_time *g_dirs;
+static size_t g_ndirs, g_capdirs;
+
+/* --- stdin reader: buffered, because most frames and files are small --- */
+
+static size_t g_rpos, g_rlen;
+static int g_splice_ok = 1;
+
+__attribute__((noreturn)) static void truncated(void) {
+  fail_msg(g_f.path_len && g_f.path[0] ? g_f.path : g_root_name,
+           "unexpected end of stream (truncated layer)");
+}
+
+/* Bytes available in the buffer, refilling it when empty; 0 at end of stream. */
+static size_t rd_avail(void) {
+  if (g_rpos < g_rlen) return g_rlen - g_rpos;
+  g_rpos = g_rlen = 0;
+  for (;;) {
+    ssize_t n = read(0, g_buf, sizeof g_buf);
+    if (n >= 0) {
+      g_rlen = (size_t)n;
+      return g_rlen;
+    }
+    if (errno == EAGAIN) { /* a non-blocking stdin: wait for data rather than fail */
+      struct pollfd pfd = {.fd = 0, .events = POLLIN};
+      (void)poll(&pfd, 1, -1);
+    } else if (errno != EINTR) {
+      fail("<stdin>", errno);
+    }
+  }
+}
+
+static void rd_exact(void *dst, size_t n) {
+  unsigned char *d = dst;
+  while (n) {
+    size_t a = rd_avail();
+    if (!a) truncated();
+    size_t k = n < a ? n : a;
+    memcpy(d, g_buf + g_rpos, k);
+    g_rpos += k;
+    d += k;
+    n -= k;
+  }
+}
+
+/* Move N bytes of file data from stdin to FD. Large files go through splice() when stdin is a
+ * pipe (no copy through user space); otherwise through the buffer. */
+static void rd_to_fd(int fd, uint64_t n, const char *path) {
+  while (n) {
+    if (g_rpos < g_rlen) {
+      size_t k = g_rlen - g_rpos;
+      if (k > n) k = (size_t)n;
+      write_all(fd, g_buf + g_rpos, k, path);
+      g_rpos += k;
+      n -= k;
+      continue;
+    }
+    if (g_splice_ok && n >= 65536) {
+      ssize_t s = splice(0, NULL, fd, NULL, n < (1u << 30) ? (size_t)n : (1u << 30), SPLICE_F_MOVE);
+      if (s > 0) {
+        n -= (uint64_t)s;
+        continue;
+      }
+      if (s == 0) truncated();
+      if (errno == EINTR || errno == EAGAIN) {
+        g_splice_ok = errno == EINTR; /* EAGAIN: non-blocking stdin; leave it to rd_avail */
+        continue;
+      }
+      if (errno != EINVAL && errno != ESPIPE) fail(path, errno);
+      g_splice_ok = 0; /* stdin is not a pipe (a file in tests): fall back to read() */
+    }
+    if (!rd_avail()) truncated();
+  }
+}
+
+static uint32_t le32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+/* Normalise a relative path in place: drop leading '/', empty and "." components. ".." is kept
+ * (openat2 clamps it at the root); "" means the layer root itself. */
+static void norm_path(char *p) {
+  char *out = p, *in = p;
+  while (*in) {
+    while (*in == '/') in++;
+    char *end = in;
+    while (*end && *end != '/') end++;
+    size_t len = (size_t)(end - in);
+    if (len && !(len == 1 && in[0] == '.')) {
+      if (out != p) *out++ = '/';
+      memmove(out, in, len);
+      out += len;
+    }
+    in = end;
+  }
+  *out = '\0';
+}
+
+/* Read one frame header + path + arg into g_f. Malformed frames exit 1. */
+static void read_frame(void) {
+  unsigned char h[FRAME_HDR_LEN];
+  g_f.path_len = 0;
+  g_f.path[0] = '\0';
+  rd_exact(h, sizeof h);
+  g_f.op = le32(h);
+  g_f.mode = le32(h + 4);
+  g_f.uid = le32(h + 8);
+  g_f.gid = le32(h + 12);
+  g_f.mtime = (int64_t)le64(h + 16);
+  uint32_t pl = le32(h + 24), al = le32(h + 28);
+  g_f.data_len = le64(h + 32);
+  if (pl > MAX_PATH_LEN || al > MAX_ARG_LEN)
+    fail_msg(g_root_name, "malformed op stream (path or argument too long)");
+  rd_exact(g_f.path, pl);
+  g_f.path[pl] = '\0';
+  g_f.path_len = pl;
+  rd_exact(g_f.arg, al);
+  g_f.arg[al] = '\0';
+  g_f.arg_len = al;
+  if (memchr(g_f.path, '\0', pl)) fail_msg(g_root_name, "malformed op stream (NUL in path)");
+  if (g_f.op != OP_FILE && g_f.data_len) fail_msg(g_f.path, "malformed op stream (data on a non-file op)");
+  norm_path(g_f.path);
+}
+
+/* --- path resolution inside the layer root --- */
+
+/* openat2 below the layer root: symlinks (absolute or relative) and ".." are resolved as if
+ * the root were "/", and /proc magic links are refused, so the result is always inside it. */
+static int open_in_root(const char *rel, uint64_t flags) {
+  struct open_how how = {.flags = flags | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  for (int tries = 0;; tries++) {
+    int fd = (int)syscall(SYS_openat2, g_root, *rel ? rel : ".", &how, sizeof how);
+    /* EAGAIN: a concurrent rename raced the lookup; it is safe to retry. */
+    if (fd >= 0 || (errno != EAGAIN && errno != EINTR) || tries > 64) return fd;
+  }
+}
+
+/* O_PATH fd of directory REL (inside the root), creating missing directories (0755, like tar)
+ * when CREATE is set. Each missing component is made with mkdirat() in its resolved parent,
+ * so it lands inside the root even if an earlier component was a symlink. */
+static int open_dir_in_root(const char *rel, int create) {
+  int fd = open_in_root(rel, O_PATH | O_DIRECTORY);
+  if (fd >= 0 || errno != ENOENT || !create) return fd;
+  char buf[MAX_PATH_LEN + 1];
+  strcpy(buf, rel);
+  int cur = open_in_root("", O_PATH | O_DIRECTORY);
+  size_t len = strlen(buf);
+  for (size_t i = 0; cur >= 0 && i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    buf[i] = '\0';
+    char *comp = strrchr(buf, '/');
+    comp = comp ? comp + 1 : buf;
+    int next = open_in_root(buf, O_PATH | O_DIRECTORY);
+    if (next < 0 && errno == ENOENT) {
+      if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST) {
+        int e = errno;
+        close(cur);
+        errno = e;
+        return -1;
+      }
+      next = open_in_root(buf, O_PATH | O_DIRECTORY);
+    }
+    int e = errno;
+    close(cur);
+    errno = e;
+    cur = next;
+    if (i < len) buf[i] = '/';
+  }
+  return cur;
+}
+
+/* Cache of the last parent directory: layers list many files per directory. Dropped whenever
+ * an entry is removed or a symlink is made, since either can change what a path resolves to.
+ * (A stale fd would still point inside the root; the cache only matters for correctness.) */
+static char g_cache_path[MAX_PATH_LEN + 1];
+static int g_cache_fd = -1;
+
+static void cache_drop(void) {
+  if (g_cache_fd >= 0) close(g_cache_fd);
+  g_cache_fd = -1;
+}
+
+/* Split normalised PATH into its parent (returned as a borrowed O_PATH fd, parents created when
+ * CREATE) and its last component NAME. The root itself and ".." as last component are refused
+ * for ops that act on an entry. Returns -1 with errno if the parent cannot be resolved. */
+static int parent_fd(const char *path, const char **name, int create) {
+  const char *slash = strrchr(path, '/');
+  char parent[MAX_PATH_LEN + 1];
+  size_t plen = slash ? (size_t)(slash - path) : 0;
+  memcpy(parent, path, plen);
+  parent[plen] = '\0';
+  *name = slash ? slash + 1 : path;
+  if (!**name || !strcmp(*name, "..")) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (g_cache_fd >= 0 && !strcmp(parent, g_cache_path)) return g_cache_fd;
+  int fd = open_dir_in_root(parent, create);
+  if (fd < 0) return -1;
+  cache_drop();
+  strcpy(g_cache_path, parent);
+  g_cache_fd = fd;
+  return fd;
+}
+
+static int must_parent(const char *path, const char **name) {
+  int fd = parent_fd(path, name, 1);
+  if (fd < 0) fail(path, errno);
+  return fd;
+}
+
+/* Make room for a new entry NAME in PFD: remove whatever is there (a directory with all its
+ * contents). Keeps nothing: every op that calls this replaces the entry. */
+static void clear_entry(int pfd, const char *name, const char *path) {
+  struct stat st;
+  if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return;
+    fail(path, errno);
+  }
+  if (S_ISDIR(st.st_mode)) rm_tree(pfd, name, path, g_root_dev);
+  else if (unlinkat(pfd, name, 0) < 0) fail(path, errno);
+  cache_drop(); /* last: PFD may be the cached fd */
+}
+
+/* Record PATH (and, since they now exist because of this layer, its parents) as written by
+ * this layer, so a later OPAQUE marker for an ancestor keeps it (--flatten only). */
+static void mark_written(const char *path) {
+  if (!g_flatten) return;
+  char buf[MAX_PATH_LEN + 1];
+  strcpy(buf, path);
+  for (char *s = buf;; s++) {
+    if (*s == '/' || !*s) {
+      char c = *s;
+      *s = '\0';
+      int found;
+      table_get(&g_written, buf, &found);
+      if (!found) table_put(&g_written, buf, NULL);
+      if (!c) break;
+      *s = c;
+    }
+  }
+}
+
+static struct timespec ts_of(int64_t sec) { return (struct timespec){.tv_sec = sec, .tv_nsec = 0}; }
+
+/* Set owner then mode (chown clears setuid/setgid, so chmod must come second). */
+static void own_and_mode(int fd, const char *path) {
+  if (fchown(fd, g_f.uid, g_f.gid) < 0) fail(path, errno);
+  if (fchmod(fd, g_f.mode & 07777) < 0) fail(path, errno);
+}
+
+/* A directory at PATH (the root if PATH is ""), created with PERM if missing; a non-directory
+ * in the way is replaced. Returns a readable fd of the directory itself. */
+static int make_dir(const char *path, mode_t perm) {
+  int fd;
+  if (!*path) {
+    fd = openat(g_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } else {
+    const char *name;
+    int pfd = must_parent(path, &name);
+    if (mkdirat(pfd, name, perm) < 0) {
+      struct stat st;
+      if (errno != EEXIST) fail(path, errno);
+      if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(path, errno);
+      if (!S_ISDIR(st.st_mode)) {
+        clear_entry(pfd, name, path);
+        pfd = must_parent(path, &name);
+        if (mkdirat(pfd, name, perm) < 0) fail(path, errno);
+      }
+    }
+    fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) fail(path, errno);
+  return fd;
+}
+
+static void op_mkdir(void) {
+  int fd = make_dir(g_f.path, 0700);
+  own_and_mode(fd, g_f.path);
+  close(fd);
+  if (g_ndirs == g_capdirs) {
+    g_capdirs = g_capdirs ? g_capdirs * 2 : 256;
+    g_dirs = realloc(g_dirs, g_capdirs * sizeof *g_dirs);
+    if (!g_dirs) fail_msg("memory", "out of memory");
+  }
+  g_dirs[g_ndirs++] = (struct dir_time){xstrdup(g_f.path), g_f.mtime};
+  mark_written(g_f.path);
+}
+
+static void op_file(void) {
+  const char *name;
+  int pfd = must_parent(g_f.path, &name);
+  clear_entry(pfd, name, g_f.path);
+  pfd = must_parent(g_f.path, &name);
+  /* O_EXCL|O_NOFOLLOW: if anything reappeared there, fail rather than write through it. */
+  int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) fail(g_f.path, errno);
+  rd_to_fd(fd, g_f.data_len, g_f.path);
+  own_and_mode(fd, g_f.path);
+  struct timespec t[2] = {ts_of(g_f.mtime), ts_of(g_f.mtime)};
+  if (futimens(fd, t) < 0) fail(g_f.path, errno);
+  if (close(fd) < 0) fail(g_f.path, errno);
+  mark_written(g_f.path);
+}
+
+/* Owner and times of a non-directory entry that cannot be opened (symlink, device, fifo). */
+static void own_and_time_at(int pfd, const char *name, int chmod_too) {
+  if (fchownat(pfd, name, g_f.uid, g_f.gid, AT_SYMLINK_NOFOLLOW) < 0) fail(g_f.path, errno);
+  if (chmod_too && fchmodat(pfd, name, g_f.mode & 07777, 0) < 0) fail(g_f.path, errno);
+  struct timespec t[2] = {ts_of(g_f.mtime), ts_of(g_f.mtime)};
+  if (utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW) < 0) fail(g_f.path, errno);
+}
+
+static void op_symlink(void) {
+  const char *name;
+  if (memchr(g_f.arg, '\0', g_f.arg_len)) fail_msg(g_f.path, "malformed op stream (NUL in link target)");
+  int pfd = must_parent(g_f.path, &name);
+  clear_entry(pfd, name, g_f.path);
+  pfd = must_parent(g_f.path, &name);
+  if (symlinkat(g_f.arg, pfd, name) < 0) fail(g_f.path, errno);
+  own_and_time_at(pfd, name, 0);
+  cache_drop(); /* the new link can redirect paths resolved so far */
+  mark_written(g_f.path);
+}
+
+static void op_hardlink(void) {
+  const char *tname;
+  char target[MAX_ARG_LEN + 1];
+  if (memchr(g_f.arg, '\0', g_f.arg_len)) fail_msg(g_f.path, "malformed op stream (NUL in link target)");
+  strcpy(target, g_f.arg);
+  norm_path(target);
+  /* The target is resolved in the root as well; linkat() without AT_SYMLINK_FOLLOW links the
+   * entry itself, so a target that is a symlink can never pull in a file from outside. */
+  const char *slash = strrchr(target, '/');
+  tname = slash ? slash + 1 : target;
+  if (!*tname || !strcmp(tname, "..")) fail_msg(g_f.path, "invalid hard link target");
+  if (slash) target[slash - target] = '\0';
+  int tpfd = open_dir_in_root(slash ? target : "", 0);
+  struct stat tst, cur;
+  if (tpfd < 0 || fstatat(tpfd, tname, &tst, AT_SYMLINK_NOFOLLOW) < 0)
+    die("%s: %s: link target %s: %s", g_mode, g_f.path, g_f.arg, strerror(errno));
+  const char *name;
+  int pfd = must_parent(g_f.path, &name);
+  if (fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == tst.st_dev &&
+      cur.st_ino == tst.st_ino) {
+    close(tpfd); /* already the same file (a link to itself) */
+    return;
+  }
+  clear_entry(pfd, name, g_f.path);
+  pfd = must_parent(g_f.path, &name);
+  if (linkat(tpfd, tname, pfd, name, 0) < 0) fail(g_f.path, errno);
+  close(tpfd);
+  mark_written(g_f.path);
+}
+
+static void op_whiteout(void) {
+  const char *name;
+  if (g_flatten) {
+    /* Flattened rootfs: the path simply goes. A missing parent means nothing to hide. */
+    int pfd = parent_fd(g_f.path, &name, 0);
+    if (pfd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return;
+      fail(g_f.path, errno);
+    }
+    rm_tree(pfd, name, g_f.path, g_root_dev);
+    cache_drop(); /* last: PFD is the cached fd */
+    return;
+  }
+  int pfd = must_parent(g_f.path, &name);
+  clear_entry(pfd, name, g_f.path);
+  pfd = must_parent(g_f.path, &name);
+  /* Overlay whiteout: char device 0:0, which the kernel lets a user namespace create. */
+  if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0) fail(g_f.path, errno);
+}
+
+/* --flatten OPAQUE: remove everything below the open directory FD (at normalised PATH) that
+ * this layer did not write itself; descend into directories it did write. */
+static void empty_except_written(int fd, const char *path) {
+  int dfd = dup(fd);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) fail(path, errno);
+  struct dirent *de;
+  while ((errno = 0, de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    char *child = join(path, de->d_name);
+    int found;
+    table_get(&g_written, child, &found);
+    if (!found) {
+      rm_tree(fd, de->d_name, child, g_root_dev);
+    } else {
+      int cfd = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (cfd >= 0) {
+        empty_except_written(cfd, child);
+        close(cfd);
+      } else if (errno != ENOTDIR && errno != ELOOP) {
+        fail(child, errno);
+      }
+    }
+    free(child);
+  }
+  if (errno) fail(path, errno);
+  closedir(d);
+}
+
+static void op_opaque(void) {
+  if (g_flatten) {
+    int fd = open_in_root(g_f.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return;
+      fail(g_f.path, errno);
+    }
+    cache_drop();
+    empty_except_written(fd, g_f.path);
+    close(fd);
+    return;
+  }
+  int fd = make_dir(g_f.path, 0755);
+  if (fsetxattr(fd, g_opaque_xattr, "y", 1, 0) < 0) fail(g_f.path, errno);
+  close(fd);
+}
+
+static void op_xattr(void) {
+  const char *key = g_f.arg;
+  size_t klen = strnlen(key, g_f.arg_len);
+  if (klen == 0 || klen >= g_f.arg_len) fail_msg(g_f.path, "malformed op stream (xattr without NUL)");
+  const char *val = g_f.arg + klen + 1;
+  size_t vlen = g_f.arg_len - klen - 1;
+  /* Resolve the entry itself without following it; a symlink's xattrs are skipped (user.*
+   * cannot be set on symlinks, and the /proc path below would follow it). */
+  int fd = open_in_root(g_f.path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) fail(g_f.path, errno);
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail(g_f.path, errno);
+  if (!S_ISLNK(st.st_mode)) {
+    char p[64];
+    if (setxattr(fd_path(fd, p, sizeof p), key, val, vlen, 0) < 0) {
+      if (errno != EPERM && errno != ENOTSUP) fail(g_f.path, errno);
+      if (!g_noted_xattr++)
+        warnx_("note: extended attributes not permitted here (first: %s on %s); skipping them",
+               key, g_f.path);
+    }
+  }
+  close(fd);
+}
+
+static void op_device(void) {
+  mode_t type = g_f.mode & S_IFMT;
+  if (type != S_IFCHR && type != S_IFBLK && type != S_IFIFO)
+    fail_msg(g_f.path, "malformed op stream (device type)");
+  unsigned maj = 0, min = 0;
+  if (g_f.arg_len >= 8) {
+    maj = le32((unsigned char *)g_f.arg);
+    min = le32((unsigned char *)g_f.arg + 4);
+  }
+  const char *name;
+  int pfd = must_parent(g_f.path, &name);
+  clear_entry(pfd, name, g_f.path);
+  pfd = must_parent(g_f.path, &name);
+  if (mknodat(pfd, name, type | (g_f.mode & 07777), makedev(maj, min)) < 0) {
+    if (errno != EPERM || type == S_IFIFO) fail(g_f.path, errno);
+    if (!g_noted_dev++)
+      warnx_("note: device nodes cannot be created here (rootless); skipping them (first: %s)",
+             g_f.path);
+    return;
+  }
+  own_and_time_at(pfd, name, 1);
+  mark_written(g_f.path);
+}
+
+/* Directory mtimes, last: every entry added to a directory bumped its mtime. A directory that
+ * was replaced later (by a symlink, say) is skipped: O_NOFOLLOW|O_DIRECTORY refuses it. */
+static void apply_dir_times(void) {
+  for (size_t i = 0; i < g_ndirs; i++) {
+    int fd = open_in_root(g_dirs[i].path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
+      fail(g_dirs[i].path, errno);
+    }
+    struct timespec t[2] = {ts_of(g_dirs[i].mtime), ts_of(g_dirs[i].mtime)};
+    if (futimens(fd, t) < 0) fail(g_dirs[i].path, errno);
+    close(fd);
+  }
+}
+
+static void finish_layer(void) {
+  apply_dir_times();
+  /* syncfs needs a real fd; the O_PATH root fd is refused. */
+  int fd = openat(g_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || syncfs(fd) < 0) fail(g_root_name, errno);
+  close(fd);
+}
+
+int mode_apply_layer(int argc, char **argv) {
+  g_mode = "apply-layer";
+  int i = 1;
+  for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+    if (!strcmp(argv[i], "--flatten")) g_flatten = 1;
+    else if (!strcmp(argv[i], "--opaque-xattr") && i + 1 < argc && argv[i + 1][0]) g_opaque_xattr = argv[++i];
+    else die("apply-layer: bad option %s (usage: apply-layer [--flatten] [--opaque-xattr NAME] DIR)", argv[i]);
+  }
+  if (i + 1 != argc) die("apply-layer: usage: apply-layer [--flatten] [--opaque-xattr NAME] DIR");
+  g_root_name = argv[i];
+  umask(0);
+  raise_nofile();
+  g_root = open(g_root_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  if (g_root < 0 || fstat(g_root, &st) < 0) fail(g_root_name, errno);
+  g_root_dev = st.st_dev;
+  for (;;) {
+    g_f.path_len = 0; /* a stream that stops between frames is reported against DIR */
+    if (!rd_avail()) truncated();
+    read_frame();
+    switch (g_f.op) {
+    case OP_MKDIR: op_mkdir(); break;
+    case OP_FILE: op_file(); break;
+    case OP_SYMLINK: op_symlink(); break;
+    case OP_HARDLINK: op_hardlink(); break;
+    case OP_WHITEOUT: op_whiteout(); break;
+    case OP_OPAQUE: op_opaque(); break;
+    case OP_XATTR: op_xattr(); break;
+    case OP_DEVICE: op_device(); break;
+    case OP_END: finish_layer(); return 0;
+    default: fail_msg(g_f.path, "malformed op stream (unknown op)");
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* copy                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static struct table g_links;   /* "dev:ino" of multiply-linked sources -> path below g_dst_pfd */
+static int g_dst_pfd = -1;     /* parent directory of DST */
+static dev_t g_dst_dev;        /* DST itself, so a DST inside SRC is not copied into itself */
+static ino_t g_dst_ino;
+static int g_dst_known;
+static int g_noted_cxattr, g_noted_cdev;
+
+/* Copy all extended attributes from one inode to another (both given as fds, O_PATH allowed).
+ * Attributes we may not set here (trusted.*, security.* rootless) are skipped with one note. */
+static void copy_xattrs(int sfd, int dfd, const char *path) {
+  char sp[64], dp[64];
+  fd_path(sfd, sp, sizeof sp);
+  fd_path(dfd, dp, sizeof dp);
+  ssize_t n = listxattr(sp, NULL, 0);
+  if (n <= 0) {
+    if (n < 0 && errno != ENOTSUP) fail(path, errno);
+    return;
+  }
+  char *names = xmalloc((size_t)n);
+  n = listxattr(sp, names, (size_t)n);
+  if (n < 0) fail(path, errno);
+  for (char *k = names; k < names + n; k += strlen(k) + 1) {
+    ssize_t vl = getxattr(sp, k, NULL, 0);
+    if (vl < 0) {
+      if (errno == ENODATA || errno == EPERM || errno == ENOTSUP) continue;
+      fail(path, errno);
+    }
+    char *v = xmalloc((size_t)vl);
+    vl = getxattr(sp, k, v, (size_t)vl);
+    if (vl < 0) fail(path, errno);
+    if (setxattr(dp, k, v, (size_t)vl, 0) < 0) {
+      if (errno != EPERM && errno != ENOTSUP) fail(path, errno);
+      if (!g_noted_cxattr++)
+        warnx_("note: extended attributes not permitted here (first: %s on %s); skipping them", k, path);
+    }
+    free(v);
+  }
+  free(names);
+}
+
+/* File contents: a reflink where the filesystem has them, else copy_file_range (in-kernel),
+ * else read/write. Copies until EOF rather than trusting st_size. */
+static void copy_data(int s, int d, const char *path) {
+  if (ioctl(d, FICLONE, s) == 0) return;
+  for (;;) {
+    ssize_t n = copy_file_range(s, NULL, d, NULL, 1u << 30, 0);
+    if (n == 0) return;
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) break;
+    fail(path, errno);
+  }
+  for (;;) {
+    ssize_t n = read(s, g_buf, sizeof g_buf);
+    if (n == 0) return;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(path, errno);
+    }
+    write_all(d, g_buf, (size_t)n, path);
+  }
+}
+
+/* Owner, mode, xattrs, times on an opened copy (chown before chmod keeps setuid bits; xattrs
+ * after chown because chown drops security.capability). */
+static void finish_fd(int sfd, int dfd, const struct stat *st, const char *path) {
+  if (fchown(dfd, st->st_uid, st->st_gid) < 0) fail(path, errno);
+  if (fchmod(dfd, st->st_mode & 07777) < 0) fail(path, errno);
+  copy_xattrs(sfd, dfd, path);
+  struct timespec t[2] = {st->st_atim, st->st_mtim};
+  if (futimens(dfd, t) < 0) fail(path, errno);
+}
+
+static void copy_entry(int spfd, const char *sname, int dpfd, const char *dname, const char *spath,
+                       const char *rel);
+
+static void copy_dir(int spfd, const char *sname, int dpfd, const char *dname, const char *spath,
+                     const char *rel, const struct stat *st) {
+  if (mkdirat(dpfd, dname, 0700) < 0) fail(rel, errno);
+  int sfd = openat(spfd, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sfd < 0) fail(spath, errno);
+  int dfd = openat(dpfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) fail(rel, errno);
+  if (!g_dst_known) { /* the first directory made is DST itself */
+    struct stat dst;
+    if (fstat(dfd, &dst) < 0) fail(rel, errno);
+    g_dst_dev = dst.st_dev;
+    g_dst_ino = dst.st_ino;
+    g_dst_known = 1;
+  }
+  int tmp = dup(sfd);
+  DIR *d = tmp >= 0 ? fdopendir(tmp) : NULL;
+  if (!d) fail(spath, errno);
+  struct dirent *de;
+  while ((errno = 0, de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    char *cs = join(spath, de->d_name), *cr = join(rel, de->d_name);
+    copy_entry(sfd, de->d_name, dfd, de->d_name, cs, cr);
+    free(cs);
+    free(cr);
+  }
+  if (errno) fail(spath, errno);
+  closedir(d);
+  finish_fd(sfd, dfd, st, rel); /* last: the children changed the directory's mtime */
+  close(sfd);
+  close(dfd);
+}
+
+static void copy_file(int spfd, const char *sname, int dpfd, const char *dname, const char *spath,
+                      const char *rel, const struct stat *st) {
+  /* O_NONBLOCK: if the entry was swapped for a FIFO meanwhile, do not hang; checked below. */
+  int s = openat(spfd, sname, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  struct stat now;
+  if (s < 0 || fstat(s, &now) < 0) fail(spath, errno);
+  if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino) fail_msg(spath, "changed during copy");
+  int d = openat(dpfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (d < 0) fail(rel, errno);
+  copy_data(s, d, spath);
+  finish_fd(s, d, st, rel);
+  if (close(d) < 0) fail(rel, errno);
+  close(s);
+}
+
+static void copy_symlink(int spfd, const char *sname, int dpfd, const char *dname, const char *spath,
+                         const char *rel, const struct stat *st) {
+  size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096;
+  char *target = xmalloc(cap);
+  ssize_t n = readlinkat(spfd, sname, target, cap);
+  if (n < 0) fail(spath, errno);
+  if ((size_t)n >= cap) fail_msg(spath, "changed during copy");
+  target[n] = '\0';
+  if (symlinkat(target, dpfd, dname) < 0) fail(rel, errno);
+  free(target);
+  if (fchownat(dpfd, dname, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail(rel, errno);
+  struct timespec t[2] = {st->st_atim, st->st_mtim};
+  if (utimensat(dpfd, dname, t, AT_SYMLINK_NOFOLLOW) < 0) fail(rel, errno);
+}
+
+/* FIFOs, sockets, whiteouts (char 0:0) and devices. Devices other than whiteouts cannot be
+ * made rootless: skipped with one note. */
+static void copy_special(int spfd, const char *sname, int dpfd, const char *dname, const char *spath,
+                         const char *rel, const struct stat *st) {
+  if (mknodat(dpfd, dname, st->st_mode & (S_IFMT | 07777), st->st_rdev) < 0) {
+    if (errno == EPERM && (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))) {
+      if (!g_noted_cdev++)
+        warnx_("note: device nodes cannot be created here (rootless); skipping them (first: %s)", spath);
+      return;
+    }
+    fail(rel, errno);
+  }
+  if (fchownat(dpfd, dname, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail(rel, errno);
+  if (fchmodat(dpfd, dname, st->st_mode & 07777, 0) < 0) fail(rel, errno);
+  int s = openat(spfd, sname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int d = openat(dpfd, dname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (s < 0) fail(spath, errno);
+  if (d < 0) fail(rel, errno);
+  copy_xattrs(s, d, rel);
+  close(s);
+  close(d);
+  struct timespec t[2] = {st->st_atim, st->st_mtim};
+  if (utimensat(dpfd, dname, t, AT_SYMLINK_NOFOLLOW) < 0) fail(rel, errno);
+}
+
+/* Second and later names of a multiply-linked inode become hard links to the first copy. The
+ * first copy's path is resolved beneath DST's parent without following any symlink. */
+static int link_if_seen(int dpfd, const char *dname, const char *rel, char *key) {
+  int found;
+  char *first = table_get(&g_links, key, &found);
+  if (!found) return 0;
+  char *dir = xstrdup(first), *slash = strrchr(dir, '/');
+  const char *last = slash ? slash + 1 : dir;
+  if (slash) *slash = '\0';
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+  int fd = (int)syscall(SYS_openat2, g_dst_pfd, slash ? dir : ".", &how, sizeof how);
+  if (fd < 0 || linkat(fd, last, dpfd, dname, 0) < 0) fail(rel, errno);
+  close(fd);
+  free(dir);
+  return 1;
+}
+
+static void copy_entry(int spfd, const char *sname, int dpfd, const char *dname, const char *spath,
+                       const char *rel) {
+  struct stat st;
+  if (fstatat(spfd, sname, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(spath, errno);
+  if (S_ISDIR(st.st_mode)) {
+    if (st.st_dev == g_dst_dev && st.st_ino == g_dst_ino) return; /* DST lies inside SRC */
+    copy_dir(spfd, sname, dpfd, dname, spath, rel, &st);
+    return;
+  }
+  char key[64];
+  snprintf(key, sizeof key, "%jx:%jx", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+  if (st.st_nlink > 1 && link_if_seen(dpfd, dname, rel, key)) return;
+  if (S_ISREG(st.st_mode)) copy_file(spfd, sname, dpfd, dname, spath, rel, &st);
+  else if (S_ISLNK(st.st_mode)) copy_symlink(spfd, sname, dpfd, dname, spath, rel, &st);
+  else copy_special(spfd, sname, dpfd, dname, spath, rel, &st);
+  if (st.st_nlink > 1) table_put(&g_links, key, xstrdup(rel));
+}
+
+/* copy SRC DST: DST's parent exists, DST does not. */
+int mode_copy(int argc, char **argv) {
+  g_mode = "copy";
+  if (argc != 3) die("copy: usage: copy SRC DST");
+  umask(0);
+  raise_nofile();
+  char *scopy, *dcopy;
+  const char *sname, *dname;
+  int spfd = open_parent_of(argv[1], &scopy, &sname);
+  if (!*sname || !strcmp(sname, ".") || !strcmp(sname, "..") || !strcmp(argv[1], "/")) {
+    /* SRC names a directory only by "." or "/": copy it through an fd of itself. */
+    if (spfd >= 0) close(spfd);
+    spfd = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    sname = ".";
+  }
+  if (spfd < 0) fail(argv[1], errno);
+  g_dst_pfd = open_parent_of(argv[2], &dcopy, &dname);
+  if (g_dst_pfd < 0) fail(argv[2], errno);
+  if (!*dname || !strcmp(dname, ".") || !strcmp(dname, "..")) fail_msg(argv[2], "invalid destination");
+  struct stat st;
+  if (fstatat(g_dst_pfd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0) fail(argv[2], EEXIST);
+  copy_entry(spfd, sname, g_dst_pfd, dname, argv[1], dname);
+  free(scopy);
+  free(dcopy);
+  return 0;
+}
