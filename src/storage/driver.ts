@@ -37,6 +37,10 @@ async function kernelOverlayWorks(dataRoot: string, userns: UserNamespacePlan | 
   }
 }
 
+function canUseFuse(): boolean {
+  try { fs.accessSync('/dev/fuse', fs.constants.R_OK | fs.constants.W_OK); return true; } catch { return false; }
+}
+
 /**
  * The storage driver: the one the store already uses, else the requested one (flag, env,
  * config), else the best that works here: kernel overlay -> fuse-overlayfs -> vfs (copies).
@@ -54,7 +58,7 @@ export async function resolveDriver(dataRoot: string, userns: UserNamespacePlan 
   let driver: DriverName;
   if (requested) driver = requested as DriverName;
   else if (await kernelOverlayWorks(dataRoot, userns)) driver = 'overlay';
-  else if (findOnPath('fuse-overlayfs') && fs.existsSync('/dev/fuse')) driver = 'fuse-overlayfs';
+  else if (findOnPath('fuse-overlayfs') && canUseFuse()) driver = 'fuse-overlayfs';
   else driver = 'vfs';
   if (driver === 'fuse-overlayfs' && !findOnPath('fuse-overlayfs')) {
     throw new SkiffError('storage driver fuse-overlayfs: fuse-overlayfs not found in $PATH; install the fuse-overlayfs package');
