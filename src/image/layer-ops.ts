@@ -160,9 +160,18 @@ function joinRel(dir: string, name: string): string {
   return dir === '.' ? name : `${dir}/${name}`;
 }
 
-function hostile(label: string, what: string): SkiffError {
+/**
+ * How an object is named in messages: `layer`, `layer sha256:abcd…`. A label that already
+ * starts with the noun ("layer 0123abcd") is used as it is.
+ */
+export function objectName(label?: string, noun = 'layer'): string {
+  if (!label) return noun;
+  return label === noun || label.startsWith(`${noun} `) ? label : `${noun} ${label}`;
+}
+
+function hostile(obj: string, what: string): SkiffError {
   return new SkiffError(
-    `refusing to apply layer${label}: ${what}; the image is corrupt or malicious, do not use it`,
+    `refusing to apply ${obj}: ${what}; the image is corrupt or malicious, do not use it`,
     125,
   );
 }
@@ -171,11 +180,11 @@ function hostile(label: string, what: string): SkiffError {
  * Normalise a tar entry name into a path relative to the layer root ('.' for the root itself).
  * Throws SkiffError for absolute names, names that escape the root and names with NUL bytes.
  */
-export function normalizeEntryName(name: string, label = ''): string {
-  if (name.includes('\0')) throw hostile(label, `entry ${JSON.stringify(name)} contains a NUL byte`);
-  if (name.startsWith('/')) throw hostile(label, `entry ${JSON.stringify(name)} is an absolute path`);
+export function normalizeEntryName(name: string, obj = 'layer'): string {
+  if (name.includes('\0')) throw hostile(obj, `entry ${JSON.stringify(name)} contains a NUL byte`);
+  if (name.startsWith('/')) throw hostile(obj, `entry ${JSON.stringify(name)} is an absolute path`);
   const clean = cleanRelative(name);
-  if (clean === null) throw hostile(label, `entry ${JSON.stringify(name)} points outside the layer root`);
+  if (clean === null) throw hostile(obj, `entry ${JSON.stringify(name)} points outside the layer root`);
   return clean;
 }
 
@@ -327,7 +336,7 @@ export async function writeLayerOps(
   sink: Writable,
   opts: LayerOpsOptions = {},
 ): Promise<LayerOpsResult> {
-  const label = opts.label ? ` ${opts.label}` : '';
+  const obj = objectName(opts.label);
   const hash = createHash('sha256');
   let tarBytes = 0;
   const ex = tarExtract();
@@ -375,7 +384,7 @@ export async function writeLayerOps(
     for await (const entry of ex) {
       const h = entry.header;
       const records = paxRecords(h, rawPax);
-      const path = normalizeEntryName(h.name, label);
+      const path = normalizeEntryName(h.name, obj);
       const uid = paxNumber(records, 'uid') ?? h.uid ?? 0;
       const gid = paxNumber(records, 'gid') ?? h.gid ?? 0;
       const mtime = Math.floor(paxNumber(records, 'mtime') ?? (h.mtime ? h.mtime.getTime() / 1000 : 0));
@@ -397,7 +406,7 @@ export async function writeLayerOps(
         } else {
           const hidden = base.slice(WHITEOUT_PREFIX.length);
           if (hidden === '' || hidden === '.' || hidden === '..') {
-            throw hostile(label, `whiteout entry ${JSON.stringify(h.name)} names no file`);
+            throw hostile(obj, `whiteout entry ${JSON.stringify(h.name)} names no file`);
           }
           await write(encodeFrame({ op: OP.WHITEOUT, mode: 0, ...common, path: joinRel(dir, hidden) }));
         }
@@ -407,7 +416,7 @@ export async function writeLayerOps(
 
       const type = h.type as string | null;
       if (path === '.' && type !== 'directory') {
-        throw hostile(label, `entry ${JSON.stringify(h.name)} is the layer root but not a directory`);
+        throw hostile(obj, `entry ${JSON.stringify(h.name)} is the layer root but not a directory`);
       }
 
       switch (type) {
@@ -427,7 +436,7 @@ export async function writeLayerOps(
             if (p) await p;
           }
           if (n !== dataLen) {
-            throw new SkiffError(`layer${label} is truncated or corrupt: entry ${JSON.stringify(h.name)} is short`, 125);
+            throw new SkiffError(`${obj} is truncated or corrupt: entry ${JSON.stringify(h.name)} is short`, 125);
           }
           size += dataLen;
           break;
@@ -435,11 +444,11 @@ export async function writeLayerOps(
         case 'symlink': {
           const target = h.linkname ?? '';
           if (target === '' || target.includes('\0')) {
-            throw hostile(label, `symlink ${JSON.stringify(h.name)} has an invalid target`);
+            throw hostile(obj, `symlink ${JSON.stringify(h.name)} has an invalid target`);
           }
           // Absolute targets resolve inside the root at run time; relative ones must stay inside.
           if (!target.startsWith('/') && cleanRelative(joinRel(dir, target)) === null) {
-            throw hostile(label, `symlink ${JSON.stringify(h.name)} -> ${JSON.stringify(target)} points outside the layer root`);
+            throw hostile(obj, `symlink ${JSON.stringify(h.name)} -> ${JSON.stringify(target)} points outside the layer root`);
           }
           await write(encodeFrame({ op: OP.SYMLINK, mode: perm, ...common, path, arg: target }));
           await drain(entry);
@@ -449,7 +458,7 @@ export async function writeLayerOps(
           const target = h.linkname ?? '';
           const clean = target.includes('\0') ? null : cleanRelative(target.replace(/^\/+/, ''));
           if (target === '' || clean === null || clean === '.') {
-            throw hostile(label, `hard link ${JSON.stringify(h.name)} -> ${JSON.stringify(target)} points outside the layer root`);
+            throw hostile(obj, `hard link ${JSON.stringify(h.name)} -> ${JSON.stringify(target)} points outside the layer root`);
           }
           await write(encodeFrame({ op: OP.HARDLINK, mode: perm, ...common, path, arg: clean }));
           await drain(entry);
@@ -468,7 +477,7 @@ export async function writeLayerOps(
         }
         default:
           throw new SkiffError(
-            `layer${label} has an unsupported tar entry type for ${JSON.stringify(h.name)}; re-export the image with a standard tar`,
+            `${obj} has an unsupported tar entry type for ${JSON.stringify(h.name)}; re-export the image with a standard tar`,
             125,
           );
       }
@@ -491,7 +500,7 @@ export async function writeLayerOps(
     if (e instanceof SkiffError) throw e;
     const cause = exError ?? e;
     const msg = cause instanceof Error ? cause.message : String(cause);
-    throw new SkiffError(`layer${label} is truncated or corrupt: ${msg}`, 125);
+    throw new SkiffError(`${obj} is truncated or corrupt: ${msg}`, 125);
   } finally {
     tar.off('data', onData);
     tar.off('end', onEnd);
@@ -587,7 +596,6 @@ export function detectCompression(head: Buffer): Compression {
  */
 export async function decompressIfNeeded(input: Readable, label?: string, noun = 'layer'): Promise<Readable> {
   const { head, stream } = await peek(input, 6);
-  const what = label ? ` ${label}` : '';
   const kind = detectCompression(head);
   if (kind === 'none') return stream;
   if (kind === 'gzip') {
@@ -600,7 +608,7 @@ export async function decompressIfNeeded(input: Readable, label?: string, noun =
   stream.destroy();
   input.destroy();
   throw new SkiffError(
-    `${kind}-compressed ${noun}${what} is not supported yet; decompress it first or use gzip`,
+    `${kind}-compressed ${objectName(label, noun)} is not supported yet; decompress it first or use gzip`,
     125,
   );
 }

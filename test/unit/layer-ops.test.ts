@@ -13,6 +13,7 @@ import {
   encodeFrame,
   endFrame,
   normalizeEntryName,
+  objectName,
   parsePaxRecords,
   writeEnd,
   writeLayerOps,
@@ -389,6 +390,21 @@ describe('writeLayerOps: hostile layers', () => {
       expect(frames).toEqual([f(OP.FILE, 'ok', { mode: 0o644, data: 'fine' })]);
     });
   }
+
+  it('objectName does not repeat the noun', () => {
+    expect(objectName()).toBe('layer');
+    expect(objectName('sha256:ab')).toBe('layer sha256:ab');
+    expect(objectName('layer 0123abcd')).toBe('layer 0123abcd');
+    expect(objectName('layered', 'layer')).toBe('layer layered');
+    expect(objectName(undefined, 'image archive')).toBe('image archive');
+  });
+
+  it('a label that already says "layer" is not doubled', async () => {
+    const { err } = await rejects(await packTar([{ name: '../x', mtime: T, data: '' }]), 'layer 0123abcd');
+    expect(err.message).toBe(
+      'refusing to apply layer 0123abcd: entry "../x" points outside the layer root; the image is corrupt or malicious, do not use it',
+    );
+  });
 
   it('names the layer when a label is given', async () => {
     const { err } = await rejects(await packTar([{ name: '../x', mtime: T, data: '' }]), 'sha256:abcd');
