@@ -571,7 +571,9 @@ static struct timespec ts_of(int64_t sec) { return (struct timespec){.tv_sec = s
 
 /* Set owner then mode (chown clears setuid/setgid, so chmod must come second). */
 static void own_and_mode(int fd, const char *path) {
-  if (fchown(fd, g_f.uid, g_f.gid) < 0) fail(path, errno);
+  /* EINVAL: the ID is not mapped (single-ID namespace, no subuid range): the file goes to
+   * root, as Podman's ignore_chown_errors does. */
+  if (fchown(fd, g_f.uid, g_f.gid) < 0 && (errno != EINVAL || fchown(fd, 0, 0) < 0)) fail(path, errno);
   if (fchmod(fd, g_f.mode & 07777) < 0) fail(path, errno);
 }
 
@@ -631,7 +633,9 @@ static void op_file(void) {
 
 /* Owner and times of a non-directory entry that cannot be opened (symlink, device, fifo). */
 static void own_and_time_at(int pfd, const char *name, int chmod_too) {
-  if (fchownat(pfd, name, g_f.uid, g_f.gid, AT_SYMLINK_NOFOLLOW) < 0) fail(g_f.path, errno);
+  if (fchownat(pfd, name, g_f.uid, g_f.gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+      (errno != EINVAL || fchownat(pfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0))
+    fail(g_f.path, errno);
   if (chmod_too && fchmodat(pfd, name, g_f.mode & 07777, 0) < 0) fail(g_f.path, errno);
   struct timespec t[2] = {ts_of(g_f.mtime), ts_of(g_f.mtime)};
   if (utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW) < 0) fail(g_f.path, errno);

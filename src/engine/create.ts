@@ -52,6 +52,16 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
   return [...ep, ...cmd];
 }
 
+/** A user outside the namespace's map cannot exist in the container: say why, up front. */
+function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
+  const plan = engine.userns;
+  if (!plan) return;
+  const inMap = (map: { container: number; size: number }[], id: number) => map.some((r) => id >= r.container && id < r.container + r.size);
+  if (!inMap(plan.uidMap, uid) || !inMap(plan.gidMap, gid)) {
+    throw new SkiffError(`user "${spec}" (${uid}:${gid}) is not mapped in the user namespace${plan.subordinate ? '' : ' (no subordinate ID range: only root exists in containers)'}; add a subuid/subgid range or run as root in the container`);
+  }
+}
+
 export async function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
   const image = engine.images.find(o.image);
   if (!image) throw new SkiffError(`Unable to find image '${o.image}' locally: load it with "skiff load -i FILE"`);
@@ -69,6 +79,8 @@ export async function createContainer(engine: Engine, o: CreateOptions): Promise
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
   const userSpec = o.user ?? cfg.User ?? '';
   const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), readImageFile(layerDirs, 'etc/group'));
+
+  assertMapped(engine, user.uid, user.gid, userSpec);
 
   const id = newContainerId();
   const hostname = o.hostname || (network === 'host' ? os.hostname() : id.slice(0, 12));
