@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmark: `skiff run --rm IMG true` against `podman run --rm IMG true`, same image, same
+# user, both rootless, same network mode (none: skiff has no user-mode network yet), measured
+# in one run. Prints the median of each, the ratio, and skiff's peak memory (max RSS of the
+# skiff process tree as GNU time reports it). Not a test: it asserts nothing.
+#
+# Usage (as root): bench/run-latency.sh [RUNS]     needs dist/skiff (npm run build)
+# Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
+set -euo pipefail
+RUNS=${1:-30}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUSER=bench
+[ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
+[ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
+bash "$REPO/../shared/peers/podman-rootless.sh" "$BUSER" >/dev/null
+command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
+node "$REPO/test/fixtures/build-images.mjs" >/dev/null
+
+WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
+cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
+chmod 755 "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
+BUID=$(id -u "$BUSER")
+as_bench() { runuser -u "$BUSER" -- env HOME="$(getent passwd "$BUSER" | cut -d: -f6)" XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
+
+IMG=skiff-test/busybox
+as_bench "$WORK/skiff" load -i "$WORK/busybox.docker.tar" >/dev/null
+as_bench podman load -i "$WORK/busybox.docker.tar" >/dev/null 2>&1
+as_bench "$WORK/skiff" run --rm "$IMG" true   # warm the native cache and storage probe
+as_bench podman run --rm --network none "$IMG" true
+
+as_bench hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/run.json" \
+  -n skiff "$WORK/skiff run --rm $IMG true" \
+  -n podman "podman run --rm --network none $IMG true" >/dev/null
+
+peak_kb() { as_bench /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+SKIFF_KB=$(peak_kb "$WORK/skiff" run --rm "$IMG" true)
+PODMAN_KB=$(peak_kb podman run --rm --network none "$IMG" true)
+
+node -e '
+const r = require(process.argv[1]).results;
+const med = (n) => r.find((x) => x.command === n).median * 1000;
+const s = med("skiff"), p = med("podman");
+console.log(`run --rm IMG true (network none, ${r[0].times.length} runs, median)`);
+console.log(`  skiff  ${s.toFixed(1)} ms   peak RSS ${(process.argv[2] / 1024).toFixed(1)} MB`);
+console.log(`  podman ${p.toFixed(1)} ms   peak RSS ${(process.argv[3] / 1024).toFixed(1)} MB`);
+console.log(`  ratio skiff/podman: ${(s / p).toFixed(2)} (target <= 0.50)`);
+' "$WORK/run.json" "$SKIFF_KB" "$PODMAN_KB"
+rm -rf "$WORK"
