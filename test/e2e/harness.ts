@@ -373,7 +373,11 @@ export async function psAll(opts: RunOptions = {}): Promise<Record<string, strin
 }
 
 /** Wait until `fn` returns a truthy value (polling), or throw after `timeoutMs`. */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -415,14 +419,18 @@ export function walk(dir: string, maxDepth = 64): { path: string; st: fs.Stats }
   return out;
 }
 
-/** Host processes whose command line contains `needle` (reads /proc directly). */
-export function hostProcessesMatching(needle: string): number[] {
+/**
+ * Host processes whose command line (arguments joined by spaces) contains `needle`, or with
+ * `exact`, is exactly `needle` (so `sleep 99` matches the container's process but not the
+ * `skiff run ... sleep 99` that started it). Reads /proc directly.
+ */
+export function hostProcessesMatching(needle: string, opts: { exact?: boolean } = {}): number[] {
   const pids: number[] = [];
   for (const n of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(n)) continue;
     try {
-      const cmd = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) pids.push(Number(n));
+      const cmd = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+      if (opts.exact ? cmd === needle : cmd.includes(needle)) pids.push(Number(n));
     } catch {
       /* exited */
     }

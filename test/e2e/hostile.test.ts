@@ -110,7 +110,8 @@ describe.each([
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toBe(content);
     expectNoEscape();
-    expect((await skiff(['rmi', ref])).code).toBe(0);
+    const rmi = await skiff(['rmi', ref]);
+    expect(rmi.code, rmi.stderr).toBe(0);
     expect(await imageList()).toBe(before);
   });
 });

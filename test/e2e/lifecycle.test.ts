@@ -170,7 +170,7 @@ describe('detached run and rm -f', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
     expect((await byName(name))!.STATUS).toMatch(/^Up /);
-    expect(hostProcessesMatching(`sleep ${marker}`).length).toBe(1);
+    expect(hostProcessesMatching(`sleep ${marker}`, { exact: true }).length).toBe(1);
 
     // rm without -f refuses a running container (docker: exit 1)
     const refused = await skiff(['rm', name]);
@@ -182,7 +182,7 @@ describe('detached run and rm -f', () => {
     expect(rm.code, rm.stderr).toBe(0);
     expect(rm.stdout).toBe(`${name}\n`);
     expect(await byName(name)).toBeUndefined();
-    await waitFor(() => hostProcessesMatching(`sleep ${marker}`).length === 0, 10_000, 'the container process to die');
+    await waitFor(() => hostProcessesMatching(`sleep ${marker}`, { exact: true }).length === 0, 10_000, 'the container process to die');
   });
 
   test('run -d --rm removes the container when it ends', async () => {

@@ -4,7 +4,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, CONFIG, errorLines, looksLikeStackTrace, skiff, skiffPty, store, useStore, type RunOptions } from './harness';
+import {
+  BUSYBOX,
+  CONFIG,
+  errorLines,
+  hostProcessesMatching,
+  looksLikeStackTrace,
+  skiff,
+  skiffPty,
+  store,
+  useStore,
+  waitFor,
+  type RunOptions,
+} from './harness';
 
 useStore({ load: ['busybox.docker.tar', 'config.docker.tar'] });
 
@@ -25,7 +37,15 @@ describe('exit codes', () => {
   });
 
   test('a container killed by a signal exits 128+N', async () => {
-    const r = await inBusybox('kill -9 $$');
+    // PID 1 ignores signals sent from inside its own namespace, so kill it from the host.
+    const argv = 'sleep 8123.5';
+    const running = run([BUSYBOX, ...argv.split(' ')]);
+    const pids = await waitFor(() => {
+      const p = hostProcessesMatching(argv, { exact: true });
+      return p.length ? p : undefined;
+    }, 20_000, 'the container process');
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const r = await running;
     expect(r.code).toBe(137);
   });
 
