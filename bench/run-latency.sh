@@ -18,7 +18,7 @@ node "$REPO/test/fixtures/build-images.mjs" >/dev/null
 
 WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-chmod 755 "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
+chmod 755 "$WORK"; chown "$BUSER" "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
 BUID=$(id -u "$BUSER")
 as_bench() { runuser -u "$BUSER" -- env HOME="$(getent passwd "$BUSER" | cut -d: -f6)" XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 

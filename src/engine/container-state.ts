@@ -17,7 +17,9 @@ export function monitorAlive(c: ContainerRecord): boolean {
 
 /**
  * There is no daemon to tell us a detached container ended: when the record says running but
- * its monitor is gone, take the exit code the monitor left behind and persist the new state.
+ * its monitor is gone, take the exit code the monitor left behind. Nothing is written here:
+ * readers must never race a concurrent `rm` (or the monitor's --rm cleanup) on the directory;
+ * the next start or rm rewrites the record anyway.
  */
 export function refreshState(engine: Engine, c: ContainerRecord): ContainerRecord {
   if (c.state.status !== 'running' || monitorAlive(c)) return c;
@@ -29,7 +31,5 @@ export function refreshState(engine: Engine, c: ContainerRecord): ContainerRecor
     exitCode = Number(fs.readFileSync(exitFile, 'utf8').trim());
     finishedAt = fs.statSync(exitFile).mtime.toISOString();
   } catch { /* killed before it could write: Docker reports 255 for a lost container */ }
-  const updated: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', exitCode, finishedAt, pid: undefined } };
-  try { engine.containers.save(updated); } catch { /* removed meanwhile (--rm) */ }
-  return updated;
+  return { ...c, state: { ...c.state, status: 'exited', exitCode, finishedAt, pid: undefined } };
 }

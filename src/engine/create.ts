@@ -26,6 +26,7 @@ export interface CreateOptions {
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
+  pull?: string;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -63,6 +64,11 @@ function assertMapped(engine: Engine, uid: number, gid: number, spec: string): v
 }
 
 export async function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
+  const pull = o.pull ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(pull)) {
+    throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
+  }
+  if (pull === 'always') throw new SkiffError(`cannot pull ${o.image}: registries are not supported yet; use --pull missing or never with a loaded image`);
   const image = engine.images.find(o.image);
   if (!image) throw new SkiffError(`Unable to find image '${o.image}' locally: load it with "skiff load -i FILE"`);
   if (o.name !== undefined && !VALID_NAME.test(o.name)) {

@@ -1,11 +1,24 @@
-import { canonicalString, familiarString, parseReference } from '../image/reference';
+import fs from 'node:fs';
+import path from 'node:path';
+import { canonicalString, familiarString, fullName, parseReference } from '../image/reference';
 import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import { humanDuration, humanSize, shortId, table } from '../util/format';
 import type { Engine } from './context';
 
-export interface ImagesOptions { quiet: boolean; noTrunc: boolean; all: boolean }
+export interface ImagesOptions { quiet: boolean; noTrunc: boolean; all: boolean; reference?: string }
+
+/** `images REPOSITORY[:TAG]`: which of an image's tags match (all of the repository without a tag). */
+export function matchingTags(repoTags: string[], filter: string): string[] {
+  const hasTag = /:[^/]+$/.test(filter);
+  const ref = parseReference(filter);
+  const repo = fullName(ref);
+  return repoTags.filter((t) => {
+    const r = parseReference(t);
+    return fullName(r) === repo && (!hasTag || r.tag === ref.tag);
+  });
+}
 
 function splitTag(full: string): [string, string] {
   const ref = parseReference(full);
@@ -15,7 +28,14 @@ function splitTag(full: string): [string, string] {
 
 /** `skiff images`: one row per tag, dangling images as <none>, newest first (as Docker). */
 export function listImages(engine: Engine, o: ImagesOptions, now = Date.now()): string {
-  const images = engine.images.list().sort((a, b) => created(b) - created(a));
+  let images = engine.images.list().sort((a, b) => created(b) - created(a));
+  if (o.reference) {
+    const filter = o.reference;
+    images = images.flatMap((i) => {
+      const tags = matchingTags(i.repoTags, filter);
+      return tags.length ? [{ ...i, repoTags: tags }] : [];
+    });
+  }
   const id = (i: ImageRecord) => (o.noTrunc ? i.id : shortId(i.id));
   if (o.quiet) return [...new Set(images.map(id))].map((x) => `${x}\n`).join('');
   const rows = images.flatMap((i) => {
@@ -67,8 +87,6 @@ export async function removeImage(engine: Engine, nameOrId: string, force: boole
 /** Delete unpacked layers that no image and no container references any more. */
 export async function pruneLayers(engine: Engine): Promise<void> {
   const layers = await engine.layers();
-  const fs = await import('node:fs');
-  const path = await import('node:path');
   await withLock(engine.images.lockFile, async () => {
     const used = new Set<string>([
       ...engine.images.list().flatMap((i) => i.chainIds),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -10,6 +11,7 @@ import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
+import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 
 export interface StartOptions {
@@ -93,7 +95,7 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
   if (logFd !== undefined) fs.closeSync(logFd);
   const exited = new Promise<number>((resolve, reject) => {
     child.on('error', (e) => reject(new SkiffError(`cannot start container ${c.name}: ${e.message}`)));
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (require('node:os').constants.signals[signal] ?? 0) : 0)));
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
   });
   const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
   if (o.attach) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
@@ -123,7 +125,6 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
 /** After an attached run: record the exit, or with --rm remove what is left of the container. */
 async function finishAttached(engine: Engine, c: ContainerRecord, code: number): Promise<void> {
   if (c.config.autoRemove) {
-    const { removeContainerFiles } = await import('./remove');
     await removeContainerFiles(engine, c, false);
     return;
   }

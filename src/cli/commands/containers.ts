@@ -15,6 +15,7 @@ abstract class ContainerConfigCommand extends SkiffCommand {
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
+  pull = Option.String('--pull', 'missing', { description: 'Pull image before running: always, missing or never (registries are not supported yet)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -22,7 +23,7 @@ abstract class ContainerConfigCommand extends SkiffCommand {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
-      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm,
+      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull,
     };
   }
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Command, Option } from 'clipanion';
+import { SkiffError } from '../../util/errors';
 import { SkiffCommand } from '../base';
 
 export class ImagesCommand extends SkiffCommand {
@@ -8,10 +9,11 @@ export class ImagesCommand extends SkiffCommand {
   all = Option.Boolean('-a,--all', false, { description: 'Show all images' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only show image IDs' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
+  reference = Option.String({ required: false, name: 'REPOSITORY[:TAG]' });
 
   async execute(): Promise<number> {
     const { listImages } = await import('../../engine/images');
-    this.out(listImages(this.engine, { all: this.all, quiet: this.quiet, noTrunc: this.noTrunc }));
+    this.out(listImages(this.engine, { all: this.all, quiet: this.quiet, noTrunc: this.noTrunc, reference: this.reference }));
     return 0;
   }
 }
@@ -28,7 +30,6 @@ export class LoadCommand extends SkiffCommand {
 
   async execute(): Promise<number> {
     const { loadImages } = await import('../../engine/load');
-    const { SkiffError } = await import('../../util/errors');
     if (!this.input && process.stdin.isTTY) {
       throw new SkiffError('requested load from stdin, but stdin is empty: use -i FILE or pipe an archive in');
     }
