@@ -8,7 +8,7 @@ import type { NetworkMode } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile } from './env';
+import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
 import { generateName, newContainerId, VALID_NAME } from './names';
 import { prepareRootfs } from './rootfs';
 
@@ -91,9 +91,9 @@ export async function createContainer(engine: Engine, o: CreateOptions): Promise
   const id = newContainerId();
   const hostname = o.hostname || (network === 'host' ? os.hostname() : id.slice(0, 12));
   const userEnv = [...o.envFiles.flatMap((f) => readEnvFile(f, process.env)),
-    ...o.env.flatMap((e) => expandEnvArg(e, process.env) ?? [])];
+    ...o.env.map((e) => expandEnvArg(e, process.env))];
   const defaults = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(o.tty ? ['TERM=xterm'] : [])];
-  let env = mergeEnv(mergeEnv(defaults, cfg.Env ?? []), userEnv);
+  let env = mergeEnv(defaults, userThenImageEnv(userEnv, cfg.Env ?? []));
   if (!env.some((e) => e.startsWith('HOME='))) env = [...env, `HOME=${user.home}`];
 
   const dir = engine.containers.dir(id);

@@ -15,8 +15,9 @@ export function statusText(c: ContainerRecord, now: number): string {
 
 /** Docker's COMMAND column: the quoted command line, cut to 20 characters with an ellipsis. */
 export function commandText(c: ContainerRecord, noTrunc: boolean): string {
-  const cmd = [c.path, ...c.args].join(' ');
-  return `"${noTrunc || cmd.length <= 20 ? cmd : `${cmd.slice(0, 19)}…`}"`;
+  // The daemon single-quotes arguments with spaces; the CLI prints it with strconv.Quote.
+  const cmd = [c.path, ...c.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
+  return JSON.stringify(noTrunc || cmd.length <= 20 ? cmd : `${cmd.slice(0, 19)}…`);
 }
 
 export function listContainers(engine: Engine, o: PsOptions, now = Date.now()): string {

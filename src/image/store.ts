@@ -65,17 +65,23 @@ export class ImageStore {
   find(nameOrId: string): ImageRecord | undefined {
     const images = this.list();
     const idPrefix = nameOrId.replace(/^sha256:/, '');
-    if (/^[0-9a-f]{1,64}$/.test(idPrefix)) {
-      const byId = images.filter((i) => hexOf(i.id).startsWith(idPrefix));
-      if (byId.length === 1) return byId[0];
-      if (byId.length > 1 && !tryParseReference(nameOrId)) {
-        throw new SkiffError(`image ID prefix "${nameOrId}" is ambiguous: it matches ${byId.length} images; give more characters`);
-      }
-      if (nameOrId.startsWith('sha256:')) return undefined;
+    const looksLikeId = /^[0-9a-f]{1,64}$/.test(idPrefix);
+    // Docker resolves a name first; only then an ID prefix.
+    const ref = nameOrId.startsWith('sha256:') || idPrefix.length === 64 ? null : tryParseReference(nameOrId);
+    if (ref) {
+      const wanted = canonicalString(ref);
+      const byName = ref.digest && !ref.tag
+        ? images.find((i) => i.repoDigests.includes(wanted))
+        : images.find((i) => i.repoTags.includes(wanted));
+      if (byName) return byName;
+    } else if (!looksLikeId) {
+      parseReference(nameOrId); // throws the reference error
     }
-    const ref = parseReference(nameOrId);
-    const wanted = canonicalString(ref);
-    if (ref.digest && !ref.tag) return images.find((i) => i.repoDigests.includes(wanted));
-    return images.find((i) => i.repoTags.includes(wanted));
+    if (!looksLikeId) return undefined;
+    const byId = images.filter((i) => hexOf(i.id).startsWith(idPrefix));
+    if (byId.length > 1) {
+      throw new SkiffError(`image ID prefix "${nameOrId}" is ambiguous: it matches ${byId.length} images; give more characters`);
+    }
+    return byId[0];
   }
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { SkiffError } from '../util/errors';
 import type { OciSpec } from './oci-spec';
 
 /**
@@ -72,7 +73,12 @@ function bindKind(m: { type: string; source: string }): 'file' | 'dir' {
 export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   const parts: string[] = [];
   const rec = (key: string, ...fields: (string | number)[]) => {
-    parts.push(key, String(fields.length), ...fields.map(String));
+    const strings = fields.map(String);
+    // Records are NUL-separated: a NUL inside a value (JSON allows \u0000 in an image config)
+    // would end the field early and let the rest be read as records of its own.
+    const bad = strings.find((f) => f.includes('\0'));
+    if (bad !== undefined) throw new SkiffError(`invalid ${key} "${bad.replace(/\0/g, '\\0')}": contains a NUL byte`);
+    parts.push(key, String(strings.length), ...strings);
   };
   rec('rootfs', spec.root.path);
   rec('rootfs-mount', o.rootfsMount.type, o.rootfsMount.source, o.rootfsMount.data);

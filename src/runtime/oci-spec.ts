@@ -83,7 +83,8 @@ export function buildOciSpec(s: SpecInput): OciSpec {
     ociVersion: '1.0.2',
     process: {
       terminal: s.tty,
-      user: { uid: s.user.uid, gid: s.user.gid, ...(s.user.additionalGids.length ? { additionalGids: s.user.additionalGids } : {}) },
+      // Docker lists the primary GID first among the supplementary groups (CVE-2022-36109 fix).
+      user: { uid: s.user.uid, gid: s.user.gid, additionalGids: [...new Set([s.user.gid, ...s.user.additionalGids])] },
       args: s.args,
       env: s.env,
       cwd: s.cwd,

@@ -50,7 +50,8 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
     else if (isNumeric(groupPart)) gid = Number(groupPart);
     else throw new SkiffError(`unable to find group ${groupPart}: no matching entries in group file`);
   }
-  const additionalGids = name === undefined ? [] :
+  // runc adds /etc/group memberships only in the implicit form (no explicit group).
+  const additionalGids = name === undefined || groupPart ? [] :
     [...new Set(groups.filter((g) => g.members.includes(name!) && g.gid !== gid).map((g) => g.gid))];
   return { uid, gid, additionalGids, home };
 }

@@ -20,7 +20,7 @@ export function parseSubIdFile(text: string, user: string, id: number): { start:
   const ranges: { start: number; size: number }[] = [];
   for (const line of text.split('\n')) {
     const [owner, start, size] = line.trim().split(':');
-    if (!owner || owner.startsWith('#') || start === undefined || size === undefined) continue;
+    if (!owner || owner.startsWith('#') || !start || !size) continue;
     if (owner !== user && owner !== String(id)) continue;
     const s = Number(start), n = Number(size);
     if (Number.isInteger(s) && Number.isInteger(n) && n > 0) ranges.push({ start: s, size: n });

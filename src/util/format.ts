@@ -10,8 +10,13 @@ export function humanSize(bytes: number): string {
     size /= 1000;
     i++;
   }
-  // Go's %.4g: three significant digits, trailing zeros trimmed.
-  return `${Number(size.toPrecision(3))}${DECIMAL_UNITS[i]}`;
+  // Go's %.3g: three significant digits, trailing zeros trimmed, exponent form when needed.
+  const p = size.toPrecision(3);
+  if (p.includes('e')) {
+    const [m, e] = p.split('e');
+    return `${Number(m)}e${e[0]}${e.slice(1).padStart(2, '0')}${DECIMAL_UNITS[i]}`;
+  }
+  return `${Number(p)}${DECIMAL_UNITS[i]}`;
 }
 
 /** go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks"... */
@@ -29,12 +34,12 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
   if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
+  return `${Math.floor(Math.floor(ms / 3600000) / 24 / 365)} years`;
 }
 
-/** Print rows as Docker's tabwriter does: columns padded to the widest cell plus 3 spaces. */
+/** Print rows as Docker's tabwriter(minwidth 10, padding 3) does. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((h, i) => Math.max(7, h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';

@@ -77,14 +77,14 @@ describe('commandText', () => {
   // BUG: Docker's daemon (daemon/list.go) wraps arguments containing a space in single quotes
   // when it builds the COMMAND ("sh -c 'echo hello; sleep 100'"); skiff joins them bare, so
   // `ps --no-trunc` shows an ambiguous "sh -c echo hello; sleep 100".
-  it.fails('arguments with spaces are single-quoted, as Docker', () => {
+  it('arguments with spaces are single-quoted, as Docker', () => {
     const r = rec({ path: 'sh', args: ['-c', 'echo hello; sleep 100'] });
     expect(commandText(r, true)).toBe(`"sh -c 'echo hello; sleep 100'"`);
   });
 
   // BUG: the Docker CLI prints COMMAND with strconv.Quote, so a double quote inside the
   // command is escaped (\"); skiff wraps it in quotes without escaping.
-  it.fails('double quotes inside the command are escaped (strconv.Quote)', () => {
+  it('double quotes inside the command are escaped (strconv.Quote)', () => {
     const r = rec({ path: 'echo', args: ['a"b'] });
     expect(commandText(r, true)).toBe('"echo a\\"b"');
   });

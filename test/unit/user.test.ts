@@ -147,7 +147,7 @@ describe('resolveUser (runc GetExecUser semantics)', () => {
   // ("Supplementary group ids only make sense if in the implicit form"): with an explicit
   // group (`-u app:extra`, `-u 1000:1000`) Docker's process gets no membership groups. skiff
   // adds app's memberships (here wheel, 10) regardless of the explicit group.
-  it.fails('an explicit group drops the /etc/group memberships (runc: implicit form only)', () => {
+  it('an explicit group drops the /etc/group memberships (runc: implicit form only)', () => {
     for (const spec of ['app:extra', '1000:1000', 'app:2000']) {
       const u = resolveUser(spec, PASSWD, GROUP);
       expect(u.additionalGids.filter((g) => g !== u.gid)).toEqual([]);
@@ -158,7 +158,7 @@ describe('resolveUser (runc GetExecUser semantics)', () => {
   // first in the process's supplementary groups: AdditionalGids = [gid, ...memberships], so
   // `id` in busybox shows groups=1000(app),2000(extra),10(wheel). skiff filters the primary GID
   // out (resolveUser) and nothing downstream adds it, so setgroups(2) gets [2000, 10] only.
-  it.fails('the OCI spec\'s additionalGids starts with the primary GID, as Docker', () => {
+  it('the OCI spec\'s additionalGids starts with the primary GID, as Docker', () => {
     const user = resolveUser('app', PASSWD, GROUP);
     const spec = buildOciSpec({
       rootfs: '/r', hostname: 'h', args: ['id'], env: [], cwd: '/', user, tty: false, network: 'none',

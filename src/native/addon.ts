@@ -1,0 +1,38 @@
+// Typed wrapper for native/addon (skiff_native.node). The addon is loaded on first call, not at
+// import time: most commands never need it, and dlopen (plus, inside the single executable,
+// extraction on the very first run) would otherwise be paid by every command.
+
+import { addonPath } from './assets';
+
+interface NativeAddon {
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  unlockFd(fd: number): void;
+}
+
+let addon: NativeAddon | undefined;
+
+function load(): NativeAddon {
+  if (addon) return addon;
+  const file = addonPath();
+  const mod = { exports: {} as NativeAddon };
+  try {
+    process.dlopen(mod, file);
+  } catch (e) {
+    throw new Error(`cannot load skiff's native addon ${file}: ${(e as Error).message}`);
+  }
+  return (addon = mod.exports);
+}
+
+/**
+ * flock(2) on an open file descriptor. Shared unless `exclusive`. With `wait` (the default) it
+ * blocks until the lock is granted and returns true; without, it returns false at once when the
+ * lock is held elsewhere. Other failures throw an Error with `code` set to the errno name.
+ */
+export function flock(fd: number, exclusive: boolean, wait = true): boolean {
+  return load().flock(fd, exclusive, wait);
+}
+
+/** Release a lock taken with flock() (closing the fd releases it as well). */
+export function unlock(fd: number): void {
+  load().unlockFd(fd);
+}
