@@ -63,7 +63,7 @@ struct spec {
   char *args[MAX_ITEMS * 4];
   int nargs;
   uint64_t caps;
-  int tty, keep_stdin, ready_fd;
+  int tty, keep_stdin, ready_fd, seccomp;
   const char *pid_file, *exit_file, *lock_file;
   char *cleanup[16];
   int ncleanup;
@@ -155,6 +155,7 @@ static void parse_spec(const char *path, struct spec *s) {
       for (int i = 0; i < nf; i++) s->caps |= 1ULL << strtoul(f[i], NULL, 10);
     } else if (!strcmp(key, "tty")) { NEED(1); s->tty = atoi(f[0]); }
     else if (!strcmp(key, "stdin")) { NEED(1); s->keep_stdin = atoi(f[0]); }
+    else if (!strcmp(key, "seccomp")) { NEED(1); s->seccomp = !strcmp(f[0], "default"); }
     else if (!strcmp(key, "ready-fd")) { NEED(1); s->ready_fd = atoi(f[0]); }
     else if (!strcmp(key, "pid-file")) { NEED(1); s->pid_file = f[0]; }
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
@@ -468,6 +469,8 @@ static void container_init(const struct spec *s, int tty_sock, const sigset_t *o
     if (null > 0) close(null);
   }
   mkdir_p(s->cwd);
+  /* While still privileged in the namespace (no no_new_privs needed) and after the last mount. */
+  if (s->seccomp && install_seccomp() < 0) child_fail(125, "seccomp: %s", strerror(errno));
   set_identity(s);
   if (chdir(s->cwd) < 0) child_fail(125, "chdir to %s: %s", s->cwd, strerror(errno));
   /* Nothing of ours may leak into the container: mark every fd above stdio close-on-exec. */

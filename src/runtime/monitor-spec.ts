@@ -105,6 +105,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   for (const e of spec.process.env) rec('env', e);
   for (const a of spec.process.args) rec('arg', a);
   rec('caps', ...spec.process.capabilities.bounding.map(capabilityNumber));
+  rec('seccomp', spec.linux.seccomp ? 'default' : 'unconfined');
   rec('tty', spec.process.terminal ? 1 : 0);
   rec('stdin', o.keepStdin ? 1 : 0);
   if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);

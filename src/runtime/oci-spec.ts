@@ -22,6 +22,8 @@ export interface OciSpec {
     namespaces: { type: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
+    /** the runtime's default profile (skiff-helper's seccomp.c); absent = unconfined */
+    seccomp?: { defaultAction: string; profile: 'default' };
   };
 }
 
@@ -97,6 +99,7 @@ export function buildOciSpec(s: SpecInput): OciSpec {
       namespaces: namespaces.map((type) => ({ type })),
       maskedPaths: DEFAULT_MASKED_PATHS,
       readonlyPaths: DEFAULT_READONLY_PATHS,
+      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', profile: 'default' },
     },
   };
 }
