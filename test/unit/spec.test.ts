@@ -278,6 +278,7 @@ describe('encodeMonitorSpec', () => {
       ['arg', '-c'],
       ['arg', 'echo "a b"'],
       ['caps', '5', '0'],
+      ['seccomp', 'unconfined'],
       ['tty', '1'],
       ['stdin', '1'],
       ['ready-fd', '3'],
@@ -311,7 +312,7 @@ describe('encodeMonitorSpec', () => {
     const collapsed = keys.filter((k, i) => k !== keys[i - 1]);
     expect(collapsed).toEqual([
       'rootfs', 'rootfs-mount', 'ns', 'hostname', 'mount', 'symlink', 'mask', 'ro', 'cwd', 'user', 'groups',
-      'env', 'arg', 'caps', 'tty', 'stdin',
+      'env', 'arg', 'caps', 'seccomp', 'tty', 'stdin',
     ]);
     expect(records[1]).toEqual(['rootfs-mount', 'bind', '/src', '']);
     expect(records.filter((r) => r[0] === 'ns').map((r) => r[1])).toEqual(['pid', 'ipc', 'uts', 'cgroup', 'net']);
