@@ -4,10 +4,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Print "skiff-helper: <msg>" to stderr (one line). */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A map as Node gives it ("C:H:N,C:H:N") and the setuid tool that applies it. */
+struct id_map {
+  const char *spec;
+  const char *tool;
+};
+
+/* Run newuidmap/newgidmap PID C H N ... ; returns its exit status (main.c). */
+int run_map_tool(const char *tool, pid_t pid, const char *spec);
+
+/* Join (creating it first if needed) the pause process's user namespace recorded in
+ * PIDFILE; 0 on success, -1 when the caller should create a namespace itself (pause.c). */
+int join_pause(const char *pidfile, struct id_map *uid, struct id_map *gid);
 
 /* Modes. Each returns the process exit code. argv[0] is the mode name. */
 int mode_apply_layer(int argc, char **argv);   /* storage.c */

@@ -39,11 +39,6 @@ void warnx_(const char *fmt, ...) {
   va_end(ap);
 }
 
-struct id_map {
-  const char *spec; /* "C:H:N,C:H:N" as given by Node */
-  const char *tool; /* newuidmap / newgidmap path */
-};
-
 /* True when the map is exactly "0:<own id>:1": then no setuid helper is needed. */
 static int is_self_map(const char *spec, unsigned own) {
   char buf[64];
@@ -60,7 +55,7 @@ static void write_file(const char *path, const char *data) {
 }
 
 /* Run newuidmap/newgidmap PID C H N ... for the map spec; returns the exit status. */
-static int run_map_tool(const char *tool, pid_t pid, const char *spec) {
+int run_map_tool(const char *tool, pid_t pid, const char *spec) {
   char *argv[3 + 3 * 32 + 1];
   char pidbuf[16];
   char *copy = strdup(spec);
@@ -191,12 +186,14 @@ static const struct mode modes[] = {
 
 int main(int argc, char **argv) {
   struct id_map uid = {NULL, "newuidmap"}, gid = {NULL, "newgidmap"};
+  const char *pause_pidfile = NULL;
   int i = 1;
   for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
     if (!strcmp(argv[i], "--uidmap")) uid.spec = argv[i + 1];
     else if (!strcmp(argv[i], "--gidmap")) gid.spec = argv[i + 1];
     else if (!strcmp(argv[i], "--newuidmap")) uid.tool = argv[i + 1];
     else if (!strcmp(argv[i], "--newgidmap")) gid.tool = argv[i + 1];
+    else if (!strcmp(argv[i], "--pause")) pause_pidfile = argv[i + 1];
     else die("unknown option %s", argv[i]);
   }
   if (i >= argc) die("usage: skiff-helper [--uidmap M --gidmap M] MODE ARGS...");
@@ -204,7 +201,12 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], modes[m].name) != 0) continue;
     if (uid.spec || gid.spec) {
       if (!uid.spec || !gid.spec) die("--uidmap and --gidmap go together");
-      enter_userns(&uid, &gid);
+      if (pause_pidfile && join_pause(pause_pidfile, &uid, &gid) == 0) {
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+          die("cannot become root in the user namespace: %s", strerror(errno));
+      } else {
+        enter_userns(&uid, &gid);
+      }
     }
     if (modes[m].needs_mountns) enter_mountns();
     return modes[m].fn(argc - i, argv + i);

@@ -41,7 +41,13 @@ export class Engine {
 
   /** The user namespace to enter for storage and containers; undefined when rootful. */
   get userns(): UserNamespacePlan | undefined {
-    if (this.usernsPlan === undefined) this.usernsPlan = this.paths.rootless ? planUserNamespace() : null;
+    if (this.usernsPlan === undefined) {
+      this.usernsPlan = this.paths.rootless ? planUserNamespace() : null;
+      if (this.usernsPlan?.subordinate) {
+        fs.mkdirSync(this.paths.runRoot, { recursive: true, mode: 0o700 });
+        this.usernsPlan.pauseFile = path.join(this.paths.runRoot, 'pause.pid');
+      }
+    }
     return this.usernsPlan ?? undefined;
   }
 

@@ -13,6 +13,8 @@ export interface UserNamespacePlan {
   subordinate: boolean;
   newuidmap?: string;
   newgidmap?: string;
+  /** pid file of the pause process that keeps the namespace (and saves newuidmap runs) */
+  pauseFile?: string;
 }
 
 /** Parse /etc/subuid-style text and return the ranges that belong to the user (by name or UID). */
@@ -80,5 +82,6 @@ export function helperNamespaceArgs(plan: UserNamespacePlan | undefined): string
   const args = ['--uidmap', formatIdMap(plan.uidMap), '--gidmap', formatIdMap(plan.gidMap)];
   if (plan.newuidmap) args.push('--newuidmap', plan.newuidmap);
   if (plan.newgidmap) args.push('--newgidmap', plan.newgidmap);
+  if (plan.pauseFile) args.push('--pause', plan.pauseFile);
   return args;
 }
