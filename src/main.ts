@@ -1,7 +1,5 @@
-import { Cli } from 'clipanion';
-import { SkiffCommand } from './cli/base';
-import { buildCli, VERSION } from './cli/index';
 import { extractGlobals, setGlobals } from './cli/globals';
+import { VERSION } from './cli/version';
 
 /** One line on stderr and a Docker-style exit code; a stack trace only with --log-level debug. */
 function fail(message: string, code: number, err?: unknown, debug = false): never {
@@ -20,7 +18,10 @@ async function main(): Promise<void> {
     process.stdout.write(`skiff version ${VERSION}\n`);
     return;
   }
-  const cli = buildCli();
+  const { Cli } = await import('clipanion');
+  const { buildCli } = await import('./cli/index');
+  const { SkiffCommand } = await import('./cli/base');
+  const cli = buildCli(rest);
   let command;
   try {
     command = cli.process(rest);

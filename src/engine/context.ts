@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ImageStore } from '../image/store';
 import { readJson } from '../state/atomic';
-import { resolveDriver, type DriverName } from '../storage/driver';
-import { LayerStore } from '../storage/layer-store';
+import type { DriverName } from '../storage/driver';
+import type { LayerStore } from '../storage/layer-store';
 import { planUserNamespace, type UserNamespacePlan } from '../runtime/userns';
 import { skiffPaths, type SkiffPaths } from '../util/paths';
 import { ContainerStore } from './container-store';
@@ -60,12 +60,16 @@ export class Engine {
     if (!this.driverName) {
       this.ensureDirs();
       const requested = this.opts.storageDriver ?? process.env.SKIFF_STORAGE_DRIVER ?? this.config.storageDriver;
+      // Loaded on demand: storage pulls in child_process, zlib and tar-stream, which read-only
+      // commands never need (start-up time is the budget here).
+      const { resolveDriver } = await import('../storage/driver');
       this.driverName = await resolveDriver(this.paths.dataRoot, this.userns, requested);
     }
     return this.driverName;
   }
 
   async layers(): Promise<LayerStore> {
+    const { LayerStore } = await import('../storage/layer-store');
     return new LayerStore(this.paths.dataRoot, await this.driver(), this.userns);
   }
 }

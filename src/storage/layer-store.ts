@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { decompressIfNeeded, writeEnd, writeLayerOps } from '../image/layer-ops';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
 import { runHelper, startHelper } from '../runtime/helper';
@@ -88,6 +87,8 @@ export class LayerStore {
     } else {
       fs.mkdirSync(diff, { mode: 0o755 });
     }
+    // tar-stream and zlib load only when a layer is really unpacked, not on every `run`.
+    const { decompressIfNeeded, writeEnd, writeLayerOps } = await import('../image/layer-ops');
     const label = `layer ${hex(diffId).slice(0, 12)}`;
     const mode = ['apply-layer', ...(flatten ? ['--flatten'] : []),
       '--opaque-xattr', this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque', diff];

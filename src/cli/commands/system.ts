@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../base';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../version';
 
 export class VersionCommand extends SkiffCommand {
   static override paths = [['version']];
