@@ -59,7 +59,8 @@ export class ContainerStore {
     return ids.flatMap((id) => { const c = this.get(id); return c ? [c] : []; });
   }
 
-  save(rec: ContainerRecord): void { writeJsonAtomic(this.file(rec.id), rec); }
+  /** --rm containers are ephemeral: their record is not worth an fsync on the start-up path. */
+  save(rec: ContainerRecord): void { writeJsonAtomic(this.file(rec.id), rec, !rec.config.autoRemove); }
 
   /** Read-modify-write one container under the store lock. */
   async update(id: string, fn: (c: ContainerRecord) => void): Promise<ContainerRecord | undefined> {

@@ -6,12 +6,12 @@ import crypto from 'node:crypto';
  * Write a file so that a crash leaves either the old or the new content, never a torn one:
  * write a unique temp file in the same directory, fsync it, rename over the target.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, durable = true): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -23,8 +23,12 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   }
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+/**
+ * `durable: false` still renames atomically (readers never see a torn file) but skips the
+ * fsync: for state that a crash may lose anyway, like a --rm container's record.
+ */
+export function writeJsonAtomic(file: string, value: unknown, durable = true): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', 0o600, durable);
 }
 
 /** Read a JSON object file; undefined when it does not exist. */
