@@ -103,6 +103,9 @@ TEST_HOME=$(getent passwd "$TEST_USER" | cut -d: -f6)
 # from a copy they can read. The rootless user owns it (vitest writes its cache there).
 WORK=$(mktemp -d /tmp/skiff-e2e-XXXXXX) || die "mktemp failed"
 cleanup() {
+  # Each test store has its own run root, hence its own pause process (which would otherwise
+  # live on, as Podman's does): stop them with the stores.
+  pkill -KILL -u "$TEST_USER" -f -- 'skiff-helper .*--pause' 2>/dev/null || true
   if [ "${SKIFF_E2E_KEEP:-}" = 1 ]; then say "kept $WORK"; return; fi
   rm -rf --one-file-system "$WORK" 2>/dev/null || say "could not remove all of $WORK"
 }
