@@ -20,12 +20,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+/* One line on stderr, prefixed so that Node can tell the helper's words from a container's. */
+static void vsay(const char *fmt, va_list ap) {
   fputs("skiff-helper: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+}
+
+void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(fmt, ap);
   va_end(ap);
   exit(1);
 }
@@ -33,9 +38,7 @@ void die(const char *fmt, ...) {
 void warnx_(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("skiff-helper: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsay(fmt, ap);
   va_end(ap);
 }
 
