@@ -606,11 +606,11 @@ static void cleanup_paths(struct spec *s) {
   if (lock >= 0) close(lock);
 }
 
+/* The report fd stays open until we exit: its EOF tells skiff that the monitor is gone. */
 static void report_ready(const struct spec *s, const char *text) {
   if (s->ready_fd < 0) return;
   if (write(s->ready_fd, text, strlen(text)) < 0) {
   }
-  close(s->ready_fd);
 }
 
 int mode_monitor(int argc, char **argv) {
@@ -618,6 +618,15 @@ int mode_monitor(int argc, char **argv) {
   static struct spec s;
   parse_spec(argv[1], &s);
   if (s.ready_fd >= 0) fcntl(s.ready_fd, F_SETFD, FD_CLOEXEC);
+  /* skiff may close its end of the report pipe (detached runs); never die of that. The
+   * container gets default dispositions back before exec. */
+  signal(SIGPIPE, SIG_IGN);
+  /* Node puts the pipes it touches (its own stdout) in non-blocking mode, and a file
+   * description is shared: give the container blocking stdio, as libuv does for children. */
+  for (int fd = 0; fd < 3; fd++) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  }
   mount_rootfs(&s);
 
   int errpipe[2], sock[2] = {-1, -1};

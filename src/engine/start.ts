@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { spawn, type StdioOptions } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import net from 'node:net';
+import { spawnDetached, waitPid } from '../native/addon';
 import { helperPath } from '../native/assets';
 import { helperArgv } from '../runtime/helper';
 import { buildOciSpec } from '../runtime/oci-spec';
@@ -53,15 +52,22 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   return specFile;
 }
 
-/** Read the monitor's one-line report from fd 3: "ok" or "err CODE message". */
-function readReady(stream: Readable): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => { text += d; if (text.includes('\n')) resolve(text.trim()); });
-    stream.on('end', () => resolve(text.trim()));
-    stream.on('error', () => resolve(text.trim()));
+/**
+ * The monitor's report pipe (its fd 3): a first line "ok" or "err CODE message" once the
+ * command has exec'd (or failed to), then EOF when the monitor exits.
+ */
+function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise<void>; stop(): void } {
+  const sock = new net.Socket({ fd, readable: true, writable: false });
+  let text = '';
+  let gotLine: (s: string) => void = () => undefined;
+  const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });
+  const closed = new Promise<void>((resolve) => {
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => { text += d; if (text.includes('\n')) gotLine(text.split('\n')[0].trim()); });
+    sock.on('error', () => undefined);
+    sock.on('close', () => { gotLine(text.trim()); resolve(); });
   });
+  return { firstLine, closed, stop: () => sock.destroy() };
 }
 
 function procStartTime(pid: number): string | undefined {
@@ -87,22 +93,24 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
   const wantsStdin = o.attach && (o.interactive || c.config.tty);
   let logFd: number | undefined;
   if (!o.attach) logFd = fs.openSync(path.join(dir, MONITOR_FILES.log), 'a', 0o600);
-  const stdio: StdioOptions = o.attach
-    ? [wantsStdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe']
-    : ['ignore', logFd!, logFd!, 'pipe'];
+  const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, logFd!, logFd!];
   // Its own session: terminal signals reach us, and we forward them exactly once.
-  const child = spawn(helperPath(), helperArgv(engine.userns, ['monitor', specFile]), { stdio, detached: true });
-  if (logFd !== undefined) fs.closeSync(logFd);
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', (e) => reject(new SkiffError(`cannot start container ${c.name}: ${e.message}`)));
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
-  });
-  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  let child: { pid: number; reportFd: number };
+  try {
+    child = spawnDetached(helperPath(), ['skiff-helper', ...helperArgv(engine.userns, ['monitor', specFile])], stdio);
+  } catch (e) {
+    throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
+  } finally {
+    if (logFd !== undefined) fs.closeSync(logFd);
+  }
+  const reports = watchReports(child.reportFd);
+  const exited = async () => { await reports.closed; return waitPid(child.pid); };
+  const forward = (sig: NodeJS.Signals) => { try { process.kill(child.pid, sig); } catch { /* gone */ } };
   if (o.attach) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
 
-  const ready = await readReady(child.stdio[3] as Readable);
+  const ready = await reports.firstLine;
   if (ready !== 'ok') {
-    const code = await exited;
+    const code = await exited();
     const m = /^err (\d+) (.*)$/.exec(ready);
     await finishAttached(engine, c, code);
     throw new SkiffError(m ? m[2] : `container ${c.name} failed to start (monitor exit ${code})`, m ? Number(m[1]) : 125);
@@ -112,11 +120,10 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
     r.state = { status: 'running', pid, monitorPid: child.pid, monitorStart: procStartTime(child.pid!), startedAt: new Date().toISOString() };
   });
   if (!o.attach) {
-    child.unref();
-    (child.stdio[3] as Readable).destroy();
+    reports.stop();
     return undefined;
   }
-  const code = await exited;
+  const code = await exited();
   for (const s of FORWARDED_SIGNALS) process.off(s, forward);
   await finishAttached(engine, c, code);
   return code;

@@ -7,6 +7,8 @@ import { addonPath } from './assets';
 interface NativeAddon {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   unlockFd(fd: number): void;
+  spawnDetached(file: string, argv: string[], stdio: number[]): { pid: number; reportFd: number };
+  waitPid(pid: number): number;
 }
 
 let addon: NativeAddon | undefined;
@@ -35,4 +37,18 @@ export function flock(fd: number, exclusive: boolean, wait = true): boolean {
 /** Release a lock taken with flock() (closing the fd releases it as well). */
 export function unlock(fd: number): void {
   load().unlockFd(fd);
+}
+
+/**
+ * Start `file` with posix_spawn in a new session (cheaper than child_process.spawn, which
+ * forks all of Node). stdio: fds for the child's 0, 1, 2 (-1 = /dev/null). The child's fd 3 is
+ * a pipe whose read end is returned: it reaches EOF when the child has exited.
+ */
+export function spawnDetached(file: string, argv: string[], stdio: [number, number, number]): { pid: number; reportFd: number } {
+  return load().spawnDetached(file, argv, stdio);
+}
+
+/** Reap a child started with spawnDetached; its exit code, or 128+N if killed by signal N. */
+export function waitPid(pid: number): number {
+  return load().waitPid(pid);
 }
