@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { SkiffError } from '../util/errors';
-import { cleanRelative, decompressIfNeeded, detectCompression, type Compression } from './layer-ops';
+import { cleanRelative, decompressIfNeeded, detectCompression, stopExtraction, type Compression } from './layer-ops';
 import { digestError, familiarString, parseReference } from './reference';
 
 export const MEDIA_TYPES = {
@@ -207,13 +207,7 @@ async function stageArchive(tar: Readable, stagingDir: string): Promise<Map<stri
       }
     }
   } catch (e) {
-    tar.destroy();
-    if (!exClosed) {
-      await new Promise<void>((resolve) => {
-        ex.once('close', () => resolve());
-        ex.destroy();
-      });
-    }
+    await stopExtraction(tar, ex, exClosed);
     if (e instanceof SkiffError) throw e;
     const cause = exError ?? e;
     const err = cause as NodeJS.ErrnoException;

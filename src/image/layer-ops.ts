@@ -489,14 +489,7 @@ export async function writeLayerOps(
       }
     }
   } catch (e) {
-    tar.destroy();
-    if (!exClosed) {
-      // the entry stream only says "destroyed": wait for the parser's own error, which says why
-      await new Promise<void>((resolve) => {
-        ex.once('close', () => resolve());
-        ex.destroy();
-      });
-    }
+    await stopExtraction(tar, ex, exClosed);
     if (e instanceof SkiffError) throw e;
     const cause = exError ?? e;
     const msg = cause instanceof Error ? cause.message : String(cause);
@@ -512,6 +505,19 @@ export async function writeLayerOps(
     throw new SkiffError(`the storage helper stopped reading the layer stream: ${(sinkError as Error).message}`, 125);
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size, tarBytes };
+}
+
+/**
+ * Abandon a tar parse after a failure: stop the input and wait for the parser to close. The
+ * entry stream only says "destroyed"; the parser's own error (kept by the caller) says why.
+ */
+export async function stopExtraction(tar: Readable, ex: { once(event: 'close', fn: () => void): unknown; destroy(): unknown }, alreadyClosed: boolean): Promise<void> {
+  tar.destroy();
+  if (alreadyClosed) return;
+  await new Promise<void>((resolve) => {
+    ex.once('close', () => resolve());
+    ex.destroy();
+  });
 }
 
 async function drain(entry: Readable | AsyncIterable<unknown>): Promise<void> {
