@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { SkiffError } from '../util/errors';
-import { cleanRelative, decompressIfNeeded, detectCompression, stopExtraction, type Compression } from './layer-ops';
+import { cleanRelative, decompressIfNeeded, detectCompression, stopExtraction, watchExtractor, type Compression } from './layer-ops';
 import { digestError, familiarString, parseReference } from './reference';
 
 export const MEDIA_TYPES = {
@@ -151,14 +151,7 @@ export async function readImageArchive(
 async function stageArchive(tar: Readable, stagingDir: string): Promise<Map<string, StagedEntry>> {
   const entries = new Map<string, StagedEntry>();
   const ex = tarExtract();
-  let exError: Error | null = null;
-  let exClosed = false;
-  ex.on('error', (e: Error) => {
-    exError ??= e;
-  });
-  ex.on('close', () => {
-    exClosed = true;
-  });
+  const exState = watchExtractor(ex);
   const onData = (chunk: Buffer | string) => {
     if (!ex.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) tar.pause();
   };
@@ -207,9 +200,9 @@ async function stageArchive(tar: Readable, stagingDir: string): Promise<Map<stri
       }
     }
   } catch (e) {
-    await stopExtraction(tar, ex, exClosed);
+    await stopExtraction(tar, ex, exState);
     if (e instanceof SkiffError) throw e;
-    const cause = exError ?? e;
+    const cause = exState.error ?? e;
     const err = cause as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && err.syscall) {
       throw new SkiffError(`cannot stage the image archive in ${stagingDir}: ${err.message}`, 125);

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { extract as tarExtract, type Header } from 'tar-stream';
+import { extract as tarExtract, type Extract as TarExtract, type Header } from 'tar-stream';
 import { SkiffError } from '../util/errors';
 
 export const OP = {
@@ -349,14 +349,7 @@ export async function writeLayerOps(
   };
   sink.on('error', onSinkError);
 
-  let exError: Error | null = null;
-  let exClosed = false;
-  ex.on('error', (e: Error) => {
-    exError ??= e;
-  });
-  ex.on('close', () => {
-    exClosed = true;
-  });
+  const exState = watchExtractor(ex);
 
   const onData = (chunk: Buffer | string) => {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -489,9 +482,9 @@ export async function writeLayerOps(
       }
     }
   } catch (e) {
-    await stopExtraction(tar, ex, exClosed);
+    await stopExtraction(tar, ex, exState);
     if (e instanceof SkiffError) throw e;
-    const cause = exError ?? e;
+    const cause = exState.error ?? e;
     const msg = cause instanceof Error ? cause.message : String(cause);
     throw new SkiffError(`${obj} is truncated or corrupt: ${msg}`, 125);
   } finally {
@@ -511,9 +504,19 @@ export async function writeLayerOps(
  * Abandon a tar parse after a failure: stop the input and wait for the parser to close. The
  * entry stream only says "destroyed"; the parser's own error (kept by the caller) says why.
  */
-export async function stopExtraction(tar: Readable, ex: { once(event: 'close', fn: () => void): unknown; destroy(): unknown }, alreadyClosed: boolean): Promise<void> {
+type Extractor = TarExtract;
+
+/** The parser's first error (the one that says why) and whether it has closed. */
+export function watchExtractor(ex: Extractor): { error: Error | null; closed: boolean } {
+  const state = { error: null as Error | null, closed: false };
+  ex.on('error', (e?: Error) => { state.error ??= e ?? null; });
+  ex.on('close', () => { state.closed = true; });
+  return state;
+}
+
+export async function stopExtraction(tar: Readable, ex: Extractor, state: { closed: boolean }): Promise<void> {
   tar.destroy();
-  if (alreadyClosed) return;
+  if (state.closed) return;
   await new Promise<void>((resolve) => {
     ex.once('close', () => resolve());
     ex.destroy();
