@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { BlobStore } from '../image/blob-store';
 import { ImageStore } from '../image/store';
 import { readJson } from '../state/atomic';
 import type { DriverName } from '../storage/driver';
@@ -26,6 +27,7 @@ export class Engine {
   readonly paths: SkiffPaths;
   readonly images: ImageStore;
   readonly containers: ContainerStore;
+  readonly blobs: BlobStore;
   private usernsPlan?: UserNamespacePlan | null;
   private driverName?: DriverName;
 
@@ -33,6 +35,7 @@ export class Engine {
     this.paths = skiffPaths(opts);
     this.images = new ImageStore(this.paths.dataRoot);
     this.containers = new ContainerStore(this.paths.dataRoot);
+    this.blobs = new BlobStore(this.paths.dataRoot);
   }
 
   get config(): SkiffConfig {

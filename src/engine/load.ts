@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { readImageArchive } from '../image/archive';
 import { canonicalString, familiarString, parseReference } from '../image/reference';
-import type { ImageConfig, ImageRecord } from '../image/store';
-import { writeFileAtomic } from '../state/atomic';
+import { layerMediaType } from '../image/media-types';
+import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
 import { chainIds } from '../storage/layer-store';
 import type { Engine } from './context';
@@ -36,20 +35,27 @@ export async function loadImages(engine: Engine, input: Readable): Promise<strin
       const diffIds = img.layers.map((l) => l.diffId);
       const chains = chainIds(diffIds);
       let size = 0;
+      const oci = img.layers.some((l) => l.mediaType?.startsWith('application/vnd.oci.'));
+      const descriptors: LayerDescriptor[] = [];
       for (let i = 0; i < img.layers.length; i++) {
-        const rec = await layers.ensure(chains[i], chains[i - 1], diffIds[i], () => fs.createReadStream(img.layers[i].path));
+        const l = img.layers[i];
+        const rec = await layers.ensure(chains[i], chains[i - 1], diffIds[i], () => fs.createReadStream(l.path));
         size += rec.size;
+        // Keep the layer blob as the archive had it (verified while staging): save and push send it.
+        const digest = l.fileDigest;
+        if (!engine.blobs.has(digest) && fs.existsSync(l.path)) engine.blobs.adopt(l.path, digest);
+        const compression = l.compression === 'gzip' || l.compression === 'zstd' ? l.compression : 'none';
+        descriptors.push({ mediaType: l.mediaType ?? layerMediaType(oci, compression), digest, size: l.size, diffId: diffIds[i] });
       }
-      const blobDir = path.join(engine.paths.dataRoot, 'blobs', 'sha256');
-      fs.mkdirSync(blobDir, { recursive: true });
-      writeFileAtomic(path.join(blobDir, img.config.digest.replace(/^sha256:/, '')), img.config.bytes, 0o644);
+      engine.blobs.writeBytes(img.config.digest, img.config.bytes);
       const tags = img.repoTags.map((t) => canonicalString(parseReference(t)));
       await withLock(engine.images.lockFile, () => {
         const existing = engine.images.get(img.config.digest);
         const rec: ImageRecord = existing ?? {
-          id: img.config.digest, repoTags: [], repoDigests: [], chainIds: chains, size,
+          id: img.config.digest, repoTags: [], repoDigests: [], chainIds: chains, layers: descriptors, size,
           loadedAt: new Date().toISOString(), config: img.config.parsed as ImageConfig,
         };
+        if (!rec.layers) rec.layers = descriptors;
         moveTags(engine, rec, tags);
       });
       if (tags.length) loaded.push(...tags.map((t) => `Loaded image: ${familiarString(parseReference(t))}`));

@@ -23,16 +23,10 @@ import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { SkiffError } from '../util/errors';
 import { cleanRelative, decompressIfNeeded, detectCompression, stopExtraction, watchExtractor, type Compression } from './layer-ops';
+import { MEDIA_TYPES } from './media-types';
 import { digestError, familiarString, parseReference } from './reference';
 
-export const MEDIA_TYPES = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-} as const;
+export { MEDIA_TYPES };
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';

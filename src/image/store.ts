@@ -18,12 +18,19 @@ export interface ImageConfig {
   history?: object[];
 }
 
+/** One layer of an image: its blob as stored in blobs/ (compressed or not) and what it unpacks to. */
+export interface LayerDescriptor { mediaType: string; digest: string; size: number; diffId: string }
+
 /** One file per image: images/<hex>.json. The image ID is the config digest, as in Docker. */
 export interface ImageRecord {
   id: string;
   repoTags: string[];
   repoDigests: string[];
   chainIds: string[];
+  /** the layer blobs, in order (absent on images stored before skiff kept blobs) */
+  layers?: LayerDescriptor[];
+  /** the image manifest in blobs/ that this image was pulled or pushed with, when there is one */
+  manifestDigest?: string;
   size: number;
   loadedAt: string;
   config: ImageConfig;
