@@ -24,9 +24,11 @@ import { extract as tarExtract } from 'tar-stream';
 import { SkiffError } from '../util/errors';
 import { cleanRelative, decompressIfNeeded, detectCompression, stopExtraction, watchExtractor, type Compression } from './layer-ops';
 import { MEDIA_TYPES } from './media-types';
+import { isAttestation, isObject, parseDescriptor as parseDescriptorWith, parseImageConfig, type Descriptor, type ImageConfigJson } from './oci-json';
+import { choosePlatform, hostPlatform, platformString, type Platform } from './platform';
 import { digestError, familiarString, parseReference } from './reference';
 
-export { MEDIA_TYPES };
+export { MEDIA_TYPES, hostPlatform, type Platform };
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
@@ -48,15 +50,7 @@ export interface ArchiveLayer {
   compression: Compression;
 }
 
-export interface ImageConfigJson {
-  architecture?: string;
-  os?: string;
-  variant?: string;
-  config?: Record<string, unknown>;
-  rootfs: { type: string; diff_ids: string[] };
-  history?: unknown[];
-  [k: string]: unknown;
-}
+export type { ImageConfigJson };
 
 export interface ArchiveImage {
   /** familiar form, as Docker prints them: `busybox:latest`, `host:5000/app:v1` */
@@ -67,30 +61,9 @@ export interface ArchiveImage {
   manifestDigest?: string;
 }
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
 export interface ReadArchiveOptions {
   /** platform to pick from a multi-platform index (default: this host) */
   platform?: Platform;
-}
-
-export function hostPlatform(): Platform {
-  const map: Record<string, string> = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm',
-    ia32: '386',
-    ppc64: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64',
-    loong64: 'loong64',
-    mips64el: 'mips64le',
-  };
-  return { os: 'linux', architecture: map[process.arch] ?? process.arch };
 }
 
 interface Staged {
@@ -326,21 +299,6 @@ async function blobDigestOk(s: Staged, digest: string): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------
 // Config and tags
 
-function parseConfig(value: unknown, what: string): ImageConfigJson {
-  if (!isObject(value)) throw invalid(`${what}: not a JSON object`);
-  const rootfs = value.rootfs;
-  if (!isObject(rootfs) || !Array.isArray(rootfs.diff_ids)) {
-    throw invalid(`${what}: rootfs.diff_ids is missing`);
-  }
-  if (rootfs.type !== 'layers') throw invalid(`${what}: rootfs.type is ${JSON.stringify(rootfs.type)}, expected "layers"`);
-  for (const d of rootfs.diff_ids) {
-    if (typeof d !== 'string' || digestError(d) !== null) {
-      throw invalid(`${what}: rootfs.diff_ids contains an invalid digest ${JSON.stringify(d)}`);
-    }
-  }
-  return value as unknown as ImageConfigJson;
-}
-
 function normalizeRepoTag(tag: unknown, what: string): string {
   if (typeof tag !== 'string') throw invalid(`${what}: invalid repo tag ${JSON.stringify(tag)}`);
   let ref;
@@ -355,10 +313,6 @@ function normalizeRepoTag(tag: unknown, what: string): string {
     throw invalid(`${what}: invalid repo tag ${JSON.stringify(tag)}: a tag needs name:tag and no digest`);
   }
   return familiarString(ref);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function layerCountCheck(layers: number, diffIds: number, what: string): void {
@@ -436,35 +390,8 @@ async function readDockerArchive(files: ArchiveFiles): Promise<ArchiveImage[]> {
 // ---------------------------------------------------------------------------------------------
 // OCI archive
 
-interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  platform?: Platform;
-  annotations?: Record<string, string>;
-}
-
-function parseDescriptor(v: unknown, what: string): Descriptor {
-  if (!isObject(v)) throw invalid(`${what}: descriptor is not a JSON object`);
-  if (typeof v.digest !== 'string' || digestError(v.digest) !== null) {
-    throw invalid(`${what}: invalid digest ${JSON.stringify(v.digest)}`);
-  }
-  if (v.size !== undefined && (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)) {
-    throw invalid(`${what}: invalid size ${JSON.stringify(v.size)}`);
-  }
-  const d: Descriptor = { digest: v.digest };
-  if (typeof v.mediaType === 'string') d.mediaType = v.mediaType;
-  if (typeof v.size === 'number') d.size = v.size;
-  if (isObject(v.platform) && typeof v.platform.os === 'string' && typeof v.platform.architecture === 'string') {
-    d.platform = { os: v.platform.os, architecture: v.platform.architecture };
-    if (typeof v.platform.variant === 'string') d.platform.variant = v.platform.variant;
-  }
-  if (isObject(v.annotations)) {
-    d.annotations = {};
-    for (const [k, val] of Object.entries(v.annotations)) if (typeof val === 'string') d.annotations[k] = val;
-  }
-  return d;
-}
+const parseDescriptor = (v: unknown, what: string): Descriptor => parseDescriptorWith(v, what, invalid);
+const parseConfig = (v: unknown, what: string): ImageConfigJson => parseImageConfig(v, what, invalid);
 
 function blobPath(digest: string): string {
   const i = digest.indexOf(':');
@@ -501,12 +428,6 @@ function isIndexType(mt: string | undefined, value?: Record<string, unknown>): b
   return false;
 }
 
-function isAttestation(d: Descriptor): boolean {
-  return (
-    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
-    (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown')
-  );
-}
 
 function tagsFor(d: Descriptor): string[] {
   const a = d.annotations ?? {};
@@ -577,14 +498,9 @@ async function resolveManifest(
     .filter((c) => !isAttestation(c));
   // Only the manifests whose blobs were saved can be loaded; prefer this platform among them.
   const present = children.filter((c) => files.has(blobPath(c.digest)));
-  const matches = (c: Descriptor) =>
-    c.platform !== undefined &&
-    c.platform.os === platform.os &&
-    c.platform.architecture === platform.architecture &&
-    (platform.variant === undefined || c.platform.variant === undefined || c.platform.variant === platform.variant);
-  const pick = present.find(matches) ?? (present.length === 1 ? present[0] : undefined);
+  const pick = choosePlatform(present, platform) ?? (present.length === 1 ? present[0] : undefined);
   if (!pick) {
-    const want = `${platform.os}/${platform.architecture}${platform.variant ? '/' + platform.variant : ''}`;
+    const want = platformString(platform);
     throw invalid(
       present.length === 0
         ? `${what}: none of the manifests in index ${d.digest} are in the archive`

@@ -11,7 +11,7 @@
  * without committing anything.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, pipeline, type Readable, type Writable } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract as TarExtract, type Header } from 'tar-stream';
 import { SkiffError } from '../util/errors';
@@ -614,10 +614,42 @@ export async function decompressIfNeeded(input: Readable, label?: string, noun =
     });
     return gunzip;
   }
+  if (kind === 'zstd') {
+    // Node 20's zlib has no zstd: fzstd (pure JS, streaming) inflates it.
+    const unzstd = await zstdDecompressor(label, noun);
+    pipeline(stream, unzstd, () => {
+      /* errors surface on the decompressor, which the reader consumes */
+    });
+    return unzstd;
+  }
   stream.destroy();
   input.destroy();
   throw new SkiffError(
-    `${kind}-compressed ${objectName(label, noun)} is not supported yet; decompress it first or use gzip`,
+    `${kind}-compressed ${objectName(label, noun)} is not supported; decompress it first or use gzip or zstd`,
     125,
   );
+}
+
+async function zstdDecompressor(label: string | undefined, noun: string): Promise<Transform> {
+  const { Decompress } = await import('fzstd');
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        dec.push(chunk);
+        done();
+      } catch (e) {
+        done(new SkiffError(`${objectName(label, noun)}: bad zstd data (${(e as Error).message})`, 125));
+      }
+    },
+    flush(done) {
+      try {
+        dec.push(new Uint8Array(0), true);
+        done();
+      } catch (e) {
+        done(new SkiffError(`${objectName(label, noun)}: truncated zstd data (${(e as Error).message})`, 125));
+      }
+    },
+  });
+  const dec = new Decompress((c) => { out.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength)); });
+  return out;
 }

@@ -55,9 +55,11 @@ export class LayerStore {
    * Unpack one layer unless it is already there. The tar is streamed through the helper inside
    * the user namespace (so files keep their sub-ID owners) into a staging dir; only when the
    * diffID matches is END sent and the dir renamed into place. Concurrent loads of the same
-   * layer serialise on a per-layer lock and the second one finds it done.
+   * layer serialise on a per-layer lock and the second one finds it done. `beforeCommit` may
+   * throw to refuse the layer after it was unpacked and checked, before it becomes visible.
    */
-  async ensure(chainId: string, parent: string | undefined, diffId: string, open: () => Readable): Promise<LayerRecord> {
+  async ensure(chainId: string, parent: string | undefined, diffId: string, open: () => Readable,
+    beforeCommit?: () => void): Promise<LayerRecord> {
     const existing = this.record(chainId);
     if (existing) return existing;
     fs.mkdirSync(path.join(this.dataRoot, 'layers'), { recursive: true, mode: 0o700 });
@@ -67,6 +69,8 @@ export class LayerStore {
       const staging = this.tempDir('layer');
       try {
         const rec = await this.unpackInto(staging, chainId, parent, diffId, open);
+        // e.g. a pull checks that the compressed blob's digest was verified too.
+        beforeCommit?.();
         writeJsonAtomic(path.join(staging, 'layer.json'), rec);
         fs.renameSync(staging, this.dir(chainId));
         return rec;

@@ -551,10 +551,27 @@ describe('decompressIfNeeded', () => {
     expect((await collect(await decompressIfNeeded(Readable.from([])))).length).toBe(0);
   });
 
-  it('rejects zstd with a clear message', async () => {
-    const z = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
-    await expect(decompressIfNeeded(chunked(z), 'sha256:feed')).rejects.toThrow(
-      'zstd-compressed layer sha256:feed is not supported yet; decompress it first or use gzip',
+  // A tar holding z.txt ("hello zstd world\n"), compressed by zstd(1).
+  const ZSTD_TAR = Buffer.from('KLUv/WQAJ/0CAMQDei50eHQAMDAwMDY0NDAwMDAwMjEAADAxMDUyMAAgMAB1c3RhciAgAHJvb2hlbGxvIHpzdGQgd29ybGQKDQDMBfAAZhB0GwEUACQMxcHCuj0AyQEG0GqAY+UyO4EiR/bWew==', 'base64');
+
+  it('inflates zstd layers', async () => {
+    const c = collector();
+    const res = await writeLayerOps(await decompressIfNeeded(chunked(ZSTD_TAR, 7)), c.sink);
+    const frames = decodeFrames(c.data());
+    expect(frames.map((x) => x.path)).toEqual(['z.txt']);
+    expect(res.size).toBeGreaterThan(0);
+  });
+
+  it('truncated zstd surfaces as a clear error', async () => {
+    const c = collector();
+    const bad = ZSTD_TAR.subarray(0, ZSTD_TAR.length - 10);
+    await expect(writeLayerOps(await decompressIfNeeded(chunked(bad, 7), 'sha256:feed'), c.sink)).rejects.toThrow(/layer sha256:feed/);
+  });
+
+  it('rejects xz with a clear message', async () => {
+    const xz = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]);
+    await expect(decompressIfNeeded(chunked(xz), 'sha256:feed')).rejects.toThrow(
+      'xz-compressed layer sha256:feed is not supported; decompress it first or use gzip or zstd',
     );
   });
 });

@@ -1,0 +1,164 @@
+/**
+ * `skiff pull`: resolve a reference on its registry (index → this platform's manifest), fetch
+ * and verify the config, then stream every missing layer at once through digest verification,
+ * decompression and the storage helper (a few layers in parallel). A layer is committed only
+ * after both its compressed digest and its diff ID matched; the image record is written last,
+ * so an interrupted pull leaves no image, and the layers it finished are reused next time.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { imageManifestFromRegistry, type PulledManifest } from '../image/registry/resolve';
+import { createProgress, type Progress } from '../image/progress';
+import { verifiedBlobStream, type BlobSource } from '../image/registry/blob-download';
+import { RegistryClient } from '../image/registry/client';
+import { getCredentials } from '../image/registry/credentials';
+import { loadRegistryConfig, registryHostConfig } from '../image/registry/registry-config';
+import { canonicalString, familiarString, fullName, parseReference, type ImageReference } from '../image/reference';
+import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
+import { withLock } from '../state/lock';
+import type { LayerStore } from '../storage/layer-store';
+import { SkiffError } from '../util/errors';
+import type { Engine } from './context';
+import { moveTags } from './load';
+
+export interface PullOptions {
+  /** `--platform os/arch[/variant]` */
+  platform?: string;
+  /** `-q`: print only the reference at the end */
+  quiet?: boolean;
+  /** `--tls-verify=false` */
+  tlsVerify?: boolean;
+  /** where progress goes: stdout for `pull`, stderr for `run` */
+  out: Writable & { isTTY?: boolean };
+}
+
+export interface PullResult { image: ImageRecord; reference: string; upToDate: boolean }
+
+/** Layers fetched at once (Docker's max-concurrent-downloads default). */
+export const PARALLEL_LAYERS = 3;
+
+export async function pullImage(engine: Engine, name: string, o: PullOptions): Promise<PullResult> {
+  const ref = parseReference(name);
+  const progress = await createProgress(o.out, o.quiet ? 'quiet' : undefined);
+  const paths = engine.paths;
+  const host = registryHostConfig(loadRegistryConfig(paths), ref.registry, { tlsVerify: o.tlsVerify });
+  const client = new RegistryClient(host, await getCredentials(paths, ref.registry));
+  try {
+    if (!ref.digest && !hasExplicitTag(name)) progress.line(`Using default tag: ${ref.tag}`);
+    const pulled = await imageManifestFromRegistry(client, ref, o.platform);
+    progress.line(`${ref.digest ?? ref.tag}: Pulling from ${familiarRemote(ref)}`);
+    const existing = engine.images.get(pulled.configDigest);
+    const layerStore = await engine.layers();
+    engine.ensureDirs();
+    const workDir = layerStore.tempDir('pull');
+    let upToDate: boolean;
+    let image: ImageRecord;
+    try {
+      upToDate = Boolean(existing) && pulled.layers.every((l, i) => layerStore.has(pulled.chainIds[i]) && engine.blobs.has(l.digest));
+      const sizes = await pullLayers(engine, layerStore, client, ref, pulled, workDir, progress);
+      image = await recordImage(engine, ref, pulled, sizes);
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+    progress.done();
+    const shown = familiarString(ref);
+    progress.line(`Digest: ${pulled.topDigest}`);
+    progress.line(upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}`);
+    o.out.write(`${canonicalString(ref)}\n`);
+    return { image, reference: canonicalString(ref), upToDate };
+  } finally {
+    progress.done();
+    await client.close();
+  }
+}
+
+/** Did the user name a tag (Docker says "Using default tag" otherwise)? */
+function hasExplicitTag(name: string): boolean {
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  return last.includes(':') || last.includes('@');
+}
+
+/** The repository as Docker's "Pulling from" line names it. */
+function familiarRemote(ref: ImageReference): string {
+  return ref.repository;
+}
+
+/** Download and unpack the layers that are missing; returns each layer's unpacked size. */
+async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryClient, ref: ImageReference,
+  pulled: PulledManifest, workDir: string, progress: Progress): Promise<number[]> {
+  const sizes: number[] = new Array(pulled.layers.length).fill(0);
+  // vfs copies the parent into each layer, so its layers must be unpacked in order.
+  const parallel = (await engine.driver()) === 'vfs' ? 1 : PARALLEL_LAYERS;
+  const bars = pulled.layers.map((l) => progress.layer(l.digest.slice(7, 19)));
+  const jobs = pulled.layers.map((l, i) => async () => {
+    const bar = bars[i];
+    const chain = pulled.chainIds[i];
+    const src: BlobSource = { client, repo: ref.repository, digest: l.digest, size: l.size };
+    const tmp = path.join(workDir, `${i}.blob`);
+    const hooks = {
+      onProgress: (n: number) => bar.bytes('Downloading', n, l.size),
+      onRetry: (attempt: number, e: Error) => bar.state(`Retrying in a moment (${attempt}): ${e.message}`),
+    };
+    if (layers.has(chain) && engine.blobs.has(l.digest)) {
+      bar.state('Already exists');
+      sizes[i] = layers.record(chain)?.size ?? 0;
+      return;
+    }
+    let verified = false;
+    const adopt = () => { engine.blobs.adopt(tmp, l.digest); verified = true; };
+    const rec = await layers.ensure(chain, pulled.chainIds[i - 1], l.diffId,
+      () => verifiedBlobStream(src, tmp, adopt, hooks),
+      () => {
+        if (!verified) throw new SkiffError(`${client.registry}/${ref.repository}: blob ${l.digest} was unpacked but never verified`);
+      });
+    sizes[i] = rec.size;
+    if (!engine.blobs.has(l.digest)) {
+      // Another pull unpacked this layer first but its blob is not here: fetch the blob alone.
+      await drain(verifiedBlobStream(src, tmp, adopt, hooks));
+    }
+    bar.state('Pull complete');
+  });
+  await runBounded(jobs, parallel);
+  return sizes;
+}
+
+async function drain(stream: NodeJS.ReadableStream): Promise<void> {
+  for await (const _ of stream) { /* the tee stores it */ }
+}
+
+/** Run the jobs with at most `limit` at once; the first failure stops new ones and is thrown. */
+async function runBounded(jobs: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < jobs.length) {
+      const job = jobs[next++];
+      try { await job(); } catch (e) { failed ??= e; }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+/** Store config and manifest blobs and write (or update) the image record with tag and digest. */
+async function recordImage(engine: Engine, ref: ImageReference, pulled: PulledManifest, sizes: number[]): Promise<ImageRecord> {
+  engine.blobs.writeBytes(pulled.configDigest, pulled.configBytes);
+  engine.blobs.writeBytes(pulled.manifestDigest, pulled.manifestBytes);
+  const descriptors: LayerDescriptor[] = pulled.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, diffId: l.diffId }));
+  const repoDigest = `${fullName(ref)}@${pulled.topDigest}`;
+  return withLock(engine.images.lockFile, () => {
+    const existing = engine.images.get(pulled.configDigest);
+    const rec: ImageRecord = existing ?? {
+      id: pulled.configDigest, repoTags: [], repoDigests: [], chainIds: pulled.chainIds,
+      size: sizes.reduce((a, b) => a + b, 0), loadedAt: new Date().toISOString(), config: pulled.config as ImageConfig,
+    };
+    rec.layers = descriptors;
+    rec.manifestDigest = pulled.manifestDigest;
+    if (!rec.repoDigests.includes(repoDigest)) rec.repoDigests = [...rec.repoDigests, repoDigest];
+    const tags = ref.tag ? [canonicalString({ ...ref, digest: undefined })] : [];
+    moveTags(engine, rec, tags);
+    return rec;
+  });
+}
+
