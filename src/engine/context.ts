@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BlobStore } from '../image/blob-store';
+import { setDefaultRegistry } from '../image/reference';
+import { defaultRegistry, loadRegistryConfig, type RegistrySettings } from '../image/registry/registry-config';
 import { ImageStore } from '../image/store';
 import { readJson } from '../state/atomic';
 import type { DriverName } from '../storage/driver';
@@ -17,7 +19,11 @@ export interface GlobalOptions {
 }
 
 /** $configRoot/config.json */
-export interface SkiffConfig { storageDriver?: string }
+export interface SkiffConfig {
+  storageDriver?: string;
+  /** blobs larger than this are pushed in PATCH chunks of this many bytes (default 32 MiB) */
+  pushChunkSize?: number;
+}
 
 /**
  * Everything a command needs, computed lazily: a read-only command (ps, images) never plans
@@ -28,6 +34,8 @@ export class Engine {
   readonly images: ImageStore;
   readonly containers: ContainerStore;
   readonly blobs: BlobStore;
+  /** registry keys of config.json (checked here: a wrong value is an error on every command) */
+  readonly registries: RegistrySettings;
   private usernsPlan?: UserNamespacePlan | null;
   private driverName?: DriverName;
 
@@ -36,6 +44,9 @@ export class Engine {
     this.images = new ImageStore(this.paths.dataRoot);
     this.containers = new ContainerStore(this.paths.dataRoot);
     this.blobs = new BlobStore(this.paths.dataRoot);
+    this.registries = loadRegistryConfig(this.paths);
+    // Before any reference is parsed: short names go to the configured registry.
+    setDefaultRegistry(defaultRegistry(this.registries));
   }
 
   get config(): SkiffConfig {

@@ -105,11 +105,27 @@ export function isFullIdentifier(s: string): boolean {
   return anchoredIdentifierRegexp.test(s);
 }
 
+/**
+ * The registry of names without one (`busybox`, `user/app`): docker.io, or the `defaultRegistry`
+ * of config.json, set once when the engine is built. Only parsing uses it; names keep Docker's
+ * familiar form (short only on docker.io), so stored tags and archives read the same everywhere.
+ */
+let shortNameRegistry = DEFAULT_REGISTRY;
+
+export function setDefaultRegistry(registry: string): void {
+  shortNameRegistry = registry === LEGACY_DEFAULT_REGISTRY ? DEFAULT_REGISTRY : registry;
+}
+
+/** `library/` is Docker Hub's namespace of official images: only docker.io gets it. */
+function withOfficialPrefix(domain: string, remainder: string): string {
+  return domain === DEFAULT_REGISTRY && !remainder.includes('/') ? OFFICIAL_REPO_PREFIX + remainder : remainder;
+}
+
 function splitDockerDomain(name: string): { domain: string; remainder: string } {
   const slash = name.indexOf('/');
   if (slash < 0) {
     // familiar single-component name ("ubuntu", "ubuntu:latest"): never a registry
-    return { domain: DEFAULT_REGISTRY, remainder: OFFICIAL_REPO_PREFIX + name };
+    return { domain: shortNameRegistry, remainder: withOfficialPrefix(shortNameRegistry, name) };
   }
   const maybeDomain = name.slice(0, slash);
   const maybeRemote = name.slice(slash + 1);
@@ -129,13 +145,10 @@ function splitDockerDomain(name: string): { domain: string; remainder: string } 
     domain = maybeDomain;
     remainder = maybeRemote;
   } else {
-    domain = DEFAULT_REGISTRY;
+    domain = shortNameRegistry;
     remainder = name;
   }
-  if (domain === DEFAULT_REGISTRY && !remainder.includes('/')) {
-    remainder = OFFICIAL_REPO_PREFIX + remainder;
-  }
-  return { domain, remainder };
+  return { domain, remainder: withOfficialPrefix(domain, remainder) };
 }
 
 /**

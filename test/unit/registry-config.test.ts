@@ -6,6 +6,7 @@ import {
   DOCKER_HUB_ENDPOINT, defaultRegistry, isInsecureRegistry, loadRegistryConfig, parseRegistryConfig,
   registryHostConfig, type RegistrySettings,
 } from '../../src/image/registry/registry-config';
+import { canonicalString, familiarString, parseReference, setDefaultRegistry } from '../../src/image/reference';
 
 let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-regcfg-')); });
@@ -49,6 +50,7 @@ describe('parseRegistryConfig: wrong types name the file and key', () => {
     [[], /must hold a JSON object/],
     [{ defaultRegistry: 5 }, /"defaultRegistry" must be a registry/],
     [{ defaultRegistry: 'Not A Host/x' }, /"defaultRegistry"/],
+    [{ defaultRegistry: 'myreg' }, /"defaultRegistry" must be a registry host\[:port\] with a "." or ":"/],
     [{ insecureRegistries: 'reg:5000' }, /"insecureRegistries" must be a list of strings/],
     [{ insecureRegistries: ['bad host!'] }, /"insecureRegistries" must be registry names .*"bad host!"/],
     [{ registryMirrors: ['mirror.example'] }, /"registryMirrors" .*"mirror.example" is not one/],
@@ -222,5 +224,31 @@ describe('certs.d', () => {
 
   it('no certs.d directory: no CA option (the system store stays in use)', () => {
     expect(registryHostConfig(settings({}), 'reg.example').pushEndpoint.tls).toEqual({ verify: true });
+  });
+});
+
+describe('defaultRegistry: where short names go', () => {
+  afterEach(() => setDefaultRegistry('docker.io'));
+
+  it('short names go to the configured registry, without library/ (Docker Hub only)', () => {
+    setDefaultRegistry(defaultRegistry(settings({ defaultRegistry: 'reg.example:5000' })));
+    expect(canonicalString(parseReference('busybox'))).toBe('reg.example:5000/busybox:latest');
+    expect(canonicalString(parseReference('team/app:1'))).toBe('reg.example:5000/team/app:1');
+    // explicit registries, and docker.io's canonical form, are unchanged
+    expect(canonicalString(parseReference('docker.io/busybox'))).toBe('docker.io/library/busybox:latest');
+    expect(canonicalString(parseReference('index.docker.io/busybox'))).toBe('docker.io/library/busybox:latest');
+    expect(canonicalString(parseReference('localhost/app'))).toBe('localhost/app:latest');
+    // the full name of an image on the default registry parses back to it
+    const ref = parseReference('busybox');
+    expect(parseReference(familiarString(ref))).toEqual(ref);
+  });
+
+  it('docker.io (the default) keeps Docker normalisation', () => {
+    setDefaultRegistry(defaultRegistry(settings({})));
+    expect(canonicalString(parseReference('busybox'))).toBe('docker.io/library/busybox:latest');
+    expect(canonicalString(parseReference('user/app'))).toBe('docker.io/user/app:latest');
+    expect(familiarString(parseReference('docker.io/library/busybox:1'))).toBe('busybox:1');
+    setDefaultRegistry('index.docker.io');
+    expect(canonicalString(parseReference('busybox'))).toBe('docker.io/library/busybox:latest');
   });
 });

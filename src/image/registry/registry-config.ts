@@ -132,8 +132,11 @@ export function parseRegistryConfig(raw: unknown, file: string, certsDirs: strin
 
   let defaultRegistry = DEFAULT_REGISTRY;
   if (cfg.defaultRegistry !== undefined) {
-    if (typeof cfg.defaultRegistry !== 'string' || !isValidRegistry(cfg.defaultRegistry)) {
-      throw bad('defaultRegistry', 'a registry host[:port], like "docker.io" or "registry.example.com:5000"');
+    // It must read as a registry when written in front of a name (a '.' or ':', or localhost),
+    // or the full names of its images would parse as docker.io's.
+    if (typeof cfg.defaultRegistry !== 'string' || !isValidRegistry(cfg.defaultRegistry)
+      || !/[.:]|^localhost$/.test(cfg.defaultRegistry)) {
+      throw bad('defaultRegistry', 'a registry host[:port] with a "." or ":" (or localhost), like "docker.io" or "registry.example.com:5000"');
     }
     defaultRegistry = normalizeRegistryName(cfg.defaultRegistry);
   }
