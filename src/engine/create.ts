@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { familiarString, parseReference } from '../image/reference';
+import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
@@ -27,6 +29,8 @@ export interface CreateOptions {
   interactive: boolean;
   autoRemove: boolean;
   pull?: string;
+  /** `--platform`, used when the image is pulled */
+  platform?: string;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -63,14 +67,32 @@ function assertMapped(engine: Engine, uid: number, gid: number, spec: string): v
   }
 }
 
+/**
+ * The image to run, pulled first when the policy says so (Docker: `missing` pulls an image that
+ * is not here, `always` pulls every time, `never` only looks locally). Pull progress goes to
+ * stderr, as with `docker run`.
+ */
+async function findOrPullImage(engine: Engine, name: string, policy: string, platform?: string): Promise<ImageRecord> {
+  const local = policy === 'always' ? undefined : engine.images.find(name);
+  if (local) return local;
+  if (policy === 'never') throw new SkiffError(`No such image: ${name}; pull it first or use --pull missing`);
+  if (policy === 'missing') process.stderr.write(`Unable to find image '${familiarString(parseReference(name))}' locally\n`);
+  const { pullImage } = await import('./pull');
+  try {
+    return (await pullImage(engine, name, { out: process.stderr, platform, printReference: false })).image;
+  } catch (e) {
+    // `run` and `create` fail with 125 whatever the pull's own code (Docker's convention).
+    if (e instanceof SkiffError) e.exitCode = 125;
+    throw e;
+  }
+}
+
 export async function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
     throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
   }
-  if (pull === 'always') throw new SkiffError(`cannot pull ${o.image}: registries are not supported yet; use --pull missing or never with a loaded image`);
-  const image = engine.images.find(o.image);
-  if (!image) throw new SkiffError(`Unable to find image '${o.image}' locally: load it with "skiff load -i FILE"`);
+  const image = await findOrPullImage(engine, o.image, pull, o.platform);
   if (o.name !== undefined && !VALID_NAME.test(o.name)) {
     throw new SkiffError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }

@@ -18,6 +18,7 @@ import { canonicalString, familiarString, fullName, parseReference, type ImageRe
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
 import type { LayerStore } from '../storage/layer-store';
+import { runBounded } from '../util/bounded';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
 import { moveTags } from './load';
@@ -31,6 +32,8 @@ export interface PullOptions {
   tlsVerify?: boolean;
   /** where progress goes: stdout for `pull`, stderr for `run` */
   out: Writable & { isTTY?: boolean };
+  /** `pull` ends with the full reference on a line of its own; `run` does not */
+  printReference?: boolean;
 }
 
 export interface PullResult { image: ImageRecord; reference: string; upToDate: boolean }
@@ -65,7 +68,7 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
     const shown = familiarString(ref);
     progress.line(`Digest: ${pulled.topDigest}`);
     progress.line(upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}`);
-    o.out.write(`${canonicalString(ref)}\n`);
+    if (o.printReference !== false) o.out.write(`${canonicalString(ref)}\n`);
     return { image, reference: canonicalString(ref), upToDate };
   } finally {
     progress.done();
@@ -125,20 +128,6 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
 
 async function drain(stream: NodeJS.ReadableStream): Promise<void> {
   for await (const _ of stream) { /* the tee stores it */ }
-}
-
-/** Run the jobs with at most `limit` at once; the first failure stops new ones and is thrown. */
-async function runBounded(jobs: (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < jobs.length) {
-      const job = jobs[next++];
-      try { await job(); } catch (e) { failed ??= e; }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 /** Store config and manifest blobs and write (or update) the image record with tag and digest. */

@@ -15,7 +15,8 @@ abstract class ContainerConfigCommand extends SkiffCommand {
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
-  pull = Option.String('--pull', 'missing', { description: 'Pull image before running: always, missing or never (registries are not supported yet)' });
+  pull = Option.String('--pull', 'missing', { description: 'Pull image before running: always, missing or never' });
+  platform = Option.String('--platform', { description: 'Set platform if the image is pulled (os/arch[/variant])' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -23,7 +24,7 @@ abstract class ContainerConfigCommand extends SkiffCommand {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
-      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull,
+      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
     };
   }
 }
