@@ -8,7 +8,7 @@ export interface SkiffPaths {
   dataRoot: string;
   /** pid files and other state that must not survive a reboot */
   runRoot: string;
-  /** config.json */
+  /** config.json, auth.json, certs.d/ */
   configRoot: string;
 }
 
@@ -25,6 +25,8 @@ export function skiffPaths(over: PathOverrides = {}, env: NodeJS.ProcessEnv = pr
     (rootless ? path.join(env.XDG_DATA_HOME || path.join(home, '.local/share'), 'skiff') : '/var/lib/skiff');
   const runRoot = over.runroot || env.SKIFF_RUNROOT ||
     (rootless ? (env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'skiff') : `/tmp/skiff-${uid}`) : '/run/skiff');
-  const configRoot = rootless ? path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'skiff') : '/etc/skiff';
+  // SKIFF_CONFIG points a store at its own config.json, auth.json and certs.d (tests, several setups).
+  const configRoot = env.SKIFF_CONFIG ||
+    (rootless ? path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'skiff') : '/etc/skiff');
   return { rootless, dataRoot, runRoot, configRoot };
 }

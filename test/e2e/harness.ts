@@ -80,6 +80,8 @@ export interface Store {
   root: string;
   /** SKIFF_RUNROOT */
   runroot: string;
+  /** skiff's config dir (config.json, auth.json, certs.d/): SKIFF_CONFIG */
+  configDir: string;
   /** variables that point skiff at this store */
   env: Record<string, string>;
 }
@@ -107,7 +109,9 @@ export function newStore(owner?: { uid: number; gid: number }): Store {
     dir,
     root,
     runroot,
-    env: { SKIFF_ROOT: root, SKIFF_RUNROOT: runroot, XDG_DATA_HOME: data, XDG_CONFIG_HOME: config },
+    configDir: path.join(config, 'skiff'),
+    // SKIFF_CONFIG: the rootful default would be /etc/skiff, shared by every test.
+    env: { SKIFF_ROOT: root, SKIFF_RUNROOT: runroot, XDG_DATA_HOME: data, XDG_CONFIG_HOME: config, SKIFF_CONFIG: path.join(config, 'skiff') },
   };
 }
 
