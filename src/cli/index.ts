@@ -1,6 +1,7 @@
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { CreateCommand, PsCommand, RmCommand, RunCommand, StartCommand } from './commands/containers';
 import { ImagesCommand, LoadCommand, RmiCommand } from './commands/images';
+import { LoginCommand, LogoutCommand } from './commands/login';
 import { PullCommand, PushCommand } from './commands/registry';
 import { InfoCommand, VersionCommand } from './commands/system';
 import { VERSION } from './version';
@@ -8,7 +9,7 @@ import { VERSION } from './version';
 export { VERSION };
 
 const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, PullCommand, PushCommand, VersionCommand, InfoCommand, Builtins.HelpCommand, Builtins.VersionCommand];
+  LoadCommand, RmiCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand, Builtins.HelpCommand, Builtins.VersionCommand];
 
 /**
  * The one definition of skiff's command line: main.ts runs it, build/gen-docs.mjs documents it.

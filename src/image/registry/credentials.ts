@@ -131,6 +131,12 @@ export async function eraseCredentials(paths: CredentialPaths, registry: string)
   return true;
 }
 
+/** Whether skiff keeps a registry's secrets in a credential helper rather than in its auth file. */
+export function usesCredentialHelper(paths: CredentialPaths, registry: string): boolean {
+  const cfg = readAuthFile(skiffAuthFile(paths));
+  return cfg !== undefined && helperFor(cfg, registry) !== undefined;
+}
+
 /** Whether Docker's config file (not skiff's) holds credentials for a registry. */
 export async function inDockerConfig(paths: CredentialPaths, registry: string): Promise<boolean> {
   const docker = dockerConfigFile(paths);

@@ -1,0 +1,46 @@
+import { Command, Option } from 'clipanion';
+import { SkiffCommand } from '../base';
+import { tlsVerifyFlag } from './registry';
+
+export class LoginCommand extends SkiffCommand {
+  static override paths = [['login']];
+  static override usage = Command.Usage({
+    description: 'Authenticate to a registry',
+    details: 'Defaults to Docker Hub if no server is specified. The credentials are checked against the registry, then stored in $XDG_CONFIG_HOME/skiff/auth.json (Docker config.json format, mode 0600), or in the credential helper that file names (credsStore, credHelpers). ~/.docker/config.json is read too, never written.',
+    examples: [
+      ['Log in to a local registry, the password on stdin', 'cat pw.txt | $0 login -u alice --password-stdin localhost:5000'],
+      ['Log in to Docker Hub interactively', '$0 login'],
+    ],
+  });
+  username = Option.String('-u,--username', { description: 'Username' });
+  password = Option.String('-p,--password', { description: 'Password' });
+  passwordStdin = Option.Boolean('--password-stdin', false, { description: 'Take the password from stdin' });
+  tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'Require HTTPS and verify certificates (--tls-verify=false for an insecure registry)' });
+  server = Option.String({ required: false, name: 'SERVER' });
+
+  async execute(): Promise<number> {
+    const { login } = await import('../../engine/login');
+    await login(this.engine, {
+      server: this.server, username: this.username, password: this.password, passwordStdin: this.passwordStdin,
+      tlsVerify: tlsVerifyFlag(this.tlsVerify),
+      stdin: this.context.stdin, stdout: this.context.stdout, stderr: this.context.stderr,
+    });
+    return 0;
+  }
+}
+
+export class LogoutCommand extends SkiffCommand {
+  static override paths = [['logout']];
+  static override usage = Command.Usage({
+    description: 'Log out from a registry',
+    details: 'Defaults to Docker Hub if no server is specified. Removes the credentials skiff stored (in its auth.json or its credential helper); those of ~/.docker/config.json are left to `docker logout`.',
+    examples: [['Log out from a local registry', '$0 logout localhost:5000']],
+  });
+  server = Option.String({ required: false, name: 'SERVER' });
+
+  async execute(): Promise<number> {
+    const { logout } = await import('../../engine/login');
+    await logout(this.engine, { server: this.server, stdout: this.context.stdout, stderr: this.context.stderr });
+    return 0;
+  }
+}
