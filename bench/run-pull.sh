@@ -64,6 +64,11 @@ as_bench "$WORK/skiff" pull --help >/dev/null 2>&1 || {
   HAVE_SKIFF_PULL=0
   echo "note: this build of skiff has no pull command: measuring Podman and the transfer only" >&2
 }
+HAVE_SKIFF_SAVE=$HAVE_SKIFF_PULL
+as_bench "$WORK/skiff" save --help >/dev/null 2>&1 || {
+  HAVE_SKIFF_SAVE=0
+  echo "note: this build of skiff has no save command: save | load measured for Podman only" >&2
+}
 
 # --- one timed command ------------------------------------------------------------------------
 # timed NAME CMD... : runs CMD as the bench user under GNU time, appends "seconds KB" to NAME.tsv.
@@ -104,7 +109,7 @@ for i in $(seq "$RUNS"); do
   save_load podman "$WORK/s-podman"
   if [ "$HAVE_SKIFF_PULL" = 1 ]; then
     skiff_pull
-    save_load skiff "$WORK/s-skiff"
+    [ "$HAVE_SKIFF_SAVE" = 0 ] || save_load skiff "$WORK/s-skiff"
   fi
   bare_transfer
   rm -rf "$WORK"/s-*
