@@ -67,6 +67,11 @@ describe('anonymous registry', () => {
     const head = await reg().request(`/v2/skiff-test/busybox/blobs/${info.blobs![0].digest}`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(Number(head.headers['content-length'])).toBe(info.blobs![0].size);
+    // The access log saw skopeo's upload and the HEAD above, in order.
+    const log = await reg().syncRequests();
+    expect(log).toContainEqual(expect.objectContaining({ method: 'PUT', path: `/v2/skiff-test/busybox/manifests/latest`, status: 201 }));
+    expect(log.at(-1)).toMatchObject({ method: 'HEAD', path: `/v2/skiff-test/busybox/blobs/${info.blobs![0].digest}`, status: 200 });
+    expect(log.some((r) => r.userAgent.includes('skopeo'))).toBe(true);
   });
 
   it('keeps the zstd fixture\'s layer media type', async () => {
@@ -93,8 +98,10 @@ describe('anonymous registry', () => {
 
   it('restarts on the same port with the same storage', async () => {
     const before = reg().host;
+    reg().requests.length = 0;
     await reg().restart();
     expect(reg().host).toBe(before);
+    expect(reg().requests).toEqual([]);
     expect(await servedDigest(reg(), BUSYBOX_ZSTD)).toBe(fixtureImage(BUSYBOX_ZSTD).manifest!.digest);
   });
 });

@@ -80,6 +80,13 @@ export interface Registry {
   tokenIssuer?: string;
   /** 'token': every request the token server answered, in order (clear with `.length = 0`) */
   tokenRequests: TokenRequest[];
+  /**
+   * The registry's access log so far, in the order requests completed (clear with `.length = 0`).
+   * Lines arrive through a pipe, a moment after the response: use syncRequests() before asserting.
+   */
+  requests: RegistryRequest[];
+  /** Wait until every request answered so far is in `requests`, then return it. */
+  syncRequests(): Promise<RegistryRequest[]>;
   /** 'token': replace the access policy (takes effect for the next token request) */
   setTokenPolicy(policy: TokenPolicy): void;
   /** `${host}/${nameTag}` */
@@ -111,6 +118,18 @@ export interface Registry {
   /** Kill the registry (and the token server) and remove its directory; idempotent. */
   stop(): Promise<void>;
 }
+
+/** One line of the registry's access log. */
+export interface RegistryRequest {
+  method: string;
+  /** path and query, e.g. /v2/skiff-test/busybox/blobs/uploads/?mount=sha256:...&from=other */
+  path: string;
+  status: number;
+  userAgent: string;
+}
+
+// Combined log format: 127.0.0.1 - - [date] "HEAD /v2/x/blobs/sha256:... HTTP/1.1" 200 0 "" "UA"
+const ACCESS_LINE = /^\S+ \S+ \S+ \[[^\]]*\] "([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"$/;
 
 export interface HttpAnswer {
   status: number;
@@ -251,8 +270,6 @@ function registryConfig(o: {
     'version: 0.1',
     'log:',
     '  level: error',
-    '  accesslog:',
-    '    disabled: true',
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${q(o.dataDir)}`,
@@ -287,7 +304,11 @@ function registryConfig(o: {
 // the registry process
 // ---------------------------------------------------------------------------------------------
 
-function spawnRegistry(configFile: string, dir: string): { child: ChildProcess; output: () => string } {
+function spawnRegistry(
+  configFile: string,
+  dir: string,
+  requests: RegistryRequest[],
+): { child: ChildProcess; output: () => string } {
   const cmd = HAS_SETPRIV ? 'setpriv' : 'docker-registry';
   const args = HAS_SETPRIV ? ['--pdeathsig', 'KILL', '--', 'docker-registry', 'serve', configFile] : ['serve', configFile];
   // A clean environment: REGISTRY_* variables would override the configuration.
@@ -297,10 +318,20 @@ function spawnRegistry(configFile: string, dir: string): { child: ChildProcess; 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const keep = (c: Buffer) => {
+  const keep = (c: Buffer | string) => {
     out = (out + c.toString()).slice(-16_384);
   };
-  child.stdout!.on('data', keep);
+  // stdout carries the access log (one line per request); anything else is kept for errors.
+  let partial = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    const parts = (partial + c.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      const m = ACCESS_LINE.exec(line);
+      if (m) requests.push({ method: m[1], path: m[2], status: Number(m[3]), userAgent: m[4] });
+      else if (line) keep(line + '\n');
+    }
+  });
   child.stderr!.on('data', keep);
   child.on('error', (e) => keep(Buffer.from(`cannot run ${cmd}: ${e.message}\n`)));
   liveChildren.add(child);
@@ -358,6 +389,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Registr
   let child: ChildProcess | undefined;
   let output = () => '';
   let stopped = false;
+  const requests: RegistryRequest[] = [];
   try {
     const tlsFiles = tls ? makeServerTls(path.join(dir, 'tls')) : undefined;
     let certDir: string | undefined;
@@ -403,11 +435,12 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Registr
         token: token && tokenBundle ? { realm: token.realm, service: tokenService, issuer: tokenIssuer, bundle: tokenBundle } : undefined,
       });
       fs.writeFileSync(configFile, config, { mode: 0o600 });
-      const spawned = spawnRegistry(configFile, dir);
+      const spawned = spawnRegistry(configFile, dir, requests);
       child = spawned.child;
       output = spawned.output;
       try {
         await waitUntilUp(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`, ca, child, output);
+        requests.length = 0; // the harness's own pings
         break;
       } catch (e) {
         await killChild(child);
@@ -435,6 +468,19 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Registr
       tokenService: token ? tokenService : undefined,
       tokenIssuer: token ? tokenIssuer : undefined,
       tokenRequests: token?.requests ?? [],
+      requests,
+      async syncRequests() {
+        // A marker request is logged after every request that completed before it was sent.
+        const marker = `/v2/skiff-harness-sync-${randomBytes(6).toString('hex')}/tags/list`;
+        await reg.request(marker);
+        const end = Date.now() + 5_000;
+        while (!requests.some((r) => r.path === marker)) {
+          if (Date.now() > end) throw new Error(`syncRequests: the registry's access log did not show ${marker}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        for (let i = requests.length - 1; i >= 0; i--) if (requests[i].path.startsWith('/v2/skiff-harness-sync-')) requests.splice(i, 1);
+        return requests;
+      },
       setTokenPolicy(policy) {
         if (!token) throw new Error(`setTokenPolicy: this registry uses auth '${opts.auth}', not 'token'`);
         token.policy = policy;
@@ -490,10 +536,13 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Registr
       async restart() {
         if (stopped) throw new Error('restart: the registry was stopped');
         if (child) await killChild(child);
-        const spawned = spawnRegistry(configFile, dir);
+        const spawned = spawnRegistry(configFile, dir, requests);
         child = spawned.child;
         output = spawned.output;
+        const before = requests.length;
         await waitUntilUp(url, ca, child, output);
+        await reg.syncRequests();
+        requests.splice(before); // the harness's own pings
       },
       async stop() {
         if (stopped) return;
