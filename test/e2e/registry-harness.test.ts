@@ -113,6 +113,9 @@ describe('basic auth over TLS', () => {
     expect(reg().url).toBe(`https://${reg().host}`);
     expect(fs.readFileSync(reg().caFile!, 'utf8')).toMatch(/BEGIN CERTIFICATE/);
     expect(fs.readdirSync(reg().certDir!)).toEqual(['ca.crt']);
+    const certsD = fs.mkdtempSync(`${reg().dir}/certs.d-`);
+    expect(reg().trustIn(certsD)).toBe(`${certsD}/${reg().host}/ca.crt`);
+    expect(fs.readFileSync(`${certsD}/${reg().host}/ca.crt`)).toEqual(fs.readFileSync(reg().caFile!));
     // Without the CA, the certificate is not trusted.
     await expect(httpRequest(`${reg().url}/v2/`)).rejects.toThrow(/certificate/i);
   });

@@ -71,9 +71,14 @@ export interface Registry {
   configFile: string;
   /** PEM of the CA that signed the registry's (and the token server's) certificate, when TLS */
   caFile?: string;
-  /** a directory holding only ca.crt: the certs.d/HOST layout Docker, Podman and skopeo read */
+  /** a directory holding only ca.crt (what skopeo's --cert-dir and one certs.d/HOST entry look like) */
   certDir?: string;
   users: RegistryUser[];
+  /**
+   * Make a client trust this registry's CA the Docker way: writes CERTS_D/HOST/ca.crt (e.g. CERTS_D =
+   * a store's config dir + '/certs.d') and returns that path. Throws for a plain-HTTP registry.
+   */
+  trustIn(certsD: string): string;
   /** 'token': the realm the registry sends clients to, its service and issuer */
   tokenRealm?: string;
   tokenService?: string;
@@ -394,7 +399,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Registr
     const tlsFiles = tls ? makeServerTls(path.join(dir, 'tls')) : undefined;
     let certDir: string | undefined;
     if (tlsFiles) {
-      certDir = path.join(dir, 'certs.d');
+      certDir = path.join(dir, 'skopeo-certs');
       fs.mkdirSync(certDir, { mode: 0o700 });
       fs.copyFileSync(tlsFiles.caFile, path.join(certDir, 'ca.crt'));
     }
@@ -484,6 +489,13 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Registr
       setTokenPolicy(policy) {
         if (!token) throw new Error(`setTokenPolicy: this registry uses auth '${opts.auth}', not 'token'`);
         token.policy = policy;
+      },
+      trustIn(certsD) {
+        if (!tlsFiles) throw new Error(`trustIn: ${host} serves plain HTTP (start it with tls: true)`);
+        const target = path.join(certsD, host, 'ca.crt');
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.copyFileSync(tlsFiles.caFile, target);
+        return target;
       },
       ref: (nameTag) => `${host}/${nameTag}`,
       blobPath(digest) {
