@@ -7,17 +7,10 @@ import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
 import { chainIds } from '../storage/layer-store';
 import type { Engine } from './context';
+import { moveTags } from './tag';
 
-/** Point `tags` at `image`, taking them away from whichever image had them (Docker's tag move). */
-export function moveTags(engine: Engine, image: ImageRecord, tags: string[]): void {
-  for (const other of engine.images.list()) {
-    if (other.id === image.id) continue;
-    const kept = other.repoTags.filter((t) => !tags.includes(t));
-    if (kept.length !== other.repoTags.length) engine.images.save({ ...other, repoTags: kept });
-  }
-  image.repoTags = [...new Set([...image.repoTags, ...tags])];
-  engine.images.save(image);
-}
+// pull.ts imports moveTags from here; its home is tag.ts.
+export { moveTags };
 
 /**
  * `skiff load`: read a Docker or OCI archive, verify every blob, unpack the layers through the

@@ -1,0 +1,50 @@
+import { canonicalString, familiarString, parseReference, type ImageReference } from '../image/reference';
+import type { ImageRecord } from '../image/store';
+import { withLock } from '../state/lock';
+import { SkiffError } from '../util/errors';
+import type { Engine } from './context';
+
+/**
+ * Point `tags` (canonical strings) at `image`, taking them away from whichever image had them
+ * (Docker moves a tag; the image that loses its last tag becomes dangling). Callers hold the
+ * images lock.
+ */
+export function moveTags(engine: Engine, image: ImageRecord, tags: string[]): void {
+  for (const other of engine.images.list()) {
+    if (other.id === image.id) continue;
+    const kept = other.repoTags.filter((t) => !tags.includes(t));
+    if (kept.length !== other.repoTags.length) engine.images.save({ ...other, repoTags: kept });
+  }
+  image.repoTags = [...new Set([...image.repoTags, ...tags])];
+  engine.images.save(image);
+}
+
+/**
+ * The reference a new tag may have, as Docker's TagImage checks it: `name` alone means
+ * `name:latest`, and a digest is refused (a digest names content, it cannot be moved).
+ */
+export function tagTarget(target: string): ImageReference {
+  const ref = parseReference(target);
+  if (ref.digest !== undefined) throw new SkiffError(`refusing to create a tag with a digest reference: ${target}`, 125);
+  if (ref.repository === 'library/sha256' || ref.repository === 'sha256') {
+    throw new SkiffError(`refusing to create an ambiguous tag using digest algorithm as name: ${target}`, 125);
+  }
+  return ref;
+}
+
+/** `skiff tag SOURCE TARGET`: SOURCE by name or ID; TARGET is created or moved. */
+export async function tagImage(engine: Engine, source: string, target: string): Promise<void> {
+  const ref = tagTarget(target);
+  const tag = canonicalString(ref);
+  await withLock(engine.images.lockFile, () => {
+    const image = engine.images.find(source);
+    if (!image) throw new SkiffError(`No such image: ${source}`, 1);
+    if (image.repoTags.includes(tag)) return;
+    moveTags(engine, image, [tag]);
+  });
+}
+
+/** Docker prints tags and digests in their familiar form: busybox:latest, user/app@sha256:… */
+export function familiarRef(canonical: string): string {
+  return familiarString(parseReference(canonical));
+}
