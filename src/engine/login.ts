@@ -105,8 +105,8 @@ export async function logout(engine: Engine, o: LogoutOptions): Promise<void> {
   }
   o.stdout.write(`Not logged in to ${shown}\n`);
   if (await inDockerConfig(engine.paths, registry)) {
-    o.stderr.write(`WARNING! ${dockerConfigFile(engine.paths)} still holds credentials for ${shown}, which skiff uses: `
-      + "they are Docker's, remove them with 'docker logout'.\n");
+    o.stderr.write(`WARNING! ${dockerConfigFile(engine.paths)} still holds credentials for ${shown} (skiff reads them): `
+      + `remove them with 'docker logout ${shown}'\n`);
   }
 }
 

@@ -6,7 +6,7 @@ export class LoginCommand extends SkiffCommand {
   static override paths = [['login']];
   static override usage = Command.Usage({
     description: 'Authenticate to a registry',
-    details: 'Defaults to Docker Hub if no server is specified. The credentials are checked against the registry, then stored in $XDG_CONFIG_HOME/skiff/auth.json (Docker config.json format, mode 0600), or in the credential helper that file names (credsStore, credHelpers). ~/.docker/config.json is read too, never written.',
+    details: 'Defaults to Docker Hub if no server is specified. The credentials are checked against the registry, then stored in the auth.json of skiff (~/.config/skiff/auth.json, /etc/skiff/auth.json as root; Docker config.json format, mode 0600), or in the credential helper that file names (credsStore, credHelpers). ~/.docker/config.json is read too, never written.',
     examples: [
       ['Log in to a local registry, the password on stdin', 'cat pw.txt | $0 login -u alice --password-stdin localhost:5000'],
       ['Log in to Docker Hub interactively', '$0 login'],
