@@ -99,9 +99,11 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
     const chain = pulled.chainIds[i];
     const src: BlobSource = { client, repo: ref.repository, digest: l.digest, size: l.size };
     const tmp = path.join(workDir, `${i}.blob`);
+    let downloadError: Error | undefined;
     const hooks = {
       onProgress: (n: number) => bar.bytes('Downloading', n, l.size),
       onRetry: (attempt: number, e: Error) => bar.state(`Retrying in a moment (${attempt}): ${e.message}`),
+      onFail: (e: Error) => { downloadError ??= e; },
     };
     if (layers.has(chain) && engine.blobs.has(l.digest)) {
       bar.state('Already exists');
@@ -114,7 +116,7 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
       () => verifiedBlobStream(src, tmp, adopt, hooks),
       () => {
         if (!verified) throw new SkiffError(`${client.registry}/${ref.repository}: blob ${l.digest} was unpacked but never verified`);
-      });
+      }).catch((e: unknown) => { throw downloadError ?? blameBlob(e, client.registry, ref.repository, l.digest); });
     sizes[i] = rec.size;
     if (!engine.blobs.has(l.digest)) {
       // Another pull unpacked this layer first but its blob is not here: fetch the blob alone.
@@ -124,6 +126,15 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
   });
   await runBounded(jobs, parallel);
   return sizes;
+}
+
+/**
+ * A layer that fails to unpack before its digest could be checked (bad gzip, a broken tar) came
+ * from a corrupt blob: say which one. Errors that already name it (network, digest) pass through.
+ */
+function blameBlob(e: unknown, registry: string, repo: string, digest: string): unknown {
+  if (!(e instanceof Error) || e.message.includes(digest)) return e;
+  return new SkiffError(`${registry}/${repo}: blob ${digest} is corrupt or not a layer (${e.message}); nothing of it was stored`, 1);
 }
 
 async function drain(stream: NodeJS.ReadableStream): Promise<void> {

@@ -1,6 +1,7 @@
 // A TCP proxy in front of a test registry that breaks connections on purpose: each response
 // stream (registry → client) is cut when it passes `cutAfter` bytes, if `shouldCut(cuts so far)`
-// says so at that moment. Used to test resume (HTTP Range) and a pull that fails mid-way.
+// says so at that moment; with `refuseAfterCut`, every connection after the first cut is closed
+// at once (the registry went away). Used to test resume (HTTP Range) and a pull that fails mid-way.
 import net from 'node:net';
 
 export interface CuttingProxy {
@@ -13,11 +14,16 @@ export interface CuttingProxy {
   close(): Promise<void>;
 }
 
-export async function startCuttingProxy(target: string, o: { cutAfter: number; shouldCut: (cutsSoFar: number) => boolean }): Promise<CuttingProxy> {
+export async function startCuttingProxy(target: string, o: { cutAfter: number; shouldCut: (cutsSoFar: number) => boolean; refuseAfterCut?: boolean }): Promise<CuttingProxy> {
   const [thost, tport] = target.split(':');
   const sockets = new Set<net.Socket>();
   const state: CuttingProxy = { host: '', cuts: 0, requests: [], close: async () => undefined };
   const server = net.createServer((client) => {
+    // The registry "went away": connections after the first cut are closed at once.
+    if (o.refuseAfterCut && state.cuts > 0) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(Number(tport), thost);
     sockets.add(client);
     sockets.add(upstream);

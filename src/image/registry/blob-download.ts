@@ -22,6 +22,11 @@ export interface DownloadHooks {
   onProgress?: (received: number) => void;
   /** a retry after an error, before waiting */
   onRetry?: (attempt: number, error: Error) => void;
+  /**
+   * The download or the verification failed for good. Downstream (the unpacker) then fails too,
+   * with a less useful error (a truncated tar): callers report this one instead.
+   */
+  onFail?: (error: Error) => void;
 }
 
 /** Retries of a broken download, and the first backoff (doubled each time). */
@@ -64,8 +69,11 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
       return;
     } catch (e) {
       if (!isTransient(e) || ++failures > retries) {
-        if (e instanceof SkiffError) throw e;
-        throw new SkiffError(`${src.client.registry}/${src.repo}: downloading blob ${src.digest} failed after ${failures} attempt(s): ${(e as Error).message}`, 1);
+        // The registry's own refusal stands as it is; a network failure gets the blob and attempts.
+        const final = e instanceof SkiffError && !isTransient(e) ? e
+          : new SkiffError(`${src.client.registry}/${src.repo}: downloading blob ${src.digest} failed after ${failures} attempt(s): ${(e as Error).message}`, 1);
+        hooks.onFail?.(final);
+        throw final;
       }
       hooks.onRetry?.(failures, e as Error);
       await sleep(FIRST_BACKOFF_MS * 2 ** (failures - 1));
@@ -78,7 +86,7 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
  * checks size and digest and only then calls `onVerified` (which stores the file as the blob).
  * On a mismatch it fails with an error naming the blob, so nothing downstream can finish.
  */
-export function verifyingTee(src: BlobSource, file: string, onVerified: () => void): Transform {
+export function verifyingTee(src: BlobSource, file: string, onVerified: () => void, onFail?: (e: Error) => void): Transform {
   const hash = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'wx', 0o600);
   let size = 0;
@@ -100,7 +108,9 @@ export function verifyingTee(src: BlobSource, file: string, onVerified: () => vo
       const actual = `sha256:${hash.digest('hex')}`;
       if (size !== src.size || actual !== src.digest) {
         fs.rmSync(file, { force: true });
-        done(new SkiffError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`, 1));
+        const e = new SkiffError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`, 1);
+        onFail?.(e);
+        done(e);
         return;
       }
       try {
@@ -120,7 +130,7 @@ export function verifyingTee(src: BlobSource, file: string, onVerified: () => vo
 
 /** The blob as a verified stream: resumable download piped through verifyingTee. */
 export function verifiedBlobStream(src: BlobSource, file: string, onVerified: () => void, hooks: DownloadHooks = {}): Readable {
-  const tee = verifyingTee(src, file, onVerified);
+  const tee = verifyingTee(src, file, onVerified, hooks.onFail);
   return pipeline(Readable.from(resumableBlob(src, hooks)), tee, () => {
     /* errors surface on the tee, which the caller reads */
   });
