@@ -14,13 +14,19 @@
 #
 # Every timed command gets a fresh, empty store of its own (`--root`/`--runroot` for Podman, so
 # it keeps its configured driver, overlay here; `--root` for skiff), and `sync` runs before it
-# so that one tool's dirty pages are not written back on the other's time. Both tools keep their
-# long-lived pause process (user namespace) between runs, as they would for any user.
+# so that one tool's dirty pages are not written back on the other's time. Nothing is deleted
+# until the end: on ext4 without a journal (this VM's root) the inode allocator skips inodes
+# freed in the last 60-300 s, so deleting a store makes the next ~7000 file creations slower
+# for whoever runs next. Both tools keep their long-lived pause process (user namespace)
+# between runs, as they would for any user.
 #
 # Peak RSS is GNU time's %M: the largest resident set of any single process in the command's
 # tree that was waited for (for skiff: the Node process or a helper it reaped; for Podman: the
 # podman process, its re-exec into the user namespace, or its storage-untar children). It is
-# not the sum over the tree.
+# not the sum over the tree. CPU is user + system time of the whole tree (%U + %S, including
+# the threads: zlib inflates on Node's thread pool, Go's goroutines): less sensitive than wall
+# time to other load on the machine, and on this 2-core VM it bounds the wall time from below
+# at CPU / 2.
 set -euo pipefail
 RUNS=${1:-5}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,15 +77,18 @@ as_bench "$WORK/skiff" save --help >/dev/null 2>&1 || {
 }
 
 # --- one timed command ------------------------------------------------------------------------
-# timed NAME CMD... : runs CMD as the bench user under GNU time, appends "seconds KB" to NAME.tsv.
+# timed NAME CMD... : runs CMD as the bench user under GNU time, appends
+# "wall-seconds peak-KB user-seconds system-seconds" to NAME.tsv.
 timed() {
   local name=$1; shift
   sync
-  as_bench /usr/bin/time -o "$WORK/$name.time" -f '%e %M' "$@" >/dev/null 2>"$WORK/$name.err" || {
+  as_bench /usr/bin/time -o "$WORK/$name.time" -f '%e %M %U %S' "$@" >/dev/null 2>"$WORK/$name.err" || {
     echo "$name failed:" >&2; cat "$WORK/$name.err" >&2; exit 1; }
   cat "$WORK/$name.time" >> "$WORK/$name.tsv"
 }
-fresh_store() { rm -rf "$WORK/s-$1"; install -d -o "$BUSER" -g "$BUSER" "$WORK/s-$1"; echo "$WORK/s-$1"; }
+# fresh_store NAME: an empty directory for this run ($RUN) of NAME.
+RUN=0
+fresh_store() { install -d -o "$BUSER" -g "$BUSER" "$WORK/$1.$RUN"; echo "$WORK/$1.$RUN"; }
 
 podman_pull() { local s; s=$(fresh_store podman); timed podman-pull podman --root "$s/root" --runroot "$s/run" pull -q --tls-verify=false "$REF"; }
 skiff_pull() { local s; s=$(fresh_store skiff); timed skiff-pull "$WORK/skiff" --root "$s" pull -q --tls-verify=false "$REF"; }
@@ -103,24 +112,24 @@ save_load() {
 podman_pull; bare_transfer; [ "$HAVE_SKIFF_PULL" = 0 ] || skiff_pull
 rm -f "$WORK"/*.tsv
 for i in $(seq "$RUNS"); do
-  # save | load reads from the store just pulled into (Podman's cannot be moved: its
-  # database records its path).
+  RUN=$i
+  # save | load reads from the store just pulled into.
   podman_pull
-  save_load podman "$WORK/s-podman"
+  save_load podman "$WORK/podman.$RUN"
   if [ "$HAVE_SKIFF_PULL" = 1 ]; then
     skiff_pull
-    [ "$HAVE_SKIFF_SAVE" = 0 ] || save_load skiff "$WORK/s-skiff"
+    [ "$HAVE_SKIFF_SAVE" = 0 ] || save_load skiff "$WORK/skiff.$RUN"
   fi
   bare_transfer
-  rm -rf "$WORK"/s-*
   echo "run $i/$RUNS: podman $(tail -1 "$WORK/podman-pull.tsv" | cut -d' ' -f1) s" \
     "$([ "$HAVE_SKIFF_PULL" = 0 ] || echo "skiff $(tail -1 "$WORK/skiff-pull.tsv" | cut -d' ' -f1) s")" \
     "transfer $(tail -1 "$WORK/transfer.tsv" | cut -d' ' -f1) s" >&2
 done
 
-PODMAN_DRIVER=$(s=$(fresh_store probe) && as_bench podman --root "$s/root" --runroot "$s/run" info --format '{{.Store.GraphDriverName}}')
+RUN=probe
+PODMAN_DRIVER=$(s=$(fresh_store podman) && as_bench podman --root "$s/root" --runroot "$s/run" info --format '{{.Store.GraphDriverName}}')
 SKIFF_DRIVER=n/a
-[ "$HAVE_SKIFF_PULL" = 0 ] || SKIFF_DRIVER=$(s=$(fresh_store probe) && as_bench "$WORK/skiff" --root "$s" pull -q --tls-verify=false "$REF" >/dev/null && jq -r .driver "$s/storage.json")
+[ "$HAVE_SKIFF_PULL" = 0 ] || SKIFF_DRIVER=$(s=$(fresh_store skiff) && as_bench "$WORK/skiff" --root "$s" pull -q --tls-verify=false "$REF" >/dev/null && jq -r .driver "$s/storage.json")
 
 node - "$WORK" "$RUNS" "$REF" "$PODMAN_DRIVER" "$SKIFF_DRIVER" <<'EOF'
 const fs = require('fs');
@@ -132,7 +141,8 @@ const rows = (name) => {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const col = (r, i) => r.map((x) => x[i]);
 const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
-const line = (label, r) => `  ${label.padEnd(8)} ${median(col(r, 0)).toFixed(2)} s  (min ${Math.min(...col(r, 0)).toFixed(2)}, max ${Math.max(...col(r, 0)).toFixed(2)})  peak RSS ${mb(Math.max(...col(r, 1)))}`;
+const cpu = (r) => median(r.map((x) => x[2] + x[3])).toFixed(2);
+const line = (label, r) => `  ${label.padEnd(8)} ${median(col(r, 0)).toFixed(2)} s  (min ${Math.min(...col(r, 0)).toFixed(2)}, max ${Math.max(...col(r, 0)).toFixed(2)})  CPU ${cpu(r)} s  peak RSS ${mb(Math.max(...col(r, 1)))}`;
 const pp = rows('podman-pull'), sp = rows('skiff-pull'), tr = rows('transfer');
 console.log(`pull ${ref} into an empty store (${runs} runs each, interleaved, median)`);
 if (sp) console.log(line('skiff', sp) + `  [driver ${skiffDriver}]`);
@@ -143,7 +153,7 @@ console.log('save IMG | load into another empty store (median; peak RSS of the s
 for (const tool of ['skiff', 'podman']) {
   const r = rows(`${tool}-saveload`), rss = rows(`${tool}-saveload-rss`);
   if (!r) continue;
-  console.log(`  ${tool.padEnd(8)} ${median(col(r, 0)).toFixed(2)} s  (min ${Math.min(...col(r, 0)).toFixed(2)}, max ${Math.max(...col(r, 0)).toFixed(2)})  peak RSS save ${mb(Math.max(...col(rss, 0)))}, load ${mb(Math.max(...col(rss, 1)))}`);
+  console.log(`  ${tool.padEnd(8)} ${median(col(r, 0)).toFixed(2)} s  (min ${Math.min(...col(r, 0)).toFixed(2)}, max ${Math.max(...col(r, 0)).toFixed(2)})  CPU ${cpu(r)} s  peak RSS save ${mb(Math.max(...col(rss, 0)))}, load ${mb(Math.max(...col(rss, 1)))}`);
 }
 const s = rows('skiff-saveload'), p = rows('podman-saveload');
 if (s && p) console.log(`  ratio skiff/podman: ${(median(col(s, 0)) / median(col(p, 0))).toFixed(2)}`);
