@@ -9,7 +9,7 @@ import { DEFAULT_REGISTRY } from '../image/reference';
 import { RegistryClient } from '../image/registry/client';
 import {
   DOCKER_HUB_AUTH_KEY, dockerConfigFile, eraseCredentials, getCredentials, inDockerConfig, registryFromServer,
-  skiffAuthFile, storeCredentials, usesCredentialHelper, type Credentials,
+  serverHostname, skiffAuthFile, storeCredentials, usesCredentialHelper, type Credentials,
 } from '../image/registry/credentials';
 import { registryHostConfig } from '../image/registry/registry-config';
 import { SkiffError } from '../util/errors';
@@ -98,7 +98,7 @@ export interface LogoutOptions { server?: string; stdout: Writable; stderr: Writ
 export async function logout(engine: Engine, o: LogoutOptions): Promise<void> {
   const registry = o.server ? registryFromServer(o.server) : DEFAULT_REGISTRY;
   // Docker names the server as given (without scheme and path), or Hub's index URL by default.
-  const shown = o.server ? hostnameOf(o.server) : DOCKER_HUB_AUTH_KEY;
+  const shown = o.server ? serverHostname(o.server) : DOCKER_HUB_AUTH_KEY;
   if (await eraseCredentials(engine.paths, registry)) {
     o.stdout.write(`Removing login credentials for ${shown}\n`);
     return;
@@ -108,11 +108,6 @@ export async function logout(engine: Engine, o: LogoutOptions): Promise<void> {
     o.stderr.write(`WARNING! ${dockerConfigFile(engine.paths)} still holds credentials for ${shown} (skiff reads them): `
       + `remove them with 'docker logout ${shown}'\n`);
   }
-}
-
-/** Docker's ConvertToHostname: a server URL without its scheme and path. */
-function hostnameOf(server: string): string {
-  return server.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0];
 }
 
 async function readAll(input: Readable): Promise<string> {

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../../state/atomic';
 import { SkiffError } from '../../util/errors';
+import { readUserJson } from '../../util/user-json';
 import { findOnPath } from '../../util/which';
 import { DEFAULT_REGISTRY, LEGACY_DEFAULT_REGISTRY } from '../reference';
 
@@ -56,16 +57,18 @@ export function dockerConfigFile(paths: CredentialPaths, env: NodeJS.ProcessEnv 
   return path.join(dir, 'config.json');
 }
 
-/**
- * The registry a `login`/`logout` SERVER argument names: Docker's ConvertToHostname (drop a
- * scheme and any path), with Docker Hub's names folded into docker.io.
- */
-export function registryFromServer(server: string): string {
+/** Docker's ConvertToHostname: a server address without its scheme and path. */
+export function serverHostname(server: string): string {
   let host = server;
   if (server.includes('://')) {
     try { host = new URL(server).host || server; } catch { /* keep as typed */ }
   }
-  host = host.split('/')[0];
+  return host.split('/')[0];
+}
+
+/** The registry a `login`/`logout` SERVER argument names: Docker Hub's names fold into docker.io. */
+export function registryFromServer(server: string): string {
+  const host = serverHostname(server);
   return DOCKER_HUB_HOSTS.includes(host) ? DEFAULT_REGISTRY : host;
 }
 
@@ -146,18 +149,9 @@ export async function inDockerConfig(paths: CredentialPaths, registry: string): 
 // ---- auth files ----
 
 function readAuthFile(file: string): AuthFile | undefined {
-  let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SkiffError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  let cfg: unknown;
-  try { cfg = JSON.parse(text); } catch (e) {
-    throw new SkiffError(`${file}: invalid JSON (${(e as Error).message}): fix or remove the file`);
-  }
+  const c = readUserJson(file) as AuthFile | undefined;
+  if (!c) return undefined;
   const bad = (key: string, want: string) => new SkiffError(`${file}: "${key}" must be ${want}`);
-  if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new SkiffError(`${file}: must hold a JSON object`);
-  const c = cfg as AuthFile;
   if (c.auths !== undefined && !isObject(c.auths)) throw bad('auths', 'an object keyed by registry');
   for (const [k, v] of Object.entries(c.auths ?? {})) if (!isObject(v)) throw bad(`auths.${k}`, 'an object like {"auth": "..."}');
   if (c.credsStore !== undefined && typeof c.credsStore !== 'string') throw bad('credsStore', 'a helper name (a string)');

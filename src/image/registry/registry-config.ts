@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { SkiffError } from '../../util/errors';
+import { readUserJson } from '../../util/user-json';
 import { DEFAULT_REGISTRY, LEGACY_DEFAULT_REGISTRY, isValidRegistry } from '../reference';
 
 export interface TlsOptions {
@@ -106,20 +107,7 @@ export function normalizeRegistryName(name: string): string {
  */
 export function loadRegistryConfig(paths: { configRoot: string; rootless: boolean }): RegistrySettings {
   const file = path.join(paths.configRoot, 'config.json');
-  let raw: unknown = {};
-  let text: string | undefined;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new SkiffError(`cannot read ${file}: ${(e as Error).message}`);
-    }
-  }
-  if (text !== undefined) {
-    try { raw = JSON.parse(text); } catch (e) {
-      throw new SkiffError(`${file}: invalid JSON (${(e as Error).message}): fix or remove the file`);
-    }
-  }
+  const raw = readUserJson(file) ?? {};
   const certsDirs = [path.join(paths.configRoot, 'certs.d'), ...(paths.rootless ? [] : SYSTEM_CERTS_DIRS)];
   return parseRegistryConfig(raw, file, certsDirs);
 }
