@@ -1,5 +1,6 @@
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { CreateCommand, PsCommand, RmCommand, RunCommand, StartCommand } from './commands/containers';
+import { HistoryCommand, ImageInspectCommand, ImagePruneCommand, ImportCommand, InspectCommand, SaveCommand, TagCommand } from './commands/image-verbs';
 import { ImagesCommand, LoadCommand, RmiCommand } from './commands/images';
 import { LoginCommand, LogoutCommand } from './commands/login';
 import { PullCommand, PushCommand } from './commands/registry';
@@ -9,7 +10,8 @@ import { VERSION } from './version';
 export { VERSION };
 
 const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand, Builtins.HelpCommand, Builtins.VersionCommand];
+  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
+  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand, Builtins.HelpCommand, Builtins.VersionCommand];
 
 /**
  * The one definition of skiff's command line: main.ts runs it, build/gen-docs.mjs documents it.

@@ -10,7 +10,9 @@
  * The manifest written is imageManifest()'s, byte for byte (the one the image was pulled with
  * when it is stored), so a save/load/push round trip keeps the manifest digest.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { pack as tarPack, type Pack } from 'tar-stream';
@@ -192,4 +194,27 @@ async function addFile(pack: Pack, name: string, file: string, size: number): Pr
   const added = new Promise<void>((resolve, reject) => { finish = (e) => (e ? reject(e) : resolve()); });
   await pipeline(fs.createReadStream(file), pack.entry(header(name, size), (e) => finish(e)));
   await added;
+}
+
+/** `save` to a stream (STDOUT). */
+export async function saveToStream(engine: Engine, names: string[], format: SaveFormat, out: Writable): Promise<void> {
+  await writeImageArchive(engine, selectImages(engine, names), format, out);
+}
+
+/**
+ * `save -o FILE`: written to a temporary file beside it and renamed when complete (as Docker's
+ * CLI), so FILE is never a partial archive.
+ */
+export async function saveToFile(engine: Engine, names: string[], format: SaveFormat, file: string): Promise<void> {
+  const selection = selectImages(engine, names);
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) throw new SkiffError(`failed to save image: invalid output path: directory "${dir}" does not exist`, 1);
+  const tmp = path.join(dir, `.skiff_temp_${crypto.randomBytes(6).toString('hex')}`);
+  try {
+    await writeImageArchive(engine, selection, format, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -2,8 +2,11 @@
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
-/** go-units HumanSizeWithPrecision(size, 3): "4.26MB", "1.2kB", "512B". */
-export function humanSize(bytes: number): string {
+/**
+ * go-units HumanSizeWithPrecision(size, 3): "4.26MB", "1.2kB", "512B". Precision 4 is go-units'
+ * HumanSize, which Docker prints for "Total reclaimed space".
+ */
+export function humanSize(bytes: number, precision = 3): string {
   let size = bytes;
   let i = 0;
   while (size >= 1000 && i < DECIMAL_UNITS.length - 1) {
@@ -11,7 +14,7 @@ export function humanSize(bytes: number): string {
     i++;
   }
   // Go's %.3g: three significant digits, trailing zeros trimmed, exponent form when needed.
-  const p = size.toPrecision(3);
+  const p = size.toPrecision(precision);
   if (p.includes('e')) {
     const [m, e] = p.split('e');
     return `${Number(m)}e${e[0]}${e.slice(1).padStart(2, '0')}${DECIMAL_UNITS[i]}`;
