@@ -12,6 +12,7 @@ interface FullConfig {
   architecture?: string; variant?: string; os?: string; 'os.version'?: string;
   config?: Record<string, unknown>;
   rootfs?: { type: string; diff_ids: string[] };
+  history?: unknown[];
 }
 
 const orNilSlice = (v: unknown) => (Array.isArray(v) ? v : NIL_SLICE);
@@ -55,7 +56,8 @@ export function imageInspect(image: ImageRecord, storage: StorageInfo): object {
     RepoTags: image.repoTags.map(familiarRef),
     RepoDigests: image.repoDigests.map(familiarRef),
     Parent: '',
-    Comment: cfg.comment ?? '',
+    // as Docker's containerd store: the last history entry's comment (the config's own, else)
+    Comment: (cfg.history?.at(-1) as { comment?: string } | undefined)?.comment ?? cfg.comment ?? '',
   };
   if (cfg.created) out.Created = cfg.created;
   Object.assign(out, {

@@ -16,8 +16,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { imageManifest, requireLayerBlobs } from '../image/manifest';
-import { MEDIA_TYPES } from '../image/media-types';
+import { imageManifest, requireLayerBlobs, type ManifestBlob } from '../image/manifest';
+import { MEDIA_TYPES, layerCompression, layerMediaType } from '../image/media-types';
 import { canonicalString, familiarName, fullName, parseReference, tryParseReference } from '../image/reference';
 import type { ImageRecord } from '../image/store';
 import { SkiffError } from '../util/errors';
@@ -76,7 +76,8 @@ export async function writeImageArchive(engine: Engine, selection: SaveSelection
   // Check everything first: no half-written archive because a blob is missing.
   const plans = selection.map(({ image, tags }) => {
     const layers = requireLayerBlobs(engine.blobs, image);
-    const manifest = imageManifest(engine.blobs, image);
+    const stored = imageManifest(engine.blobs, image);
+    const manifest = format === 'oci-archive' ? ociManifest(stored) : stored;
     const configSize = engine.blobs.size(image.id);
     if (configSize === undefined) throw new SkiffError(`image ${image.id.slice(7, 19)}: its config is not in the store; pull or load the image again`);
     for (const l of layers) {
@@ -136,6 +137,32 @@ export async function writeImageArchive(engine: Engine, selection: SaveSelection
   }
 }
 
+/**
+ * An OCI image layout holds OCI manifests (skopeo and Podman skip Docker schema2 entries), so a
+ * Docker manifest is rewritten with the OCI media types of the same blobs: the image ID (config
+ * digest) and layer digests stay, only the manifest digest changes, as with Podman's save.
+ */
+export function ociManifest(m: ManifestBlob): ManifestBlob {
+  if (m.mediaType !== MEDIA_TYPES.dockerManifest) return m;
+  const docker = JSON.parse(m.bytes.toString('utf8')) as {
+    config: { digest: string; size: number }; layers: { mediaType: string; digest: string; size: number; urls?: string[] }[];
+  };
+  const oci = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: MEDIA_TYPES.ociConfig, digest: docker.config.digest, size: docker.config.size },
+    layers: docker.layers.map((l) => ({
+      mediaType: l.mediaType === MEDIA_TYPES.dockerForeignLayerGzip ? MEDIA_TYPES.ociLayerNondistributableGzip
+        : layerMediaType(true, layerCompression(l.mediaType) ?? 'none'),
+      digest: l.digest,
+      size: l.size,
+      ...(l.urls ? { urls: l.urls } : {}),
+    })),
+  };
+  const bytes = Buffer.from(JSON.stringify(oci));
+  return { mediaType: MEDIA_TYPES.ociManifest, digest: `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`, bytes };
+}
+
 function blobName(digest: string): string {
   return `blobs/sha256/${digest.slice('sha256:'.length)}`;
 }
@@ -145,7 +172,7 @@ function blobName(digest: string): string {
  * with containerd's annotation and the tag alone in the OCI ref name; a plain OCI archive puts
  * the whole name in the ref name, as Podman and skopeo do.
  */
-function indexEntries(manifest: { mediaType: string; digest: string; bytes: Buffer }, image: ImageRecord, tags: string[], format: SaveFormat): Descriptor[] {
+function indexEntries(manifest: ManifestBlob, image: ImageRecord, tags: string[], format: SaveFormat): Descriptor[] {
   const base: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
   if (format === 'oci-archive') {
     const cfg = image.config as { os?: string; architecture?: string; variant?: string };
