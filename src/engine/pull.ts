@@ -13,7 +13,7 @@ import { createProgress, type Progress } from '../image/progress';
 import { verifiedBlobStream, type BlobSource } from '../image/registry/blob-download';
 import { RegistryClient } from '../image/registry/client';
 import { getCredentials } from '../image/registry/credentials';
-import { loadRegistryConfig, registryHostConfig } from '../image/registry/registry-config';
+import { registryHostConfig } from '../image/registry/registry-config';
 import { canonicalString, familiarString, fullName, parseReference, type ImageReference } from '../image/reference';
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
@@ -45,7 +45,7 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
   const ref = parseReference(name);
   const progress = await createProgress(o.out, o.quiet ? 'quiet' : undefined);
   const paths = engine.paths;
-  const host = registryHostConfig(loadRegistryConfig(paths), ref.registry, { tlsVerify: o.tlsVerify });
+  const host = registryHostConfig(engine.registries, ref.registry, { tlsVerify: o.tlsVerify });
   const client = new RegistryClient(host, await getCredentials(paths, ref.registry));
   try {
     if (!ref.digest && !hasExplicitTag(name)) progress.line(`Using default tag: ${ref.tag}`);

@@ -10,7 +10,7 @@ import { imageManifest, requireLayerBlobs } from '../image/manifest';
 import { createProgress, type LayerProgress } from '../image/progress';
 import { RegistryClient } from '../image/registry/client';
 import { getCredentials } from '../image/registry/credentials';
-import { loadRegistryConfig, registryHostConfig } from '../image/registry/registry-config';
+import { registryHostConfig } from '../image/registry/registry-config';
 import { familiarString, fullName, parseReference, type ImageReference } from '../image/reference';
 import { withLock } from '../state/lock';
 import { runBounded } from '../util/bounded';
@@ -40,7 +40,7 @@ export async function pushImage(engine: Engine, name: string, o: PushOptions): P
   const layers = requireLayerBlobs(engine.blobs, image);
   const manifest = imageManifest(engine.blobs, image);
   const progress = await createProgress(o.out, o.quiet ? 'quiet' : undefined);
-  const host = registryHostConfig(loadRegistryConfig(engine.paths), ref.registry, { tlsVerify: o.tlsVerify });
+  const host = registryHostConfig(engine.registries, ref.registry, { tlsVerify: o.tlsVerify });
   const client = new RegistryClient(host, await getCredentials(engine.paths, ref.registry));
   const chunkSize = engine.config.pushChunkSize ?? DEFAULT_CHUNK_SIZE;
   // Repositories on the same registry that already hold this image: candidates for a mount.

@@ -70,6 +70,7 @@ export class RegistryClient {
   private readonly basicEndpoints = new Set<string>();
   /** the pull endpoint that answered last: blobs come from where the manifest came from */
   private pullEndpoint?: RegistryEndpoint;
+  private pushEndpoint?: RegistryEndpoint;
   /** how many token requests were made (tests and --log-level debug) */
   tokenRequests = 0;
 
@@ -217,16 +218,19 @@ export class RegistryClient {
   }
 
   /**
-   * Run `fn` against the pull endpoints in order (mirrors first), moving on when one cannot be
-   * reached or (for a mirror) does not have the content; the endpoint that worked is kept.
+   * Run `fn` against the endpoints in order (for pulls: mirrors first; for an insecure registry:
+   * https, then http), moving on when one cannot be reached, does not speak TLS, or (a mirror)
+   * does not have the content. The endpoint that worked is kept for the next requests.
    */
-  private async onPullEndpoint<T>(fn: (ep: RegistryEndpoint) => Promise<T>): Promise<T> {
-    const eps = this.pullEndpoint ? [this.pullEndpoint] : this.host.pullEndpoints;
+  private async onEndpoint<T>(kind: 'pull' | 'push', fn: (ep: RegistryEndpoint) => Promise<T>): Promise<T> {
+    const chosen = kind === 'pull' ? this.pullEndpoint : this.pushEndpoint;
+    const eps = chosen ? [chosen] : kind === 'pull' ? this.host.pullEndpoints : this.host.pushEndpoints;
     let last: unknown;
     for (const [i, ep] of eps.entries()) {
       try {
         const v = await fn(ep);
-        this.pullEndpoint = ep;
+        if (kind === 'pull') this.pullEndpoint = ep;
+        else this.pushEndpoint = ep;
         return v;
       } catch (e) {
         last = e;
@@ -239,9 +243,9 @@ export class RegistryClient {
     throw connectionError(this.registry, last);
   }
 
-  private async onPushEndpoint<T>(fn: (ep: RegistryEndpoint) => Promise<T>): Promise<T> {
-    try { return await fn(this.host.pushEndpoint); } catch (e) { throw connectionError(this.registry, e); }
-  }
+  private onPullEndpoint<T>(fn: (ep: RegistryEndpoint) => Promise<T>): Promise<T> { return this.onEndpoint('pull', fn); }
+
+  private onPushEndpoint<T>(fn: (ep: RegistryEndpoint) => Promise<T>): Promise<T> { return this.onEndpoint('push', fn); }
 
   // -------------------------------------------------------------------------------------------
   // requests
@@ -317,10 +321,11 @@ export class RegistryClient {
   async blobExists(repo: string, digest: string): Promise<boolean> {
     return this.onPushEndpoint(async (ep) => {
       const res = await this.send(ep, 'HEAD', `/v2/${repo}/blobs/${digest}`, { scope: [pushScope(repo)] });
+      // (A body is read at most once: `denied` reads it, every other answer drops it.)
+      if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'push');
       await res.body.dump();
       if (res.status === 200) return true;
       if (res.status === 404) return false;
-      if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'push');
       throw new SkiffError(`${this.registry}/${repo}: checking blob ${digest}: ${res.status}`, 1);
     });
   }
@@ -334,9 +339,9 @@ export class RegistryClient {
       const query = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
       const scope = mount ? [pushScope(repo), pullScope(mount.from)] : [pushScope(repo)];
       const res = await this.send(ep, 'POST', `/v2/${repo}/blobs/uploads/${query}`, { scope, body: '' });
+      if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'push');
       await drainErrorless(res);
       if (mount && res.status === 201) return null;
-      if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'push');
       if (res.status !== 202) throw new SkiffError(`${this.registry}/${repo}: starting an upload: ${res.status}`, 1);
       return this.location(ep, res);
     });
