@@ -125,10 +125,11 @@ export class RegistryClient {
    */
   async send(ep: RegistryEndpoint, method: Method, pathOrUrl: string, o: SendOptions): Promise<Response> {
     let url = pathOrUrl.startsWith('http') ? pathOrUrl : ep.url + pathOrUrl;
-    let authenticated = false;
+    // The header just obtained after a challenge: used for the retry even if it is short-lived.
+    let fresh: string | undefined;
     for (let redirects = 0; ; ) {
       const sameOrigin = new URL(url).origin === new URL(ep.url).origin;
-      const auth = sameOrigin ? this.authHeader(ep, o.scope) : undefined;
+      const auth = sameOrigin ? fresh ?? this.authHeader(ep, o.scope) : undefined;
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...o.headers };
       if (auth) headers.authorization = auth;
       const res = await request(url, {
@@ -136,11 +137,10 @@ export class RegistryClient {
         dispatcher: sameOrigin ? this.agent(ep.tls) : this.agent({ verify: true }),
       });
       const r: Response = { status: res.statusCode, headers: res.headers, body: res.body, url };
-      if (r.status === 401 && sameOrigin && !authenticated && (o.body === undefined || Buffer.isBuffer(o.body) || typeof o.body === 'string')) {
+      if (r.status === 401 && sameOrigin && fresh === undefined && (o.body === undefined || Buffer.isBuffer(o.body) || typeof o.body === 'string')) {
         const challenges = parseWwwAuthenticate(r.headers['www-authenticate']);
         await r.body.dump();
-        await this.authenticate(ep, challenges, o.scope);
-        authenticated = true;
+        fresh = await this.authenticate(ep, challenges, o.scope);
         continue;
       }
       if (o.follow && r.status >= 300 && r.status < 400 && r.headers.location) {
@@ -153,18 +153,19 @@ export class RegistryClient {
     }
   }
 
-  /** Answer a 401 challenge: fetch a Bearer token for the scopes, or switch to Basic auth. */
-  private async authenticate(ep: RegistryEndpoint, challenges: Challenge[], scope: string[]): Promise<void> {
+  /** Answer a 401 challenge: fetch a Bearer token for the scopes, or switch to Basic auth; returns the header. */
+  private async authenticate(ep: RegistryEndpoint, challenges: Challenge[], scope: string[]): Promise<string> {
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     if (bearer?.params.realm) {
       const token = await this.fetchToken(ep, bearer.params, scope);
       this.tokens.set(tokenKey(ep, scope), token);
-      return;
+      return token.header;
     }
+    const basic = this.basicHeader();
     if (challenges.some((c) => c.scheme === 'basic')) {
-      if (!this.basicHeader()) throw this.authRequired();
+      if (!basic) throw this.authRequired();
       this.basicEndpoints.add(ep.url);
-      return;
+      return basic;
     }
     throw new SkiffError(`${this.registry}: the registry refused the request (401) without saying how to authenticate`);
   }
@@ -210,7 +211,7 @@ export class RegistryClient {
     const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
     const issued = body.issued_at ? Date.parse(body.issued_at) : NaN;
     const start = Number.isFinite(issued) && issued <= Date.now() ? issued : Date.now();
-    return { header: `Bearer ${token}`, expires: start + seconds * 1000 - TOKEN_MARGIN_MS };
+    return { header: `Bearer ${token}`, expires: start + seconds * 1000 - Math.min(TOKEN_MARGIN_MS, (seconds * 1000) / 2) };
   }
 
   private authRequired(): SkiffError {
