@@ -73,8 +73,10 @@ async function ttyProgress(out: Writable): Promise<Progress> {
         ? `${payload.id}: ${payload.text} ${bar(params.value, params.total)} ${bytesText(params.value, params.total)}`
         : `${payload.id}: ${payload.text}`,
   });
+  let stopped = false;
   return {
-    line: (text) => { multi.log(`${text}\n`); },
+    // After done() the bars are gone and lines are written plainly.
+    line: (text) => { if (stopped) out.write(`${text}\n`); else multi.log(`${text}\n`); },
     layer(id) {
       const b = multi.create(1, 0, { id, text: 'Waiting', counting: false });
       return {
@@ -82,6 +84,9 @@ async function ttyProgress(out: Writable): Promise<Progress> {
         bytes: (text, current, total) => { b.setTotal(total || 1); b.update(current, { text, counting: true }); },
       };
     },
-    done: () => multi.stop(),
+    done: () => {
+      if (!stopped) multi.stop();
+      stopped = true;
+    },
   };
 }

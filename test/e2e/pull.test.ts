@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startCuttingProxy } from './cutting-proxy';
-import { errorLines, fixtureInfo, lines, looksLikeStackTrace, newStore, skiff, useStore, type Store, BUSYBOX, LAYERED } from './harness';
+import { errorLines, fixtureInfo, lines, looksLikeStackTrace, newStore, skiff, skiffPty, useStore, type Store, BUSYBOX, LAYERED } from './harness';
 import { BUSYBOX_ZSTD, MULTIARCH, fixtureImage, useRegistry } from './registry';
 
 const store = useStore({ load: [] });
@@ -85,6 +85,33 @@ describe('pull from an anonymous registry', () => {
     expect(r.code).toBe(0);
     const run = await skiff(['run', '--rm', ref, 'echo', 'zstd ok']);
     expect(run.stdout).toBe('zstd ok\n');
+  });
+});
+
+describe('output and configuration', () => {
+  test('on a terminal: live per-layer lines with a Docker-style bar', async () => {
+    const s = newStore();
+    const ref = await registry().seed(BUSYBOX, 'tty/busybox:latest');
+    const r = await skiffPty(['pull', ref], { store: s });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/[0-9a-f]{12}: (Downloading \[=*>\s*\] [\d.]+[kMG]?B\/[\d.]+[kMG]?B|Pull complete)/);
+    expect(r.stdout).toContain('Pull complete');
+    expect(r.stdout).toContain(`Status: Downloaded newer image for ${ref}`);
+  });
+
+  test('a mirror configured for a registry serves its pulls', async () => {
+    const s = newStore();
+    await registry().seed(BUSYBOX, 'mirrored/busybox:latest');
+    // Port 9 on loopback (discard) has no registry: only the mirror can answer.
+    fs.mkdirSync(s.configDir, { recursive: true });
+    fs.writeFileSync(path.join(s.configDir, 'config.json'), JSON.stringify({
+      registries: { '127.0.0.1:9': { mirrors: [registry().url] } },
+    }));
+    const r = await skiff(['pull', '127.0.0.1:9/mirrored/busybox:latest'], { store: s });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const run = await skiff(['run', '--rm', '127.0.0.1:9/mirrored/busybox:latest', 'echo', 'via mirror'], { store: s });
+    expect(run.stdout).toBe('via mirror\n');
   });
 });
 
