@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BlobStore } from '../image/blob-store';
 import { setDefaultRegistry } from '../image/reference';
-import { defaultRegistry, loadRegistryConfig, type RegistrySettings } from '../image/registry/registry-config';
+import { loadRegistryConfig, parseDefaultRegistry, type RegistrySettings } from '../image/registry/registry-config';
 import { ImageStore } from '../image/store';
-import { readJson } from '../state/atomic';
+import { readUserJson } from '../util/user-json';
 import type { DriverName } from '../storage/driver';
 import type { LayerStore } from '../storage/layer-store';
 import { planUserNamespace, type UserNamespacePlan } from '../runtime/userns';
@@ -34,8 +34,8 @@ export class Engine {
   readonly images: ImageStore;
   readonly containers: ContainerStore;
   readonly blobs: BlobStore;
-  /** registry keys of config.json (checked here: a wrong value is an error on every command) */
-  readonly registries: RegistrySettings;
+  private registrySettings?: RegistrySettings;
+  private readonly rawConfig: unknown;
   private usernsPlan?: UserNamespacePlan | null;
   private driverName?: DriverName;
 
@@ -44,13 +44,24 @@ export class Engine {
     this.images = new ImageStore(this.paths.dataRoot);
     this.containers = new ContainerStore(this.paths.dataRoot);
     this.blobs = new BlobStore(this.paths.dataRoot);
-    this.registries = loadRegistryConfig(this.paths);
+    this.rawConfig = readUserJson(this.configFile) ?? {};
     // Before any reference is parsed: short names go to the configured registry.
-    setDefaultRegistry(defaultRegistry(this.registries));
+    setDefaultRegistry(parseDefaultRegistry(this.rawConfig, this.configFile));
   }
 
+  get configFile(): string { return path.join(this.paths.configRoot, 'config.json'); }
+
+  /** $configRoot/config.json as read once at start (skiff's own keys; registries below) */
   get config(): SkiffConfig {
-    try { return readJson<SkiffConfig>(path.join(this.paths.configRoot, 'config.json')) ?? {}; } catch { return {}; }
+    return typeof this.rawConfig === 'object' && this.rawConfig !== null ? this.rawConfig as SkiffConfig : {};
+  }
+
+  /**
+   * The registry keys of config.json, checked when first needed (pull, push, login): their
+   * parse (CIDRs) is not worth paying on `run` or `ps`.
+   */
+  get registries(): RegistrySettings {
+    return (this.registrySettings ??= loadRegistryConfig(this.paths, this.rawConfig));
   }
 
   /** The user namespace to enter for storage and containers; undefined when rootful. */

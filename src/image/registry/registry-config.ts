@@ -102,12 +102,12 @@ export function normalizeRegistryName(name: string): string {
 }
 
 /**
- * Read and check the registry settings of `<configRoot>/config.json`. Cheap (one small file,
- * no certificates): it runs on every command. A missing file means Docker's defaults.
+ * Read and check the registry settings of `<configRoot>/config.json` (or its already parsed
+ * `raw` content); no certificates are read. A missing file means Docker's defaults.
  */
-export function loadRegistryConfig(paths: { configRoot: string; rootless: boolean }): RegistrySettings {
+export function loadRegistryConfig(paths: { configRoot: string; rootless: boolean }, raw?: unknown): RegistrySettings {
   const file = path.join(paths.configRoot, 'config.json');
-  const raw = readUserJson(file) ?? {};
+  raw ??= readUserJson(file) ?? {};
   const certsDirs = [path.join(paths.configRoot, 'certs.d'), ...(paths.rootless ? [] : SYSTEM_CERTS_DIRS)];
   return parseRegistryConfig(raw, file, certsDirs);
 }
@@ -118,16 +118,7 @@ export function parseRegistryConfig(raw: unknown, file: string, certsDirs: strin
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SkiffError(`${file}: must hold a JSON object`);
   const cfg = raw as RawRegistryConfig;
 
-  let defaultRegistry = DEFAULT_REGISTRY;
-  if (cfg.defaultRegistry !== undefined) {
-    // It must read as a registry when written in front of a name (a '.' or ':', or localhost),
-    // or the full names of its images would parse as docker.io's.
-    if (typeof cfg.defaultRegistry !== 'string' || !isValidRegistry(cfg.defaultRegistry)
-      || !/[.:]|^localhost$/.test(cfg.defaultRegistry)) {
-      throw bad('defaultRegistry', 'a registry host[:port] with a "." or ":" (or localhost), like "docker.io" or "registry.example.com:5000"');
-    }
-    defaultRegistry = normalizeRegistryName(cfg.defaultRegistry);
-  }
+  const defaultRegistry = parseDefaultRegistry(raw, file);
 
   const insecureNames: string[] = [];
   const insecureCidrs: RegistrySettings['insecureCidrs'] = [];
@@ -169,6 +160,21 @@ export function parseRegistryConfig(raw: unknown, file: string, certsDirs: strin
     }
   }
   return { file, defaultRegistry, insecureNames, insecureCidrs, registryMirrors, registries, certsDirs, hostsFile };
+}
+
+/**
+ * Only the `defaultRegistry` key of a parsed config.json (docker.io when absent): every command
+ * needs it before parsing a reference, most need nothing else of the registry settings.
+ */
+export function parseDefaultRegistry(raw: unknown, file: string): string {
+  const value = (typeof raw === 'object' && raw !== null ? (raw as RawRegistryConfig).defaultRegistry : undefined);
+  if (value === undefined) return DEFAULT_REGISTRY;
+  // It must read as a registry when written in front of a name (a '.' or ':', or localhost),
+  // or the full names of its images would parse as docker.io's.
+  if (typeof value !== 'string' || !isValidRegistry(value) || !/[.:]|^localhost$/.test(value)) {
+    throw new SkiffError(`${file}: "defaultRegistry" must be a registry host[:port] with a "." or ":" (or localhost), like "docker.io" or "registry.example.com:5000"`);
+  }
+  return normalizeRegistryName(value);
 }
 
 /** The registry short names go to: docker.io unless `defaultRegistry` says otherwise. */
