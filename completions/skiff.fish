@@ -34,11 +34,11 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'container' 'create' 'image' 'images' 'info' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'start' 'system' 'version'
+            printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
         case 'container'
             printf '%s\n' 'create' 'list' 'ls' 'ps' 'rm' 'run' 'start'
         case 'image'
-            printf '%s\n' 'list' 'load' 'ls' 'pull' 'push' 'remove' 'rm'
+            printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
             printf '%s\n' 'info'
     end
@@ -52,9 +52,12 @@ complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'debug shows s
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'history' -d 'Show the history of an image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'image' -d 'image commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'images' -d 'List images'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'import' -d 'Import the contents from a tarball to create a filesystem image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'info' -d 'Display system-wide information'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'inspect' -d 'Return low-level information on skiff objects'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'load' -d 'Load an image from a tar archive or STDIN'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'login' -d 'Authenticate to a registry'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'logout' -d 'Log out from a registry'
@@ -64,8 +67,10 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'push' -d 'Upload an image to a r
 complete -c skiff -n '__skiff_path_is \'\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'rmi' -d 'Remove one or more images'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'run' -d 'Create and run a new container from an image'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'start' -d 'Start one or more stopped containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'create' -d 'Create a new container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'list' -d 'List containers'
@@ -74,13 +79,19 @@ complete -c skiff -n '__skiff_path_is \'container\'' -a 'ps' -d 'List containers
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'image\'' -a 'history' -d 'Show the history of an image'
+complete -c skiff -n '__skiff_path_is \'image\'' -a 'import' -d 'Import the contents from a tarball to create a filesystem image'
+complete -c skiff -n '__skiff_path_is \'image\'' -a 'inspect' -d 'Display detailed information on one or more images'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'list' -d 'List images'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'load' -d 'Load an image from a tar archive or STDIN'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'ls' -d 'List images'
+complete -c skiff -n '__skiff_path_is \'image\'' -a 'prune' -d 'Remove unused images'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'pull' -d 'Download an image from a registry'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'push' -d 'Upload an image to a registry'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'remove' -d 'Remove one or more images'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'rm' -d 'Remove one or more images'
+complete -c skiff -n '__skiff_path_is \'image\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
+complete -c skiff -n '__skiff_path_is \'image\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'system\'' -a 'info' -d 'Display system-wide information'
 complete -c skiff -n '__skiff_path_is \'container create\'' -F
 complete -c skiff -n '__skiff_path_is \'container create\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
@@ -150,6 +161,26 @@ complete -c skiff -n '__skiff_path_is \'create\'' -l rm -d 'Automatically remove
 complete -c skiff -n '__skiff_path_is \'create\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'create\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
 complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'history\'' -F
+complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
+complete -c skiff -n '__skiff_path_is \'history\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'history\'' -s q -l quiet -d 'Only show image IDs'
+complete -c skiff -n '__skiff_path_is \'history\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'history\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image history\'' -F
+complete -c skiff -n '__skiff_path_is \'image history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
+complete -c skiff -n '__skiff_path_is \'image history\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'image history\'' -s q -l quiet -d 'Only show image IDs'
+complete -c skiff -n '__skiff_path_is \'image history\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'image history\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image import\'' -F
+complete -c skiff -n '__skiff_path_is \'image import\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
+complete -c skiff -n '__skiff_path_is \'image import\'' -s m -l message -r -d 'Set commit message for imported image'
+complete -c skiff -n '__skiff_path_is \'image import\'' -l platform -r -d 'Set platform (os/arch[/variant]) of the image; default: this host'
+complete -c skiff -n '__skiff_path_is \'image import\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image inspect\'' -F
+complete -c skiff -n '__skiff_path_is \'image inspect\'' -s f -l format -r -d 'Format output using a Go template'
+complete -c skiff -n '__skiff_path_is \'image inspect\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'image list\'' -F
 complete -c skiff -n '__skiff_path_is \'image list\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'image list\'' -s q -l quiet -d 'Only show image IDs'
@@ -170,6 +201,11 @@ complete -c skiff -n '__skiff_path_is \'image ls\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image prune\'' -F
+complete -c skiff -n '__skiff_path_is \'image prune\'' -s a -l all -d 'Remove all unused images, not just dangling ones'
+complete -c skiff -n '__skiff_path_is \'image prune\'' -s f -l force -d 'Do not prompt for confirmation'
+complete -c skiff -n '__skiff_path_is \'image prune\'' -l filter -r -d 'Provide filter values (e.g. "until=<timestamp>")'
+complete -c skiff -n '__skiff_path_is \'image prune\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'image pull\'' -F
 complete -c skiff -n '__skiff_path_is \'image pull\'' -s q -l quiet -d 'Suppress verbose output'
 complete -c skiff -n '__skiff_path_is \'image pull\'' -l platform -r -d 'Set platform if server is multi-platform capable (os/arch[/variant])'
@@ -185,6 +221,12 @@ complete -c skiff -n '__skiff_path_is \'image remove\'' -s h -l help -d 'Show he
 complete -c skiff -n '__skiff_path_is \'image rm\'' -F
 complete -c skiff -n '__skiff_path_is \'image rm\'' -s f -l force -d 'Force removal of the image'
 complete -c skiff -n '__skiff_path_is \'image rm\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image save\'' -F
+complete -c skiff -n '__skiff_path_is \'image save\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
+complete -c skiff -n '__skiff_path_is \'image save\'' -l format -r -d 'docker-archive (default) or oci-archive'
+complete -c skiff -n '__skiff_path_is \'image save\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image tag\'' -F
+complete -c skiff -n '__skiff_path_is \'image tag\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'images\'' -F
 complete -c skiff -n '__skiff_path_is \'images\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'images\'' -s q -l quiet -d 'Only show image IDs'
@@ -193,8 +235,18 @@ complete -c skiff -n '__skiff_path_is \'images\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'images\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'images\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
 complete -c skiff -n '__skiff_path_is \'images\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'import\'' -F
+complete -c skiff -n '__skiff_path_is \'import\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
+complete -c skiff -n '__skiff_path_is \'import\'' -s m -l message -r -d 'Set commit message for imported image'
+complete -c skiff -n '__skiff_path_is \'import\'' -l platform -r -d 'Set platform (os/arch[/variant]) of the image; default: this host'
+complete -c skiff -n '__skiff_path_is \'import\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'info\'' -F
 complete -c skiff -n '__skiff_path_is \'info\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -F
+complete -c skiff -n '__skiff_path_is \'inspect\'' -s f -l format -r -d 'Format output using a Go template'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -l type -r -d 'Only inspect objects of the given type (image)'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -s s -l size -d 'Display total file sizes (accepted; image sizes are always shown)'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'load\'' -F
 complete -c skiff -n '__skiff_path_is \'load\'' -s i -l input -r -d 'Read from tar archive file, instead of STDIN'
 complete -c skiff -n '__skiff_path_is \'load\'' -s q -l quiet -d 'Suppress the load output'
@@ -243,12 +295,18 @@ complete -c skiff -n '__skiff_path_is \'run\'' -l pull -r -d 'Pull image before 
 complete -c skiff -n '__skiff_path_is \'run\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
 complete -c skiff -n '__skiff_path_is \'run\'' -s d -l detach -d 'Run container in background and print container ID'
 complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'save\'' -F
+complete -c skiff -n '__skiff_path_is \'save\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
+complete -c skiff -n '__skiff_path_is \'save\'' -l format -r -d 'docker-archive (default) or oci-archive'
+complete -c skiff -n '__skiff_path_is \'save\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'start\'' -F
 complete -c skiff -n '__skiff_path_is \'start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c skiff -n '__skiff_path_is \'start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'system info\'' -F
 complete -c skiff -n '__skiff_path_is \'system info\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'tag\'' -F
+complete -c skiff -n '__skiff_path_is \'tag\'' -s h -l help -d 'Show help for this command'
 complete -c skiff -n '__skiff_path_is \'version\'' -F
 complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Only "{{.Version}}" is supported for now'
 complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Show help for this command'
