@@ -9,6 +9,7 @@ import { BUSYBOX_ZSTD, MULTIARCH, fixtureImage, useRegistry } from './registry';
 
 const store = useStore({ load: [] });
 const registry = useRegistry({ auth: 'none' });
+const tokenRegistry = useRegistry({ auth: 'token' });
 
 /** Files and dirs left in the store's tmp/ (a pull must leave none). */
 function tmpLeftovers(s: Store): string[] {
@@ -112,6 +113,29 @@ describe('output and configuration', () => {
     expect(r.code).toBe(0);
     const run = await skiff(['run', '--rm', '127.0.0.1:9/mirrored/busybox:latest', 'echo', 'via mirror'], { store: s });
     expect(run.stdout).toBe('via mirror\n');
+  });
+});
+
+describe('Bearer token auth (as Docker Hub)', () => {
+  test('anonymous pull of a public repository: one token serves the whole pull', async () => {
+    const s = newStore();
+    const ref = await tokenRegistry().seed(LAYERED, 'public/layered:latest');
+    tokenRegistry().tokenRequests.length = 0;
+    const r = await skiff(['pull', ref], { store: s });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // manifest, config and two layers, all with the one pull-scoped token
+    expect(tokenRegistry().tokenRequests.map((t) => [t.user, t.scopes])).toEqual([[null, ['repository:public/layered:pull']]]);
+    const run = await skiff(['run', '--rm', ref, 'cat', '/etc/motd'], { store: s });
+    expect(run.stdout).toBe('layer2\n');
+  });
+
+  test('anonymous pull of a private repository: access denied, exit 1, one line', async () => {
+    const ref = await tokenRegistry().seed(BUSYBOX, 'private/busybox:latest');
+    const r = await skiff(['pull', ref], { store: newStore() });
+    expect(r.code).toBe(1);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toContain('pull access denied');
   });
 });
 
