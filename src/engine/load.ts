@@ -41,6 +41,8 @@ export async function loadImages(engine: Engine, input: Readable): Promise<strin
         descriptors.push({ mediaType: l.mediaType ?? layerMediaType(oci, compression), digest, size: l.size, diffId: diffIds[i] });
       }
       engine.blobs.writeBytes(img.config.digest, img.config.bytes);
+      // the archive's manifest, kept so that push (and save) send the same manifest digest
+      if (img.manifest) engine.blobs.writeBytes(img.manifest.digest, img.manifest.bytes);
       const tags = img.repoTags.map((t) => canonicalString(parseReference(t)));
       await withLock(engine.images.lockFile, () => {
         const existing = engine.images.get(img.config.digest);
@@ -49,6 +51,9 @@ export async function loadImages(engine: Engine, input: Readable): Promise<strin
           loadedAt: new Date().toISOString(), config: img.config.parsed as ImageConfig,
         };
         if (!rec.layers) rec.layers = descriptors;
+        // (only when the record's layer blobs are the ones this manifest lists)
+        const sameBlobs = rec.layers.map((l) => l.digest).join() === descriptors.map((l) => l.digest).join();
+        if (!rec.manifestDigest && img.manifest && sameBlobs) rec.manifestDigest = img.manifest.digest;
         moveTags(engine, rec, tags);
       });
       if (tags.length) loaded.push(...tags.map((t) => `Loaded image: ${familiarString(parseReference(t))}`));

@@ -59,6 +59,12 @@ export interface ArchiveImage {
   layers: ArchiveLayer[];
   /** OCI archives: the digest of the image manifest that was used */
   manifestDigest?: string;
+  /**
+   * The image manifest as the archive holds it (OCI archives, and Docker 25+ archives through
+   * their index.json), verified against its digest: keeping it lets a later push send the same
+   * manifest digest.
+   */
+  manifest?: { digest: string; mediaType: string; bytes: Buffer };
 }
 
 export interface ReadArchiveOptions {
@@ -378,13 +384,54 @@ async function readDockerArchive(files: ArchiveFiles): Promise<ArchiveImage[]> {
       return layer;
     });
 
-    images.push({
+    const image: ArchiveImage = {
       repoTags: repoTags.map((t: unknown) => normalizeRepoTag(t, what)),
       config: { digest: configDigest, bytes: cfg.bytes, parsed },
       layers,
-    });
+    };
+    const manifest = await dockerArchiveManifest(files, configDigest, layers);
+    if (manifest) image.manifest = manifest;
+    images.push(image);
   }
   return images;
+}
+
+/**
+ * Docker 25+ archives (and skiff's) also hold the image manifests (index.json, blobs/): keep the
+ * one whose config and layer blobs are this image's, with its layer media types. Anything that
+ * does not fit is ignored: manifest.json alone describes the image.
+ */
+async function dockerArchiveManifest(files: ArchiveFiles, configDigest: string, layers: ArchiveLayer[]): Promise<ArchiveImage['manifest']> {
+  if (!files.has('index.json')) return undefined;
+  let index: unknown;
+  try {
+    index = (await files.json('index.json', 'index.json')).value;
+  } catch {
+    return undefined;
+  }
+  if (!isObject(index) || !Array.isArray(index.manifests)) return undefined;
+  for (const entry of index.manifests) {
+    let m: unknown;
+    let d: Descriptor;
+    let bytes: Buffer;
+    try {
+      d = parseDescriptor(entry, 'index.json');
+      if (!d.digest.startsWith('sha256:') || !files.has(blobPath(d.digest))) continue;
+      ({ bytes, value: m } = await blobJson(files, d, 'index.json'));
+    } catch {
+      continue;
+    }
+    if (!isObject(m) || !isObject(m.config) || m.config.digest !== configDigest || !Array.isArray(m.layers)) continue;
+    const mediaType = typeof m.mediaType === 'string' ? m.mediaType : d.mediaType;
+    if (mediaType !== MEDIA_TYPES.ociManifest && mediaType !== MEDIA_TYPES.dockerManifest) continue;
+    const descs = m.layers.filter(isObject);
+    if (descs.length !== layers.length || descs.some((l, i) => l.digest !== layers[i].fileDigest)) continue;
+    descs.forEach((l, i) => {
+      if (typeof l.mediaType === 'string') layers[i].mediaType = l.mediaType;
+    });
+    return { digest: d.digest, mediaType, bytes };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,7 +560,7 @@ async function resolveManifest(
 async function readOciImage(
   files: ArchiveFiles,
   md: Descriptor,
-  _bytes: Buffer,
+  bytes: Buffer,
   m: Record<string, unknown>,
   repoTags: string[],
 ): Promise<ArchiveImage> {
@@ -544,6 +591,9 @@ async function readOciImage(
     config: { digest: cd.digest, bytes: cfgBlob.bytes, parsed },
     layers,
     manifestDigest: md.digest,
+    ...(md.digest.startsWith('sha256:') ? {
+      manifest: { digest: md.digest, mediaType: typeof m.mediaType === 'string' ? m.mediaType : md.mediaType ?? MEDIA_TYPES.ociManifest, bytes },
+    } : {}),
   };
 }
 

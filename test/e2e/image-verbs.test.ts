@@ -282,6 +282,21 @@ describe('save', () => {
     await ok(['rmi', 'skiff-test/busybox:second']);
   });
 
+  test('the manifest an image was loaded with is saved byte for byte, and survives save | load | save', async () => {
+    const indexOf = (archive: string) => JSON.parse(spawnSync('tar', ['-xOf', archive, 'index.json'], { encoding: 'utf8' }).stdout);
+    const original = indexOf(fixture('layered.oci.tar')).manifests[0].digest;
+    const dir = tmpDir();
+    const first = path.join(dir, 'first.tar');
+    await ok(['save', '-o', first, LAYERED]);
+    expect(indexOf(first).manifests.map((m: { digest: string }) => m.digest)).toEqual([original]);
+    const s = freshStore();
+    await ok(['load', '-i', first], { store: s });
+    const second = path.join(dir, 'second.tar');
+    await ok(['save', '-o', second, LAYERED], { store: s });
+    expect(indexOf(second).manifests.map((m: { digest: string }) => m.digest)).toEqual([original]);
+    expect(blobsOf(s)).toContain(original);
+  });
+
   test('the same image saved twice is byte-identical (streamed to a pipe)', async () => {
     const a = await sh(`"$SKIFF" save ${BUSYBOX} | sha256sum`);
     const b = await sh(`"$SKIFF" image save ${BUSYBOX} | sha256sum`);
