@@ -40,12 +40,25 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(Math.floor(ms / 3600000) / 24 / 365)} years`;
 }
 
-/** Print rows as Docker's tabwriter(minwidth 10, padding 3) does. */
+/**
+ * Go's text/tabwriter as Docker configures it (minwidth 10, tabwidth 1, padding 3, spaces):
+ * tab-terminated cells are padded to their column's width; the last cell of a line is not.
+ */
+export function tabwrite(text: string): string {
+  const lines = text.split('\n').map((l) => l.split('\t'));
+  const widths: number[] = [];
+  for (const cells of lines) {
+    cells.slice(0, -1).forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, [...c].length);
+    });
+  }
+  return lines.map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(Math.max(10, widths[i] + 3)))).join('')).join('\n');
+}
+
+/** Print a header and rows as Docker's tabwriter does (trailing blanks trimmed). */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(7, h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  const text = tabwrite([header, ...rows].map((r) => header.map((_, i) => r[i] ?? '').join('\t')).join('\n'));
+  return text.split('\n').map((l) => l.trimEnd()).join('\n') + '\n';
 }
 
 /** "sha256:abc..." -> first 12 hex chars, as Docker shows IDs. */

@@ -5,6 +5,7 @@
  * a format become a tab and a newline, as Docker does.
  */
 import { SkiffError } from './errors';
+import { tabwrite } from './format';
 import { parseTemplate, type FuncMap } from './go-template';
 
 /** docker-cli templates.HeaderFunctions: functions render the header text unchanged. */
@@ -50,21 +51,6 @@ function withParseContext<T>(fn: () => T): T {
     if (e instanceof SkiffError) throw new SkiffError(`template parsing error: ${e.message}`, e.exitCode);
     throw e;
   }
-}
-
-/**
- * Go's text/tabwriter as Docker configures it (minwidth 10, tabwidth 1, padding 3, spaces):
- * tab-terminated cells are padded to their column's width; the last cell of a line is not.
- */
-export function tabwrite(text: string): string {
-  const lines = text.split('\n').map((l) => l.split('\t'));
-  const widths: number[] = [];
-  for (const cells of lines) {
-    cells.slice(0, -1).forEach((c, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, [...c].length);
-    });
-  }
-  return lines.map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(Math.max(10, widths[i] + 3)))).join('')).join('\n');
 }
 
 /** Go's time.Time.String() in local time: "2024-01-01 00:00:00 +0000 UTC". */

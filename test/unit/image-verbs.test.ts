@@ -10,7 +10,8 @@ import { tagTarget } from '../../src/engine/tag';
 import { MEDIA_TYPES } from '../../src/image/media-types';
 import type { ImageRecord } from '../../src/image/store';
 import { goJson, goStruct, parseTemplate } from '../../src/util/go-template';
-import { renderList, tabwrite } from '../../src/util/list-format';
+import { tabwrite } from '../../src/util/format';
+import { renderList } from '../../src/util/list-format';
 
 function image(over: Partial<ImageRecord> & { labels?: Record<string, string>; created?: string } = {}): ImageRecord {
   const { labels, created, ...rest } = over;
