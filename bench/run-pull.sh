@@ -65,17 +65,6 @@ curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null || { echo "registry did not sta
 REF=127.0.0.1:$PORT/$REPOSITORY
 skopeo copy -q --dest-tls-verify=false "oci-archive:$IMAGE_TAR:latest" "docker://$REF"
 
-HAVE_SKIFF_PULL=1
-as_bench "$WORK/skiff" pull --help >/dev/null 2>&1 || {
-  HAVE_SKIFF_PULL=0
-  echo "note: this build of skiff has no pull command: measuring Podman and the transfer only" >&2
-}
-HAVE_SKIFF_SAVE=$HAVE_SKIFF_PULL
-as_bench "$WORK/skiff" save --help >/dev/null 2>&1 || {
-  HAVE_SKIFF_SAVE=0
-  echo "note: this build of skiff has no save command: save | load measured for Podman only" >&2
-}
-
 # --- one timed command ------------------------------------------------------------------------
 # timed NAME CMD... : runs CMD as the bench user under GNU time, appends
 # "wall-seconds peak-KB user-seconds system-seconds" to NAME.tsv.
@@ -109,27 +98,24 @@ save_load() {
 }
 
 # --- warm-up (binaries and registry blobs in the page cache), then interleaved runs ------------
-podman_pull; bare_transfer; [ "$HAVE_SKIFF_PULL" = 0 ] || skiff_pull
+podman_pull; bare_transfer; skiff_pull
 rm -f "$WORK"/*.tsv
 for i in $(seq "$RUNS"); do
   RUN=$i
   # save | load reads from the store just pulled into.
   podman_pull
   save_load podman "$WORK/podman.$RUN"
-  if [ "$HAVE_SKIFF_PULL" = 1 ]; then
-    skiff_pull
-    [ "$HAVE_SKIFF_SAVE" = 0 ] || save_load skiff "$WORK/skiff.$RUN"
-  fi
+  skiff_pull
+  save_load skiff "$WORK/skiff.$RUN"
   bare_transfer
   echo "run $i/$RUNS: podman $(tail -1 "$WORK/podman-pull.tsv" | cut -d' ' -f1) s" \
-    "$([ "$HAVE_SKIFF_PULL" = 0 ] || echo "skiff $(tail -1 "$WORK/skiff-pull.tsv" | cut -d' ' -f1) s")" \
+    "skiff $(tail -1 "$WORK/skiff-pull.tsv" | cut -d' ' -f1) s" \
     "transfer $(tail -1 "$WORK/transfer.tsv" | cut -d' ' -f1) s" >&2
 done
 
-RUN=probe
-PODMAN_DRIVER=$(s=$(fresh_store podman) && as_bench podman --root "$s/root" --runroot "$s/run" info --format '{{.Store.GraphDriverName}}')
-SKIFF_DRIVER=n/a
-[ "$HAVE_SKIFF_PULL" = 0 ] || SKIFF_DRIVER=$(s=$(fresh_store skiff) && as_bench "$WORK/skiff" --root "$s" pull -q --tls-verify=false "$REF" >/dev/null && jq -r .driver "$s/storage.json")
+# The drivers the last runs' stores were created with.
+PODMAN_DRIVER=$(as_bench podman --root "$WORK/podman.$RUN/root" --runroot "$WORK/podman.$RUN/run" info --format '{{.Store.GraphDriverName}}')
+SKIFF_DRIVER=$(jq -r .driver "$WORK/skiff.$RUN/storage.json")
 
 node - "$WORK" "$RUNS" "$REF" "$PODMAN_DRIVER" "$SKIFF_DRIVER" <<'EOF'
 const fs = require('fs');
