@@ -9,8 +9,6 @@ import { chainIds } from '../storage/layer-store';
 import type { Engine } from './context';
 import { moveTags } from './tag';
 
-// pull.ts imports moveTags from here; its home is tag.ts.
-export { moveTags };
 
 /**
  * `skiff load`: read a Docker or OCI archive, verify every blob, unpack the layers through the

@@ -21,7 +21,7 @@ import type { LayerStore } from '../storage/layer-store';
 import { runBounded } from '../util/bounded';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
-import { moveTags } from './load';
+import { moveTags } from './tag';
 
 export interface PullOptions {
   /** `--platform os/arch[/variant]` */

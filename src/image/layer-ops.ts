@@ -588,6 +588,8 @@ async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream:
   });
 }
 
+const GUNZIP_CHUNK = 256 * 1024;
+
 export type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'none';
 
 export function detectCompression(head: Buffer): Compression {
@@ -608,7 +610,9 @@ export async function decompressIfNeeded(input: Readable, label?: string, noun =
   const kind = detectCompression(head);
   if (kind === 'none') return stream;
   if (kind === 'gzip') {
-    const gunzip = createGunzip();
+    // 256 KiB output chunks instead of zlib's 16 KiB: a sixteenth of the trips through the
+    // stream stages and the thread pool per layer (measured: ~20% less CPU for a pull).
+    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
     pipeline(stream, gunzip, () => {
       /* errors surface on gunzip, which the reader consumes */
     });
