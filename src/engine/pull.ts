@@ -50,7 +50,8 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
   try {
     if (!ref.digest && !hasExplicitTag(name)) progress.line(`Using default tag: ${ref.tag}`);
     const pulled = await imageManifestFromRegistry(client, ref, o.platform);
-    progress.line(`${ref.digest ?? ref.tag}: Pulling from ${familiarRemote(ref)}`);
+    // Docker names the repository path without the registry: "latest: Pulling from library/busybox".
+    progress.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.repository}`);
     const existing = engine.images.get(pulled.configDigest);
     const layerStore = await engine.layers();
     engine.ensureDirs();
@@ -80,11 +81,6 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
 function hasExplicitTag(name: string): boolean {
   const last = name.slice(name.lastIndexOf('/') + 1);
   return last.includes(':') || last.includes('@');
-}
-
-/** The repository as Docker's "Pulling from" line names it. */
-function familiarRemote(ref: ImageReference): string {
-  return ref.repository;
 }
 
 /** Download and unpack the layers that are missing; returns each layer's unpacked size. */

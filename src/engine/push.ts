@@ -80,17 +80,13 @@ async function pushBlob(engine: Engine, client: RegistryClient, ref: ImageRefere
     b.progress?.state('Layer already exists');
     return;
   }
-  let url: string | null = null;
-  for (const from of mountFrom) {
-    url = await client.startUpload(repo, { digest: b.digest, from });
-    if (url === null) {
-      b.progress?.state(`Mounted from ${from}`);
-      return;
-    }
-    break; // the registry opened an upload instead: use it
+  // One mount attempt (as Docker): when the registry cannot mount, it opens an upload instead.
+  const from = mountFrom[0];
+  let url = await client.startUpload(repo, from ? { digest: b.digest, from } : undefined);
+  if (url === null) {
+    b.progress?.state(`Mounted from ${from}`);
+    return;
   }
-  url ??= await client.startUpload(repo);
-  if (url === null) throw new SkiffError(`${client.registry}/${repo}: the registry did not open an upload for ${b.digest}`, 1);
   const file = engine.blobs.path(b.digest);
   const show = (n: number) => b.progress?.bytes('Pushing', n, b.size);
   if (b.size <= chunkSize) {
