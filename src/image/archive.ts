@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { SkiffError } from '../util/errors';
-import { cleanRelative, decompressIfNeeded, detectCompression, stopExtraction, watchExtractor, type Compression } from './layer-ops';
+import { cleanRelative, decompressIfNeeded, detectCompression, feedExtractor, stopExtraction, watchExtractor, type Compression } from './layer-ops';
 import { MEDIA_TYPES } from './media-types';
 import { isAttestation, isObject, parseDescriptor as parseDescriptorWith, parseImageConfig, type Descriptor, type ImageConfigJson } from './oci-json';
 import { choosePlatform, hostPlatform, platformString, type Platform } from './platform';
@@ -125,16 +125,7 @@ async function stageArchive(tar: Readable, stagingDir: string): Promise<Map<stri
   const entries = new Map<string, StagedEntry>();
   const ex = tarExtract();
   const exState = watchExtractor(ex);
-  const onData = (chunk: Buffer | string) => {
-    if (!ex.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) tar.pause();
-  };
-  const onDrain = () => tar.resume();
-  const onEnd = () => (ex as unknown as { end(): void }).end();
-  const onError = (e: Error) => ex.destroy(e);
-  ex.on('drain', onDrain);
-  tar.on('data', onData);
-  tar.on('end', onEnd);
-  tar.on('error', onError);
+  const detach = feedExtractor(tar, ex);
 
   let seq = 0;
   // unique per call, so one staging directory may serve several reads
@@ -182,10 +173,7 @@ async function stageArchive(tar: Readable, stagingDir: string): Promise<Map<stri
     }
     throw corrupt(cause instanceof Error ? cause.message : String(cause));
   } finally {
-    tar.off('data', onData);
-    tar.off('end', onEnd);
-    tar.off('error', onError);
-    ex.off('drain', onDrain);
+    detach();
   }
   return entries;
 }

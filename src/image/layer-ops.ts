@@ -351,21 +351,10 @@ export async function writeLayerOps(
 
   const exState = watchExtractor(ex);
 
-  const onData = (chunk: Buffer | string) => {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  const detach = feedExtractor(tar, ex, (b) => {
     hash.update(b);
     tarBytes += b.length;
-    if (!ex.write(b)) tar.pause();
-  };
-  const onDrain = () => tar.resume();
-  const onEnd = () => {
-    (ex as unknown as { end(): void }).end();
-  };
-  const onError = (e: Error) => ex.destroy(e);
-  ex.on('drain', onDrain);
-  tar.on('data', onData);
-  tar.on('end', onEnd);
-  tar.on('error', onError);
+  });
 
   let size = 0;
   const write = (b: Buffer) => {
@@ -488,10 +477,7 @@ export async function writeLayerOps(
     const msg = cause instanceof Error ? cause.message : String(cause);
     throw new SkiffError(`${obj} is truncated or corrupt: ${msg}`, 125);
   } finally {
-    tar.off('data', onData);
-    tar.off('end', onEnd);
-    tar.off('error', onError);
-    ex.off('drain', onDrain);
+    detach();
     sink.off('error', onSinkError);
   }
   if (sinkError) {
@@ -505,6 +491,32 @@ export async function writeLayerOps(
  * entry stream only says "destroyed"; the parser's own error (kept by the caller) says why.
  */
 type Extractor = TarExtract;
+
+/**
+ * Feed `tar` into the parser with backpressure (pause the input while the parser is full),
+ * ending it with the input and failing it with the input's error; `onChunk` sees every byte.
+ * Returns the function that detaches the listeners again.
+ */
+export function feedExtractor(tar: Readable, ex: Extractor, onChunk?: (b: Buffer) => void): () => void {
+  const onData = (chunk: Buffer | string) => {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    onChunk?.(b);
+    if (!ex.write(b)) tar.pause();
+  };
+  const onDrain = () => tar.resume();
+  const onEnd = () => (ex as unknown as { end(): void }).end();
+  const onError = (e: Error) => ex.destroy(e);
+  ex.on('drain', onDrain);
+  tar.on('data', onData);
+  tar.on('end', onEnd);
+  tar.on('error', onError);
+  return () => {
+    tar.off('data', onData);
+    tar.off('end', onEnd);
+    tar.off('error', onError);
+    ex.off('drain', onDrain);
+  };
+}
 
 /** The parser's first error (the one that says why) and whether it has closed. */
 export function watchExtractor(ex: Extractor): { error: Error | null; closed: boolean } {
