@@ -54,7 +54,6 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
     progress.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.repository}`);
     const existing = engine.images.get(pulled.configDigest);
     const layerStore = await engine.layers();
-    engine.ensureDirs();
     const workDir = layerStore.tempDir('pull');
     let upToDate: boolean;
     let image: ImageRecord;
