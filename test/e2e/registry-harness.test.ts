@@ -98,6 +98,8 @@ describe('anonymous registry', () => {
 
   it('restarts on the same port with the same storage', async () => {
     const before = reg().host;
+    // The access log is written asynchronously: let the previous test's lines arrive before clearing it.
+    await reg().syncRequests();
     reg().requests.length = 0;
     await reg().restart();
     expect(reg().host).toBe(before);
