@@ -70,7 +70,14 @@ const helperSources = fs
 if (helperSources.length === 0) fail('no C sources in native/helper; cannot build skiff-helper');
 step(`helper: cc ${helperSources.map((f) => path.basename(f)).join(' ')}`);
 fs.mkdirSync(path.dirname(helperOut), { recursive: true });
-run('compiling native/helper', process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE', '-o', helperOut, ...helperSources], {
+// zlib, zstd and OpenSSL's sha256 (apply-tar) are linked statically, so the helper that the
+// single executable carries needs nothing but libc on the machine it lands on.
+const staticLibs = ['-Wl,-Bstatic', '-lz', '-lzstd', '-lcrypto', '-Wl,-Bdynamic', '-lm'];
+const missingLib = ['libz.a', 'libzstd.a', 'libcrypto.a'].find(
+  (a) => !['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'].some((d) => fs.existsSync(path.join(d, a))),
+);
+if (missingLib) fail(`${missingLib} not found: install zlib1g-dev libzstd-dev libssl-dev (apt-get install -y zlib1g-dev libzstd-dev libssl-dev)`);
+run('compiling native/helper', process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE', '-o', helperOut, ...helperSources, ...staticLibs], {
   cwd: root,
   stdio: ['ignore', 'inherit', 'inherit'], // warnings stay visible
 });

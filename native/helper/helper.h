@@ -23,8 +23,11 @@ int run_map_tool(const char *tool, pid_t pid, const char *spec);
  * PIDFILE; 0 on success, -1 when the caller should create a namespace itself (pause.c). */
 int join_pause(const char *pidfile, struct id_map *uid, struct id_map *gid);
 
+/* write(2) all of P or exit with "<mode>: PATH: <error>" (storage.c). */
+void write_all(int fd, const void *p, size_t n, const char *path);
+
 /* Modes. Each returns the process exit code. argv[0] is the mode name. */
-int mode_apply_layer(int argc, char **argv);   /* storage.c */
+int mode_apply_tar(int argc, char **argv);     /* untar.c */
 int mode_rm(int argc, char **argv);            /* storage.c */
 int mode_copy(int argc, char **argv);          /* storage.c */
 int mode_probe_overlay(int argc, char **argv); /* main.c */

@@ -180,7 +180,7 @@ struct mode {
 };
 
 static const struct mode modes[] = {
-    {"apply-layer", mode_apply_layer, 0},
+    {"apply-tar", mode_apply_tar, 0},
     {"rm", mode_rm, 0},
     {"copy", mode_copy, 0},
     {"probe-overlay", mode_probe_overlay, 1},

@@ -1,9 +1,10 @@
 /*
- * skiff-helper storage modes: apply-layer, rm, copy. See native/PROTOCOL.md.
+ * skiff-helper storage: applying layer entries (for apply-tar, whose reader is untar.c), rm, copy.
+ * See native/PROTOCOL.md.
  *
  * These run inside the user namespace (rootless) or as root (rootful) on trees that Node cannot
  * touch itself (files owned by sub-IDs). The one rule: no path taken from a layer may make a
- * write land outside the layer directory. Every path from the op stream is split into parent
+ * write land outside the layer directory. Every entry path is split into parent
  * and last component; the parent is resolved with openat2(RESOLVE_IN_ROOT |
  * RESOLVE_NO_MAGICLINKS) against the layer root, and the last component is acted on with *at()
  * calls that never follow it (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW, O_EXCL). rm and copy walk trees
@@ -12,6 +13,7 @@
  * This program is exec'd (not forked from Node), so libc (malloc, stdio) is fine here.
  */
 #include "helper.h"
+#include "layer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,28 +34,12 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-enum {
-  OP_MKDIR = 1,
-  OP_FILE = 2,
-  OP_SYMLINK = 3,
-  OP_HARDLINK = 4,
-  OP_WHITEOUT = 5,
-  OP_OPAQUE = 6,
-  OP_XATTR = 7,
-  OP_DEVICE = 8,
-  OP_END = 255,
-};
-
-#define FRAME_HDR_LEN 40
-#define MAX_PATH_LEN 4096
-#define MAX_ARG_LEN 65536
 #define IO_BUF_LEN (1u << 20)
 
 /* Mode name used as the prefix of every error line ("skiff-helper: <mode>: <path>: ..."). */
 static const char *g_mode = "storage";
 
-/* One 1 MiB buffer serves both the stdin reader (apply-layer) and the copy fallback (copy):
- * the two never run in the same process. */
+/* The copy fallback's buffer (copy_data). */
 static unsigned char g_buf[IO_BUF_LEN];
 
 /* ------------------------------------------------------------------------------------------ */
@@ -101,7 +87,7 @@ static void raise_nofile(void) {
   }
 }
 
-static void write_all(int fd, const void *p, size_t n, const char *path) {
+void write_all(int fd, const void *p, size_t n, const char *path) {
   const unsigned char *c = p;
   while (n) {
     ssize_t w = write(fd, c, n);
@@ -298,16 +284,8 @@ int mode_rm(int argc, char **argv) {
 /* apply-layer                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-struct frame {
-  uint32_t op, mode, uid, gid;
-  int64_t mtime;
-  uint32_t path_len, arg_len;
-  uint64_t data_len;
-  char path[MAX_PATH_LEN + 1]; /* NUL-terminated, normalised */
-  char arg[MAX_ARG_LEN + 1];   /* NUL-terminated (XATTR args also contain a NUL inside) */
-};
-
-static struct frame g_f;
+static const struct layer_op *g_f; /* the entry being applied (layer_apply) */
+static layer_data_fn g_data;        /* copies its file data */
 static int g_root = -1;          /* O_PATH fd of the layer directory */
 static dev_t g_root_dev;         /* its filesystem, for rm_tree's mount-point check */
 static const char *g_root_name;  /* DIR as given, for messages about the stream itself */
@@ -323,84 +301,6 @@ struct dir_time {
 };
 static struct dir_time *g_dirs;
 static size_t g_ndirs, g_capdirs;
-
-/* --- stdin reader: buffered, because most frames and files are small --- */
-
-static size_t g_rpos, g_rlen;
-static int g_splice_ok = 1;
-
-__attribute__((noreturn)) static void truncated(void) {
-  fail_msg(g_f.path_len && g_f.path[0] ? g_f.path : g_root_name,
-           "unexpected end of stream (truncated layer)");
-}
-
-/* Bytes available in the buffer, refilling it when empty; 0 at end of stream. */
-static size_t rd_avail(void) {
-  if (g_rpos < g_rlen) return g_rlen - g_rpos;
-  g_rpos = g_rlen = 0;
-  for (;;) {
-    ssize_t n = read(0, g_buf, sizeof g_buf);
-    if (n >= 0) {
-      g_rlen = (size_t)n;
-      return g_rlen;
-    }
-    if (errno == EAGAIN) { /* a non-blocking stdin: wait for data rather than fail */
-      struct pollfd pfd = {.fd = 0, .events = POLLIN};
-      (void)poll(&pfd, 1, -1);
-    } else if (errno != EINTR) {
-      fail("<stdin>", errno);
-    }
-  }
-}
-
-static void rd_exact(void *dst, size_t n) {
-  unsigned char *d = dst;
-  while (n) {
-    size_t a = rd_avail();
-    if (!a) truncated();
-    size_t k = n < a ? n : a;
-    memcpy(d, g_buf + g_rpos, k);
-    g_rpos += k;
-    d += k;
-    n -= k;
-  }
-}
-
-/* Move N bytes of file data from stdin to FD. Large files go through splice() when stdin is a
- * pipe (no copy through user space); otherwise through the buffer. */
-static void rd_to_fd(int fd, uint64_t n, const char *path) {
-  while (n) {
-    if (g_rpos < g_rlen) {
-      size_t k = g_rlen - g_rpos;
-      if (k > n) k = (size_t)n;
-      write_all(fd, g_buf + g_rpos, k, path);
-      g_rpos += k;
-      n -= k;
-      continue;
-    }
-    if (g_splice_ok && n >= 65536) {
-      ssize_t s = splice(0, NULL, fd, NULL, n < (1u << 30) ? (size_t)n : (1u << 30), SPLICE_F_MOVE);
-      if (s > 0) {
-        n -= (uint64_t)s;
-        continue;
-      }
-      if (s == 0) truncated();
-      if (errno == EINTR || errno == EAGAIN) {
-        g_splice_ok = errno == EINTR; /* EAGAIN: non-blocking stdin; leave it to rd_avail */
-        continue;
-      }
-      if (errno != EINVAL && errno != ESPIPE) fail(path, errno);
-      g_splice_ok = 0; /* stdin is not a pipe (a file in tests): fall back to read() */
-    }
-    if (!rd_avail()) truncated();
-  }
-}
-
-static uint32_t le32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* Normalise a relative path in place: drop leading '/', empty and "." components. ".." is kept
  * (openat2 clamps it at the root); "" means the layer root itself. */
@@ -419,32 +319,6 @@ static void norm_path(char *p) {
     in = end;
   }
   *out = '\0';
-}
-
-/* Read one frame header + path + arg into g_f. Malformed frames exit 1. */
-static void read_frame(void) {
-  unsigned char h[FRAME_HDR_LEN];
-  g_f.path_len = 0;
-  g_f.path[0] = '\0';
-  rd_exact(h, sizeof h);
-  g_f.op = le32(h);
-  g_f.mode = le32(h + 4);
-  g_f.uid = le32(h + 8);
-  g_f.gid = le32(h + 12);
-  g_f.mtime = (int64_t)le64(h + 16);
-  uint32_t pl = le32(h + 24), al = le32(h + 28);
-  g_f.data_len = le64(h + 32);
-  if (pl > MAX_PATH_LEN || al > MAX_ARG_LEN)
-    fail_msg(g_root_name, "malformed op stream (path or argument too long)");
-  rd_exact(g_f.path, pl);
-  g_f.path[pl] = '\0';
-  g_f.path_len = pl;
-  rd_exact(g_f.arg, al);
-  g_f.arg[al] = '\0';
-  g_f.arg_len = al;
-  if (memchr(g_f.path, '\0', pl)) fail_msg(g_root_name, "malformed op stream (NUL in path)");
-  if (g_f.op != OP_FILE && g_f.data_len) fail_msg(g_f.path, "malformed op stream (data on a non-file op)");
-  norm_path(g_f.path);
 }
 
 /* --- path resolution inside the layer root --- */
@@ -573,8 +447,8 @@ static struct timespec ts_of(int64_t sec) { return (struct timespec){.tv_sec = s
 static void own_and_mode(int fd, const char *path) {
   /* EINVAL: the ID is not mapped (single-ID namespace, no subuid range): the file goes to
    * root, as Podman's ignore_chown_errors does. */
-  if (fchown(fd, g_f.uid, g_f.gid) < 0 && (errno != EINVAL || fchown(fd, 0, 0) < 0)) fail(path, errno);
-  if (fchmod(fd, g_f.mode & 07777) < 0) fail(path, errno);
+  if (fchown(fd, g_f->uid, g_f->gid) < 0 && (errno != EINVAL || fchown(fd, 0, 0) < 0)) fail(path, errno);
+  if (fchmod(fd, g_f->mode & 07777) < 0) fail(path, errno);
 }
 
 /* A directory at PATH (the root if PATH is ""), created with PERM if missing; a non-directory
@@ -603,104 +477,104 @@ static int make_dir(const char *path, mode_t perm) {
 }
 
 static void op_mkdir(void) {
-  int fd = make_dir(g_f.path, 0700);
-  own_and_mode(fd, g_f.path);
+  int fd = make_dir(g_f->path, 0700);
+  own_and_mode(fd, g_f->path);
   close(fd);
   if (g_ndirs == g_capdirs) {
     g_capdirs = g_capdirs ? g_capdirs * 2 : 256;
     g_dirs = realloc(g_dirs, g_capdirs * sizeof *g_dirs);
     if (!g_dirs) fail_msg("memory", "out of memory");
   }
-  g_dirs[g_ndirs++] = (struct dir_time){xstrdup(g_f.path), g_f.mtime};
-  mark_written(g_f.path);
+  g_dirs[g_ndirs++] = (struct dir_time){xstrdup(g_f->path), g_f->mtime};
+  mark_written(g_f->path);
 }
 
 static void op_file(void) {
   const char *name;
-  int pfd = must_parent(g_f.path, &name);
-  clear_entry(pfd, name, g_f.path);
-  pfd = must_parent(g_f.path, &name);
+  int pfd = must_parent(g_f->path, &name);
+  clear_entry(pfd, name, g_f->path);
+  pfd = must_parent(g_f->path, &name);
   /* O_EXCL|O_NOFOLLOW: if anything reappeared there, fail rather than write through it. */
   int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) fail(g_f.path, errno);
-  rd_to_fd(fd, g_f.data_len, g_f.path);
-  own_and_mode(fd, g_f.path);
-  struct timespec t[2] = {ts_of(g_f.mtime), ts_of(g_f.mtime)};
-  if (futimens(fd, t) < 0) fail(g_f.path, errno);
-  if (close(fd) < 0) fail(g_f.path, errno);
-  mark_written(g_f.path);
+  if (fd < 0) fail(g_f->path, errno);
+  g_data(fd, g_f->data_len, g_f->path);
+  own_and_mode(fd, g_f->path);
+  struct timespec t[2] = {ts_of(g_f->mtime), ts_of(g_f->mtime)};
+  if (futimens(fd, t) < 0) fail(g_f->path, errno);
+  if (close(fd) < 0) fail(g_f->path, errno);
+  mark_written(g_f->path);
 }
 
 /* Owner and times of a non-directory entry that cannot be opened (symlink, device, fifo). */
 static void own_and_time_at(int pfd, const char *name, int chmod_too) {
-  if (fchownat(pfd, name, g_f.uid, g_f.gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+  if (fchownat(pfd, name, g_f->uid, g_f->gid, AT_SYMLINK_NOFOLLOW) < 0 &&
       (errno != EINVAL || fchownat(pfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0))
-    fail(g_f.path, errno);
-  if (chmod_too && fchmodat(pfd, name, g_f.mode & 07777, 0) < 0) fail(g_f.path, errno);
-  struct timespec t[2] = {ts_of(g_f.mtime), ts_of(g_f.mtime)};
-  if (utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW) < 0) fail(g_f.path, errno);
+    fail(g_f->path, errno);
+  if (chmod_too && fchmodat(pfd, name, g_f->mode & 07777, 0) < 0) fail(g_f->path, errno);
+  struct timespec t[2] = {ts_of(g_f->mtime), ts_of(g_f->mtime)};
+  if (utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW) < 0) fail(g_f->path, errno);
 }
 
 static void op_symlink(void) {
   const char *name;
-  if (memchr(g_f.arg, '\0', g_f.arg_len)) fail_msg(g_f.path, "malformed op stream (NUL in link target)");
-  int pfd = must_parent(g_f.path, &name);
-  clear_entry(pfd, name, g_f.path);
-  pfd = must_parent(g_f.path, &name);
-  if (symlinkat(g_f.arg, pfd, name) < 0) fail(g_f.path, errno);
+  if (memchr(g_f->arg, '\0', g_f->arg_len)) fail_msg(g_f->path, "NUL byte in link target");
+  int pfd = must_parent(g_f->path, &name);
+  clear_entry(pfd, name, g_f->path);
+  pfd = must_parent(g_f->path, &name);
+  if (symlinkat(g_f->arg, pfd, name) < 0) fail(g_f->path, errno);
   own_and_time_at(pfd, name, 0);
   cache_drop(); /* the new link can redirect paths resolved so far */
-  mark_written(g_f.path);
+  mark_written(g_f->path);
 }
 
 static void op_hardlink(void) {
   const char *tname;
   char target[MAX_ARG_LEN + 1];
-  if (memchr(g_f.arg, '\0', g_f.arg_len)) fail_msg(g_f.path, "malformed op stream (NUL in link target)");
-  strcpy(target, g_f.arg);
+  if (memchr(g_f->arg, '\0', g_f->arg_len)) fail_msg(g_f->path, "NUL byte in link target");
+  strcpy(target, g_f->arg);
   norm_path(target);
   /* The target is resolved in the root as well; linkat() without AT_SYMLINK_FOLLOW links the
    * entry itself, so a target that is a symlink can never pull in a file from outside. */
   const char *slash = strrchr(target, '/');
   tname = slash ? slash + 1 : target;
-  if (!*tname || !strcmp(tname, "..")) fail_msg(g_f.path, "invalid hard link target");
+  if (!*tname || !strcmp(tname, "..")) fail_msg(g_f->path, "invalid hard link target");
   if (slash) target[slash - target] = '\0';
   int tpfd = open_dir_in_root(slash ? target : "", 0);
   struct stat tst, cur;
   if (tpfd < 0 || fstatat(tpfd, tname, &tst, AT_SYMLINK_NOFOLLOW) < 0)
-    die("%s: %s: link target %s: %s", g_mode, g_f.path, g_f.arg, strerror(errno));
+    die("%s: %s: link target %s: %s", g_mode, g_f->path, g_f->arg, strerror(errno));
   const char *name;
-  int pfd = must_parent(g_f.path, &name);
+  int pfd = must_parent(g_f->path, &name);
   if (fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == tst.st_dev &&
       cur.st_ino == tst.st_ino) {
     close(tpfd); /* already the same file (a link to itself) */
     return;
   }
-  clear_entry(pfd, name, g_f.path);
-  pfd = must_parent(g_f.path, &name);
-  if (linkat(tpfd, tname, pfd, name, 0) < 0) fail(g_f.path, errno);
+  clear_entry(pfd, name, g_f->path);
+  pfd = must_parent(g_f->path, &name);
+  if (linkat(tpfd, tname, pfd, name, 0) < 0) fail(g_f->path, errno);
   close(tpfd);
-  mark_written(g_f.path);
+  mark_written(g_f->path);
 }
 
 static void op_whiteout(void) {
   const char *name;
   if (g_flatten) {
     /* Flattened rootfs: the path simply goes. A missing parent means nothing to hide. */
-    int pfd = parent_fd(g_f.path, &name, 0);
+    int pfd = parent_fd(g_f->path, &name, 0);
     if (pfd < 0) {
       if (errno == ENOENT || errno == ENOTDIR) return;
-      fail(g_f.path, errno);
+      fail(g_f->path, errno);
     }
-    rm_tree(pfd, name, g_f.path, g_root_dev);
+    rm_tree(pfd, name, g_f->path, g_root_dev);
     cache_drop(); /* last: PFD is the cached fd */
     return;
   }
-  int pfd = must_parent(g_f.path, &name);
-  clear_entry(pfd, name, g_f.path);
-  pfd = must_parent(g_f.path, &name);
+  int pfd = must_parent(g_f->path, &name);
+  clear_entry(pfd, name, g_f->path);
+  pfd = must_parent(g_f->path, &name);
   /* Overlay whiteout: char device 0:0, which the kernel lets a user namespace create. */
-  if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0) fail(g_f.path, errno);
+  if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0) fail(g_f->path, errno);
 }
 
 /* --flatten OPAQUE: remove everything below the open directory FD (at normalised PATH) that
@@ -734,67 +608,63 @@ static void empty_except_written(int fd, const char *path) {
 
 static void op_opaque(void) {
   if (g_flatten) {
-    int fd = open_in_root(g_f.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    int fd = open_in_root(g_f->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     if (fd < 0) {
       if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return;
-      fail(g_f.path, errno);
+      fail(g_f->path, errno);
     }
     cache_drop();
-    empty_except_written(fd, g_f.path);
+    empty_except_written(fd, g_f->path);
     close(fd);
     return;
   }
-  int fd = make_dir(g_f.path, 0755);
-  if (fsetxattr(fd, g_opaque_xattr, "y", 1, 0) < 0) fail(g_f.path, errno);
+  int fd = make_dir(g_f->path, 0755);
+  if (fsetxattr(fd, g_opaque_xattr, "y", 1, 0) < 0) fail(g_f->path, errno);
   close(fd);
 }
 
 static void op_xattr(void) {
-  const char *key = g_f.arg;
-  size_t klen = strnlen(key, g_f.arg_len);
-  if (klen == 0 || klen >= g_f.arg_len) fail_msg(g_f.path, "malformed op stream (xattr without NUL)");
-  const char *val = g_f.arg + klen + 1;
-  size_t vlen = g_f.arg_len - klen - 1;
+  const char *key = g_f->arg;
+  size_t klen = strnlen(key, g_f->arg_len);
+  if (klen == 0 || klen >= g_f->arg_len) fail_msg(g_f->path, "malformed extended attribute");
+  const char *val = g_f->arg + klen + 1;
+  size_t vlen = g_f->arg_len - klen - 1;
   /* Resolve the entry itself without following it; a symlink's xattrs are skipped (user.*
    * cannot be set on symlinks, and the /proc path below would follow it). */
-  int fd = open_in_root(g_f.path, O_PATH | O_NOFOLLOW);
-  if (fd < 0) fail(g_f.path, errno);
+  int fd = open_in_root(g_f->path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) fail(g_f->path, errno);
   struct stat st;
-  if (fstat(fd, &st) < 0) fail(g_f.path, errno);
+  if (fstat(fd, &st) < 0) fail(g_f->path, errno);
   if (!S_ISLNK(st.st_mode)) {
     char p[64];
     if (setxattr(fd_path(fd, p, sizeof p), key, val, vlen, 0) < 0) {
-      if (errno != EPERM && errno != ENOTSUP) fail(g_f.path, errno);
+      if (errno != EPERM && errno != ENOTSUP) fail(g_f->path, errno);
       if (!g_noted_xattr++)
         warnx_("note: extended attributes not permitted here (first: %s on %s); skipping them",
-               key, g_f.path);
+               key, g_f->path);
     }
   }
   close(fd);
 }
 
 static void op_device(void) {
-  mode_t type = g_f.mode & S_IFMT;
+  mode_t type = g_f->mode & S_IFMT;
   if (type != S_IFCHR && type != S_IFBLK && type != S_IFIFO)
-    fail_msg(g_f.path, "malformed op stream (device type)");
-  unsigned maj = 0, min = 0;
-  if (g_f.arg_len >= 8) {
-    maj = le32((unsigned char *)g_f.arg);
-    min = le32((unsigned char *)g_f.arg + 4);
-  }
+    fail_msg(g_f->path, "not a device or fifo");
+  unsigned maj = g_f->devmajor, min = g_f->devminor;
   const char *name;
-  int pfd = must_parent(g_f.path, &name);
-  clear_entry(pfd, name, g_f.path);
-  pfd = must_parent(g_f.path, &name);
-  if (mknodat(pfd, name, type | (g_f.mode & 07777), makedev(maj, min)) < 0) {
-    if (errno != EPERM || type == S_IFIFO) fail(g_f.path, errno);
+  int pfd = must_parent(g_f->path, &name);
+  clear_entry(pfd, name, g_f->path);
+  pfd = must_parent(g_f->path, &name);
+  if (mknodat(pfd, name, type | (g_f->mode & 07777), makedev(maj, min)) < 0) {
+    if (errno != EPERM || type == S_IFIFO) fail(g_f->path, errno);
     if (!g_noted_dev++)
       warnx_("note: device nodes cannot be created here (rootless); skipping them (first: %s)",
-             g_f.path);
+             g_f->path);
     return;
   }
   own_and_time_at(pfd, name, 1);
-  mark_written(g_f.path);
+  mark_written(g_f->path);
 }
 
 /* Directory mtimes, last: every entry added to a directory bumped its mtime. A directory that
@@ -812,47 +682,41 @@ static void apply_dir_times(void) {
   }
 }
 
-static void finish_layer(void) {
-  apply_dir_times();
-  /* syncfs needs a real fd; the O_PATH root fd is refused. */
-  int fd = openat(g_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || syncfs(fd) < 0) fail(g_root_name, errno);
-  close(fd);
-}
-
-int mode_apply_layer(int argc, char **argv) {
-  g_mode = "apply-layer";
-  int i = 1;
-  for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
-    if (!strcmp(argv[i], "--flatten")) g_flatten = 1;
-    else if (!strcmp(argv[i], "--opaque-xattr") && i + 1 < argc && argv[i + 1][0]) g_opaque_xattr = argv[++i];
-    else die("apply-layer: bad option %s (usage: apply-layer [--flatten] [--opaque-xattr NAME] DIR)", argv[i]);
-  }
-  if (i + 1 != argc) die("apply-layer: usage: apply-layer [--flatten] [--opaque-xattr NAME] DIR");
-  g_root_name = argv[i];
+void layer_open(const char *dir, int flatten, const char *opaque_xattr) {
+  g_mode = "apply-tar";
+  g_root_name = dir;
+  g_flatten = flatten;
+  if (opaque_xattr) g_opaque_xattr = opaque_xattr;
   umask(0);
   raise_nofile();
   g_root = open(g_root_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   if (g_root < 0 || fstat(g_root, &st) < 0) fail(g_root_name, errno);
   g_root_dev = st.st_dev;
-  for (;;) {
-    g_f.path_len = 0; /* a stream that stops between frames is reported against DIR */
-    if (!rd_avail()) truncated();
-    read_frame();
-    switch (g_f.op) {
-    case OP_MKDIR: op_mkdir(); break;
-    case OP_FILE: op_file(); break;
-    case OP_SYMLINK: op_symlink(); break;
-    case OP_HARDLINK: op_hardlink(); break;
-    case OP_WHITEOUT: op_whiteout(); break;
-    case OP_OPAQUE: op_opaque(); break;
-    case OP_XATTR: op_xattr(); break;
-    case OP_DEVICE: op_device(); break;
-    case OP_END: finish_layer(); return 0;
-    default: fail_msg(g_f.path, "malformed op stream (unknown op)");
-    }
+}
+
+void layer_apply(const struct layer_op *op, layer_data_fn data) {
+  g_f = op;
+  g_data = data;
+  switch (op->op) {
+  case OP_MKDIR: op_mkdir(); break;
+  case OP_FILE: op_file(); break;
+  case OP_SYMLINK: op_symlink(); break;
+  case OP_HARDLINK: op_hardlink(); break;
+  case OP_WHITEOUT: op_whiteout(); break;
+  case OP_OPAQUE: op_opaque(); break;
+  case OP_XATTR: op_xattr(); break;
+  case OP_DEVICE: op_device(); break;
+  default: fail_msg(op->path, "unknown layer operation");
   }
+}
+
+void layer_finish(void) {
+  apply_dir_times();
+  /* Durable before Node renames the layer into place; syncfs needs a real fd (not O_PATH). */
+  int fd = openat(g_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || syncfs(fd) < 0) fail(g_root_name, errno);
+  close(fd);
 }
 
 /* ------------------------------------------------------------------------------------------ */

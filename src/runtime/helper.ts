@@ -11,19 +11,21 @@ export function helperArgv(userns: UserNamespacePlan | undefined, mode: string[]
 
 export interface HelperRun {
   stdin: Writable;
-  /** resolves when the helper exited 0; rejects with its one-line error otherwise */
-  done: Promise<void>;
+  /** resolves with what the helper printed on stdout when it exited 0; rejects with its one-line error otherwise */
+  done: Promise<string>;
 }
 
-/** Start skiff-helper with a pipe on stdin (for the apply-layer op stream). */
+/** Start skiff-helper with a pipe on stdin (apply-tar reads the layer from it). */
 export function startHelper(userns: UserNamespacePlan | undefined, mode: string[], what: string): HelperRun {
-  const child = spawn(helperPath(), helperArgv(userns, mode), { stdio: ['pipe', 'ignore', 'pipe'] as StdioOptions });
+  const child = spawn(helperPath(), helperArgv(userns, mode), { stdio: ['pipe', 'pipe', 'pipe'] as StdioOptions });
+  let stdout = '';
   let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const done = new Promise<void>((resolve, reject) => {
+  const done = new Promise<string>((resolve, reject) => {
     child.on('error', (e) => reject(new SkiffError(`${what}: cannot start skiff-helper: ${e.message}`)));
     child.on('close', (code, signal) => {
-      if (code === 0) return resolve();
+      if (code === 0) return resolve(stdout);
       const lines = stderr.trim().split('\n').filter(Boolean);
       // Notes (skipped devices...) come first; the failure is the last line.
       const reason = lines.at(-1)?.replace(/^skiff-helper: /, '') ?? `exited with ${signal ?? code}`;

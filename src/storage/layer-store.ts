@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
-import { runHelper, startHelper } from '../runtime/helper';
+import { runHelper, startHelper, type HelperRun } from '../runtime/helper';
 import type { UserNamespacePlan } from '../runtime/userns';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from './driver';
@@ -22,6 +23,32 @@ export function chainIds(diffIds: string[]): string[] {
     out.push(prev ? `sha256:${crypto.createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d);
   }
   return out;
+}
+
+/**
+ * Stream a layer blob (compressed or not) into `skiff-helper apply-tar`, which inflates, hashes
+ * and unpacks it, and return the diffID and size it reports. When the input fails (a download
+ * error, a blob digest mismatch found at its end) that error wins, and whatever the helper made
+ * of the cut stream does not matter; when the helper refuses the layer first, its error wins and
+ * our broken pipe does not.
+ */
+async function feedLayer(input: Readable, helper: HelperRun): Promise<{ diffId: string; size: number }> {
+  // Settled as soon as the helper exits (which may be before the input is done).
+  const outcome: Promise<{ ok: true; printed: string } | { ok: false; error: unknown }> = helper.done.then(
+    (printed) => ({ ok: true, printed }), (error: unknown) => ({ ok: false, error }));
+  let inputError: unknown;
+  await pipeline(input, helper.stdin).catch((e: unknown) => { inputError = e; });
+  const o = await outcome;
+  if (!o.ok) throw inputError && !isBrokenPipe(inputError) ? inputError : o.error;
+  if (inputError) throw inputError;
+  const m = /^(sha256:[0-9a-f]{64}) (\d+)\n$/.exec(o.printed);
+  if (!m) throw new SkiffError(`skiff-helper apply-tar printed ${JSON.stringify(o.printed)} instead of a diffID and size`);
+  return { diffId: m[1], size: Number(m[2]) };
+}
+
+function isBrokenPipe(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 export class LayerStore {
@@ -91,31 +118,14 @@ export class LayerStore {
     } else {
       fs.mkdirSync(diff, { mode: 0o755 });
     }
-    // tar-stream and zlib load only when a layer is really unpacked, not on every `run`.
-    const { decompressIfNeeded, writeEnd, writeLayerOps } = await import('../image/layer-ops');
     const label = `layer ${hex(diffId).slice(0, 12)}`;
-    const mode = ['apply-layer', ...(flatten ? ['--flatten'] : []),
+    const mode = ['apply-tar', ...(flatten ? ['--flatten'] : []),
       '--opaque-xattr', this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque', diff];
     const helper = startHelper(this.userns, mode, `unpack ${label}`);
-    // If the helper dies early, its error is the one worth reporting, not our EPIPE.
-    const helperFailed = helper.done.then(() => undefined, (e: Error) => e);
-    let result;
-    try {
-      const tar = await decompressIfNeeded(open(), label);
-      result = await writeLayerOps(tar, helper.stdin, { label });
-    } catch (e) {
-      helper.stdin.destroy();
-      const helperError = await helperFailed;
-      throw helperError ?? e;
-    }
+    const result = await feedLayer(open(), helper);
     if (result.diffId !== diffId) {
-      helper.stdin.destroy();
-      await helperFailed;
       throw new SkiffError(`${label}: content digest ${result.diffId} does not match the image config's diff ID ${diffId}; the archive is corrupt or was tampered with`);
     }
-    await writeEnd(helper.stdin);
-    helper.stdin.end();
-    await helper.done;
     return { chainId, diffId, parent, size: result.size };
   }
 }
