@@ -1,10 +1,10 @@
 /**
- * In-memory tar builders for the image unit tests (layer-ops, archive).
+ * In-memory tar builders for the image unit tests (apply-tar, archive, layer-ops).
  * `packTar` uses tar-stream's packer; `raw*` build bytes by hand so tests can express what a
  * well-behaved packer would refuse to write (binary pax values, odd type flags, bad checksums).
  */
 import { createHash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 
 export type PackEntry = Parameters<ReturnType<typeof pack>['entry']>[0] & { data?: Buffer | string };
@@ -47,6 +47,10 @@ export interface RawHeader {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** ustar prefix field (the directories of a long name) */
+  prefix?: string;
+  /** header format: POSIX ustar (default), GNU ("ustar  \0") or V7 (no magic at all) */
+  format?: 'ustar' | 'gnu' | 'v7';
 }
 
 export function rawHeader(h: RawHeader): Buffer {
@@ -60,17 +64,26 @@ export function rawHeader(h: RawHeader): Buffer {
   b.fill(0x20, 148, 156);
   b.write(h.type ?? '0', 156, 1, 'latin1');
   if (h.linkname) b.write(h.linkname, 157, 100, 'utf8');
-  b.write('ustar\0', 257, 'latin1');
-  b.write('00', 263, 'latin1');
-  octal(b, 329, 8, h.devmajor ?? 0);
-  octal(b, 337, 8, h.devminor ?? 0);
+  const format = h.format ?? 'ustar';
+  if (format === 'ustar') {
+    b.write('ustar\0', 257, 'latin1');
+    b.write('00', 263, 'latin1');
+  } else if (format === 'gnu') {
+    b.write('ustar  \0', 257, 'latin1');
+  }
+  if (format !== 'v7') {
+    octal(b, 329, 8, h.devmajor ?? 0);
+    octal(b, 337, 8, h.devminor ?? 0);
+  }
+  if (h.prefix) b.write(h.prefix, 345, 155, 'utf8');
   let sum = 0;
   for (const x of b) sum += x;
   b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
   return b;
 }
 
-function pad(data: Buffer): Buffer {
+/** Zero-pad to a whole number of 512-byte blocks, as tar stores entry data. */
+export function pad(data: Buffer): Buffer {
   const rem = data.length % 512;
   return rem ? Buffer.concat([data, Buffer.alloc(512 - rem)]) : data;
 }
@@ -80,8 +93,8 @@ export function rawEntry(h: RawHeader, data: Buffer | string = Buffer.alloc(0)):
   return Buffer.concat([rawHeader({ ...h, size: h.size ?? d.length }), pad(d)]);
 }
 
-/** A pax extended header ('x') whose values are raw bytes. */
-export function rawPax(records: [string, Buffer | string][]): Buffer {
+/** A pax extended header ('x', or 'g' for a global one) whose values are raw bytes. */
+export function rawPax(records: [string, Buffer | string][], type: 'x' | 'g' = 'x'): Buffer {
   const parts: Buffer[] = [];
   for (const [k, v] of records) {
     const body = Buffer.concat([Buffer.from(` ${k}=`), typeof v === 'string' ? Buffer.from(v) : v, Buffer.from('\n')]);
@@ -90,7 +103,15 @@ export function rawPax(records: [string, Buffer | string][]): Buffer {
     parts.push(Buffer.concat([Buffer.from(String(len)), body]));
   }
   const data = Buffer.concat(parts);
-  return rawEntry({ name: 'PaxHeader', type: 'x' }, data);
+  return rawEntry({ name: type === 'g' ? 'GlobalHead' : 'PaxHeader', type }, data);
+}
+
+/**
+ * A GNU long-name ('L') or long-link-name ('K') entry: its data is the NUL-terminated name of
+ * the entry that follows, as GNU tar writes it for names over 100 bytes.
+ */
+export function rawGnuLong(type: 'L' | 'K', name: string): Buffer {
+  return rawEntry({ name: '././@LongLink', type, format: 'gnu' }, Buffer.concat([Buffer.from(name), Buffer.from([0])]));
 }
 
 export const END_OF_ARCHIVE = Buffer.alloc(1024);
@@ -104,20 +125,4 @@ export function chunked(buf: Buffer, chunk = 4096): Readable {
   const parts: Buffer[] = [];
   for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));
   return Readable.from(parts, { objectMode: false });
-}
-
-/** A Writable that collects everything; `slow` makes it answer asynchronously with a tiny buffer. */
-export function collector(slow = false): { sink: Writable; data: () => Buffer; writes: () => number } {
-  const chunks: Buffer[] = [];
-  let writes = 0;
-  const sink = new Writable({
-    highWaterMark: slow ? 16 : 16384,
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      writes++;
-      if (slow) setImmediate(cb);
-      else cb();
-    },
-  });
-  return { sink, data: () => Buffer.concat(chunks), writes: () => writes };
 }
