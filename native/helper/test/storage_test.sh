@@ -1,5 +1,5 @@
 #!/bin/sh
-# Tests for native/helper/storage.c (apply-layer, rm, copy), outside the main build.
+# Tests for native/helper/untar.c and storage.c (apply-tar, rm, copy), outside the main build.
 # Builds a standalone driver (test/testmain.c) and runs storage_test.py:
 #   as root (rootful), and as an unprivileged user (default dev1; SKIFF_TEST_USER overrides)
 #   inside `unshare -r` (single-ID map), inside `unshare --map-auto --map-root-user` (subuid
@@ -10,7 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d /tmp/skiff-storage-bin.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 chmod 755 "$out"
-cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out/storage" "$here/../storage.c" "$here/testmain.c"
+# zlib, zstd and OpenSSL static, as build/build.mjs links the helper
+cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out/storage" "$here/../untar.c" "$here/../storage.c" "$here/testmain.c" \
+  -Wl,-Bstatic -lz -lzstd -lcrypto -Wl,-Bdynamic -lm
 py="python3 $here/storage_test.py $out/storage"
 user=${SKIFF_TEST_USER:-dev1}
 status=0

@@ -1,4 +1,5 @@
-/* Standalone driver for testing storage.c without main.c (not part of the helper build). */
+/* Standalone driver for testing untar.c and storage.c without main.c (no namespace options;
+ * not part of the helper build). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ void warnx_(const char *fmt, ...) {
 
 int main(int argc, char **argv) {
   if (argc < 2) die("usage: MODE ARGS");
-  if (!strcmp(argv[1], "apply-layer")) return mode_apply_layer(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "apply-tar")) return mode_apply_tar(argc - 1, argv + 1);
   if (!strcmp(argv[1], "rm")) return mode_rm(argc - 1, argv + 1);
   if (!strcmp(argv[1], "copy")) return mode_copy(argc - 1, argv + 1);
   die("unknown mode %s", argv[1]);
