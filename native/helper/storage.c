@@ -167,7 +167,7 @@ static void table_put(struct table *t, const char *key, char *val) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Tree removal (rm mode, and apply-layer when an entry replaces a directory or is whited out)  */
+/* Tree removal (rm mode, and layer entries that replace a directory or white it out)         */
 /* ------------------------------------------------------------------------------------------ */
 
 static void rm_tree(int pfd, const char *name, const char *path, dev_t dev);
@@ -281,7 +281,7 @@ int mode_rm(int argc, char **argv) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* apply-layer                                                                                */
+/* Applying layer entries (layer.h; the tar reader is untar.c)                               */
 /* ------------------------------------------------------------------------------------------ */
 
 static const struct layer_op *g_f; /* the entry being applied (layer_apply) */

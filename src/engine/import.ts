@@ -41,7 +41,7 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 async function openSource(o: ImportOptions): Promise<Readable> {
   if (o.source === '-') return o.stdin;
   if (isUrl(o.source)) {
-    const { Agent, interceptors, request } = await import('undici');
+    const { Agent, interceptors, request } = await import('../util/undici');
     const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
     let res;
     try {
