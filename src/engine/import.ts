@@ -20,6 +20,7 @@ import { hostPlatform, parsePlatform } from '../image/platform';
 import { canonicalString } from '../image/reference';
 import type { ImageConfig, ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
+import { layerFile } from '../storage/layer-store';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
 import { moveTags, tagTarget } from './tag';
@@ -133,7 +134,7 @@ export async function importImage(engine: Engine, o: ImportOptions): Promise<str
     }
     if (staged.size === 0) throw new SkiffError(`import ${o.source}: the input is empty; expected a tar archive of a root filesystem`, 125);
     const diffId = await diffIdOf(file, staged);
-    const layer = await layers.ensure(diffId, undefined, diffId, () => fs.createReadStream(file));
+    const layer = await layers.ensure(diffId, undefined, diffId, layerFile(file));
     const compression = detectCompression(staged.head);
     const created = new Date().toISOString();
     const bytes = Buffer.from(JSON.stringify(importConfig({ created, platform, config, diffId, comment })));

@@ -5,7 +5,7 @@ import { canonicalString, familiarString, parseReference } from '../image/refere
 import { layerMediaType } from '../image/media-types';
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
-import { chainIds } from '../storage/layer-store';
+import { chainIds, layerFile } from '../storage/layer-store';
 import type { Engine } from './context';
 import { moveTags } from './tag';
 
@@ -30,7 +30,7 @@ export async function loadImages(engine: Engine, input: Readable): Promise<strin
       const descriptors: LayerDescriptor[] = [];
       for (let i = 0; i < img.layers.length; i++) {
         const l = img.layers[i];
-        const rec = await layers.ensure(chains[i], chains[i - 1], diffIds[i], () => fs.createReadStream(l.path));
+        const rec = await layers.ensure(chains[i], chains[i - 1], diffIds[i], layerFile(l.path));
         size += rec.size;
         // Keep the layer blob as the archive had it (verified while staging): save and push send it.
         const digest = l.fileDigest;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { imageManifestFromRegistry, type PulledManifest } from '../image/registry/resolve';
 import { createProgress, type Progress } from '../image/progress';
-import { verifiedBlobStream, type BlobSource } from '../image/registry/blob-download';
+import { downloadVerifiedBlob, type BlobSource } from '../image/registry/blob-download';
 import { RegistryClient } from '../image/registry/client';
 import { getCredentials } from '../image/registry/credentials';
 import { registryHostConfig } from '../image/registry/registry-config';
@@ -106,16 +106,17 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
       return;
     }
     let verified = false;
-    const adopt = () => { engine.blobs.adopt(tmp, l.digest); verified = true; };
     const rec = await layers.ensure(chain, pulled.chainIds[i - 1], l.diffId,
-      () => verifiedBlobStream(src, tmp, adopt, hooks),
+      (sink) => downloadVerifiedBlob(src, tmp, sink, hooks).then(() => { verified = true; }),
       () => {
         if (!verified) throw new SkiffError(`${client.registry}/${ref.repository}: blob ${l.digest} was unpacked but never verified`);
+        engine.blobs.adopt(tmp, l.digest);
       }).catch((e: unknown) => { throw downloadError ?? blameBlob(e, client.registry, ref.repository, l.digest); });
     sizes[i] = rec.size;
     if (!engine.blobs.has(l.digest)) {
       // Another pull unpacked this layer first but its blob is not here: fetch the blob alone.
-      await drain(verifiedBlobStream(src, tmp, adopt, hooks));
+      await downloadVerifiedBlob(src, tmp, null, hooks);
+      engine.blobs.adopt(tmp, l.digest);
     }
     bar.state('Pull complete');
   });
@@ -130,10 +131,6 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
 function blameBlob(e: unknown, registry: string, repo: string, digest: string): unknown {
   if (!(e instanceof Error) || e.message.includes(digest)) return e;
   return new SkiffError(`${registry}/${repo}: blob ${digest} is corrupt or not a layer (${e.message}); nothing of it was stored`, 1);
-}
-
-async function drain(stream: NodeJS.ReadableStream): Promise<void> {
-  for await (const _ of stream) { /* the tee stores it */ }
 }
 
 /** Store config and manifest blobs and write (or update) the image record with tag and digest. */

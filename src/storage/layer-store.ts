@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
@@ -26,18 +26,34 @@ export function chainIds(diffIds: string[]): string[] {
 }
 
 /**
- * Stream a layer blob (compressed or not) into `skiff-helper apply-tar`, which inflates, hashes
- * and unpacks it, and return the diffID and size it reports. When the input fails (a download
- * error, a blob digest mismatch found at its end) that error wins, and whatever the helper made
- * of the cut stream does not matter; when the helper refuses the layer first, its error wins and
- * our broken pipe does not.
+ * Where a layer blob comes from: a function that writes all of it (compressed or not) into the
+ * sink, without ending it, and rejects when it cannot deliver it whole and verified.
  */
-async function feedLayer(input: Readable, helper: HelperRun): Promise<{ diffId: string; size: number }> {
+export type LayerInput = (sink: Writable) => Promise<void>;
+
+/** A layer blob in a file (load, import). */
+export function layerFile(file: string): LayerInput {
+  return (sink) => pipeline(fs.createReadStream(file), sink, { end: false });
+}
+
+/**
+ * Stream a layer blob into `skiff-helper apply-tar`, which inflates, hashes and unpacks it, and
+ * return the diffID and size it reports. When the input fails (a download error, a blob digest
+ * mismatch found at its end) that error wins, and whatever the helper made of the cut stream does
+ * not matter; when the helper refuses the layer first, its error wins and our broken pipe does not.
+ */
+async function feedLayer(input: LayerInput, helper: HelperRun): Promise<{ diffId: string; size: number }> {
   // Settled as soon as the helper exits (which may be before the input is done).
   const outcome: Promise<{ ok: true; printed: string } | { ok: false; error: unknown }> = helper.done.then(
     (printed) => ({ ok: true, printed }), (error: unknown) => ({ ok: false, error }));
   let inputError: unknown;
-  await pipeline(input, helper.stdin).catch((e: unknown) => { inputError = e; });
+  try {
+    await input(helper.stdin);
+    helper.stdin.end();
+  } catch (e) {
+    inputError = e;
+    helper.stdin.destroy();
+  }
   const o = await outcome;
   if (!o.ok) throw inputError && !isBrokenPipe(inputError) ? inputError : o.error;
   if (inputError) throw inputError;
@@ -85,7 +101,7 @@ export class LayerStore {
    * layer serialise on a per-layer lock and the second one finds it done. `beforeCommit` may
    * throw to refuse the layer after it was unpacked and checked, before it becomes visible.
    */
-  async ensure(chainId: string, parent: string | undefined, diffId: string, open: () => Readable,
+  async ensure(chainId: string, parent: string | undefined, diffId: string, input: LayerInput,
     beforeCommit?: () => void): Promise<LayerRecord> {
     const existing = this.record(chainId);
     if (existing) return existing;
@@ -95,7 +111,7 @@ export class LayerStore {
       if (again) return again;
       const staging = this.tempDir('layer');
       try {
-        const rec = await this.unpackInto(staging, chainId, parent, diffId, open);
+        const rec = await this.unpackInto(staging, chainId, parent, diffId, input);
         // e.g. a pull checks that the compressed blob's digest was verified too.
         beforeCommit?.();
         writeJsonAtomic(path.join(staging, 'layer.json'), rec);
@@ -109,7 +125,7 @@ export class LayerStore {
   }
 
   private async unpackInto(staging: string, chainId: string, parent: string | undefined, diffId: string,
-    open: () => Readable): Promise<LayerRecord> {
+    input: LayerInput): Promise<LayerRecord> {
     const diff = path.join(staging, 'diff');
     const flatten = this.driver === 'vfs';
     if (flatten && parent) {
@@ -122,7 +138,7 @@ export class LayerStore {
     const mode = ['apply-tar', ...(flatten ? ['--flatten'] : []),
       '--opaque-xattr', this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque', diff];
     const helper = startHelper(this.userns, mode, `unpack ${label}`);
-    const result = await feedLayer(open(), helper);
+    const result = await feedLayer(input, helper);
     if (result.diffId !== diffId) {
       throw new SkiffError(`${label}: content digest ${result.diffId} does not match the image config's diff ID ${diffId}; the archive is corrupt or was tampered with`);
     }

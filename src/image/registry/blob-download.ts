@@ -1,11 +1,12 @@
 /**
  * Streaming a blob from a registry: resumable (HTTP Range after a broken connection, with
  * retries and backoff), and verified (size and sha256 checked as the bytes pass, while they are
- * also written to a file that becomes the stored blob only once the digest matched).
+ * also written to a file that the caller stores as the blob only once the digest matched).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { Readable, Transform, pipeline } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { writeTo } from '../../util/sink';
 import { SkiffError } from '../../util/errors';
 import { isTransient, type RegistryClient } from './client';
 
@@ -82,56 +83,34 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
 }
 
 /**
- * A pass-through that hashes and counts the bytes and writes them to `file`; at the end it
- * checks size and digest and only then calls `onVerified` (which stores the file as the blob).
- * On a mismatch it fails with an error naming the blob, so nothing downstream can finish.
+ * Download the blob into `file` and, as the bytes arrive, into `sink` too (the storage helper
+ * unpacking it; null to fetch the blob alone), hashing and counting them. Resolves once every
+ * byte was written and size and digest matched; rejects with an error naming the blob otherwise,
+ * removing `file`. `sink` is not ended. The registry's chunks go from undici's body straight to
+ * the file and the sink: no stream stages per chunk on the way.
  */
-export function verifyingTee(src: BlobSource, file: string, onVerified: () => void, onFail?: (e: Error) => void): Transform {
+export async function downloadVerifiedBlob(src: BlobSource, file: string, sink: Writable | null, hooks: DownloadHooks = {}): Promise<void> {
   const hash = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'wx', 0o600);
   let size = 0;
-  let closed = false;
-  const close = () => { if (!closed) { closed = true; fs.closeSync(fd); } };
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      try {
-        hash.update(chunk);
-        size += chunk.length;
-        fs.writeSync(fd, chunk);
-        done(null, chunk);
-      } catch (e) {
-        done(e as Error);
-      }
-    },
-    flush(done) {
-      close();
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (size !== src.size || actual !== src.digest) {
-        fs.rmSync(file, { force: true });
-        const e = new SkiffError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`, 1);
-        onFail?.(e);
-        done(e);
-        return;
-      }
-      try {
-        onVerified();
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    },
-    destroy(err, done) {
-      close();
-      if (err) fs.rmSync(file, { force: true });
-      done(err);
-    },
-  });
-}
-
-/** The blob as a verified stream: resumable download piped through verifyingTee. */
-export function verifiedBlobStream(src: BlobSource, file: string, onVerified: () => void, hooks: DownloadHooks = {}): Readable {
-  const tee = verifyingTee(src, file, onVerified, hooks.onFail);
-  return pipeline(Readable.from(resumableBlob(src, hooks)), tee, () => {
-    /* errors surface on the tee, which the caller reads */
-  });
+  try {
+    for await (const chunk of resumableBlob(src, hooks)) {
+      hash.update(chunk);
+      size += chunk.length;
+      fs.writeSync(fd, chunk);
+      if (sink) await writeTo(sink, chunk);
+    }
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (size !== src.size || actual !== src.digest) {
+    fs.rmSync(file, { force: true });
+    const e = new SkiffError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`, 1);
+    hooks.onFail?.(e);
+    throw e;
+  }
 }
