@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { writeTo } from '../../util/sink';
 import { SkiffError } from '../../util/errors';
 import { isTransient, type RegistryClient } from './client';
@@ -47,8 +47,8 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
     try {
       const res = await src.client.openBlob(src.repo, src.digest, offset);
       let skip = res.status === 206 ? 0 : offset;
-      for await (const chunk of res.body) {
-        let b = chunk as Buffer;
+      for await (const chunk of chunksOf(res.body)) {
+        let b = chunk;
         if (skip > 0) {
           const n = Math.min(skip, b.length);
           skip -= n;
@@ -79,6 +79,42 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
       hooks.onRetry?.(failures, e as Error);
       await sleep(FIRST_BACKOFF_MS * 2 ** (failures - 1));
     }
+  }
+}
+
+/**
+ * The chunks of a response body as undici delivers them. A Readable's own async iterator
+ * returns everything buffered as one new Buffer per step, copying every byte whenever the
+ * consumer is behind (measured: ~70 ms of a pull's main thread); 'data' events do not. At most a
+ * few chunks wait here: the body is paused until they are taken.
+ */
+export async function* chunksOf(body: Readable): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => { const w = wake; wake = undefined; w?.(); };
+  const onData = (c: Buffer) => { queue.push(c); if (queue.length >= 4) body.pause(); notify(); };
+  const onEnd = () => { ended = true; notify(); };
+  const onError = (e: Error) => { failure = e; notify(); };
+  body.on('data', onData).on('end', onEnd).on('error', onError);
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        if (queue.length < 2 && body.isPaused()) body.resume();
+        yield next;
+      } else if (failure) {
+        throw failure;
+      } else if (ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => { wake = resolve; });
+      }
+    }
+  } finally {
+    body.off('data', onData).off('end', onEnd).off('error', onError);
+    if (!ended) body.destroy();
   }
 }
 
