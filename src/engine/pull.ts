@@ -38,8 +38,12 @@ export interface PullOptions {
 
 export interface PullResult { image: ImageRecord; reference: string; upToDate: boolean }
 
-/** Layers fetched at once (Docker's max-concurrent-downloads default). */
-export const PARALLEL_LAYERS = 3;
+/**
+ * Layers fetched and unpacked at once: Podman's default (containers/image MaxParallelDownloads);
+ * Docker's is 3. Each layer is a helper inflating and creating files, so with more layers than
+ * that in flight, the last ones start only when earlier ones end and a core can sit idle.
+ */
+export const PARALLEL_LAYERS = 6;
 
 export async function pullImage(engine: Engine, name: string, o: PullOptions): Promise<PullResult> {
   const ref = parseReference(name);
