@@ -6,8 +6,9 @@
  *         -> tar parser (ustar, GNU long names, pax) with Docker's pkg/archive policy
  *         -> layer_apply() in storage.c, which resolves every path inside DIR.
  *
- * Node streams the compressed blob in (checking the blob's own digest on the way) and never
- * touches the uncompressed bytes: that is the point, because parsing tar and shuffling inflated
+ * Node streams the compressed blob in (checking the blob's own digest on the way; with
+ * --blob-out this process also writes it to the file that becomes the stored blob, off Node's
+ * busy main thread) and never touches the uncompressed bytes: that is the point, because parsing tar and shuffling inflated
  * chunks through JavaScript streams cost more CPU than the unpacking itself. On success this
  * prints "sha256:<hex> <size>" and Node compares the diffID with the image config before it
  * commits the layer; on any refusal it prints one line and exits 1, and Node throws DIR away.
@@ -17,6 +18,7 @@
 #include "layer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <openssl/sha.h>
 #include <poll.h>
@@ -92,10 +94,14 @@ static ZSTD_DStream *g_zs;
 static size_t g_zstd_todo = 1; /* ZSTD_decompressStream's hint: 0 once a frame is complete */
 static SHA256_CTX g_sha;
 
+static int g_blob_fd = -1; /* --blob-out: every input byte is copied here as it is read */
+static const char *g_blob_path;
+
 /* read(2) on stdin into BUF, waiting on a non-blocking pipe; 0 at end of input. */
 static size_t read_stdin(unsigned char *buf, size_t len) {
   for (;;) {
     ssize_t n = read(0, buf, len);
+    if (n > 0 && g_blob_fd >= 0) write_all(g_blob_fd, buf, (size_t)n, g_blob_path);
     if (n >= 0) return (size_t)n;
     if (errno == EAGAIN) {
       struct pollfd pfd = {.fd = 0, .events = POLLIN};
@@ -767,9 +773,15 @@ int mode_apply_tar(int argc, char **argv) {
   for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
     if (!strcmp(argv[i], "--flatten")) flatten = 1;
     else if (!strcmp(argv[i], "--opaque-xattr") && i + 1 < argc && argv[i + 1][0]) opaque = argv[++i];
-    else die("apply-tar: bad option %s (usage: apply-tar [--flatten] [--opaque-xattr NAME] DIR)", argv[i]);
+    else if (!strcmp(argv[i], "--blob-out") && i + 1 < argc && argv[i + 1][0]) g_blob_path = argv[++i];
+    else die("apply-tar: bad option %s (usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR)", argv[i]);
   }
-  if (i + 1 != argc) die("apply-tar: usage: apply-tar [--flatten] [--opaque-xattr NAME] DIR");
+  if (i + 1 != argc) die("apply-tar: usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR");
+  if (g_blob_path) {
+    /* A new file (O_EXCL): the caller names a path in its private staging directory. */
+    g_blob_fd = open(g_blob_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (g_blob_fd < 0) die("apply-tar: %s: %s", g_blob_path, strerror(errno));
+  }
   layer_open(argv[i], flatten, opaque);
   SHA256_Init(&g_sha);
   detect_codec();
@@ -777,7 +789,8 @@ int mode_apply_tar(int argc, char **argv) {
   /* Everything after the end-of-archive blocks is part of the diffID too. */
   while (out_avail()) g_out_pos = g_out_len;
   while (in_avail()) g_in_pos = g_in_len;
-  layer_finish();
+  if (g_blob_fd >= 0 && close(g_blob_fd) < 0) die("apply-tar: %s: %s", g_blob_path, strerror(errno));
+  layer_finish(); /* its syncfs makes the blob file durable too (same filesystem) */
 
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256_Final(d, &g_sha);

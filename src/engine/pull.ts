@@ -110,16 +110,20 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
       return;
     }
     let verified = false;
+    // The helper writes the blob file (tmp) as it reads the bytes; Node hashes them on the way.
     const rec = await layers.ensure(chain, pulled.chainIds[i - 1], l.diffId,
-      (sink) => downloadVerifiedBlob(src, tmp, sink, hooks).then(() => { verified = true; }),
-      () => {
-        if (!verified) throw new SkiffError(`${client.registry}/${ref.repository}: blob ${l.digest} was unpacked but never verified`);
-        engine.blobs.adopt(tmp, l.digest);
+      (sink) => downloadVerifiedBlob(src, { sink }, hooks).then(() => { verified = true; }),
+      {
+        blobOut: tmp,
+        beforeCommit: () => {
+          if (!verified) throw new SkiffError(`${client.registry}/${ref.repository}: blob ${l.digest} was unpacked but never verified`);
+          engine.blobs.adopt(tmp, l.digest);
+        },
       }).catch((e: unknown) => { throw downloadError ?? blameBlob(e, client.registry, ref.repository, l.digest); });
     sizes[i] = rec.size;
     if (!engine.blobs.has(l.digest)) {
       // Another pull unpacked this layer first but its blob is not here: fetch the blob alone.
-      await downloadVerifiedBlob(src, tmp, null, hooks);
+      await downloadVerifiedBlob(src, { file: tmp }, hooks);
       engine.blobs.adopt(tmp, l.digest);
     }
     bar.state('Pull complete');

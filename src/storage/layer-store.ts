@@ -67,6 +67,13 @@ function isBrokenPipe(e: unknown): boolean {
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
+export interface EnsureOptions {
+  /** may throw to refuse the layer after it was unpacked and checked, before it becomes visible */
+  beforeCommit?: () => void;
+  /** a new file the helper writes the raw input to as it reads it (pull: the layer blob) */
+  blobOut?: string;
+}
+
 export class LayerStore {
   constructor(private readonly dataRoot: string, private readonly driver: DriverName,
     private readonly userns: UserNamespacePlan | undefined) {}
@@ -95,14 +102,13 @@ export class LayerStore {
   }
 
   /**
-   * Unpack one layer unless it is already there. The tar is streamed through the helper inside
-   * the user namespace (so files keep their sub-ID owners) into a staging dir; only when the
-   * diffID matches is END sent and the dir renamed into place. Concurrent loads of the same
-   * layer serialise on a per-layer lock and the second one finds it done. `beforeCommit` may
-   * throw to refuse the layer after it was unpacked and checked, before it becomes visible.
+   * Unpack one layer unless it is already there. The blob is streamed into the helper inside
+   * the user namespace (so files keep their sub-ID owners), which unpacks it into a staging dir
+   * and reports the diffID; only when that matches is the dir renamed into place. Concurrent
+   * loads of the same layer serialise on a per-layer lock and the second one finds it done.
    */
   async ensure(chainId: string, parent: string | undefined, diffId: string, input: LayerInput,
-    beforeCommit?: () => void): Promise<LayerRecord> {
+    opts: EnsureOptions = {}): Promise<LayerRecord> {
     const existing = this.record(chainId);
     if (existing) return existing;
     fs.mkdirSync(path.join(this.dataRoot, 'layers'), { recursive: true, mode: 0o700 });
@@ -111,9 +117,9 @@ export class LayerStore {
       if (again) return again;
       const staging = this.tempDir('layer');
       try {
-        const rec = await this.unpackInto(staging, chainId, parent, diffId, input);
+        const rec = await this.unpackInto(staging, chainId, parent, diffId, input, opts.blobOut);
         // e.g. a pull checks that the compressed blob's digest was verified too.
-        beforeCommit?.();
+        opts.beforeCommit?.();
         writeJsonAtomic(path.join(staging, 'layer.json'), rec);
         fs.renameSync(staging, this.dir(chainId));
         return rec;
@@ -125,7 +131,7 @@ export class LayerStore {
   }
 
   private async unpackInto(staging: string, chainId: string, parent: string | undefined, diffId: string,
-    input: LayerInput): Promise<LayerRecord> {
+    input: LayerInput, blobOut: string | undefined): Promise<LayerRecord> {
     const diff = path.join(staging, 'diff');
     const flatten = this.driver === 'vfs';
     if (flatten && parent) {
@@ -135,7 +141,7 @@ export class LayerStore {
       fs.mkdirSync(diff, { mode: 0o755 });
     }
     const label = `layer ${hex(diffId).slice(0, 12)}`;
-    const mode = ['apply-tar', ...(flatten ? ['--flatten'] : []),
+    const mode = ['apply-tar', ...(flatten ? ['--flatten'] : []), ...(blobOut ? ['--blob-out', blobOut] : []),
       '--opaque-xattr', this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque', diff];
     const helper = startHelper(this.userns, mode, `unpack ${label}`);
     const result = await feedLayer(input, helper);

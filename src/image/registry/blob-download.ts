@@ -119,34 +119,35 @@ export async function* chunksOf(body: Readable): AsyncGenerator<Buffer> {
 }
 
 /**
- * Download the blob into `file` and, as the bytes arrive, into `sink` too (the storage helper
- * unpacking it; null to fetch the blob alone), hashing and counting them. Resolves once every
- * byte was written and size and digest matched; rejects with an error naming the blob otherwise,
- * removing `file`. `sink` is not ended. The registry's chunks go from undici's body straight to
- * the file and the sink: no stream stages per chunk on the way.
+ * Download the blob and check it: as the bytes arrive they are hashed, counted, written to
+ * `file` when one is given, and to `sink` when one is given (the storage helper, which then
+ * writes the file itself: `LayerStore.ensure`'s blobOut). Resolves once every byte was written
+ * and size and digest matched; rejects with an error naming the blob otherwise (removing `file`).
+ * `sink` is not ended. The registry's chunks go from undici's body straight to the file and the
+ * sink: no stream stages per chunk on the way.
  */
-export async function downloadVerifiedBlob(src: BlobSource, file: string, sink: Writable | null, hooks: DownloadHooks = {}): Promise<void> {
+export async function downloadVerifiedBlob(src: BlobSource, dest: { file?: string; sink?: Writable }, hooks: DownloadHooks = {}): Promise<void> {
   const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'wx', 0o600);
+  const fd = dest.file === undefined ? -1 : fs.openSync(dest.file, 'wx', 0o600);
+  const discard = () => { if (fd >= 0) { fs.closeSync(fd); fs.rmSync(dest.file!, { force: true }); } };
   let size = 0;
   try {
     for await (const chunk of resumableBlob(src, hooks)) {
       hash.update(chunk);
       size += chunk.length;
-      fs.writeSync(fd, chunk);
-      if (sink) await writeTo(sink, chunk);
+      if (fd >= 0) fs.writeSync(fd, chunk);
+      if (dest.sink) await writeTo(dest.sink, chunk);
     }
   } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
+    discard();
     throw e;
   }
-  fs.closeSync(fd);
   const actual = `sha256:${hash.digest('hex')}`;
   if (size !== src.size || actual !== src.digest) {
-    fs.rmSync(file, { force: true });
+    discard();
     const e = new SkiffError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`, 1);
     hooks.onFail?.(e);
     throw e;
   }
+  if (fd >= 0) fs.closeSync(fd);
 }
