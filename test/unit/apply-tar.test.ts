@@ -59,6 +59,8 @@ interface RunOptions {
   opaqueXattr?: string | null;
   /** how stdin is delivered: one pipe write (default), a regular file, or small separate writes */
   feed?: 'pipe' | 'file' | { chunk: number };
+  /** --blob-out FILE */
+  blobOut?: string;
 }
 
 interface RunResult {
@@ -78,6 +80,7 @@ function helperArgs(dir: string, o: RunOptions): string[] {
     'apply-tar',
     ...(o.flatten ? ['--flatten'] : []),
     ...(opq === null ? [] : ['--opaque-xattr', opq]),
+    ...(o.blobOut ? ['--blob-out', o.blobOut] : []),
     dir,
   ];
 }
@@ -704,6 +707,30 @@ describe('apply-tar: entry types and metadata', () => {
     expect(res.lines).toHaveLength(1);
     expect(res.last.startsWith('skiff-helper: ')).toBe(true);
     expect(exists(s.p('no-such-dir'))).toBe(false);
+  });
+});
+
+describe('apply-tar --blob-out', () => {
+  it('copies the raw input, byte for byte, to a new file while unpacking it', async () => {
+    const tar = await packTar([{ name: 'a', mtime: TD, data: 'abc' }]);
+    const gz = Buffer.concat([gzipSync(tar), Buffer.from('trailing bytes, kept in the blob')]);
+    const s = sandbox();
+    const out = path.join(s.top, 'blob');
+    const res = await applyTar(s.dir, gz, { blobOut: out, feed: { chunk: 7 } });
+    expectApplied(res, tar, 3);
+    expect(read(out).equals(gz)).toBe(true);
+    expect(lst(out).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses an existing file rather than overwriting it', async () => {
+    const s = sandbox();
+    const out = path.join(s.top, 'blob');
+    fs.writeFileSync(out, 'precious');
+    const res = await applyTar(s.dir, await packTar([{ name: 'a', mtime: TD, data: 'abc' }]), { blobOut: out });
+    expect(res.code).toBe(1);
+    expect(res.last).toBe(`skiff-helper: apply-tar: ${out}: File exists`);
+    expect(read(out).toString()).toBe('precious');
+    expect(exists(s.p('a'))).toBe(false);
   });
 });
 
