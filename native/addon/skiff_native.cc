@@ -4,7 +4,10 @@
 //   spawnDetached(file, argv, stdio[3])     -> {pid, reportFd}: posix_spawn in a new session,
 //                                           stdio from the given fds (-1: /dev/null), and a
 //                                           pipe on the child's fd 3 for its reports
+//   spawnPiped(file, argv)                  -> {pid, stdin, stdout, stderr}: posix_spawn in the
+//                                           caller's session with pipes on the child's 0, 1, 2
 //   waitPid(pid)                            -> exit code (128+N when killed by signal N)
+//   tryWaitPid(pid)                         -> the same, or -1 while the child is still running
 // Errors are thrown as Error objects whose message is "<syscall>: <strerror>" and whose
 // `code` is the errno name (e.g. "EBADF"), like Node's own fs errors.
 #include <napi.h>
@@ -35,6 +38,9 @@ const char *ErrnoName(int err) {
     case EACCES: return "EACCES";
     case ECHILD: return "ECHILD";
     case ENOMEM: return "ENOMEM";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOEXEC: return "ENOEXEC";
     default: return "EIO";
   }
 }
@@ -88,6 +94,32 @@ Napi::Value UnlockFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// argv for posix_spawn: the strings stay alive as long as this object.
+class SpawnArgv {
+ public:
+  explicit SpawnArgv(Napi::Array args) {
+    for (uint32_t i = 0; i < args.Length(); i++) store_.push_back(args.Get(i).ToString().Utf8Value());
+    for (auto &a : store_) ptrs_.push_back(const_cast<char *>(a.c_str()));
+    ptrs_.push_back(nullptr);
+  }
+  char *const *data() { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> store_;
+  std::vector<char *> ptrs_;
+};
+
+// Node ignores SIGPIPE and blocks some signals; a child must start from the defaults (a helper
+// that inherited an ignored SIGPIPE would see EPIPE where it should die quietly).
+void ResetSignals(posix_spawnattr_t *attr, short extraFlags) {
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setflags(attr, extraFlags | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+}
+
 // Why not child_process.spawn: libuv forks the whole Node process (page tables of a ~50 MB
 // address space) before exec; glibc's posix_spawn uses CLONE_VM|CLONE_VFORK and costs a
 // fraction of that on the container start-up path.
@@ -98,12 +130,7 @@ Napi::Value SpawnDetached(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   std::string file = info[0].As<Napi::String>().Utf8Value();
-  Napi::Array args = info[1].As<Napi::Array>();
-  std::vector<std::string> argStore;
-  for (uint32_t i = 0; i < args.Length(); i++) argStore.push_back(args.Get(i).ToString().Utf8Value());
-  std::vector<char *> argv;
-  for (auto &a : argStore) argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
+  SpawnArgv argv(info[1].As<Napi::Array>());
   Napi::Array stdio = info[2].As<Napi::Array>();
 
   int report[2];
@@ -121,13 +148,7 @@ Napi::Value SpawnDetached(const Napi::CallbackInfo &info) {
     else posix_spawn_file_actions_adddup2(&fa, fd, target);
   }
   posix_spawn_file_actions_adddup2(&fa, report[1], 3);
-  // Node ignores SIGPIPE and blocks some signals; the monitor must start from the defaults.
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  ResetSignals(&attr, POSIX_SPAWN_SETSID);
   pid_t pid;
   int rc = posix_spawn(&pid, file.c_str(), &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -144,26 +165,90 @@ Napi::Value SpawnDetached(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// Called once the child's report pipe reached EOF, i.e. the child has exited: the wait is short.
-Napi::Value WaitPid(const Napi::CallbackInfo &info) {
+// A child of skiff-helper: the same argv, stdin/stdout/stderr on three fresh pipes, and the
+// caller's session and process group (unlike spawnDetached), so that the helper dies with the
+// terminal as a child_process.spawn'ed one did. All six pipe ends are O_CLOEXEC: the child gets
+// its three through dup2 (which clears the flag on 0, 1, 2), and the parent's ends never leak
+// into later children. Returns the parent's ends: stdin's write end, stdout's and stderr's read ends.
+Napi::Value SpawnPiped(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray()) {
+    Napi::TypeError::New(env, "spawnPiped(file, argv[])").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  SpawnArgv argv(info[1].As<Napi::Array>());
+
+  // pipes[0] is the child's stdin: the child reads pipes[0][0], we write pipes[0][1].
+  int pipes[3][2];
+  int made = 0;
+  for (; made < 3; made++) {
+    if (pipe2(pipes[made], O_CLOEXEC) != 0) break;
+  }
+  if (made < 3) {
+    int err = errno;
+    for (int i = 0; i < made; i++) {
+      close(pipes[i][0]);
+      close(pipes[i][1]);
+    }
+    ThrowErrno(env, "pipe2", err);
+    return env.Undefined();
+  }
+  const int childEnd[3] = {pipes[0][0], pipes[1][1], pipes[2][1]};
+  const int parentEnd[3] = {pipes[0][1], pipes[1][0], pipes[2][0]};
+
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  for (int target = 0; target < 3; target++) posix_spawn_file_actions_adddup2(&fa, childEnd[target], target);
+  ResetSignals(&attr, 0);
+  pid_t pid;
+  int rc = posix_spawn(&pid, file.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  for (int fd : childEnd) close(fd);
+  if (rc != 0) {
+    for (int fd : parentEnd) close(fd);
+    ThrowErrno(env, "posix_spawn", rc);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, pid));
+  out.Set("stdin", Napi::Number::New(env, parentEnd[0]));
+  out.Set("stdout", Napi::Number::New(env, parentEnd[1]));
+  out.Set("stderr", Napi::Number::New(env, parentEnd[2]));
+  return out;
+}
+
+Napi::Value Reap(const Napi::CallbackInfo &info, int options) {
   Napi::Env env = info.Env();
   int pid;
   if (!GetFd(info, &pid)) return env.Undefined();
   int status = 0, rc;
   do {
-    rc = ::waitpid(pid, &status, 0);
+    rc = ::waitpid(pid, &status, options);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) {
     ThrowErrno(env, "waitpid", errno);
     return env.Undefined();
   }
+  if (rc == 0) return Napi::Number::New(env, -1);  // WNOHANG and still running
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return Napi::Number::New(env, code);
 }
 
+// Called once the child's report pipe reached EOF, i.e. the child has exited: the wait is short.
+Napi::Value WaitPid(const Napi::CallbackInfo &info) { return Reap(info, 0); }
+
+// For children whose pipes may reach EOF a moment before they exit: never blocks the event loop.
+Napi::Value TryWaitPid(const Napi::CallbackInfo &info) { return Reap(info, WNOHANG); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnDetached", Napi::Function::New(env, SpawnDetached, "spawnDetached"));
+  exports.Set("spawnPiped", Napi::Function::New(env, SpawnPiped, "spawnPiped"));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid, "waitPid"));
+  exports.Set("tryWaitPid", Napi::Function::New(env, TryWaitPid, "tryWaitPid"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("unlockFd", Napi::Function::New(env, UnlockFd, "unlockFd"));
   return exports;

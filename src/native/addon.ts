@@ -8,8 +8,13 @@ interface NativeAddon {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   unlockFd(fd: number): void;
   spawnDetached(file: string, argv: string[], stdio: number[]): { pid: number; reportFd: number };
+  spawnPiped(file: string, argv: string[]): PipedChild;
   waitPid(pid: number): number;
+  tryWaitPid(pid: number): number;
 }
+
+/** A child started by spawnPiped: its pid and our ends of the pipes on its 0, 1, 2 (all O_CLOEXEC). */
+export interface PipedChild { pid: number; stdin: number; stdout: number; stderr: number }
 
 let addon: NativeAddon | undefined;
 
@@ -48,7 +53,21 @@ export function spawnDetached(file: string, argv: string[], stdio: [number, numb
   return load().spawnDetached(file, argv, stdio);
 }
 
+/**
+ * Start `file` with posix_spawn in the caller's session (it dies with the terminal, as a
+ * child_process.spawn'ed child would), with pipes on its stdin, stdout and stderr, and default
+ * signal dispositions. Returns the pid and the parent's pipe ends; reap it with tryWaitPid.
+ */
+export function spawnPiped(file: string, argv: string[]): PipedChild {
+  return load().spawnPiped(file, argv);
+}
+
 /** Reap a child started with spawnDetached; its exit code, or 128+N if killed by signal N. */
 export function waitPid(pid: number): number {
   return load().waitPid(pid);
+}
+
+/** waitPid without blocking: -1 while the child is still running. */
+export function tryWaitPid(pid: number): number {
+  return load().tryWaitPid(pid);
 }

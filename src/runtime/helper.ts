@@ -1,6 +1,8 @@
-import { spawn, type StdioOptions } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import net from 'node:net';
+import os from 'node:os';
+import { Writable, type Readable } from 'node:stream';
 import { helperPath } from '../native/assets';
+import { spawnPiped, tryWaitPid, type PipedChild } from '../native/addon';
 import { SkiffError } from '../util/errors';
 import { helperNamespaceArgs, type UserNamespacePlan } from './userns';
 
@@ -15,24 +17,36 @@ export interface HelperRun {
   done: Promise<string>;
 }
 
-/** Start skiff-helper with a pipe on stdin (apply-tar reads the layer from it). */
+/**
+ * Start skiff-helper with a pipe on stdin (apply-tar reads the layer from it). It is started with
+ * posix_spawn from the native addon, not child_process.spawn: that forks all of Node (page tables
+ * of ~100 MB) before exec, ~20 ms of main-thread time per helper, and a pull starts one per layer.
+ */
 export function startHelper(userns: UserNamespacePlan | undefined, mode: string[], what: string): HelperRun {
-  const child = spawn(helperPath(), helperArgv(userns, mode), { stdio: ['pipe', 'pipe', 'pipe'] as StdioOptions });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const done = new Promise<string>((resolve, reject) => {
-    child.on('error', (e) => reject(new SkiffError(`${what}: cannot start skiff-helper: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve(stdout);
-      const lines = stderr.trim().split('\n').filter(Boolean);
-      // Notes (skipped devices...) come first; the failure is the last line.
-      const reason = lines.at(-1)?.replace(/^skiff-helper: /, '') ?? `exited with ${signal ?? code}`;
-      reject(new SkiffError(`${what}: ${reason}`));
-    });
+  const file = helperPath();
+  let child: PipedChild;
+  try {
+    child = spawnPiped(file, ['skiff-helper', ...helperArgv(userns, mode)]);
+  } catch (e) {
+    return notStarted(new SkiffError(`${what}: cannot start skiff-helper: ${file}: ${(e as Error).message.replace(/^posix_spawn: /, '')}`));
+  }
+  const stdin = new net.Socket({ fd: child.stdin, readable: false, writable: true });
+  // A helper that refuses its input exits before reading all of it, and our next write fails with
+  // EPIPE. Its own error (in `done`) says why; writers see EPIPE through their own 'error'
+  // listeners or the destroyed stream, and without this one an unobserved EPIPE would crash skiff.
+  stdin.on('error', () => {});
+  const pid = child.pid;
+  const done = Promise.all([readAll(child.stdout), readAll(child.stderr)]).then(async ([stdout, stderr]) => {
+    const code = await exitCode(pid);
+    // As child_process does on exit: a caller that never ended stdin must not keep its fd open.
+    stdin.destroy();
+    if (code === 0) return stdout;
+    const lines = stderr.trim().split('\n').filter(Boolean);
+    // Notes (skipped devices...) come first; the failure is the last line.
+    const reason = lines.at(-1)?.replace(/^skiff-helper: /, '') ?? `exited with ${describeExit(code)}`;
+    throw new SkiffError(`${what}: ${reason}`);
   });
-  return { stdin: child.stdin!, done };
+  return { stdin, done };
 }
 
 /** Run a helper mode that needs no input and wait for it. */
@@ -41,4 +55,43 @@ export async function runHelper(userns: UserNamespacePlan | undefined, mode: str
   if (input) input.pipe(run.stdin);
   else run.stdin.end();
   await run.done;
+}
+
+/** A helper that could not be started: its stdin is already gone (writers get EPIPE at once). */
+function notStarted(error: SkiffError): HelperRun {
+  const stdin = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  stdin.destroy();
+  const done = Promise.reject(error);
+  // Not an unhandled rejection while the caller is still busy with stdin: it awaits `done` later.
+  done.catch(() => {});
+  return { stdin, done };
+}
+
+/** Everything the helper writes on one of its output pipes, once it closed it (by exiting). */
+function readAll(fd: number): Promise<string> {
+  const pipe = new net.Socket({ fd, readable: true, writable: false });
+  let text = '';
+  pipe.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  // A read error ends the stream too ('close' follows 'error'); the exit status decides the outcome.
+  pipe.on('error', () => {});
+  return new Promise((resolve) => pipe.on('close', () => resolve(text)));
+}
+
+/**
+ * The helper's exit code (128+N for signal N), once its stdout and stderr are closed. It closes
+ * them only by exiting (the pause process it may fork points its own stdio at /dev/null), but the
+ * kernel closes an exiting process's files a moment before it can be reaped, so this polls
+ * rather than block the event loop on waitpid.
+ */
+async function exitCode(pid: number): Promise<number> {
+  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
+    const code = tryWaitPid(pid);
+    if (code >= 0) return code;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+function describeExit(code: number): string {
+  if (code <= 128) return String(code);
+  return Object.entries(os.constants.signals).find(([, n]) => n === code - 128)?.[0] ?? String(code);
 }
