@@ -34,6 +34,23 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* Every signal back to SIG_DFL for the container, as Docker's containers start. glibc's
+ * posix_spawn (how Node starts this helper) leaves its two internal real-time signals (32, 33)
+ * ignored across exec, and glibc's signal()/sigaction() refuse to touch them, so this uses the
+ * raw system call with the kernel's struct sigaction. */
+static void reset_signal_dispositions(void) {
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+  } dfl = {SIG_DFL, 0, NULL, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+  }
+}
+
 #define MAX_ITEMS 256
 
 struct mnt {
@@ -476,7 +493,7 @@ static void container_init(const struct spec *s, int tty_sock, const sigset_t *o
   /* Nothing of ours may leak into the container: mark every fd above stdio close-on-exec. */
   syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
   sigprocmask(SIG_SETMASK, oldmask, NULL);
-  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  reset_signal_dispositions();
   exec_command(s);
 }
 

@@ -186,6 +186,13 @@ describe('capabilities and security', () => {
     return out;
   };
 
+  test('no signal is ignored or blocked when the command starts (as in Docker)', async () => {
+    const st = await status();
+    // glibc's posix_spawn leaves signals 32 and 33 ignored across exec unless reset by hand.
+    expect(st.SigIgn).toBe('0000000000000000');
+    expect(st.SigBlk).toBe('0000000000000000');
+  });
+
   test("root gets Docker's default capability set", async () => {
     const s = await status();
     expect(s.CapEff).toBe('00000000a80425fb');
