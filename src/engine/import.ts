@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { applyChanges, type ChangeConfig } from '../image/dockerfile-changes';
-import { decompressIfNeeded, detectCompression } from '../image/layer-ops';
+import { decompressIfNeeded, detectCompression } from '../image/archive-input';
 import { layerMediaType } from '../image/media-types';
 import { hostPlatform, parsePlatform } from '../image/platform';
 import { canonicalString } from '../image/reference';

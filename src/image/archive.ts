@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { SkiffError } from '../util/errors';
-import { cleanRelative, decompressIfNeeded, detectCompression, feedExtractor, stopExtraction, watchExtractor, type Compression } from './layer-ops';
+import { cleanRelative, decompressIfNeeded, detectCompression, feedExtractor, stopExtraction, watchExtractor, type Compression } from './archive-input';
 import { MEDIA_TYPES } from './media-types';
 import { isAttestation, isObject, parseDescriptor as parseDescriptorWith, parseImageConfig, type Descriptor, type ImageConfigJson } from './oci-json';
 import { choosePlatform, hostPlatform, platformString, type Platform } from './platform';

@@ -1,5 +1,5 @@
 /**
- * In-memory tar builders for the image unit tests (apply-tar, archive, layer-ops).
+ * In-memory tar builders for the image unit tests (apply-tar, archive, archive-input).
  * `packTar` uses tar-stream's packer; `raw*` build bytes by hand so tests can express what a
  * well-behaved packer would refuse to write (binary pax values, odd type flags, bad checksums).
  */

@@ -1,12 +1,12 @@
 /**
- * What stays of the Node-side layer code (src/image/layer-ops.ts): path cleaning, how objects
+ * What stays of the Node-side layer code (src/image/archive-input.ts): path cleaning, how objects
  * are named in messages, and compression sniffing/decompression (image archives). Parsing and
  * applying layers is the helper's job now: test/unit/apply-tar.test.ts.
  */
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { cleanRelative, decompressIfNeeded, detectCompression, objectName } from '../../src/image/layer-ops';
+import { cleanRelative, decompressIfNeeded, detectCompression, objectName } from '../../src/image/archive-input';
 import { chunked, packTar } from './image-tar-fixtures';
 
 const T = new Date(1700000000 * 1000);
