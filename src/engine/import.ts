@@ -42,8 +42,8 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 async function openSource(o: ImportOptions): Promise<Readable> {
   if (o.source === '-') return o.stdin;
   if (isUrl(o.source)) {
-    const { Agent, interceptors, request } = await import('../util/undici');
-    const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+    const { Agent, redirectInterceptor, request } = await import('../util/undici');
+    const dispatcher = new Agent().compose(redirectInterceptor({ maxRedirections: 5 }));
     let res;
     try {
       res = await request(o.source, { dispatcher, method: 'GET' });
