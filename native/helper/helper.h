@@ -23,6 +23,10 @@ int run_map_tool(const char *tool, pid_t pid, const char *spec);
  * PIDFILE; 0 on success, -1 when the caller should create a namespace itself (pause.c). */
 int join_pause(const char *pidfile, struct id_map *uid, struct id_map *gid);
 
+/* malloc/realloc or exit with one "out of memory" line (storage.c). */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+
 /* write(2) all of P or exit with "<mode>: PATH: <error>" (storage.c). */
 void write_all(int fd, const void *p, size_t n, const char *path);
 

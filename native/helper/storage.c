@@ -55,8 +55,14 @@ __attribute__((noreturn)) static void fail_msg(const char *path, const char *msg
   die("%s: %s: %s", g_mode, (path && *path) ? path : ".", msg);
 }
 
-static void *xmalloc(size_t n) {
+void *xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
+  if (!p) fail_msg("memory", "out of memory");
+  return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+  p = realloc(p, n ? n : 1);
   if (!p) fail_msg("memory", "out of memory");
   return p;
 }
@@ -302,25 +308,6 @@ struct dir_time {
 static struct dir_time *g_dirs;
 static size_t g_ndirs, g_capdirs;
 
-/* Normalise a relative path in place: drop leading '/', empty and "." components. ".." is kept
- * (openat2 clamps it at the root); "" means the layer root itself. */
-static void norm_path(char *p) {
-  char *out = p, *in = p;
-  while (*in) {
-    while (*in == '/') in++;
-    char *end = in;
-    while (*end && *end != '/') end++;
-    size_t len = (size_t)(end - in);
-    if (len && !(len == 1 && in[0] == '.')) {
-      if (out != p) *out++ = '/';
-      memmove(out, in, len);
-      out += len;
-    }
-    in = end;
-  }
-  *out = '\0';
-}
-
 /* --- path resolution inside the layer root --- */
 
 /* openat2 below the layer root: symlinks (absolute or relative) and ".." are resolved as if
@@ -482,8 +469,7 @@ static void op_mkdir(void) {
   close(fd);
   if (g_ndirs == g_capdirs) {
     g_capdirs = g_capdirs ? g_capdirs * 2 : 256;
-    g_dirs = realloc(g_dirs, g_capdirs * sizeof *g_dirs);
-    if (!g_dirs) fail_msg("memory", "out of memory");
+    g_dirs = xrealloc(g_dirs, g_capdirs * sizeof *g_dirs);
   }
   g_dirs[g_ndirs++] = (struct dir_time){xstrdup(g_f->path), g_f->mtime};
   mark_written(g_f->path);
@@ -531,8 +517,7 @@ static void op_hardlink(void) {
   const char *tname;
   char target[MAX_ARG_LEN + 1];
   if (memchr(g_f->arg, '\0', g_f->arg_len)) fail_msg(g_f->path, "NUL byte in link target");
-  strcpy(target, g_f->arg);
-  norm_path(target);
+  strcpy(target, g_f->arg); /* already cleaned by the tar reader (untar.c) */
   /* The target is resolved in the root as well; linkat() without AT_SYMLINK_FOLLOW links the
    * entry itself, so a target that is a symlink can never pull in a file from outside. */
   const char *slash = strrchr(target, '/');

@@ -367,8 +367,7 @@ static void next_reset(void) {
 }
 
 static void *xmemdup(const void *p, size_t n) {
-  char *d = malloc(n + 1);
-  if (!d) die("apply-tar: out of memory");
+  char *d = xmalloc(n + 1);
   memcpy(d, p, n);
   d[n] = '\0';
   return d;
@@ -386,8 +385,7 @@ static void add_xattr(char *name, unsigned char *value, size_t len) {
     free(value);
     return;
   }
-  g_next.xattrs = realloc(g_next.xattrs, (g_next.nxattrs + 1) * sizeof *g_next.xattrs);
-  if (!g_next.xattrs) die("apply-tar: out of memory");
+  g_next.xattrs = xrealloc(g_next.xattrs, (g_next.nxattrs + 1) * sizeof *g_next.xattrs);
   g_next.xattrs[g_next.nxattrs++] = (struct xattr){name, value, len};
 }
 
@@ -397,8 +395,7 @@ static int hex_digit(char c) {
 
 /* "%2F" -> "/" (LIBARCHIVE.xattr names are URL-encoded); NULL when malformed. */
 static char *url_decode(const char *s, size_t n) {
-  char *out = malloc(n + 1), *o = out;
-  if (!out) die("apply-tar: out of memory");
+  char *out = xmalloc(n + 1), *o = out;
   for (size_t i = 0; i < n; i++) {
     if (s[i] != '%') {
       *o++ = s[i];
@@ -418,8 +415,7 @@ static char *url_decode(const char *s, size_t n) {
 
 /* Standard base64 (LIBARCHIVE.xattr values); NULL when malformed. */
 static unsigned char *base64_decode(const char *s, size_t n, size_t *outlen) {
-  unsigned char *out = malloc(n / 4 * 3 + 3);
-  if (!out) die("apply-tar: out of memory");
+  unsigned char *out = xmalloc(n / 4 * 3 + 3);
   size_t o = 0;
   unsigned acc = 0;
   int bits = 0;
@@ -502,8 +498,7 @@ static char *read_meta(uint64_t size, size_t limit, const char *what) {
     snprintf(d, sizeof d, "%s too large", what);
     corrupt(d);
   }
-  char *b = malloc((size_t)size + 1);
-  if (!b) die("apply-tar: out of memory");
+  char *b = xmalloc((size_t)size + 1);
   read_exact(b, (size_t)size);
   b[size] = '\0';
   skip(padding(size));
@@ -634,14 +629,13 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
   }
   if (!*path && k != K_DIR) hostile("entry %s is the layer root but not a directory", quoted(name));
 
+  strcpy(g_op.path, path); /* set_common leaves the path alone */
   switch (k) {
   case K_DIR:
     set_common(OP_MKDIR, perm, uid, gid, mtime);
-    strcpy(g_op.path, path);
     break;
   case K_FILE:
     set_common(OP_FILE, perm, uid, gid, mtime);
-    strcpy(g_op.path, path);
     g_op.data_len = size;
     g_file_bytes += size;
     break;
@@ -655,7 +649,6 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
         hostile("symlink %s -> %s points outside the layer root", quoted(name), quoted(link));
     }
     set_common(OP_SYMLINK, perm, uid, gid, mtime);
-    strcpy(g_op.path, path);
     set_arg(link, link_len);
     break;
   }
@@ -666,7 +659,6 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
     if (memchr(link, '\0', link_len) || !clean_relative(t, target_clean, sizeof target_clean) || !*target_clean)
       hostile("hard link %s -> %s points outside the layer root", quoted(name), quoted(link));
     set_common(OP_HARDLINK, perm, uid, gid, mtime);
-    strcpy(g_op.path, path);
     set_arg(target_clean, strlen(target_clean));
     break;
   }
@@ -674,7 +666,6 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
   case K_BLK:
   case K_FIFO:
     set_common(OP_DEVICE, (k == K_FIFO ? S_IFIFO : k == K_BLK ? S_IFBLK : S_IFCHR) | perm, uid, gid, mtime);
-    strcpy(g_op.path, path);
     break;
   case K_OTHER:
     if (type > 0x20 && type < 0x7f)
@@ -690,7 +681,6 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
     if (!nl) continue;
     if (nl + 1 + x->len > MAX_ARG_LEN) corrupt("extended attribute too large");
     set_common(OP_XATTR, 0, uid, gid, mtime);
-    strcpy(g_op.path, path);
     memcpy(g_op.arg, x->name, nl + 1);
     memcpy(g_op.arg + nl + 1, x->value, x->len);
     g_op.arg_len = nl + 1 + x->len;
