@@ -1,13 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
 import { extractGlobals, setGlobals } from './cli/globals';
 import { VERSION } from './cli/version';
-
-// pull, load, save and push move hundreds of MB through short-lived Buffers; only a young-
-// generation GC frees them. Left alone, V8 doubles the new space up to 16 MB semi-spaces, and
-// the dead chunks waiting for that GC added ~13 MB to a pull's peak RSS (measured). Short
-// commands never fill the initial new space, so they do not notice. (Read when the new space
-// would grow, so it works set here, after start-up.)
-setFlagsFromString('--semi-space-growth-factor=1');
 
 /** One line on stderr and a Docker-style exit code; a stack trace only with --log-level debug. */
 function fail(message: string, code: number, err?: unknown, debug = false): never {
