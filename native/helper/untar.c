@@ -1,7 +1,8 @@
 /*
  * skiff-helper apply-tar: unpack one layer blob from stdin below DIR. See native/PROTOCOL.md.
  *
- *   stdin -> decompress (gzip via zlib, zstd via libzstd, or plain tar, by magic bytes)
+ *   stdin -> decompress (gzip via gunzip.c: ISA-L or zlib; zstd via libzstd; or plain tar, by
+ *            magic bytes)
  *         -> sha256 of every uncompressed byte (the layer's diffID)
  *         -> tar parser (ustar, GNU long names, pax) with Docker's pkg/archive policy
  *         -> layer_apply() in storage.c, which resolves every path inside DIR.
@@ -14,6 +15,7 @@
  * commits the layer; on any refusal it prints one line and exits 1, and Node throws DIR away.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_*: the small static API, not the EVP providers */
+#include "gunzip.h"
 #include "helper.h"
 #include "layer.h"
 
@@ -28,7 +30,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #define IN_LEN (256u << 10)
@@ -88,7 +89,6 @@ static unsigned char g_out[OUT_LEN]; /* uncompressed bytes, hashed as they are p
 static size_t g_out_pos, g_out_len;
 
 static enum { PLAIN, GZIP, ZSTD } g_codec;
-static z_stream g_z;
 static int g_gzip_member_done;
 static ZSTD_DStream *g_zs;
 static size_t g_zstd_todo = 1; /* ZSTD_decompressStream's hint: 0 once a frame is complete */
@@ -137,7 +137,7 @@ static void detect_codec(void) {
   size_t n = g_in_len;
   if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
     g_codec = GZIP;
-    if (inflateInit2(&g_z, 15 + 16) != Z_OK) die("apply-tar: cannot start zlib");
+    gunzip_start();
   } else if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
     g_codec = ZSTD;
     g_zs = ZSTD_createDStream();
@@ -163,22 +163,20 @@ static void inflate_some(void) {
       while (in_avail()) g_in_pos = g_in_len;
       return;
     }
-    inflateReset(&g_z);
+    gunzip_next_member();
     g_gzip_member_done = 0;
   }
   if (!avail) corrupt("unexpected end of gzip data");
-  g_z.next_in = g_in + g_in_pos;
-  g_z.avail_in = (uInt)avail;
-  g_z.next_out = g_out + g_out_len;
-  g_z.avail_out = (uInt)(OUT_LEN - g_out_len);
-  int r = inflate(&g_z, Z_NO_FLUSH);
-  g_in_pos = (size_t)(g_z.next_in - g_in);
-  g_out_len = OUT_LEN - g_z.avail_out;
-  if (r == Z_STREAM_END) {
+  size_t used, made;
+  const char *err = NULL;
+  enum gunzip_status r = gunzip_step(g_in + g_in_pos, avail, &used, g_out + g_out_len, OUT_LEN - g_out_len, &made, &err);
+  g_in_pos += used;
+  g_out_len += made;
+  if (r == GUNZIP_MEMBER_END) {
     g_gzip_member_done = 1;
-  } else if (r != Z_OK && r != Z_BUF_ERROR) {
+  } else if (r == GUNZIP_ERROR) {
     char d[160];
-    snprintf(d, sizeof d, "bad gzip data (%s)", g_z.msg ? g_z.msg : "inflate failed");
+    snprintf(d, sizeof d, "bad gzip data (%s)", err);
     corrupt(d);
   }
 }

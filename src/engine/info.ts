@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { helperPath, ISAL_ASSET } from '../native/assets';
 import { readJson } from '../state/atomic';
 import { findOnPath } from '../util/which';
 import type { Engine } from './context';
@@ -31,9 +33,16 @@ export function info(engine: Engine): string {
   add('Config', `${p.configRoot}/config.json`);
   add('Kernel', `${os.release()} (${os.arch()})`);
   add('Cgroups', fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1 (no rootless resource limits)');
+  add('Gzip decoder', gzipDecoder());
   lines.push('Helpers:');
   for (const h of ['newuidmap', 'newgidmap', 'fuse-overlayfs', 'slirp4netns', 'pasta']) {
     lines.push(`  ${h}: ${findOnPath(h) ?? 'not found'}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The helper inflates gzip layers with ISA-L when the library sits beside it, else with zlib. */
+function gzipDecoder(): string {
+  const isal = path.join(path.dirname(helperPath()), ISAL_ASSET);
+  return fs.existsSync(isal) ? `isa-l (${isal})` : `zlib (no ${ISAL_ASSET} beside the helper: slower pulls)`;
 }

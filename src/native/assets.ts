@@ -1,10 +1,11 @@
 // Where the native pieces live on disk.
 //
-// Inside the single executable the addon (skiff_native.node) and the C helper (skiff-helper)
-// are SEA assets. Neither can be used from memory (dlopen and execve need a file), so at first
-// use they are written to a private cache directory named by a content hash computed at build
-// time: ${XDG_CACHE_HOME:-$HOME/.cache}/skiff/native-<hash>/, else $XDG_RUNTIME_DIR/skiff/...,
-// else a fresh mkdtemp directory (never a predictable /tmp path).
+// Inside the single executable the addon (skiff_native.node), the C helper (skiff-helper) and
+// the ISA-L library the helper loads (libisal.so.2) are SEA assets. None can be used from
+// memory (dlopen and execve need a file), so at first use they are written to a private cache
+// directory named by a content hash computed at build time:
+// ${XDG_CACHE_HOME:-$HOME/.cache}/skiff/native-<hash>/, else $XDG_RUNTIME_DIR/skiff/..., else a
+// fresh mkdtemp directory (never a predictable /tmp path).
 //
 // Extraction is atomic at the directory level: every file is written into a private temporary
 // sibling directory (mkdtemp, 0700), fsynced, and the directory is then renamed to its final
@@ -23,6 +24,8 @@ declare const __SKIFF_NATIVE_HASH__: string;
 
 export const ADDON_ASSET = 'skiff_native.node';
 export const HELPER_ASSET = 'skiff-helper';
+/** ISA-L, which the helper dlopens from its own directory for fast gzip (native/helper/gunzip.c). */
+export const ISAL_ASSET = 'libisal.so.2';
 
 export interface NativeAsset {
   name: string;
@@ -185,6 +188,7 @@ function seaAssets(): NativeAsset[] {
   return [
     { name: ADDON_ASSET, data: bytes(ADDON_ASSET), mode: 0o600 },
     { name: HELPER_ASSET, data: bytes(HELPER_ASSET), mode: 0o700 },
+    { name: ISAL_ASSET, data: bytes(ISAL_ASSET), mode: 0o600 },
   ];
 }
 

@@ -39,6 +39,8 @@ describe('version and info', () => {
       expect(r.stdout).toMatch(/rootless:?\s*false/i);
     }
     expect(r.stdout).toMatch(/storage driver:?\s*\S+/i);
+    // the single executable carries ISA-L and extracts it beside the helper, which loads it
+    expect(r.stdout).toMatch(/^Gzip decoder: isa-l \(\/.*\/libisal\.so\.2\)$/m);
   });
 });
 
