@@ -361,10 +361,12 @@ static int open_dir_in_root(const char *rel, int create) {
  * (A stale fd would still point inside the root; the cache only matters for correctness.) */
 static char g_cache_path[MAX_PATH_LEN + 1];
 static int g_cache_fd = -1;
+static int g_cache_setgid = -1; /* is that directory setgid? -1: not looked at yet */
 
 static void cache_drop(void) {
   if (g_cache_fd >= 0) close(g_cache_fd);
   g_cache_fd = -1;
+  g_cache_setgid = -1;
 }
 
 /* Split normalised PATH into its parent (returned as a borrowed O_PATH fd, parents created when
@@ -388,6 +390,29 @@ static int parent_fd(const char *path, const char **name, int create) {
   strcpy(g_cache_path, parent);
   g_cache_fd = fd;
   return fd;
+}
+
+/* --- creating entries with their final owner and mode at once --- */
+
+/* Most entries belong to root, and we create as root (in the user namespace, rootless), so
+ * fchown and then fchmod (chown clears setuid bits) are two syscalls per file for nothing.
+ * An entry may skip them when what the kernel gives a new file is already what the tar says:
+ * our own IDs (the group is the parent's when the parent is setgid), and the create mode as
+ * is (umask is 0; setuid/setgid/sticky bits go through fchmod, and a default ACL would mask
+ * the mode, so a layer that sets one turns this off). */
+static uid_t g_euid;
+static gid_t g_egid;
+static int g_default_acl_seen; /* or --flatten: fchown and fchmod always */
+
+/* Would a new entry in PFD (the cached parent) get the current entry's owner by itself? */
+static int owner_is_implied(int pfd) {
+  if (g_f->uid != g_euid || g_f->gid != g_egid || g_default_acl_seen) return 0;
+  if (g_cache_setgid < 0) {
+    struct stat st;
+    if (fstat(pfd, &st) < 0) return 0;
+    g_cache_setgid = (st.st_mode & S_ISGID) && st.st_gid != g_egid;
+  }
+  return !g_cache_setgid;
 }
 
 static int must_parent(const char *path, const char **name) {
@@ -466,6 +491,7 @@ static int make_dir(const char *path, mode_t perm) {
 static void op_mkdir(void) {
   int fd = make_dir(g_f->path, 0700);
   own_and_mode(fd, g_f->path);
+  g_cache_setgid = -1; /* this may be the cached parent, and its mode just changed */
   close(fd);
   if (g_ndirs == g_capdirs) {
     g_capdirs = g_capdirs ? g_capdirs * 2 : 256;
@@ -478,13 +504,20 @@ static void op_mkdir(void) {
 static void op_file(void) {
   const char *name;
   int pfd = must_parent(g_f->path, &name);
-  clear_entry(pfd, name, g_f->path);
-  pfd = must_parent(g_f->path, &name);
-  /* O_EXCL|O_NOFOLLOW: if anything reappeared there, fail rather than write through it. */
-  int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int implied = owner_is_implied(pfd) && !(g_f->mode & 07000);
+  /* O_EXCL|O_NOFOLLOW: never write through whatever is there. Usually nothing is, so the
+   * create comes first and room is made only when it fails. */
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  const mode_t mode = implied ? g_f->mode & 0777 : 0600;
+  int fd = openat(pfd, name, flags, mode);
+  if (fd < 0 && errno == EEXIST) {
+    clear_entry(pfd, name, g_f->path);
+    pfd = must_parent(g_f->path, &name);
+    fd = openat(pfd, name, flags, mode); /* if anything reappeared there, fail */
+  }
   if (fd < 0) fail(g_f->path, errno);
   g_data(fd, g_f->data_len, g_f->path);
-  own_and_mode(fd, g_f->path);
+  if (!implied) own_and_mode(fd, g_f->path);
   struct timespec t[2] = {ts_of(g_f->mtime), ts_of(g_f->mtime)};
   if (futimens(fd, t) < 0) fail(g_f->path, errno);
   if (close(fd) < 0) fail(g_f->path, errno);
@@ -492,8 +525,8 @@ static void op_file(void) {
 }
 
 /* Owner and times of a non-directory entry that cannot be opened (symlink, device, fifo). */
-static void own_and_time_at(int pfd, const char *name, int chmod_too) {
-  if (fchownat(pfd, name, g_f->uid, g_f->gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+static void own_and_time_at(int pfd, const char *name, int chmod_too, int owner_implied) {
+  if (!owner_implied && fchownat(pfd, name, g_f->uid, g_f->gid, AT_SYMLINK_NOFOLLOW) < 0 &&
       (errno != EINVAL || fchownat(pfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0))
     fail(g_f->path, errno);
   if (chmod_too && fchmodat(pfd, name, g_f->mode & 07777, 0) < 0) fail(g_f->path, errno);
@@ -508,7 +541,7 @@ static void op_symlink(void) {
   clear_entry(pfd, name, g_f->path);
   pfd = must_parent(g_f->path, &name);
   if (symlinkat(g_f->arg, pfd, name) < 0) fail(g_f->path, errno);
-  own_and_time_at(pfd, name, 0);
+  own_and_time_at(pfd, name, 0, owner_is_implied(pfd));
   cache_drop(); /* the new link can redirect paths resolved so far */
   mark_written(g_f->path);
 }
@@ -614,6 +647,7 @@ static void op_xattr(void) {
   if (klen == 0 || klen >= g_f->arg_len) fail_msg(g_f->path, "malformed extended attribute");
   const char *val = g_f->arg + klen + 1;
   size_t vlen = g_f->arg_len - klen - 1;
+  if (!strcmp(key, "system.posix_acl_default")) g_default_acl_seen = 1;
   /* Resolve the entry itself without following it; a symlink's xattrs are skipped (user.*
    * cannot be set on symlinks, and the /proc path below would follow it). */
   int fd = open_in_root(g_f->path, O_PATH | O_NOFOLLOW);
@@ -648,7 +682,7 @@ static void op_device(void) {
              g_f->path);
     return;
   }
-  own_and_time_at(pfd, name, 1);
+  own_and_time_at(pfd, name, 1, 0);
   mark_written(g_f->path);
 }
 
@@ -673,11 +707,16 @@ void layer_open(const char *dir, int flatten, const char *opaque_xattr) {
   g_flatten = flatten;
   if (opaque_xattr) g_opaque_xattr = opaque_xattr;
   umask(0);
+  g_euid = geteuid();
+  g_egid = getegid();
   raise_nofile();
   g_root = open(g_root_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   if (g_root < 0 || fstat(g_root, &st) < 0) fail(g_root_name, errno);
   g_root_dev = st.st_dev;
+  /* A default ACL would mask create modes (see owner_is_implied); with --flatten the tree
+   * below DIR is an earlier layer's copy, whose directories may carry one. */
+  if (flatten || getxattr(g_root_name, "system.posix_acl_default", NULL, 0) > 0) g_default_acl_seen = 1;
 }
 
 void layer_apply(const struct layer_op *op, layer_data_fn data) {
