@@ -9,6 +9,7 @@ import { resolveUser } from '../runtime/user';
 import type { NetworkMode } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
+import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
 import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
 import { generateName, newContainerId, VALID_NAME } from './names';
@@ -87,7 +88,12 @@ async function findOrPullImage(engine: Engine, name: string, policy: string, pla
   }
 }
 
-export async function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
+export function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
+  // Held throughout: the image's layers are only referenced by the record at the end (layers-in-use.ts).
+  return usingLayers(engine, () => createContainerNow(engine, o));
+}
+
+async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
     throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);

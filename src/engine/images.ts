@@ -3,6 +3,7 @@ import path from 'node:path';
 import { canonicalString, familiarName, fullName, parseReference } from '../image/reference';
 import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
+import { collectUnlessInUse } from './layers-in-use';
 import { SkiffError } from '../util/errors';
 import { humanDuration, humanSize, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
@@ -217,11 +218,14 @@ const BLOB_GRACE_MS = 60 * 60 * 1000;
 /**
  * Delete unpacked layers that no image and no container references any more, and blobs that no
  * image references: those of `removed` (images just deleted) at once, others after a grace period.
- * Returns the bytes freed by blobs and layer records.
+ * Returns the bytes freed by blobs and layer records (0 when layers are in use elsewhere and the
+ * collection is left for later).
  */
 export async function pruneLayers(engine: Engine, removed: ImageRecord[] = []): Promise<number> {
   const layers = await engine.layers();
-  return withLock(engine.images.lockFile, async () => {
+  // Not while a pull, load, import or create in another process may be about to reference
+  // layers or blobs that no record names yet (layers-in-use.ts): then later.
+  const collected = await collectUnlessInUse(engine, () => withLock(engine.images.lockFile, async () => {
     const images = engine.images.list();
     const containers: ContainerRecord[] = engine.containers.list();
     const used = new Set<string>([
@@ -251,5 +255,6 @@ export async function pruneLayers(engine: Engine, removed: ImageRecord[] = []): 
       freed += st.size;
     }
     return freed;
-  });
+  }));
+  return collected?.value ?? 0;
 }

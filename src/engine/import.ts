@@ -22,6 +22,7 @@ import type { ImageConfig, ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { layerFile } from '../storage/layer-store';
 import { SkiffError } from '../util/errors';
+import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
 import { moveTags, tagTarget } from './tag';
 
@@ -112,7 +113,12 @@ export function importConfig(opts: { created: string; platform: { os: string; ar
 }
 
 /** Import the tarball; returns the new image ID. */
-export async function importImage(engine: Engine, o: ImportOptions): Promise<string> {
+export function importImage(engine: Engine, o: ImportOptions): Promise<string> {
+  // Held throughout: its layer is unreferenced until the record is written (layers-in-use.ts).
+  return usingLayers(engine, () => importImageNow(engine, o));
+}
+
+async function importImageNow(engine: Engine, o: ImportOptions): Promise<string> {
   // Everything the user typed is checked before the (possibly long) input is read.
   const tag = o.reference ? canonicalString(tagTarget(o.reference)) : undefined;
   const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();

@@ -6,6 +6,7 @@ import { layerMediaType } from '../image/media-types';
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
 import { chainIds, layerFile } from '../storage/layer-store';
+import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
 import { moveTags } from './tag';
 
@@ -15,7 +16,12 @@ import { moveTags } from './tag';
  * helper, then record the image. The image record is written last, so a failure at any point
  * leaves no image behind (unpacked layers stay as a cache and are reused by the next load).
  */
-export async function loadImages(engine: Engine, input: Readable): Promise<string[]> {
+export function loadImages(engine: Engine, input: Readable): Promise<string[]> {
+  // Held throughout: layers are unreferenced until the records are written (layers-in-use.ts).
+  return usingLayers(engine, () => loadImagesNow(engine, input));
+}
+
+async function loadImagesNow(engine: Engine, input: Readable): Promise<string[]> {
   engine.ensureDirs();
   const layers = await engine.layers();
   const staging = layers.tempDir('load');

@@ -7,11 +7,25 @@ import { flock, unlock } from '../native/addon';
  * Blocking is fine: one CLI process does one job at a time.
  */
 export async function withLock<T>(lockFile: string, fn: () => T | Promise<T>): Promise<T> {
+  return (await holding(lockFile, true, true, fn))!.value; // waiting, so never busy
+}
+
+/** The same with a shared lock: any number of holders at once, none beside an exclusive one. */
+export async function withSharedLock<T>(lockFile: string, fn: () => T | Promise<T>): Promise<T> {
+  return (await holding(lockFile, false, true, fn))!.value;
+}
+
+/** An exclusive lock if it is free right now: `{ value }` from fn, or undefined (fn not run). */
+export async function withLockIfFree<T>(lockFile: string, fn: () => T | Promise<T>): Promise<{ value: T } | undefined> {
+  return holding(lockFile, true, false, fn);
+}
+
+async function holding<T>(lockFile: string, exclusive: boolean, wait: boolean, fn: () => T | Promise<T>): Promise<{ value: T } | undefined> {
   // Node opens files close-on-exec, so helpers we spawn meanwhile do not inherit the lock.
   const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
-    flock(fd, true, true);
-    return await fn();
+    if (!flock(fd, exclusive, wait)) return undefined;
+    return { value: await fn() };
   } finally {
     try { unlock(fd); } catch { /* closing releases it anyway */ }
     fs.closeSync(fd);

@@ -616,3 +616,43 @@ describe('image prune', () => {
     expect(errorLines(r.stderr)).toEqual(["skiff: invalid filter 'dangling'"]);
   });
 });
+
+describe('layer collection while another process uses layers', () => {
+  const layerNames = (s: Store) => fs.readdirSync(path.join(s.root, 'layers')).filter((n) => /^[0-9a-f]{64}$/.test(n));
+
+  test('rmi leaves unreferenced layers to a later collection while a load is running', async () => {
+    // A load (like a pull, import or create) has no record naming its layers until it ends;
+    // an rmi in between must not collect layers it may be about to reference.
+    const s = freshStore();
+    await ok(['load', '-i', fixture('busybox.docker.tar')], { store: s });
+    const before = layerNames(s);
+    expect(before.length).toBeGreaterThan(0);
+    const fifo = path.join(tmpDir(), 'archive');
+    const r = await sh(
+      [
+        `mkfifo ${shq(fifo)}`,
+        `"$SKIFF" load < ${shq(fifo)} > ${shq(fifo)}.out 2>&1 & pid=$!`,
+        `exec 3> ${shq(fifo)}`, // the load starts reading now, and waits for input
+        // until the load holds its shared lock, an exclusive try-lock succeeds
+        `i=0; while flock -n -x ${shq(path.join(s.root, 'layers-in-use.lock'))} true; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.05; done`,
+        `"$SKIFF" rmi ${BUSYBOX} || exit 8`,
+        `ls ${shq(path.join(s.root, 'layers'))} | grep -cE '^[0-9a-f]{64}$'`,
+        `cat ${shq(fixture('busybox.docker.tar'))} >&3; exec 3>&-`,
+        'wait $pid; echo "load exit $?"',
+        `cat ${shq(fifo)}.out`,
+      ].join('\n'),
+      { store: s },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout.split('\n');
+    expect(out).toContain(`Deleted: ${info[BUSYBOX].id}`);
+    expect(out, r.stdout).toContain(String(before.length)); // the layers were left alone
+    expect(out).toContain('load exit 0');
+    expect(out).toContain(`Loaded image: ${BUSYBOX}`);
+    expect(layerNames(s).sort()).toEqual(before.sort());
+    expect((await ok(['run', '--rm', BUSYBOX, 'echo', 'still whole'], { store: s })).stdout).toBe('still whole\n');
+    // with nothing in use, the next rmi collects them
+    await ok(['rmi', BUSYBOX], { store: s });
+    expect(layerNames(s)).toEqual([]);
+  });
+});
