@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { imageManifestFromRegistry, type PulledManifest } from '../image/registry/resolve';
 import { createProgress, type Progress } from '../image/progress';
-import { downloadVerifiedBlob, type BlobSource } from '../image/registry/blob-download';
+import { downloadVerifiedBlob, EarlyBlobRequest, type BlobSource } from '../image/registry/blob-download';
 import { RegistryClient } from '../image/registry/client';
 import { getCredentials } from '../image/registry/credentials';
 import { registryHostConfig } from '../image/registry/registry-config';
@@ -51,19 +51,19 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
   const paths = engine.paths;
   const host = registryHostConfig(engine.registries, ref.registry, { tlsVerify: o.tlsVerify });
   const client = new RegistryClient(host, await getCredentials(paths, ref.registry));
+  const early = new Map<string, EarlyBlobRequest>();
   try {
     if (!ref.digest && !hasExplicitTag(name)) progress.line(`Using default tag: ${ref.tag}`);
-    const pulled = await imageManifestFromRegistry(client, ref, o.platform);
+    const { pulled, layerStore } = await resolveWhileStoreGetsReady(engine, client, ref, o.platform, early);
     // Docker names the repository path without the registry: "latest: Pulling from library/busybox".
     progress.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.repository}`);
     const existing = engine.images.get(pulled.configDigest);
-    const layerStore = await engine.layers();
     const workDir = layerStore.tempDir('pull');
     let upToDate: boolean;
     let image: ImageRecord;
     try {
       upToDate = Boolean(existing) && pulled.layers.every((l, i) => layerStore.has(pulled.chainIds[i]) && engine.blobs.has(l.digest));
-      const sizes = await pullLayers(engine, layerStore, client, ref, pulled, workDir, progress);
+      const sizes = await pullLayers(engine, layerStore, client, ref, pulled, workDir, progress, early);
       image = await recordImage(engine, ref, pulled, sizes);
     } finally {
       fs.rmSync(workDir, { recursive: true, force: true });
@@ -75,9 +75,54 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
     if (o.printReference !== false) o.out.write(`${canonicalString(ref)}\n`);
     return { image, reference: canonicalString(ref), upToDate };
   } finally {
+    // Answers no download read (a layer another pull finished meanwhile, a failed pull): or
+    // client.close() would wait for them.
+    for (const r of early.values()) r.cancel();
     progress.done();
     await client.close();
   }
+}
+
+/** vfs copies the parent into each layer, so its layers must be unpacked in order. */
+function parallelLayers(layers: LayerStore): number {
+  return layers.driver === 'vfs' ? 1 : PARALLEL_LAYERS;
+}
+
+/**
+ * Fetch the manifest and the config. Once the manifest names the layers, while the config is
+ * fetched: the requests for the first blobs to unpack (those the store lacks, as many as are
+ * unpacked at once) are sent, into `early`, so that the registry answers them while the helpers
+ * start; and the layer store gets ready (a new store's storage driver is probed by a helper
+ * trying an overlay mount, ~20 ms).
+ */
+async function resolveWhileStoreGetsReady(engine: Engine, client: RegistryClient, ref: ImageReference,
+  platform: string | undefined, early: Map<string, EarlyBlobRequest>): Promise<{ pulled: PulledManifest; layerStore: LayerStore }> {
+  let layerStoreReady: Promise<LayerStore> | undefined;
+  const onLayers = (blobs: { digest: string; size: number }[]) => {
+    const missing = blobs.filter((b) => !engine.blobs.has(b.digest));
+    for (const b of missing.slice(0, PARALLEL_LAYERS)) {
+      early.set(b.digest, new EarlyBlobRequest({ client, repo: ref.repository, digest: b.digest, size: b.size }));
+    }
+    layerStoreReady = engine.layers();
+    layerStoreReady.catch(() => undefined); // awaited below
+  };
+  let pulled: PulledManifest;
+  try {
+    pulled = await imageManifestFromRegistry(client, ref, { platform, onLayers });
+  } catch (e) {
+    // The registry's error is the one reported; a probe started meanwhile finishes (and
+    // removes its directory) first.
+    await layerStoreReady?.catch(() => undefined);
+    throw e;
+  }
+  const layerStore = await (layerStoreReady ?? engine.layers());
+  const parallel = parallelLayers(layerStore);
+  // vfs unpacks one layer at a time: the other answers would wait on open connections.
+  for (const [digest, r] of [...early].slice(parallel)) {
+    r.cancel();
+    early.delete(digest);
+  }
+  return { pulled, layerStore };
 }
 
 /** Did the user name a tag (Docker says "Using default tag" otherwise)? */
@@ -88,15 +133,13 @@ function hasExplicitTag(name: string): boolean {
 
 /** Download and unpack the layers that are missing; returns each layer's unpacked size. */
 async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryClient, ref: ImageReference,
-  pulled: PulledManifest, workDir: string, progress: Progress): Promise<number[]> {
+  pulled: PulledManifest, workDir: string, progress: Progress, early: Map<string, EarlyBlobRequest>): Promise<number[]> {
   const sizes: number[] = new Array(pulled.layers.length).fill(0);
-  // vfs copies the parent into each layer, so its layers must be unpacked in order.
-  const parallel = (await engine.driver()) === 'vfs' ? 1 : PARALLEL_LAYERS;
   const bars = pulled.layers.map((l) => progress.layer(l.digest.slice(7, 19)));
   const jobs = pulled.layers.map((l, i) => async () => {
     const bar = bars[i];
     const chain = pulled.chainIds[i];
-    const src: BlobSource = { client, repo: ref.repository, digest: l.digest, size: l.size };
+    const src: BlobSource = { client, repo: ref.repository, digest: l.digest, size: l.size, early: early.get(l.digest) };
     const tmp = path.join(workDir, `${i}.blob`);
     let downloadError: Error | undefined;
     const hooks = {
@@ -128,7 +171,7 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
     }
     bar.state('Pull complete');
   });
-  await runBounded(jobs, parallel);
+  await runBounded(jobs, parallelLayers(layers));
   return sizes;
 }
 

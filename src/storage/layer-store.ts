@@ -75,7 +75,7 @@ export interface EnsureOptions {
 }
 
 export class LayerStore {
-  constructor(private readonly dataRoot: string, private readonly driver: DriverName,
+  constructor(private readonly dataRoot: string, readonly driver: DriverName,
     private readonly userns: UserNamespacePlan | undefined) {}
 
   dir(chainId: string): string { return path.join(this.dataRoot, 'layers', hex(chainId)); }

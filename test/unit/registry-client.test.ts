@@ -1,8 +1,11 @@
 // The registry client's auth and redirect rules, against real HTTP servers on 127.0.0.1 that
 // record what they were sent (the full registry is exercised by the e2e suite).
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { downloadVerifiedBlob, EarlyBlobRequest, type BlobSource } from '../../src/image/registry/blob-download';
 import { RegistryClient } from '../../src/image/registry/client';
 import type { RegistryHostConfig } from '../../src/image/registry/registry-config';
 
@@ -129,6 +132,69 @@ describe('RegistryClient', () => {
     });
     const client = new RegistryClient(hostConfig(reg.url));
     await expect(client.getManifest('a', 'x')).rejects.toThrow(/refusing it/);
+    await client.close();
+  });
+});
+
+describe('EarlyBlobRequest', () => {
+  const blob = crypto.randomBytes(4 * 1024 * 1024); // more than the socket buffers: the sender waits for the reader
+  const digest = `sha256:${crypto.createHash('sha256').update(blob).digest('hex')}`;
+  const source = (client: RegistryClient): BlobSource => ({ client, repo: 'a', digest, size: blob.length });
+  const sentOnce = (seen: Seen[]) => new Promise<void>((resolve) => {
+    const poll = () => (seen.length ? resolve() : setTimeout(poll, 5));
+    poll();
+  });
+  const collect = (into: Buffer[]) => new Writable({ write: (c: Buffer, _e, cb) => { into.push(c); cb(); } });
+
+  it('the download reads the answer to the request sent early: one request, bytes verified', async () => {
+    const reg = await serve((_req, res) => { res.writeHead(200); res.end(blob); });
+    const client = new RegistryClient(hostConfig(reg.url));
+    const src = source(client);
+    src.early = new EarlyBlobRequest(src);
+    await sentOnce(reg.seen);
+    const got: Buffer[] = [];
+    await downloadVerifiedBlob(src, { sink: collect(got) });
+    expect(Buffer.concat(got).equals(blob)).toBe(true);
+    expect(reg.seen.map((s) => s.url)).toEqual([`/v2/a/blobs/${digest}`]);
+    expect(src.early.take()).toBeUndefined();
+    await client.close();
+  });
+
+  it('an answer nobody read is dropped by cancel(), and the client still closes', async () => {
+    // A body that never ends: the request stays in flight until dropped.
+    const reg = await serve((_req, res) => { res.writeHead(200); res.write(blob); });
+    const client = new RegistryClient(hostConfig(reg.url));
+    const early = new EarlyBlobRequest(source(client));
+    await sentOnce(reg.seen);
+    early.cancel();
+    await client.close();
+    expect(early.take()).toBeUndefined();
+  });
+
+  it('cancel() of an answer received whole but never read is not an unhandled error', async () => {
+    const reg = await serve((_req, res) => { res.writeHead(200); res.end('small'); });
+    const client = new RegistryClient(hostConfig(reg.url));
+    const early = new EarlyBlobRequest(source(client));
+    await sentOnce(reg.seen);
+    await new Promise((r) => setTimeout(r, 50)); // the whole body has arrived
+    early.cancel();
+    await new Promise((r) => setTimeout(r, 50)); // undici emits its AbortError on a later tick
+    await client.close();
+  });
+
+  it('an early request that failed is sent again by the download', async () => {
+    const reg = await serve((_req, res, seen) => {
+      if (seen.length === 1) { res.writeHead(503); res.end('{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}'); return; }
+      res.writeHead(200);
+      res.end(blob);
+    });
+    const client = new RegistryClient(hostConfig(reg.url));
+    const src = source(client);
+    src.early = new EarlyBlobRequest(src);
+    const got: Buffer[] = [];
+    await downloadVerifiedBlob(src, { sink: collect(got) });
+    expect(Buffer.concat(got).equals(blob)).toBe(true);
+    expect(reg.seen).toHaveLength(2);
     await client.close();
   });
 });

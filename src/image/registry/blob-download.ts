@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { writeTo } from '../../util/sink';
 import { SkiffError } from '../../util/errors';
-import { isTransient, type RegistryClient } from './client';
+import { isTransient, type RegistryClient, type Response } from './client';
 
 export interface BlobSource {
   client: RegistryClient;
@@ -16,6 +16,37 @@ export interface BlobSource {
   digest: string;
   /** from the manifest's descriptor */
   size: number;
+  /** the request for the whole blob, already sent: the download's first attempt reads its answer */
+  early?: EarlyBlobRequest;
+}
+
+/**
+ * A request for a whole blob sent before its download starts, so that the registry's time to
+ * answer (10-25 ms a request from a local distribution registry) overlaps with what the
+ * download waits for (pull: the image config, the unpacking helper). Until it is read, the
+ * body is held back by backpressure, and undici does not time out a paused body.
+ */
+export class EarlyBlobRequest {
+  private pending?: Promise<Response>;
+
+  constructor(src: BlobSource) {
+    this.pending = src.client.openBlob(src.repo, src.digest);
+    // Not unhandled meanwhile: whoever takes it meets the error (and retries, when transient).
+    this.pending.catch(() => undefined);
+  }
+
+  /** The answer, for the first attempt of the download; undefined once taken. */
+  take(): Promise<Response> | undefined {
+    const p = this.pending;
+    this.pending = undefined;
+    return p;
+  }
+
+  /** Drop the answer unless a download took it (nothing must keep the connection busy). */
+  cancel(): void {
+    // Destroying a body not read to its end makes undici emit an AbortError: expected here.
+    void this.take()?.then((res) => res.body.on('error', () => undefined).destroy(), () => undefined);
+  }
 }
 
 export interface DownloadHooks {
@@ -45,7 +76,8 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
   let failures = 0;
   for (;;) {
     try {
-      const res = await src.client.openBlob(src.repo, src.digest, offset);
+      const early = offset === 0 ? src.early?.take() : undefined;
+      const res = await (early ?? src.client.openBlob(src.repo, src.digest, offset));
       let skip = res.status === 206 ? 0 : offset;
       for await (const chunk of chunksOf(res.body)) {
         let b = chunk;

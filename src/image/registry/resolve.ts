@@ -13,6 +13,16 @@ import type { RegistryClient } from './client';
 
 export interface PulledLayer { mediaType: string; digest: string; size: number; diffId: string }
 
+export interface ResolveOptions {
+  /** `--platform`: the platform to pick from an index (default: this host's) */
+  platform?: string;
+  /**
+   * Called with the manifest's layers once they are checked, while the config is fetched (pull
+   * sends the requests for the blobs it lacks and sets up its store meanwhile).
+   */
+  onLayers?: (layers: Omit<PulledLayer, 'diffId'>[]) => void;
+}
+
 export interface PulledManifest {
   /** what the reference resolved to (the index when there is one): the RepoDigest */
   topDigest: string;
@@ -30,7 +40,8 @@ const SCHEMA1 = new Set([
   'application/vnd.docker.distribution.manifest.v1+prettyjws',
 ]);
 
-export async function imageManifestFromRegistry(client: RegistryClient, ref: ImageReference, platformFlag?: string): Promise<PulledManifest> {
+export async function imageManifestFromRegistry(client: RegistryClient, ref: ImageReference,
+  { platform: platformFlag, onLayers }: ResolveOptions = {}): Promise<PulledManifest> {
   const repo = ref.repository;
   const what = `${fullName(ref)}:${ref.tag ?? ''}${ref.digest ? `@${ref.digest}` : ''}`.replace(/:@/, '@');
   const fail = (msg: string) => new SkiffError(`${client.registry}: ${msg}`, 1);
@@ -67,23 +78,27 @@ export async function imageManifestFromRegistry(client: RegistryClient, ref: Ima
     throw fail(`${what} is not a container image (its config is ${cd.mediaType})`);
   }
   if (!Array.isArray(doc.layers)) throw fail(`manifest ${manifest.digest}: layers is missing`);
-  const layerDescs = doc.layers.map((l, i) => parseDescriptor(l, `manifest ${manifest.digest}: layers[${i}]`, fail));
-  const configBytes = await client.getBlobBytes(repo, cd.digest);
-  const config = parseImageConfig(parseJson(configBytes, `config ${cd.digest}`, fail), `config ${cd.digest}`, fail);
-  const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== layerDescs.length) {
-    throw fail(`manifest ${manifest.digest} lists ${layerDescs.length} layers but its config ${cd.digest} has ${diffIds.length} diff IDs`);
-  }
-  if (platformFlag && config.os && config.architecture && !platformMatches({ os: config.os, architecture: config.architecture, variant: config.variant }, wanted)) {
-    throw new SkiffError(`image ${what} is for ${platformString({ os: config.os, architecture: config.architecture, variant: config.variant })}, not the requested ${platformString(wanted)}`, 1);
-  }
-  const layers = layerDescs.map((d, i): PulledLayer => {
+  const blobs = doc.layers.map((l, i) => {
+    const d = parseDescriptor(l, `manifest ${manifest.digest}: layers[${i}]`, fail);
     const mt = d.mediaType ?? MEDIA_TYPES.dockerLayerGzip;
     if (layerCompression(mt) === undefined) throw fail(`manifest ${manifest.digest}: layer ${d.digest} has unsupported media type ${mt}`);
     if (d.urls?.length) throw fail(`manifest ${manifest.digest}: layer ${d.digest} is a foreign layer (downloaded from ${d.urls[0]}), which skiff does not fetch`);
     if (d.size === undefined) throw fail(`manifest ${manifest.digest}: layer ${d.digest} has no size`);
-    return { mediaType: mt, digest: d.digest, size: d.size, diffId: diffIds[i] };
+    return { mediaType: mt, digest: d.digest, size: d.size };
   });
+  // The config's request goes out first: what onLayers does holds the main thread a while.
+  const configRequest = client.getBlobBytes(repo, cd.digest);
+  onLayers?.(blobs);
+  const configBytes = await configRequest;
+  const config = parseImageConfig(parseJson(configBytes, `config ${cd.digest}`, fail), `config ${cd.digest}`, fail);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== blobs.length) {
+    throw fail(`manifest ${manifest.digest} lists ${blobs.length} layers but its config ${cd.digest} has ${diffIds.length} diff IDs`);
+  }
+  if (platformFlag && config.os && config.architecture && !platformMatches({ os: config.os, architecture: config.architecture, variant: config.variant }, wanted)) {
+    throw new SkiffError(`image ${what} is for ${platformString({ os: config.os, architecture: config.architecture, variant: config.variant })}, not the requested ${platformString(wanted)}`, 1);
+  }
+  const layers = blobs.map((b, i): PulledLayer => ({ ...b, diffId: diffIds[i] }));
   return {
     topDigest: top.digest, manifestDigest: manifest.digest, manifestBytes: manifest.bytes,
     configDigest: cd.digest, configBytes, config, layers, chainIds: chainIds(diffIds),
