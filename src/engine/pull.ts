@@ -21,6 +21,7 @@ import type { LayerStore } from '../storage/layer-store';
 import { runBounded } from '../util/bounded';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
+import { usingLayers } from './layers-in-use';
 import { moveTags } from './tag';
 
 export interface PullOptions {
@@ -63,8 +64,11 @@ export async function pullImage(engine: Engine, name: string, o: PullOptions): P
     let image: ImageRecord;
     try {
       upToDate = Boolean(existing) && pulled.layers.every((l, i) => layerStore.has(pulled.chainIds[i]) && engine.blobs.has(l.digest));
-      const sizes = await pullLayers(engine, layerStore, client, ref, pulled, workDir, progress, early);
-      image = await recordImage(engine, ref, pulled, sizes);
+      // From the first layer until the record names them, no collector may take them.
+      image = await usingLayers(engine, async () => {
+        const sizes = await pullLayers(engine, layerStore, client, ref, pulled, workDir, progress, early);
+        return recordImage(engine, ref, pulled, sizes);
+      });
     } finally {
       fs.rmSync(workDir, { recursive: true, force: true });
     }
