@@ -402,11 +402,11 @@ static int parent_fd(const char *path, const char **name, int create) {
  * the mode, so a layer that sets one turns this off). */
 static uid_t g_euid;
 static gid_t g_egid;
-static int g_default_acl_seen; /* or --flatten: fchown and fchmod always */
+static int g_acl_may_mask_modes; /* a default ACL is or may be there: always fchown and fchmod */
 
 /* Would a new entry in PFD (the cached parent) get the current entry's owner by itself? */
 static int owner_is_implied(int pfd) {
-  if (g_f->uid != g_euid || g_f->gid != g_egid || g_default_acl_seen) return 0;
+  if (g_f->uid != g_euid || g_f->gid != g_egid || g_acl_may_mask_modes) return 0;
   if (g_cache_setgid < 0) {
     struct stat st;
     if (fstat(pfd, &st) < 0) return 0;
@@ -647,7 +647,7 @@ static void op_xattr(void) {
   if (klen == 0 || klen >= g_f->arg_len) fail_msg(g_f->path, "malformed extended attribute");
   const char *val = g_f->arg + klen + 1;
   size_t vlen = g_f->arg_len - klen - 1;
-  if (!strcmp(key, "system.posix_acl_default")) g_default_acl_seen = 1;
+  if (!strcmp(key, "system.posix_acl_default")) g_acl_may_mask_modes = 1;
   /* Resolve the entry itself without following it; a symlink's xattrs are skipped (user.*
    * cannot be set on symlinks, and the /proc path below would follow it). */
   int fd = open_in_root(g_f->path, O_PATH | O_NOFOLLOW);
@@ -716,7 +716,7 @@ void layer_open(const char *dir, int flatten, const char *opaque_xattr) {
   g_root_dev = st.st_dev;
   /* A default ACL would mask create modes (see owner_is_implied); with --flatten the tree
    * below DIR is an earlier layer's copy, whose directories may carry one. */
-  if (flatten || getxattr(g_root_name, "system.posix_acl_default", NULL, 0) > 0) g_default_acl_seen = 1;
+  if (flatten || getxattr(g_root_name, "system.posix_acl_default", NULL, 0) > 0) g_acl_may_mask_modes = 1;
 }
 
 void layer_apply(const struct layer_op *op, layer_data_fn data) {

@@ -9,10 +9,11 @@
  *
  * Node streams the compressed blob in (checking the blob's own digest on the way; with
  * --blob-out this process also writes it to the file that becomes the stored blob, off Node's
- * busy main thread) and never touches the uncompressed bytes: that is the point, because parsing tar and shuffling inflated
- * chunks through JavaScript streams cost more CPU than the unpacking itself. On success this
- * prints "sha256:<hex> <size>" and Node compares the diffID with the image config before it
- * commits the layer; on any refusal it prints one line and exits 1, and Node throws DIR away.
+ * busy main thread) and never touches the uncompressed bytes: that is the point, because
+ * parsing tar and shuffling inflated chunks through JavaScript streams cost more CPU than the
+ * unpacking itself. On success this prints "sha256:<hex> <size>" and Node compares the diffID
+ * with the image config before it commits the layer; on any refusal it prints one line and
+ * exits 1, and Node throws DIR away.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_*: the small static API, not the EVP providers */
 #include "gunzip.h"
