@@ -105,7 +105,8 @@ WORK=$(mktemp -d /tmp/skiff-e2e-XXXXXX) || die "mktemp failed"
 cleanup() {
   # Each test store has its own run root, hence its own pause process (which would otherwise
   # live on, as Podman's does): stop them with the stores.
-  pkill -KILL -u "$TEST_USER" -f -- 'skiff-helper .*--pause' 2>/dev/null || true
+  # Only this run's: other runs (another checkout) may be using the same test user right now.
+  pkill -KILL -u "$TEST_USER" -f -- "skiff-helper .*--pause $WORK/" 2>/dev/null || true
   if [ "${SKIFF_E2E_KEEP:-}" = 1 ]; then say "kept $WORK"; return; fi
   rm -rf --one-file-system "$WORK" 2>/dev/null || say "could not remove all of $WORK"
 }
