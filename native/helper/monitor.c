@@ -30,12 +30,15 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Every signal back to SIG_DFL for the container, as Docker's containers start. glibc's
@@ -633,6 +636,22 @@ static void mark_inherited_fds_cloexec(void) {
   closedir(d);
 }
 
+/* fuse-overlayfs -f mounts and then serves: the rootfs is ready once it is a FUSE mount. */
+static void wait_for_fuse_mount(pid_t pid, const char *dir) {
+  for (int waited_ms = 0;; waited_ms++) {
+    struct statfs sf;
+    if (statfs(dir, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC) return;
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) die("monitor: fuse-overlayfs failed to mount the rootfs");
+    if (waited_ms == 30000) {
+      kill(pid, SIGKILL);
+      die("monitor: fuse-overlayfs did not mount the rootfs within 30 s");
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+}
+
 static void mount_rootfs(const struct spec *s) {
   const char *t = s->rootfs_type;
   /* nodev on the container's root (and below, for a bind): with CAP_MKNOD a rootful
@@ -645,17 +664,21 @@ static void mount_rootfs(const struct spec *s) {
         add_mount_attrs(s->rootfs, MS_NODEV, 1) < 0)
       die("monitor: cannot bind the rootfs: %s", strerror(errno));
   } else if (!strcmp(t, "fuse-overlayfs")) {
-    pid_t pid = fork();
+    /* In the foreground (-f), as our child that dies with us: daemonized, it would outlive a
+     * killed monitor, and keep its mount namespace and the mount alive with it. */
+    pid_t monitor = getpid(), pid = fork();
     if (pid == 0) {
-      execl(s->rootfs_source, s->rootfs_source, "-o", s->rootfs_data, s->rootfs, (char *)NULL);
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != monitor) _exit(125);
+      /* Daemonized it let go of our stdio; in the foreground it keeps only stderr, for errors,
+       * so that nobody waiting for the container's output waits for fuse-overlayfs. */
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) _exit(125);
+      execl(s->rootfs_source, s->rootfs_source, "-f", "-o", s->rootfs_data, s->rootfs, (char *)NULL);
       fprintf(stderr, "skiff-helper: cannot run %s: %s\n", s->rootfs_source, strerror(errno));
       _exit(127);
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      die("monitor: fuse-overlayfs failed to mount the rootfs");
+    if (pid < 0) die("monitor: fork: %s", strerror(errno));
+    wait_for_fuse_mount(pid, s->rootfs);
     if (add_mount_attrs(s->rootfs, MS_NODEV, 0) < 0)
       die("monitor: cannot make the fuse-overlayfs rootfs nodev: %s", strerror(errno));
   } else {
