@@ -796,9 +796,14 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, stru
       struct signalfd_siginfo si;
       if (read(sigfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGCHLD) {
+          /* Reap everything (fuse-overlayfs is our child too); keep only the container's status. */
           pid_t rc;
-          while ((rc = waitpid(-1, &status, WNOHANG)) > 0)
-            if (rc == child) exited = 1;
+          int st;
+          while ((rc = waitpid(-1, &st, WNOHANG)) > 0)
+            if (rc == child) {
+              status = st;
+              exited = 1;
+            }
         } else if (si.ssi_signo == SIGWINCH && master >= 0) {
           struct winsize ws;
           if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
