@@ -131,7 +131,10 @@ async function monitorCommand(): Promise<{ exe: string; prefix: string[]; specFi
   const id = r.stdout.trim();
   const state = containerState(id);
   const argv = fs.readFileSync(`/proc/${state.monitorPid}/cmdline`, 'utf8').replace(/\0$/, '').split('\0');
-  const exe = fs.readlinkSync(`/proc/${state.monitorPid}/exe`);
+  // A copy: the extracted helper may be replaced meanwhile (another build's skiff prunes it).
+  const exe = path.join(store().dir, `${name}-helper`);
+  fs.copyFileSync(`/proc/${state.monitorPid}/exe`, exe);
+  fs.chmodSync(exe, 0o755);
   const specFile = argv.at(-1)!;
   const specCopy = path.join(store().dir, `${name}.spec`);
   fs.copyFileSync(specFile, specCopy);
