@@ -8,12 +8,15 @@
 #include "helper.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -27,11 +30,15 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Every signal back to SIG_DFL for the container, as Docker's containers start. glibc's
@@ -93,7 +100,7 @@ static char *read_all(const char *path, size_t *len) {
   if (fd < 0) die("monitor: cannot open spec %s: %s", path, strerror(errno));
   struct stat st;
   if (fstat(fd, &st) < 0) die("monitor: stat spec: %s", strerror(errno));
-  char *buf = malloc(st.st_size + 1);
+  char *buf = xmalloc(st.st_size + 1);
   size_t off = 0;
   while (off < (size_t)st.st_size) {
     ssize_t n = read(fd, buf + off, st.st_size - off);
@@ -117,6 +124,13 @@ static int ns_flag(const char *name) {
 
 #define NEED(n) \
   if (nf != (n)) die("monitor: spec key %s wants %d fields, got %d", key, (n), nf)
+/* Every path the container init resolves inside the rootfs is absolute (it splits at the last
+ * '/'); Node never sends anything else, so a relative one is a bug worth stopping at. */
+static const char *absolute(const char *key, const char *path) {
+  if (path[0] != '/') die("monitor: spec key %s: path \"%s\" is not absolute", key, path);
+  return path;
+}
+
 #define ADD(arr, count, val) \
   do { \
     if ((count) >= (int)(sizeof(arr) / sizeof((arr)[0])) - 1) die("monitor: too many %s", key); \
@@ -152,15 +166,15 @@ static void parse_spec(const char *path, struct spec *s) {
       NEED(6);
       if (s->nmounts >= MAX_ITEMS) die("monitor: too many mounts");
       struct mnt *m = &s->mounts[s->nmounts++];
-      m->type = f[0]; m->src = f[1]; m->dst = f[2];
+      m->type = f[0]; m->src = f[1]; m->dst = absolute(key, f[2]);
       m->flags = strtoul(f[3], NULL, 10); m->data = f[4];
       m->is_file = !strcmp(f[5], "file");
     } else if (!strcmp(key, "symlink")) {
       NEED(2);
       if (s->nsyms >= MAX_ITEMS) die("monitor: too many symlinks");
-      s->sym_target[s->nsyms] = f[0]; s->sym_link[s->nsyms++] = f[1];
-    } else if (!strcmp(key, "mask")) { NEED(1); ADD(s->masks, s->nmasks, f[0]); }
-    else if (!strcmp(key, "ro")) { NEED(1); ADD(s->ros, s->nros, f[0]); }
+      s->sym_target[s->nsyms] = f[0]; s->sym_link[s->nsyms++] = absolute(key, f[1]);
+    } else if (!strcmp(key, "mask")) { NEED(1); ADD(s->masks, s->nmasks, absolute(key, f[0])); }
+    else if (!strcmp(key, "ro")) { NEED(1); ADD(s->ros, s->nros, absolute(key, f[0])); }
     else if (!strcmp(key, "cwd")) { NEED(1); s->cwd = f[0]; }
     else if (!strcmp(key, "user")) {
       NEED(2); s->uid = strtoul(f[0], NULL, 10); s->gid = strtoul(f[1], NULL, 10);
@@ -169,7 +183,13 @@ static void parse_spec(const char *path, struct spec *s) {
     } else if (!strcmp(key, "env")) { NEED(1); ADD(s->env, s->nenv, f[0]); }
     else if (!strcmp(key, "arg")) { NEED(1); ADD(s->args, s->nargs, f[0]); }
     else if (!strcmp(key, "caps")) {
-      for (int i = 0; i < nf; i++) s->caps |= 1ULL << strtoul(f[i], NULL, 10);
+      for (int i = 0; i < nf; i++) {
+        char *e;
+        unsigned long cap = strtoul(f[i], &e, 10);
+        /* The sets are 64 bits wide: a larger number would shift out of range (undefined). */
+        if (*e || e == f[i] || cap > 63) die("monitor: capability number \"%s\" is out of range 0-63", f[i]);
+        s->caps |= 1ULL << cap;
+      }
     } else if (!strcmp(key, "tty")) { NEED(1); s->tty = atoi(f[0]); }
     else if (!strcmp(key, "stdin")) { NEED(1); s->keep_stdin = atoi(f[0]); }
     else if (!strcmp(key, "seccomp")) { NEED(1); s->seccomp = !strcmp(f[0], "default"); }
@@ -266,9 +286,28 @@ static unsigned long locked_flags(const char *path) {
   return f;
 }
 
-static int remount_ro(const char *path, unsigned long extra) {
-  return mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | extra | locked_flags(path),
-               NULL);
+/*
+ * Add the MS_RDONLY/NOSUID/NODEV/NOEXEC bits of `flags` to the mount at PATH, and with
+ * `recursive` to every mount below it too: a bind's own mount(2) ignores these flags, and a
+ * remount changes only the top mount, so an rbind'ed /sys would keep writable submounts
+ * (/sys/fs/cgroup). mount_setattr(2) only sets bits here, never clears one, so the flags a
+ * user namespace may not clear stay as they are. Without it (Linux < 5.12) a plain remount
+ * covers the top mount; a recursive read-only mount then fails closed rather than half-apply.
+ * Returns 0, or -1 with errno.
+ */
+static int add_mount_attrs(const char *path, unsigned long flags, int recursive) {
+  struct mount_attr attr = {0};
+  if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  if (!attr.attr_set) return 0;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)
+    return 0;
+  if (errno != ENOSYS) return -1;
+  if (recursive && (flags & MS_RDONLY)) return -1;
+  unsigned long keep = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  return mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | keep | locked_flags(path), NULL);
 }
 
 static void do_mount(int rootfd, const struct mnt *m) {
@@ -279,13 +318,15 @@ static void do_mount(int rootfd, const struct mnt *m) {
   unsigned long flags = is_bind ? (m->flags & ~MS_RDONLY) : m->flags;
   if (mount(m->src, proc_path, m->type, flags, m->data[0] ? m->data : NULL) < 0)
     child_fail(125, "cannot mount %s on %s: %s", m->src, m->dst, strerror(errno));
-  if (is_bind && (m->flags & MS_RDONLY)) {
+  unsigned long attrs = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (is_bind && attrs) {
     /* Re-open: the fd still points at the covered directory, not the new mount. */
     close(fd);
     fd = openat2_in_root(rootfd, m->dst, O_PATH);
     snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
-    if (fd < 0 || remount_ro(proc_path, m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)) < 0)
-      child_fail(125, "cannot make %s read-only: %s", m->dst, strerror(errno));
+    if (fd < 0 || add_mount_attrs(proc_path, attrs, (m->flags & MS_REC) != 0) < 0)
+      child_fail(125, "cannot make %s %s: %s", m->dst,
+                 (attrs & MS_RDONLY) ? "read-only" : "nosuid/nodev/noexec", strerror(errno));
   }
   close(fd);
 }
@@ -301,36 +342,82 @@ static void do_symlink(int rootfd, const char *target, const char *link) {
   close(parent);
 }
 
-/* Docker's masked paths: /dev/null over files, an empty read-only tmpfs over directories. */
-static void mask_path(const char *path) {
+/*
+ * The host's /dev/null, opened before pivot_root: after it, "/dev/null" would be resolved in
+ * the container, where the image decides what it is (an image's /etc/hosts -> /dev/null makes
+ * the bind of the hosts file land on the container's /dev/null). Masks and the container's
+ * stdin come from this fd.
+ */
+static int open_host_null(void) {
+  int fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
   struct stat st;
-  if (lstat(path, &st) < 0) return;
-  int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k")
-                               : mount("/dev/null", path, NULL, MS_BIND, NULL);
+  if (fd < 0 || fstat(fd, &st) < 0) child_fail(125, "cannot open /dev/null: %s", strerror(errno));
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    child_fail(125, "/dev/null on the host is not the null device (char 1:3); refusing to mask paths with it");
+  return fd;
+}
+
+/*
+ * Open a path to mask or make read-only, resolved inside the rootfs (its /proc and /sys are
+ * the container's own mounts by now). A path that is not there needs nothing (as runc): -1.
+ * Any other failure fails the start rather than leave the path unprotected.
+ */
+static int open_protected_path(int rootfd, const char *path) {
+  int fd = openat2_in_root(rootfd, path, O_PATH);
+  if (fd >= 0) return fd;
+  if (errno == ENOENT) return -1;
+  child_fail(125, "cannot protect %s: %s", path, strerror(errno));
+}
+
+/*
+ * Docker's masked paths: the null device over files, an empty read-only tmpfs over
+ * directories. Done before pivot_root: the host's null device (null_fd) can be bound only
+ * while its mount is still in our namespace.
+ */
+static void mask_path(int rootfd, const char *path, int null_fd) {
+  int fd = open_protected_path(rootfd, path);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) < 0) child_fail(125, "cannot mask %s: %s", path, strerror(errno));
+  char target[64], null_path[64];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+  snprintf(null_path, sizeof null_path, "/proc/self/fd/%d", null_fd);
+  int rc = S_ISDIR(st.st_mode)
+               ? mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k")
+               : mount(null_path, target, NULL, MS_BIND, NULL);
   if (rc < 0) child_fail(125, "cannot mask %s: %s", path, strerror(errno));
+  close(fd);
 }
 
-static void readonly_path(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) < 0) return;
-  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-      remount_ro(path, MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+static void readonly_path(int rootfd, const char *path) {
+  int fd = open_protected_path(rootfd, path);
+  if (fd < 0) return;
+  char target[64];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+  if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
     child_fail(125, "cannot make %s read-only: %s", path, strerror(errno));
+  /* Re-open: the fd still points at what the bind covers. */
+  close(fd);
+  fd = openat2_in_root(rootfd, path, O_PATH);
+  snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+  if (fd < 0 || add_mount_attrs(target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 1) < 0)
+    child_fail(125, "cannot make %s read-only: %s", path, strerror(errno));
+  close(fd);
 }
 
-static void setup_rootfs(const struct spec *s) {
+static void setup_rootfs(const struct spec *s, int null_fd) {
   int rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) child_fail(125, "cannot open rootfs %s: %s", s->rootfs, strerror(errno));
   for (int i = 0; i < s->nmounts; i++) do_mount(rootfd, &s->mounts[i]);
   for (int i = 0; i < s->nsyms; i++) do_symlink(rootfd, s->sym_target[i], s->sym_link[i]);
+  for (int i = 0; i < s->nros; i++) readonly_path(rootfd, s->ros[i]);
+  for (int i = 0; i < s->nmasks; i++) mask_path(rootfd, s->masks[i], null_fd);
   if (fchdir(rootfd) < 0) child_fail(125, "chdir rootfs: %s", strerror(errno));
   close(rootfd);
   /* pivot_root(".", ".") stacks the old root under the new one; detach it right away. */
   if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(125, "pivot_root: %s", strerror(errno));
   if (umount2(".", MNT_DETACH) < 0) child_fail(125, "detach old root: %s", strerror(errno));
   if (chdir("/") < 0) child_fail(125, "chdir /: %s", strerror(errno));
-  for (int i = 0; i < s->nros; i++) readonly_path(s->ros[i]);
-  for (int i = 0; i < s->nmasks; i++) mask_path(s->masks[i]);
 }
 
 /* Send fd over a unix socket (SCM_RIGHTS). */
@@ -414,15 +501,19 @@ static void set_identity(const struct spec *s) {
     child_fail(125, "cannot switch to group %u: %s", s->gid, strerror(errno));
   if (setresuid(s->uid, s->uid, s->uid) < 0)
     child_fail(125, "cannot switch to user %u: %s", s->uid, strerror(errno));
-  /* Root keeps exactly the kept set; inheritable stays empty (as Docker since CVE-2022-24769).
-   * A non-root user lost its capabilities in setresuid, as in Docker. */
+  /* Root keeps exactly the kept set. A non-root user lost its permitted and effective
+   * capabilities in setresuid, as in Docker, but setresuid leaves the inheritable set alone:
+   * whatever skiff's caller had there would reach file capabilities in the image. So the
+   * inheritable set is emptied for every user (as Docker since CVE-2022-24769), and the
+   * ambient set with it, after the switch (capset can drop but not raise it). */
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2] = {{0}};
   if (s->uid == 0) {
-    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct d[2] = {{0}};
     d[0].effective = d[0].permitted = (uint32_t)s->caps;
     d[1].effective = d[1].permitted = (uint32_t)(s->caps >> 32);
-    if (syscall(SYS_capset, &h, d) < 0) child_fail(125, "capset: %s", strerror(errno));
   }
+  if (syscall(SYS_capset, &h, d) < 0) child_fail(125, "capset: %s", strerror(errno));
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
 
 static const char *env_path(const struct spec *s) {
@@ -471,27 +562,49 @@ static void loopback_up(void) {
   close(sock);
 }
 
-static void container_init(const struct spec *s, int tty_sock, const sigset_t *oldmask) {
+/*
+ * Die with the monitor: nobody else would ever reap, stop or account for the container.
+ * Set last, because every credential change (set_identity) clears it. The monitor may already
+ * be gone by then, and getppid() cannot tell (the parent is outside our PID namespace, so it
+ * reads 0 either way): the monitor holds the write end of `alive` until it exits, so a hangup
+ * on our read end means it is dead.
+ */
+static void die_with_monitor(int alive) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) child_fail(125, "set parent-death signal: %s", strerror(errno));
+  struct pollfd p = {alive, POLLIN, 0};
+  if (poll(&p, 1, 0) != 0) _exit(125);
+}
+
+/* Relays between a terminal and a pipe: the container never gets the user's terminal
+ * itself without -t (it could change its modes, read keystrokes, or push input with TIOCSTI).
+ * `child_fd[i]` (or -1) is what the container gets as fd i. */
+struct stdio_relay {
+  int child_fd[3];
+  int stdin_from, stdin_to;        /* terminal -> pipe, or -1 */
+  int out_from[3], out_to[3];      /* pipe -> terminal for fds 1 and 2, or -1 */
+};
+
+static void container_init(const struct spec *s, int tty_sock, int alive, const struct stdio_relay *relay,
+                           const sigset_t *oldmask) {
   if (setsid() < 0) child_fail(125, "setsid: %s", strerror(errno));
+  for (int i = 0; i < 3; i++)
+    if (relay->child_fd[i] >= 0 && dup2(relay->child_fd[i], i) < 0) child_fail(125, "stdio: %s", strerror(errno));
+  int null_fd = open_host_null();
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     child_fail(125, "sethostname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
-  setup_rootfs(s);
+  setup_rootfs(s, null_fd);
   if (s->tty) setup_tty(tty_sock);
-  else if (!s->keep_stdin) {
-    int null = open("/dev/null", O_RDONLY);
-    if (null < 0 || dup2(null, 0) < 0) child_fail(125, "open /dev/null: %s", strerror(errno));
-    if (null > 0) close(null);
-  }
+  else if (!s->keep_stdin && dup2(null_fd, 0) < 0) child_fail(125, "stdin: %s", strerror(errno));
+  close(null_fd);
   mkdir_p(s->cwd);
   /* While still privileged in the namespace (no no_new_privs needed) and after the last mount. */
   if (s->seccomp && install_seccomp() < 0) child_fail(125, "seccomp: %s", strerror(errno));
   set_identity(s);
   if (chdir(s->cwd) < 0) child_fail(125, "chdir to %s: %s", s->cwd, strerror(errno));
-  /* Nothing of ours may leak into the container: mark every fd above stdio close-on-exec. */
-  syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  die_with_monitor(alive);
   sigprocmask(SIG_SETMASK, oldmask, NULL);
   reset_signal_dispositions();
   exec_command(s);
@@ -499,26 +612,75 @@ static void container_init(const struct spec *s, int tty_sock, const sigset_t *o
 
 /* ---------- monitor side ---------- */
 
+/*
+ * Nothing Node leaked to us may reach fuse-overlayfs or the container (CVE-2024-21626 class):
+ * mark every fd above stdio close-on-exec before anything is forked or exec'd. close_range's
+ * CLOSE_RANGE_CLOEXEC needs Linux 5.11; before that, walk /proc/self/fd. If neither works the
+ * monitor stops. SKIFF_HELPER_FD_WALK=1 in the environment forces the walk (for tests).
+ */
+static void mark_inherited_fds_cloexec(void) {
+  const char *force_walk = getenv("SKIFF_HELPER_FD_WALK");
+  if (!(force_walk && !strcmp(force_walk, "1")) &&
+      syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) die("monitor: cannot list open files to close them for the container: /proc/self/fd: %s", strerror(errno));
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char *end;
+    long fd = strtol(e->d_name, &end, 10);
+    if (*end || end == e->d_name || fd < 3 || fd == dirfd(d)) continue;
+    if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+      die("monitor: cannot mark fd %ld close-on-exec: %s", fd, strerror(errno));
+  }
+  closedir(d);
+}
+
+/* fuse-overlayfs -f mounts and then serves: the rootfs is ready once it is a FUSE mount. */
+static void wait_for_fuse_mount(pid_t pid, const char *dir) {
+  for (int waited_ms = 0;; waited_ms++) {
+    struct statfs sf;
+    if (statfs(dir, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC) return;
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) die("monitor: fuse-overlayfs failed to mount the rootfs");
+    if (waited_ms == 30000) {
+      kill(pid, SIGKILL);
+      die("monitor: fuse-overlayfs did not mount the rootfs within 30 s");
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+}
+
 static void mount_rootfs(const struct spec *s) {
   const char *t = s->rootfs_type;
+  /* nodev on the container's root (and below, for a bind): with CAP_MKNOD a rootful
+   * container could otherwise create a node for a host disk and open it. */
   if (!strcmp(t, "overlay")) {
-    if (mount("overlay", s->rootfs, "overlay", 0, s->rootfs_data) < 0)
+    if (mount("overlay", s->rootfs, "overlay", MS_NODEV, s->rootfs_data) < 0)
       die("monitor: cannot mount the overlay rootfs: %s", strerror(errno));
   } else if (!strcmp(t, "bind")) {
-    if (mount(s->rootfs_source, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    if (mount(s->rootfs_source, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+        add_mount_attrs(s->rootfs, MS_NODEV, 1) < 0)
       die("monitor: cannot bind the rootfs: %s", strerror(errno));
   } else if (!strcmp(t, "fuse-overlayfs")) {
-    pid_t pid = fork();
+    /* In the foreground (-f), as our child that dies with us: daemonized, it would outlive a
+     * killed monitor, and keep its mount namespace and the mount alive with it. */
+    pid_t monitor = getpid(), pid = fork();
     if (pid == 0) {
-      execl(s->rootfs_source, s->rootfs_source, "-o", s->rootfs_data, s->rootfs, (char *)NULL);
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != monitor) _exit(125);
+      /* Daemonized it let go of our stdio; in the foreground it keeps only stderr, for errors,
+       * so that nobody waiting for the container's output waits for fuse-overlayfs. */
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) _exit(125);
+      execl(s->rootfs_source, s->rootfs_source, "-f", "-o", s->rootfs_data, s->rootfs, (char *)NULL);
       fprintf(stderr, "skiff-helper: cannot run %s: %s\n", s->rootfs_source, strerror(errno));
       _exit(127);
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      die("monitor: fuse-overlayfs failed to mount the rootfs");
+    if (pid < 0) die("monitor: fork: %s", strerror(errno));
+    wait_for_fuse_mount(pid, s->rootfs);
+    if (add_mount_attrs(s->rootfs, MS_NODEV, 0) < 0)
+      die("monitor: cannot make the fuse-overlayfs rootfs nodev: %s", strerror(errno));
   } else {
     die("monitor: unknown rootfs mount type %s", t);
   }
@@ -566,14 +728,67 @@ static int copy_once(int from, int to) {
   return 0;
 }
 
-/* Wait for the container, forwarding signals and (with -t) shuttling bytes through the pty.
- * Returns the raw wait status. */
-static int supervise(pid_t child, int master, int sigfd, int forward_stdin) {
+/*
+ * Without -t, a terminal on our fds 0/1/2 is not handed to the container: each such fd gets a
+ * pipe and we copy (Docker gives the container pipes too). Pipes and files pass through
+ * unchanged, so the usual cases cost three isatty() calls. stdin is relayed only with -i.
+ */
+static void setup_stdio_relay(const struct spec *s, struct stdio_relay *r) {
+  for (int i = 0; i < 3; i++) r->child_fd[i] = r->out_from[i] = r->out_to[i] = -1;
+  r->stdin_from = r->stdin_to = -1;
+  if (s->tty) return;
+  for (int fd = 0; fd < 3; fd++) {
+    if ((fd == 0 && !s->keep_stdin) || !isatty(fd)) continue;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+    if (fd == 0) {
+      r->child_fd[0] = p[0];
+      r->stdin_from = 0;
+      r->stdin_to = p[1];
+    } else {
+      r->child_fd[fd] = p[1];
+      r->out_from[fd] = p[0];
+      r->out_to[fd] = fd;
+    }
+  }
+}
+
+/* After the clone: the container's ends are its own now. */
+static void close_child_stdio_ends(struct stdio_relay *r) {
+  for (int i = 0; i < 3; i++)
+    if (r->child_fd[i] >= 0) close(r->child_fd[i]);
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/*
+ * Wait for the container, forwarding signals and shuttling bytes: through the pty with -t,
+ * through the stdio relay's pipes for terminals without it. Output is drained to EOF before
+ * this returns (the container's processes all die with its init, which closes the pipes).
+ * Returns the raw wait status.
+ */
+static int supervise(pid_t child, int master, int sigfd, int forward_stdin, struct stdio_relay *r) {
   int status = 0, exited = 0, stdin_open = master >= 0 && forward_stdin;
+  /* Read the terminal only when the pipe has room: a blocking write into a pipe the
+   * container does not read would stop the output relays too. */
+  int stdin_pipe_ready = 0;
   for (;;) {
-    struct pollfd p[3] = {{sigfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
-    if (exited && master < 0) break;
-    if (poll(p, 3, -1) < 0) {
+    int outputs_open = r->out_from[1] >= 0 || r->out_from[2] >= 0;
+    if (exited && master < 0 && !outputs_open) break;
+    if (exited) close_fd(&r->stdin_to);
+    int relay_stdin = r->stdin_to >= 0;
+    struct pollfd p[6] = {
+        {sigfd, POLLIN, 0},
+        {master, POLLIN, 0},
+        {stdin_open || (relay_stdin && stdin_pipe_ready) ? 0 : -1, POLLIN, 0},
+        {relay_stdin && !stdin_pipe_ready ? r->stdin_to : -1, POLLOUT, 0},
+        {r->out_from[1], POLLIN, 0},
+        {r->out_from[2], POLLIN, 0},
+    };
+    if (poll(p, 6, -1) < 0) {
       if (errno == EINTR) continue;
       die("monitor: poll: %s", strerror(errno));
     }
@@ -581,9 +796,14 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin) {
       struct signalfd_siginfo si;
       if (read(sigfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGCHLD) {
-          pid_t r;
-          while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-            if (r == child) exited = 1;
+          /* Reap everything (fuse-overlayfs is our child too); keep only the container's status. */
+          pid_t rc;
+          int st;
+          while ((rc = waitpid(-1, &st, WNOHANG)) > 0)
+            if (rc == child) {
+              status = st;
+              exited = 1;
+            }
         } else if (si.ssi_signo == SIGWINCH && master >= 0) {
           struct winsize ws;
           if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
@@ -594,14 +814,26 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin) {
       }
     }
     if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (copy_once(master, 1) < 0) {
-        close(master);
-        master = -1;
-      }
+      if (copy_once(master, 1) < 0) close_fd(&master);
     }
     if (stdin_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       if (master < 0 || copy_once(0, master) < 0) stdin_open = 0;
     }
+    if (relay_stdin) {
+      if (p[3].revents & POLLERR) close_fd(&r->stdin_to); /* the container closed its stdin */
+      else if (p[3].revents & POLLOUT) stdin_pipe_ready = 1;
+      else if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+        /* At most PIPE_BUF bytes: a pipe that polls writable takes that much without blocking. */
+        char buf[PIPE_BUF];
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n <= 0) close_fd(&r->stdin_to); /* EOF on the terminal: the container sees EOF too */
+        else if (write(r->stdin_to, buf, n) < 0) close_fd(&r->stdin_to);
+        stdin_pipe_ready = 0;
+      }
+    }
+    for (int fd = 1; fd <= 2; fd++)
+      if (r->out_from[fd] >= 0 && (p[3 + fd].revents & (POLLIN | POLLHUP | POLLERR)))
+        if (copy_once(r->out_from[fd], r->out_to[fd]) < 0) close_fd(&r->out_from[fd]);
   }
   return status;
 }
@@ -632,6 +864,7 @@ static void report_ready(const struct spec *s, const char *text) {
 
 int mode_monitor(int argc, char **argv) {
   if (argc != 2) die("usage: monitor SPECFILE");
+  mark_inherited_fds_cloexec();
   static struct spec s;
   parse_spec(argv[1], &s);
   if (s.ready_fd >= 0) fcntl(s.ready_fd, F_SETFD, FD_CLOEXEC);
@@ -646,8 +879,10 @@ int mode_monitor(int argc, char **argv) {
   }
   mount_rootfs(&s);
 
-  int errpipe[2], sock[2] = {-1, -1};
-  if (pipe2(errpipe, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  int errpipe[2], alive[2], sock[2] = {-1, -1};
+  if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  struct stdio_relay relay;
+  setup_stdio_relay(&s, &relay);
   if (s.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
     die("monitor: socketpair: %s", strerror(errno));
 
@@ -664,11 +899,15 @@ int mode_monitor(int argc, char **argv) {
   if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
   if (child == 0) {
     close(errpipe[0]);
+    close(alive[1]);
     err_fd = errpipe[1];
     if (sock[0] >= 0) close(sock[0]);
-    container_init(&s, sock[1], &oldmask);
+    container_init(&s, sock[1], alive[0], &relay, &oldmask);
   }
+  /* alive[1] stays open (close-on-exec) until we exit: see die_with_monitor. */
+  close(alive[0]);
   close(errpipe[1]);
+  close_child_stdio_ends(&relay);
   int master = -1;
   if (s.tty) {
     close(sock[1]);
@@ -709,7 +948,7 @@ int mode_monitor(int argc, char **argv) {
     make_raw();
     atexit(restore_terminal);
   }
-  int status = supervise(child, master, sigfd, s.keep_stdin);
+  int status = supervise(child, master, sigfd, s.keep_stdin, &relay);
   restore_terminal();
   code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (s.exit_file) {

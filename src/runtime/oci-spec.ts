@@ -64,9 +64,12 @@ export interface SpecInput {
 }
 
 export function buildOciSpec(s: SpecInput): OciSpec {
+  // Everything the container can write is nodev (devpts excepted: its pty nodes must open),
+  // so a rootful container's root cannot mknod a node for a host disk and open it; the
+  // bound host devices are mounts of their own and keep the host's flags.
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(s.ttyGroupMapped ? ['gid=5'] : [])] },
     // A user namespace may mount sysfs only together with its own network namespace.
@@ -76,9 +79,9 @@ export function buildOciSpec(s: SpecInput): OciSpec {
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     ...DEFAULT_DEVICES.map((d) => ({ destination: d, type: 'bind', source: d, options: ['bind', 'nosuid'] })),
-    { destination: '/etc/hostname', type: 'bind', source: s.etcFiles.hostname, options: ['rbind', 'rprivate'] },
-    { destination: '/etc/hosts', type: 'bind', source: s.etcFiles.hosts, options: ['rbind', 'rprivate'] },
-    { destination: '/etc/resolv.conf', type: 'bind', source: s.etcFiles.resolvConf, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hostname', type: 'bind', source: s.etcFiles.hostname, options: ['rbind', 'rprivate', 'nodev'] },
+    { destination: '/etc/hosts', type: 'bind', source: s.etcFiles.hosts, options: ['rbind', 'rprivate', 'nodev'] },
+    { destination: '/etc/resolv.conf', type: 'bind', source: s.etcFiles.resolvConf, options: ['rbind', 'rprivate', 'nodev'] },
   ];
   const namespaces = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(s.network === 'host' ? [] : ['network'])];
   return {

@@ -147,16 +147,16 @@ describe('buildOciSpec', () => {
       '/etc/hostname', '/etc/hosts', '/etc/resolv.conf',
     ]);
     expect(s.mounts[0]).toEqual({ destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] });
-    expect(s.mounts[1]).toEqual({ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] });
+    expect(s.mounts[1]).toEqual({ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'strictatime', 'mode=755', 'size=65536k'] });
     expect(s.mounts[4]).toEqual({ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] });
     expect(s.mounts[5]).toEqual({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] });
     for (const d of DEFAULT_DEVICES) {
       expect(s.mounts.find((m) => m.destination === d)).toEqual({ destination: d, type: 'bind', source: d, options: ['bind', 'nosuid'] });
     }
     expect(s.mounts.slice(-3)).toEqual([
-      { destination: '/etc/hostname', type: 'bind', source: etc.hostname, options: ['rbind', 'rprivate'] },
-      { destination: '/etc/hosts', type: 'bind', source: etc.hosts, options: ['rbind', 'rprivate'] },
-      { destination: '/etc/resolv.conf', type: 'bind', source: etc.resolvConf, options: ['rbind', 'rprivate'] },
+      { destination: '/etc/hostname', type: 'bind', source: etc.hostname, options: ['rbind', 'rprivate', 'nodev'] },
+      { destination: '/etc/hosts', type: 'bind', source: etc.hosts, options: ['rbind', 'rprivate', 'nodev'] },
+      { destination: '/etc/resolv.conf', type: 'bind', source: etc.resolvConf, options: ['rbind', 'rprivate', 'nodev'] },
     ]);
   });
 
@@ -319,12 +319,12 @@ describe('encodeMonitorSpec', () => {
     expect(records.filter((r) => r[0] === 'mount')).toHaveLength(15);
     const mount = (dst: string) => records.find((r) => r[0] === 'mount' && r[3] === dst);
     expect(mount('/proc')).toEqual(['mount', 'proc', 'proc', '/proc', String(MS_NOSUID | MS_NOEXEC | MS_NODEV), '', 'dir']);
-    expect(mount('/dev')).toEqual(['mount', 'tmpfs', 'tmpfs', '/dev', String(MS_NOSUID | MS_STRICTATIME), 'mode=755,size=65536k', 'dir']);
+    expect(mount('/dev')).toEqual(['mount', 'tmpfs', 'tmpfs', '/dev', String(MS_NOSUID | MS_NODEV | MS_STRICTATIME), 'mode=755,size=65536k', 'dir']);
     expect(mount('/dev/pts')).toEqual(['mount', 'devpts', 'devpts', '/dev/pts', String(MS_NOSUID | MS_NOEXEC),
       'newinstance,ptmxmode=0666,mode=0620,gid=5', 'dir']);
     expect(mount('/sys')).toEqual(['mount', 'sysfs', 'sysfs', '/sys', String(MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY), '', 'dir']);
     expect(mount('/dev/null')).toEqual(['mount', '', '/dev/null', '/dev/null', String(MS_BIND | MS_NOSUID), '', 'file']);
-    expect(mount('/etc/resolv.conf')).toEqual(['mount', '', etc.resolvConf, '/etc/resolv.conf', String(MS_BIND | MS_REC), '', 'file']);
+    expect(mount('/etc/resolv.conf')).toEqual(['mount', '', etc.resolvConf, '/etc/resolv.conf', String(MS_BIND | MS_REC | MS_NODEV), '', 'file']);
     expect(records.filter((r) => r[0] === 'mask').map((r) => r[1])).toEqual(DEFAULT_MASKED_PATHS);
     expect(records.filter((r) => r[0] === 'ro').map((r) => r[1])).toEqual(DEFAULT_READONLY_PATHS);
     expect(records.filter((r) => r[0] === 'arg').map((r) => r[1])).toEqual(['sh', '-c', 'echo hi']);
