@@ -236,7 +236,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], modes[m].name) != 0) continue;
     /* First, before any namespace: the re-executed copy starts over from here. */
     if (modes[m].runs_container) run_from_sealed_copy(argv);
-    if (uid.spec || gid.spec) {
+    if (uid.spec != NULL || gid.spec != NULL) { /* even "": refused below, not ignored */
       if (!uid.spec || !gid.spec) die("--uidmap and --gidmap go together");
       check_map("--uidmap", uid.spec);
       check_map("--gidmap", gid.spec);
