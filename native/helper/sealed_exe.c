@@ -9,68 +9,40 @@
  * hold it with O_PATH and rewrite it once nothing executes it any more, so that the next skiff
  * command runs the container's code on the host.
  *
- * So, as runc and crun do, a mode that runs a container first re-executes itself from a copy in
- * a memfd sealed against every change (write, grow, shrink, and further seal changes). Inside
- * the container /proc/self/exe then names that private copy: nothing written to it or done to
- * it reaches a file on the host. The copy costs one sendfile of the helper (~400 KB) and one
- * more execve, well under a millisecond.
+ * So, as runc and crun do, a mode that runs a container runs from a copy in a memfd sealed
+ * against every change (sealed_copy.h). Inside the container /proc/self/exe then names that
+ * private copy: nothing written to it or done to it reaches a file on the host. Node's addon
+ * spawns the monitor straight from such a copy (one sendfile of ~400 KB); started any other way,
+ * the helper re-executes itself from one here, which costs one more execve and dynamic link.
  *
- * "Already running from the copy" is read from the seals of /proc/self/exe, not from an
- * environment variable that anyone could set: a file on a disk has no seals (F_GET_SEALS fails),
- * and a tmpfs file carries F_SEAL_SEAL alone, never F_SEAL_WRITE.
+ * "Already running from a copy" is read from the seals of /proc/self/exe, not from an
+ * environment variable that anyone could set.
  */
 #include "helper.h"
+#include "sealed_copy.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U /* Linux 6.3: say the memfd will be executed (vm.memfd_noexec) */
-#endif
-
-#define SEALS_ALL (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-
 extern char **environ;
-
-static int is_sealed_copy(int fd) {
-  int seals = fcntl(fd, F_GET_SEALS);
-  return seals >= 0 && (seals & SEALS_ALL) == SEALS_ALL;
-}
-
-static int new_memfd(void) {
-  int fd = memfd_create("skiff-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (fd < 0 && errno == EINVAL) /* before 6.3 MFD_EXEC is unknown, and every memfd executable */
-    fd = memfd_create("skiff-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  return fd;
-}
 
 void run_from_sealed_copy(char **argv) {
   int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (exe < 0) die("cannot open /proc/self/exe: %s", strerror(errno));
-  if (is_sealed_copy(exe)) {
+  if (skiff_is_sealed_copy(exe)) {
     close(exe);
-    /* fexecve named the process after the fd ("3"); give ps and top the helper's name back. */
+    /* Executed from an fd, the process is named after it ("memfd:skiff-hel", or "19" when
+     * spawned as /proc/self/fd/19): give ps, top and pkill the helper's name back. */
     prctl(PR_SET_NAME, "skiff-helper", 0, 0, 0);
     return;
   }
-  struct stat st;
-  if (fstat(exe, &st) < 0) die("cannot stat /proc/self/exe: %s", strerror(errno));
-  int copy = new_memfd();
-  if (copy < 0) die("cannot create a memfd for a sealed copy of the helper: %s", strerror(errno));
-  for (off_t left = st.st_size; left > 0;) {
-    ssize_t n = sendfile(copy, exe, NULL, (size_t)left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) die("cannot copy the helper into a memfd: %s", n < 0 ? strerror(errno) : "short read");
-    left -= n;
-  }
+  const char *what;
+  int copy = skiff_sealed_copy(exe, &what);
+  if (copy < 0) die("cannot make a sealed copy of the helper (%s): %s", what, strerror(errno));
   close(exe);
-  if (fcntl(copy, F_ADD_SEALS, SEALS_ALL) < 0) die("cannot seal the helper's memfd copy: %s", strerror(errno));
   fexecve(copy, argv, environ);
   die("cannot execute the helper's sealed copy: %s", strerror(errno));
 }
