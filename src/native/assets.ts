@@ -241,6 +241,12 @@ function writeStamp(base: string, hash: string, stamp: string): void {
 
 /** Stale temporary directories older than this are removed when we extract. */
 const STALE_TMP_MS = 10 * 60 * 1000;
+/**
+ * Another build's directory is removed when we extract only once its stamp is this old (or
+ * missing): two skiff builds in use on one machine (an upgrade, two checkouts) would otherwise
+ * delete each other's helpers between a command's check and its spawn, at every turn.
+ */
+const OTHER_BUILD_GRACE_MS = 24 * 60 * 60 * 1000;
 
 function pruneSiblings(base: string, hash: string, now: number): void {
   let names: string[];
@@ -250,16 +256,23 @@ function pruneSiblings(base: string, hash: string, now: number): void {
     return;
   }
   const keep = new Set([nativeDirName(hash), stampName(hash)]);
+  const age = (p: string): number => now - fs.lstatSync(p).mtimeMs;
   for (const n of names) {
     if (keep.has(n)) continue;
     const p = path.join(base, n);
     try {
       if (n.startsWith('.native-')) {
-        if (now - fs.lstatSync(p).mtimeMs > STALE_TMP_MS) removeTree(p);
-      } else if (n.startsWith('native-')) {
-        // Another build's assets or stamp. Processes already running from there are
-        // unaffected (they hold their inodes); that build would simply extract again.
-        removeTree(p);
+        if (age(p) > STALE_TMP_MS) removeTree(p);
+      } else if (/^native-[0-9a-f]+$/.test(n)) {
+        // Another build's assets. Processes already running from there are unaffected (they
+        // hold their inodes); that build would simply extract again.
+        const stamp = `${p}.stamp`;
+        if (!fs.existsSync(stamp) || age(stamp) > OTHER_BUILD_GRACE_MS) {
+          removeTree(p);
+          fs.rmSync(stamp, { force: true });
+        }
+      } else if (/^native-[0-9a-f]+\.stamp$/.test(n) && !names.includes(n.slice(0, -'.stamp'.length))) {
+        fs.rmSync(p, { force: true }); // its directory is gone
       }
     } catch {
       /* best effort */

@@ -195,15 +195,24 @@ describe('ensureExtracted', () => {
     expect(fs.readFileSync(helperFile(dir), 'utf8')).toBe('helper-bytes');
   });
 
-  it('a new hash extracts anew and prunes other builds (read-only ones too), their stamps and stale temp dirs', () => {
+  it('a new hash extracts anew and prunes other builds (read-only ones too) a day after their last check, and stale temp dirs', () => {
     const base = path.join(tmp, 'skiff');
     extract(base, 'old');
     fs.mkdirSync(path.join(base, '.native-feedfacefeedface-abc123'));
     fs.mkdirSync(path.join(base, 'unrelated'));
-    const later = Date.now() + 60 * 60 * 1000;
+    fs.writeFileSync(path.join(base, 'native-0badcafe0badcafe.stamp'), ''); // an orphan stamp
+    const later = Date.now() + 25 * 60 * 60 * 1000;
     const dir = ensureExtracted(base, 'feedfacefeedface', specs('new'), () => assets('new'), uid, later);
     expect(fs.readFileSync(helperFile(dir), 'utf8')).toBe('new');
     expect(fs.readdirSync(base).sort()).toEqual(['native-feedfacefeedface', 'native-feedfacefeedface.stamp', 'unrelated']);
+    removeTree(dir);
+  });
+
+  it('another build checked within the last day is kept: both may be in use', () => {
+    const base = path.join(tmp, 'skiff');
+    extract(base, 'old');
+    const dir = ensureExtracted(base, 'feedfacefeedface', specs('new'), () => assets('new'), uid, Date.now() + 60 * 60 * 1000);
+    expect(fs.readdirSync(base).sort()).toEqual([`native-${HASH}`, `native-${HASH}.stamp`, 'native-feedfacefeedface', 'native-feedfacefeedface.stamp']);
     removeTree(dir);
   });
 
