@@ -94,7 +94,12 @@ run('compiling native/helper', cc, ['-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE', 
 });
 
 // The cache directory the single executable extracts to is named by this hash, so a new
-// build never runs an older build's helper.
+// build never runs an older build's helper. Each asset's own sha256 is what src/native/assets.ts
+// checks the extracted copies against.
+const assetFiles = { 'skiff_native.node': addonOut, 'skiff-helper': helperOut, [ISAL_LIBRARY]: isalOut };
+const nativeDigests = Object.fromEntries(
+  Object.entries(assetFiles).map(([name, file]) => [name, createHash('sha256').update(fs.readFileSync(file)).digest('hex')]),
+);
 const nativeHash = createHash('sha256')
   .update(fs.readFileSync(addonOut))
   .update('\0')
@@ -119,7 +124,7 @@ await esbuild.build({
   target: 'node20',
   minify: true,
   legalComments: 'none',
-  define: { __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash) },
+  define: { __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash), __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests) },
   logLevel: 'warning',
 });
 
@@ -135,7 +140,7 @@ fs.writeFileSync(
       disableExperimentalSEAWarning: true,
       useCodeCache,
       useSnapshot: false,
-      assets: { 'skiff_native.node': addonOut, 'skiff-helper': helperOut, [ISAL_LIBRARY]: isalOut },
+      assets: assetFiles,
     },
     null,
     2,

@@ -38,7 +38,7 @@ async function loadCli() {
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      define: { __SKIFF_NATIVE_HASH__: '""' },
+      define: { __SKIFF_NATIVE_HASH__: '""', __SKIFF_NATIVE_DIGESTS__: '{}' },
       logLevel: 'error',
     });
     return createRequire(out)(out);

@@ -46,7 +46,7 @@ end
 
 complete -c skiff -f
 complete -c skiff -n '__skiff_path_is \'\'' -l root -r -F -d 'storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)'
-complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'state directory for running containers (default: $XDG_RUNTIME_DIR/skiff, or /run/skiff as root)'
+complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'state directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)'
 complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'overlay, fuse-overlayfs or vfs (default: the best that works here)'
 complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'debug shows stack traces of errors'
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'

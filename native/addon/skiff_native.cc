@@ -1,9 +1,11 @@
 // skiff_native: the few things Node cannot do itself. Keep it tiny.
 //   flock(fd, exclusive, wait) -> boolean   false only when wait=false and the lock is busy
 //   unlockFd(fd)                            release a lock taken with flock()
-//   spawnDetached(file, argv, stdio[3])     -> {pid, reportFd}: posix_spawn in a new session,
+//   spawnDetached(file, argv, stdio[3], sealed)
+//                                           -> {pid, reportFd}: posix_spawn in a new session,
 //                                           stdio from the given fds (-1: /dev/null), and a
-//                                           pipe on the child's fd 3 for its reports
+//                                           pipe on the child's fd 3 for its reports; sealed:
+//                                           run a sealed memfd copy of file, not file itself
 //   spawnPiped(file, argv)                  -> {pid, stdin, stdout, stderr}: posix_spawn in the
 //                                           caller's session with pipes on the child's 0, 1, 2
 //   waitPid(pid)                            -> exit code (128+N when killed by signal N)
@@ -22,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
+
+#include "../helper/sealed_copy.h"
 
 extern char **environ;
 
@@ -133,9 +137,40 @@ Napi::Value SpawnDetached(const Napi::CallbackInfo &info) {
   SpawnArgv argv(info[1].As<Napi::Array>());
   Napi::Array stdio = info[2].As<Napi::Array>();
 
+  // The monitor must not run from its file on the host, which a container could otherwise
+  // reach through /proc/self/exe (native/helper/sealed_exe.c). Spawning it from the sealed copy
+  // here spares it the re-execution it would do itself: one execve and dynamic link less on
+  // every container start. The child opens /proc/self/fd/N before exec closes N (CLOEXEC).
+  int sealed = -1;
+  if (info.Length() > 3 && info[3].ToBoolean().Value()) {
+    int src = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (src < 0) {
+      ThrowErrno(env, "open", errno);
+      return env.Undefined();
+    }
+    const char *what = "";
+    sealed = skiff_sealed_copy(src, &what);
+    int err = errno;
+    close(src);
+    if (sealed >= 0 && sealed <= 3) { // keep it clear of the child's dup2 targets 0-3
+      int high = fcntl(sealed, F_DUPFD_CLOEXEC, 10);
+      err = errno;
+      close(sealed);
+      sealed = high;
+      what = "F_DUPFD_CLOEXEC";
+    }
+    if (sealed < 0) {
+      ThrowErrno(env, what, err);
+      return env.Undefined();
+    }
+    file = "/proc/self/fd/" + std::to_string(sealed);
+  }
+
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
-    ThrowErrno(env, "pipe2", errno);
+    int err = errno;
+    if (sealed >= 0) close(sealed);
+    ThrowErrno(env, "pipe2", err);
     return env.Undefined();
   }
   posix_spawn_file_actions_t fa;
@@ -154,6 +189,7 @@ Napi::Value SpawnDetached(const Napi::CallbackInfo &info) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   close(report[1]);
+  if (sealed >= 0) close(sealed);
   if (rc != 0) {
     close(report[0]);
     ThrowErrno(env, "posix_spawn", rc);

@@ -19,6 +19,10 @@ struct id_map {
 /* Run newuidmap/newgidmap PID C H N ... ; returns its exit status (main.c). */
 int run_map_tool(const char *tool, pid_t pid, const char *spec);
 
+/* Re-execute this program from a sealed memfd copy unless already running from one, so that a
+ * container cannot reach the helper's file on the host (sealed_exe.c). */
+void run_from_sealed_copy(char **argv);
+
 /* Join (creating it first if needed) the pause process's user namespace recorded in
  * PIDFILE; 0 on success, -1 when the caller should create a namespace itself (pause.c). */
 int join_pause(const char *pidfile, struct id_map *uid, struct id_map *gid);

@@ -50,24 +50,52 @@ static int is_self_map(const char *spec, unsigned own) {
 }
 
 static void write_file(const char *path, const char *data) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) die("open %s: %s", path, strerror(errno));
   size_t len = strlen(data);
   if (write(fd, data, len) != (ssize_t)len) die("write %s: %s", path, strerror(errno));
   close(fd);
 }
 
-/* Run newuidmap/newgidmap PID C H N ... for the map spec; returns the exit status. */
+/*
+ * Ranges in a map spec "C:H:N,C:H:N...", or -1 when it is not one. The kernel takes up to 340
+ * ranges per map (Linux 4.15; 5 before); refusing more here beats newuidmap's vaguer error.
+ */
+#define MAX_MAP_RANGES 340
+static int map_ranges(const char *spec) {
+  int ranges = 0;
+  const char *p = spec;
+  for (;;) {
+    for (int field = 0; field < 3; field++) {
+      if (*p < '0' || *p > '9') return -1;
+      while (*p >= '0' && *p <= '9') p++;
+      if (field < 2 && *p++ != ':') return -1;
+    }
+    ranges++;
+    if (*p == '\0') return ranges;
+    if (*p++ != ',') return -1;
+  }
+}
+
+static void check_map(const char *option, const char *spec) {
+  int ranges = map_ranges(spec);
+  if (ranges < 0) die("%s %s: not a map of the form C:H:N[,C:H:N...]", option, spec);
+  if (ranges > MAX_MAP_RANGES)
+    die("%s has %d ranges; the kernel takes at most %d: merge adjacent ranges in /etc/subuid and /etc/subgid",
+        option, ranges, MAX_MAP_RANGES);
+}
+
+/* Run newuidmap/newgidmap PID C H N ... for the map spec (checked by main); returns the exit status. */
 int run_map_tool(const char *tool, pid_t pid, const char *spec) {
-  char *argv[3 + 3 * 32 + 1];
+  char **argv = xmalloc((3 + 3 * (size_t)map_ranges(spec)) * sizeof *argv);
   char pidbuf[16];
   char *copy = strdup(spec);
+  if (!copy) die("out of memory");
   int n = 0;
   snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
   argv[n++] = (char *)tool;
   argv[n++] = pidbuf;
-  for (char *save = NULL, *tok = strtok_r(copy, ",:", &save); tok && n < 3 * 32 + 2;
-       tok = strtok_r(NULL, ",:", &save))
+  for (char *save = NULL, *tok = strtok_r(copy, ",:", &save); tok; tok = strtok_r(NULL, ",:", &save))
     argv[n++] = tok;
   argv[n] = NULL;
   pid_t child = fork();
@@ -81,6 +109,7 @@ int run_map_tool(const char *tool, pid_t pid, const char *spec) {
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   free(copy);
+  free(argv);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
@@ -177,14 +206,17 @@ struct mode {
   const char *name;
   int (*fn)(int, char **);
   int needs_mountns;
+  /* Runs a container, so it must run from a sealed copy of this program (sealed_exe.c). Any
+   * future mode that puts a process into a container (exec) needs this too. */
+  int runs_container;
 };
 
 static const struct mode modes[] = {
-    {"apply-tar", mode_apply_tar, 0},
-    {"rm", mode_rm, 0},
-    {"copy", mode_copy, 0},
-    {"probe-overlay", mode_probe_overlay, 1},
-    {"monitor", mode_monitor, 1},
+    {"apply-tar", mode_apply_tar, 0, 0},
+    {"rm", mode_rm, 0, 0},
+    {"copy", mode_copy, 0, 0},
+    {"probe-overlay", mode_probe_overlay, 1, 0},
+    {"monitor", mode_monitor, 1, 1},
 };
 
 int main(int argc, char **argv) {
@@ -202,8 +234,12 @@ int main(int argc, char **argv) {
   if (i >= argc) die("usage: skiff-helper [--uidmap M --gidmap M] MODE ARGS...");
   for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
     if (strcmp(argv[i], modes[m].name) != 0) continue;
-    if (uid.spec || gid.spec) {
+    /* First, before any namespace: the re-executed copy starts over from here. */
+    if (modes[m].runs_container) run_from_sealed_copy(argv);
+    if (uid.spec != NULL || gid.spec != NULL) { /* even "": refused below, not ignored */
       if (!uid.spec || !gid.spec) die("--uidmap and --gidmap go together");
+      check_map("--uidmap", uid.spec);
+      check_map("--gidmap", gid.spec);
       if (pause_pidfile && join_pause(pause_pidfile, &uid, &gid) == 0) {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
           die("cannot become root in the user namespace: %s", strerror(errno));

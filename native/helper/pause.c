@@ -21,29 +21,44 @@
 
 #define PAUSE_NAME "skiff-pause"
 
+/* Read a small file whole (a /proc file may come in several reads). Never follows a symlink
+ * in the last component: the pid file lives in a directory Node checked is ours, and nothing
+ * else should be able to point us elsewhere. */
 static int read_text(const char *path, char *buf, size_t len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, len - 1);
+  size_t off = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + off, len - 1 - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return -1;
+    }
+    if (n == 0 || (off += (size_t)n) == len - 1) break;
+  }
   close(fd);
-  if (n < 0) return -1;
-  buf[n] = 0;
+  buf[off] = 0;
   return 0;
 }
 
 /* Does /proc/PID/{uid,gid}_map hold exactly the map "C:H:N,C:H:N"? */
 static int map_matches(pid_t pid, const char *which, const char *spec) {
-  char path[64], text[4096], expect[4096] = "";
+  /* Up to 340 lines of "%10u %10u %10u\n" (about 11.6 KB) and their "C:H:N," form. */
+  static char text[16384], expect[16384];
+  char path[64];
+  expect[0] = 0;
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, which);
   if (read_text(path, text, sizeof text) < 0) return 0;
   /* Normalise the kernel's "%10u %10u %10u\n" lines into our "C:H:N,..." form. */
+  size_t used = 0;
   char *save = NULL;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     unsigned c, h, n;
     if (sscanf(line, "%u %u %u", &c, &h, &n) != 3) return 0;
-    char part[64];
-    snprintf(part, sizeof part, "%s%u:%u:%u", expect[0] ? "," : "", c, h, n);
-    strncat(expect, part, sizeof expect - strlen(expect) - 1);
+    int w = snprintf(expect + used, sizeof expect - used, "%s%u:%u:%u", used ? "," : "", c, h, n);
+    if (w < 0 || (size_t)w >= sizeof expect - used) return 0;
+    used += (size_t)w;
   }
   return strcmp(expect, spec) == 0;
 }
@@ -116,22 +131,30 @@ static pid_t spawn_pause(struct id_map *uid, struct id_map *gid) {
   return pid;
 }
 
+/* Replace PIDFILE with PID: a fresh temporary file (never through a symlink or a file someone
+ * left there), then rename. The caller holds the lock, so the temporary name is ours. */
+static void write_pidfile(const char *pidfile, pid_t pid) {
+  char tmp[4096], line[32];
+  snprintf(tmp, sizeof tmp, "%s.tmp", pidfile);
+  if (unlink(tmp) < 0 && errno != ENOENT) return;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  int len = snprintf(line, sizeof line, "%d\n", (int)pid);
+  int ok = write(fd, line, (size_t)len) == len;
+  close(fd);
+  if (!ok || rename(tmp, pidfile) < 0) unlink(tmp);
+}
+
 int join_pause(const char *pidfile, struct id_map *uid, struct id_map *gid) {
-  char lockpath[4096], tmp[4096];
+  char lockpath[4096];
   snprintf(lockpath, sizeof lockpath, "%s.lock", pidfile);
-  int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int lock = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (lock < 0 && errno == ELOOP) die("refusing to follow the symlink %s; remove it", lockpath);
   if (lock < 0) return -1;
   flock(lock, LOCK_EX);
   int rc = try_join(pidfile, uid, gid);
   if (rc < 0) {
-    pid_t pid = spawn_pause(uid, gid);
-    snprintf(tmp, sizeof tmp, "%s.tmp", pidfile);
-    FILE *f = fopen(tmp, "w");
-    if (f) {
-      fprintf(f, "%d\n", (int)pid);
-      fclose(f);
-      rename(tmp, pidfile);
-    }
+    write_pidfile(pidfile, spawn_pause(uid, gid));
     rc = try_join(pidfile, uid, gid);
   }
   close(lock);

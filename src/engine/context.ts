@@ -8,7 +8,7 @@ import { readUserJson } from '../util/user-json';
 import type { DriverName } from '../storage/driver';
 import type { LayerStore } from '../storage/layer-store';
 import { planUserNamespace, type UserNamespacePlan } from '../runtime/userns';
-import { skiffPaths, type SkiffPaths } from '../util/paths';
+import { ensureRunRoot, skiffPaths, type SkiffPaths } from '../util/paths';
 import { ContainerStore } from './container-store';
 
 /** Options every command accepts (parsed before the command itself, see src/main.ts). */
@@ -69,7 +69,7 @@ export class Engine {
     if (this.usernsPlan === undefined) {
       this.usernsPlan = this.paths.rootless ? planUserNamespace() : null;
       if (this.usernsPlan?.subordinate) {
-        fs.mkdirSync(this.paths.runRoot, { recursive: true, mode: 0o700 });
+        ensureRunRoot(this.paths.runRoot);
         this.usernsPlan.pauseFile = path.join(this.paths.runRoot, 'pause.pid');
       }
     }
@@ -78,7 +78,8 @@ export class Engine {
 
   /** Create the store's top directories (private to the user). */
   ensureDirs(): void {
-    for (const d of [this.paths.dataRoot, this.paths.runRoot]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.paths.dataRoot, { recursive: true, mode: 0o700 });
+    ensureRunRoot(this.paths.runRoot);
   }
 
   async driver(): Promise<DriverName> {

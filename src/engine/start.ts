@@ -97,7 +97,8 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
   // Its own session: terminal signals reach us, and we forward them exactly once.
   let child: { pid: number; reportFd: number };
   try {
-    child = spawnDetached(helperPath(), ['skiff-helper', ...helperArgv(engine.userns, ['monitor', specFile])], stdio);
+    // Sealed: the container must not reach the helper's file through /proc/self/exe.
+    child = spawnDetached(helperPath(), ['skiff-helper', ...helperArgv(engine.userns, ['monitor', specFile])], stdio, { sealed: true });
   } catch (e) {
     throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
   } finally {

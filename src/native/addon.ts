@@ -7,7 +7,7 @@ import { addonPath } from './assets';
 interface NativeAddon {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   unlockFd(fd: number): void;
-  spawnDetached(file: string, argv: string[], stdio: number[]): { pid: number; reportFd: number };
+  spawnDetached(file: string, argv: string[], stdio: number[], sealed: boolean): { pid: number; reportFd: number };
   spawnPiped(file: string, argv: string[]): PipedChild;
   waitPid(pid: number): number;
   tryWaitPid(pid: number): number;
@@ -47,10 +47,12 @@ export function unlock(fd: number): void {
 /**
  * Start `file` with posix_spawn in a new session (cheaper than child_process.spawn, which
  * forks all of Node). stdio: fds for the child's 0, 1, 2 (-1 = /dev/null). The child's fd 3 is
- * a pipe whose read end is returned: it reaches EOF when the child has exited.
+ * a pipe whose read end is returned: it reaches EOF when the child has exited. `sealed`: run a
+ * sealed in-memory copy of `file` instead (for the monitor: see native/helper/sealed_exe.c).
  */
-export function spawnDetached(file: string, argv: string[], stdio: [number, number, number]): { pid: number; reportFd: number } {
-  return load().spawnDetached(file, argv, stdio);
+export function spawnDetached(file: string, argv: string[], stdio: [number, number, number],
+  opts: { sealed?: boolean } = {}): { pid: number; reportFd: number } {
+  return load().spawnDetached(file, argv, stdio, opts.sealed ?? false);
 }
 
 /**
