@@ -4,11 +4,11 @@ import { Command, type CommandClass } from 'clipanion';
  * What a command accepts, read from its clipanion definitions so that help, usage errors, man
  * pages and completions describe the one definition. Clipanion keeps no value types, so each
  * option's are found by calling its transformer on sample values: an array back is a `list`, a
- * number an `int` (or `decimal` when 1.5 is accepted too), a string a `string`; options that
+ * number an `int` (Docker's numeric flags are ints but for --cpus), a string a `string`; options that
  * take no value (Option.Boolean, or a String with tolerateBoolean) have no type, as Docker's
  * boolean flags.
  */
-export type ValueType = '' | 'list' | 'string' | 'int' | 'decimal';
+export type ValueType = '' | 'list' | 'string' | 'int';
 
 export interface OptionSpec {
   /** single-letter name without the dash, if any */
@@ -79,9 +79,7 @@ function transform(opt: OptionObject, recorder: Recorder, name: string, values: 
 
 function valueType(opt: OptionObject, recorder: Recorder, name: string): ValueType {
   if (Array.isArray(transform(opt, recorder, name, ['1', '2']).value)) return 'list';
-  const seven = transform(opt, recorder, name, ['7']);
-  if (typeof seven.value !== 'number') return 'string';
-  return typeof transform(opt, recorder, name, ['1.5']).value === 'number' ? 'decimal' : 'int';
+  return typeof transform(opt, recorder, name, ['7']).value === 'number' ? 'int' : 'string';
 }
 
 function defaultText(type: ValueType, value: unknown): string {
