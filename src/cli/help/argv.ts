@@ -1,4 +1,4 @@
-import { findOption, type CommandSpec } from './spec';
+import { findOption, type CommandSpec, type OptionSpec } from './spec';
 
 /**
  * A command's arguments read as Docker's flag parser (pflag) reads them, used when clipanion
@@ -24,6 +24,12 @@ function boolWord(spec: CommandSpec, name: string, value: string): string | { er
   if (TRUE.has(value)) return name;
   if (FALSE.has(value) && o.long[0]) return `--no-${o.long[0]}`;
   return { error: `invalid argument "${value}" for "${flagLabel(o.short, o.long[0])}" flag: strconv.ParseBool: parsing "${value}": invalid syntax` };
+}
+
+/** pflag's complaint about a value its type cannot hold (only ints are checked: strings hold anything). */
+function badValue(o: OptionSpec, value: string): string | undefined {
+  if (o.type !== 'int' || /^[+-]?\d+$/.test(value)) return undefined;
+  return `invalid argument "${value}" for "${flagLabel(o.short, o.long[0])}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`;
 }
 
 /**
@@ -65,6 +71,8 @@ export function scanArgs(spec: CommandSpec, args: readonly string[], intersperse
           if (i + 1 >= args.length) return error(`flag needs an argument: ${name}`);
           value = args[++i];
         }
+        const bad = badValue(o, value);
+        if (bad) return error(bad);
         normalized.push(`${name}=${value}`);
       } else if (o.boolean && inline !== undefined) {
         const w = boolWord(spec, name, inline);
@@ -89,6 +97,8 @@ export function scanArgs(spec: CommandSpec, args: readonly string[], intersperse
           if (i + 1 >= args.length) return error(`flag needs an argument: '${c}' in -${a.slice(j)}`);
           value = args[++i];
         }
+        const bad = badValue(o, value);
+        if (bad) return error(bad);
         normalized.push(`-${c}=${value}`);
         break;
       }

@@ -5,6 +5,7 @@ import { arityError, scanArgs } from './argv';
 import { helpWidth } from './layout';
 import { commandHelp, commandPath, nounHelp, topHelp, topUsageLine, usageLine } from './render';
 import { commandSpec } from './spec';
+import { VERSION } from '../version';
 
 /**
  * Everything main.ts does not run as a command: help, and the command line's own errors, in
@@ -47,6 +48,8 @@ export function answerWithoutRunning(rest: readonly string[], target: Target): n
   if (first === 'help') return helpTopic(name, rest.slice(1), width);
   if (first.startsWith('-')) {
     if (isHelpFlag(first)) { stdout(topHelp(name, width)); return 0; }
+    // `skiff --version ps`: the version, as docker prints it whatever follows
+    if (first === '--version' || first === '-v') { stdout(`${name} version ${VERSION}\n`); return 0; }
     return flagError(unknownFlagMessage(first), topUsageLine(name), name);
   }
   if (target.kind === 'none') {
