@@ -48,7 +48,8 @@ export function answerWithoutRunning(rest: readonly string[], target: Target): n
   if (first === 'help') return helpTopic(name, rest.slice(1), width);
   if (first.startsWith('-')) {
     if (isHelpFlag(first)) { stdout(topHelp(name, width)); return 0; }
-    // `skiff --version ps`: the version, as docker prints it whatever follows
+    // `skiff --version ps`: the flag means "print version information and quit" (docker would
+    // run ps; printing the version is what the flag's own description promises)
     if (first === '--version' || first === '-v') { stdout(`${name} version ${VERSION}\n`); return 0; }
     return flagError(unknownFlagMessage(first), topUsageLine(name), name);
   }
