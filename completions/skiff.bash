@@ -6,7 +6,7 @@ _skiff() {
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
     ['@']='container create history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
-    ['@container']='create list ls ps rm run start'
+    ['@container']='create list ls ps remove rm run start'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
     ['@system']='info'
   )
@@ -15,6 +15,7 @@ _skiff() {
     ['@container list']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ls']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ps']='-a --all -q --quiet --no-trunc -h --help'
+    ['@container remove']='-f --force -h --help'
     ['@container rm']='-f --force -h --help'
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform -d --detach --help'
     ['@container start']='-a --attach -i --interactive -h --help'
@@ -57,6 +58,7 @@ _skiff() {
     ['@container list']=''
     ['@container ls']=''
     ['@container ps']=''
+    ['@container remove']=''
     ['@container rm']=''
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform'
     ['@container start']=''

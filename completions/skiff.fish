@@ -36,7 +36,7 @@ function __skiff_path_children
         case ''
             printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
         case 'container'
-            printf '%s\n' 'create' 'list' 'ls' 'ps' 'rm' 'run' 'start'
+            printf '%s\n' 'create' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
@@ -45,10 +45,10 @@ function __skiff_path_children
 end
 
 complete -c skiff -f
-complete -c skiff -n '__skiff_path_is \'\'' -l root -r -F -d 'storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)'
-complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'state directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)'
-complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'overlay, fuse-overlayfs or vfs (default: the best that works here)'
-complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'debug shows stack traces of errors'
+complete -c skiff -n '__skiff_path_is \'\'' -l root -r -F -d 'Storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)'
+complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'State directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)'
+complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)'
+complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug" shows stack traces of errors)'
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
@@ -76,6 +76,7 @@ complete -c skiff -n '__skiff_path_is \'container\'' -a 'create' -d 'Create a ne
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'list' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ls' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ps' -d 'List containers'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'remove' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'start' -d 'Start one or more stopped containers'
@@ -107,25 +108,28 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -s t -l tty -d 'Allo
 complete -c skiff -n '__skiff_path_is \'container create\'' -l rm -d 'Automatically remove the container when it exits'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
-complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container list\'' -F
 complete -c skiff -n '__skiff_path_is \'container list\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container list\'' -l no-trunc -d 'Don\'t truncate output'
-complete -c skiff -n '__skiff_path_is \'container list\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container list\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -F
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -l no-trunc -d 'Don\'t truncate output'
-complete -c skiff -n '__skiff_path_is \'container ls\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -F
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -l no-trunc -d 'Don\'t truncate output'
-complete -c skiff -n '__skiff_path_is \'container ps\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container remove\'' -F
+complete -c skiff -n '__skiff_path_is \'container remove\'' -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
+complete -c skiff -n '__skiff_path_is \'container remove\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container rm\'' -F
 complete -c skiff -n '__skiff_path_is \'container rm\'' -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
-complete -c skiff -n '__skiff_path_is \'container rm\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container rm\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container run\'' -F
 complete -c skiff -n '__skiff_path_is \'container run\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l env-file -r -d 'Read environment variables from a file'
@@ -141,11 +145,11 @@ complete -c skiff -n '__skiff_path_is \'container run\'' -l rm -d 'Automatically
 complete -c skiff -n '__skiff_path_is \'container run\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
 complete -c skiff -n '__skiff_path_is \'container run\'' -s d -l detach -d 'Run container in background and print container ID'
-complete -c skiff -n '__skiff_path_is \'container run\'' -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container start\'' -F
 complete -c skiff -n '__skiff_path_is \'container start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s i -l interactive -d 'Attach container\'s STDIN'
-complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'create\'' -F
 complete -c skiff -n '__skiff_path_is \'create\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l env-file -r -d 'Read environment variables from a file'
@@ -160,27 +164,27 @@ complete -c skiff -n '__skiff_path_is \'create\'' -s t -l tty -d 'Allocate a pse
 complete -c skiff -n '__skiff_path_is \'create\'' -l rm -d 'Automatically remove the container when it exits'
 complete -c skiff -n '__skiff_path_is \'create\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'create\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
-complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'history\'' -F
 complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
 complete -c skiff -n '__skiff_path_is \'history\'' -l no-trunc -d 'Don\'t truncate output'
 complete -c skiff -n '__skiff_path_is \'history\'' -s q -l quiet -d 'Only show image IDs'
 complete -c skiff -n '__skiff_path_is \'history\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
-complete -c skiff -n '__skiff_path_is \'history\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'history\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image history\'' -F
 complete -c skiff -n '__skiff_path_is \'image history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
 complete -c skiff -n '__skiff_path_is \'image history\'' -l no-trunc -d 'Don\'t truncate output'
 complete -c skiff -n '__skiff_path_is \'image history\'' -s q -l quiet -d 'Only show image IDs'
 complete -c skiff -n '__skiff_path_is \'image history\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
-complete -c skiff -n '__skiff_path_is \'image history\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image history\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image import\'' -F
 complete -c skiff -n '__skiff_path_is \'image import\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
 complete -c skiff -n '__skiff_path_is \'image import\'' -s m -l message -r -d 'Set commit message for imported image'
 complete -c skiff -n '__skiff_path_is \'image import\'' -l platform -r -d 'Set platform (os/arch[/variant]) of the image; default: this host'
-complete -c skiff -n '__skiff_path_is \'image import\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image import\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image inspect\'' -F
 complete -c skiff -n '__skiff_path_is \'image inspect\'' -s f -l format -r -d 'Format output using a Go template'
-complete -c skiff -n '__skiff_path_is \'image inspect\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image inspect\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image list\'' -F
 complete -c skiff -n '__skiff_path_is \'image list\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'image list\'' -s q -l quiet -d 'Only show image IDs'
@@ -188,11 +192,11 @@ complete -c skiff -n '__skiff_path_is \'image list\'' -l no-trunc -d 'Don\'t tru
 complete -c skiff -n '__skiff_path_is \'image list\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'image list\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'image list\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
-complete -c skiff -n '__skiff_path_is \'image list\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image list\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image load\'' -F
 complete -c skiff -n '__skiff_path_is \'image load\'' -s i -l input -r -d 'Read from tar archive file, instead of STDIN'
 complete -c skiff -n '__skiff_path_is \'image load\'' -s q -l quiet -d 'Suppress the load output'
-complete -c skiff -n '__skiff_path_is \'image load\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image load\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -F
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s q -l quiet -d 'Only show image IDs'
@@ -200,33 +204,33 @@ complete -c skiff -n '__skiff_path_is \'image ls\'' -l no-trunc -d 'Don\'t trunc
 complete -c skiff -n '__skiff_path_is \'image ls\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
-complete -c skiff -n '__skiff_path_is \'image ls\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image ls\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image prune\'' -F
 complete -c skiff -n '__skiff_path_is \'image prune\'' -s a -l all -d 'Remove all unused images, not just dangling ones'
 complete -c skiff -n '__skiff_path_is \'image prune\'' -s f -l force -d 'Do not prompt for confirmation'
 complete -c skiff -n '__skiff_path_is \'image prune\'' -l filter -r -d 'Provide filter values (e.g. "until=<timestamp>")'
-complete -c skiff -n '__skiff_path_is \'image prune\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image prune\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image pull\'' -F
 complete -c skiff -n '__skiff_path_is \'image pull\'' -s q -l quiet -d 'Suppress verbose output'
 complete -c skiff -n '__skiff_path_is \'image pull\'' -l platform -r -d 'Set platform if server is multi-platform capable (os/arch[/variant])'
 complete -c skiff -n '__skiff_path_is \'image pull\'' -l tls-verify -d 'Require HTTPS and verify certificates (--tls-verify=false for an insecure registry)'
-complete -c skiff -n '__skiff_path_is \'image pull\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image pull\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image push\'' -F
 complete -c skiff -n '__skiff_path_is \'image push\'' -s q -l quiet -d 'Suppress verbose output'
 complete -c skiff -n '__skiff_path_is \'image push\'' -l tls-verify -d 'Require HTTPS and verify certificates (--tls-verify=false for an insecure registry)'
-complete -c skiff -n '__skiff_path_is \'image push\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image push\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image remove\'' -F
 complete -c skiff -n '__skiff_path_is \'image remove\'' -s f -l force -d 'Force removal of the image'
-complete -c skiff -n '__skiff_path_is \'image remove\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image remove\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image rm\'' -F
 complete -c skiff -n '__skiff_path_is \'image rm\'' -s f -l force -d 'Force removal of the image'
-complete -c skiff -n '__skiff_path_is \'image rm\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image rm\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image save\'' -F
 complete -c skiff -n '__skiff_path_is \'image save\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
 complete -c skiff -n '__skiff_path_is \'image save\'' -l format -r -d 'docker-archive (default) or oci-archive'
-complete -c skiff -n '__skiff_path_is \'image save\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image save\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image tag\'' -F
-complete -c skiff -n '__skiff_path_is \'image tag\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'image tag\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'images\'' -F
 complete -c skiff -n '__skiff_path_is \'images\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'images\'' -s q -l quiet -d 'Only show image IDs'
@@ -234,51 +238,51 @@ complete -c skiff -n '__skiff_path_is \'images\'' -l no-trunc -d 'Don\'t truncat
 complete -c skiff -n '__skiff_path_is \'images\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'images\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'images\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
-complete -c skiff -n '__skiff_path_is \'images\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'images\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'import\'' -F
 complete -c skiff -n '__skiff_path_is \'import\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
 complete -c skiff -n '__skiff_path_is \'import\'' -s m -l message -r -d 'Set commit message for imported image'
 complete -c skiff -n '__skiff_path_is \'import\'' -l platform -r -d 'Set platform (os/arch[/variant]) of the image; default: this host'
-complete -c skiff -n '__skiff_path_is \'import\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'import\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'info\'' -F
-complete -c skiff -n '__skiff_path_is \'info\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'info\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'inspect\'' -F
 complete -c skiff -n '__skiff_path_is \'inspect\'' -s f -l format -r -d 'Format output using a Go template'
 complete -c skiff -n '__skiff_path_is \'inspect\'' -l type -r -d 'Only inspect objects of the given type (image)'
 complete -c skiff -n '__skiff_path_is \'inspect\'' -s s -l size -d 'Display total file sizes (accepted; image sizes are always shown)'
-complete -c skiff -n '__skiff_path_is \'inspect\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'load\'' -F
 complete -c skiff -n '__skiff_path_is \'load\'' -s i -l input -r -d 'Read from tar archive file, instead of STDIN'
 complete -c skiff -n '__skiff_path_is \'load\'' -s q -l quiet -d 'Suppress the load output'
-complete -c skiff -n '__skiff_path_is \'load\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'load\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'login\'' -F
 complete -c skiff -n '__skiff_path_is \'login\'' -s u -l username -r -d 'Username'
 complete -c skiff -n '__skiff_path_is \'login\'' -s p -l password -r -d 'Password'
 complete -c skiff -n '__skiff_path_is \'login\'' -l password-stdin -d 'Take the password from stdin'
 complete -c skiff -n '__skiff_path_is \'login\'' -l tls-verify -d 'Require HTTPS and verify certificates (--tls-verify=false for an insecure registry)'
-complete -c skiff -n '__skiff_path_is \'login\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'login\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'logout\'' -F
-complete -c skiff -n '__skiff_path_is \'logout\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'logout\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'ps\'' -F
 complete -c skiff -n '__skiff_path_is \'ps\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'ps\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'ps\'' -l no-trunc -d 'Don\'t truncate output'
-complete -c skiff -n '__skiff_path_is \'ps\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'ps\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'pull\'' -F
 complete -c skiff -n '__skiff_path_is \'pull\'' -s q -l quiet -d 'Suppress verbose output'
 complete -c skiff -n '__skiff_path_is \'pull\'' -l platform -r -d 'Set platform if server is multi-platform capable (os/arch[/variant])'
 complete -c skiff -n '__skiff_path_is \'pull\'' -l tls-verify -d 'Require HTTPS and verify certificates (--tls-verify=false for an insecure registry)'
-complete -c skiff -n '__skiff_path_is \'pull\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'pull\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'push\'' -F
 complete -c skiff -n '__skiff_path_is \'push\'' -s q -l quiet -d 'Suppress verbose output'
 complete -c skiff -n '__skiff_path_is \'push\'' -l tls-verify -d 'Require HTTPS and verify certificates (--tls-verify=false for an insecure registry)'
-complete -c skiff -n '__skiff_path_is \'push\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'push\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'rm\'' -F
 complete -c skiff -n '__skiff_path_is \'rm\'' -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
-complete -c skiff -n '__skiff_path_is \'rm\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'rm\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'rmi\'' -F
 complete -c skiff -n '__skiff_path_is \'rmi\'' -s f -l force -d 'Force removal of the image'
-complete -c skiff -n '__skiff_path_is \'rmi\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'rmi\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'run\'' -F
 complete -c skiff -n '__skiff_path_is \'run\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l env-file -r -d 'Read environment variables from a file'
@@ -294,19 +298,19 @@ complete -c skiff -n '__skiff_path_is \'run\'' -l rm -d 'Automatically remove th
 complete -c skiff -n '__skiff_path_is \'run\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'run\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
 complete -c skiff -n '__skiff_path_is \'run\'' -s d -l detach -d 'Run container in background and print container ID'
-complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'save\'' -F
 complete -c skiff -n '__skiff_path_is \'save\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
 complete -c skiff -n '__skiff_path_is \'save\'' -l format -r -d 'docker-archive (default) or oci-archive'
-complete -c skiff -n '__skiff_path_is \'save\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'save\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'start\'' -F
 complete -c skiff -n '__skiff_path_is \'start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c skiff -n '__skiff_path_is \'start\'' -s i -l interactive -d 'Attach container\'s STDIN'
-complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'system info\'' -F
-complete -c skiff -n '__skiff_path_is \'system info\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'system info\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'tag\'' -F
-complete -c skiff -n '__skiff_path_is \'tag\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'tag\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'version\'' -F
 complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Only "{{.Version}}" is supported for now'
-complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Show help for this command'
+complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Print usage'

@@ -1,40 +1,77 @@
 import { extractGlobals, setGlobals } from './cli/globals';
+import { asProgram, programName } from './cli/program';
 import { VERSION } from './cli/version';
 
 /** One line on stderr and a Docker-style exit code; a stack trace only with --log-level debug. */
 function fail(message: string, code: number, err?: unknown, debug = false): never {
-  process.stderr.write(`skiff: ${message}\n`);
+  process.stderr.write(`${programName()}: ${asProgram(message)}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(code);
 }
 
+/**
+ * The commands' stderr, saying "docker" where it says "skiff" when skiff was run as docker.
+ * stdout is left alone: it carries data (save's tar stream, inspect's JSON).
+ */
+function programStderr(): NodeJS.WriteStream {
+  if (programName() === 'skiff') return process.stderr;
+  const target = process.stderr;
+  return new Proxy(target, {
+    get(t, key) {
+      if (key === 'write') {
+        return (chunk: unknown, ...rest: unknown[]) =>
+          (t.write as (...a: unknown[]) => boolean)(typeof chunk === 'string' ? asProgram(chunk) : chunk, ...rest);
+      }
+      const v = Reflect.get(t, key, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
+}
+
+// Help, and the command line's own errors, are answered by cli/help/, loaded only then.
+const asksForHelp = (a: string) => a === '--help' || a === '-h';
+
 async function main(): Promise<void> {
   const parsed = extractGlobals(process.argv.slice(2));
-  if ('error' in parsed) fail(parsed.error, 125);
+  if ('error' in parsed) {
+    const { globalFlagError } = await import('./cli/help/dispatch');
+    process.exit(globalFlagError(parsed.error));
+  }
   const { globals, rest } = parsed;
   setGlobals(globals);
   const debug = globals.logLevel === 'debug';
   if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
-    process.stdout.write(`skiff version ${VERSION}\n`);
+    process.stdout.write(`${programName()} version ${VERSION}\n`);
     return;
   }
   const { Cli } = await import('clipanion');
-  const { buildCli } = await import('./cli/index');
+  const { buildCli, resolveTarget } = await import('./cli/index');
   const { SkiffCommand } = await import('./cli/base');
+  const target = resolveTarget(rest);
+  if (target.kind !== 'command' || rest.some(asksForHelp)) {
+    const { answerWithoutRunning } = await import('./cli/help/dispatch');
+    const code = answerWithoutRunning(rest, target);
+    if (code !== undefined) process.exit(code);
+  }
+  if (target.kind !== 'command') throw new Error('unreachable: answerWithoutRunning answers every non-command');
   const cli = buildCli(rest);
   let command;
   try {
     command = cli.process(rest);
   } catch (e) {
-    // Flag and syntax errors: Docker exits 125 and points at the help.
-    const first = String((e as Error).message).split('\n').find((l) => l.trim()) ?? 'invalid arguments';
-    const cmd = rest.find((a) => !a.startsWith('-'));
-    fail(`${first.replace(/^Unknown Syntax Error: /, '')}\nSee 'skiff ${cmd ? `${cmd} ` : ''}--help'.`, 125, e, debug);
+    const { explainParseError } = await import('./cli/help/dispatch');
+    const r = explainParseError(cli, rest, target, e);
+    if ('code' in r) process.exit(r.code);
+    command = r.command;
+  }
+  if (!(command instanceof SkiffCommand)) {
+    // clipanion's own help command: it saw a help flag that the scan above did not take as one.
+    const { answerHelp } = await import('./cli/help/dispatch');
+    process.exit(answerHelp(target));
   }
   // clipanion's run() would print our errors with a stack trace and exit 1: run skiff's own
   // commands directly so that failures keep their one line and Docker exit code.
-  if (command.help || !(command instanceof SkiffCommand)) process.exit(await cli.run(command, {}));
-  command.context = { ...Cli.defaultContext };
+  command.context = { ...Cli.defaultContext, stderr: programStderr() };
   try {
     const code = await command.validateAndExecute();
     process.exit(code ?? 0);

@@ -1,17 +1,44 @@
-import { Builtins, Cli, type CommandClass } from 'clipanion';
+import { Cli, type CommandClass } from 'clipanion';
 import { CreateCommand, PsCommand, RmCommand, RunCommand, StartCommand } from './commands/containers';
 import { HistoryCommand, ImageInspectCommand, ImagePruneCommand, ImportCommand, InspectCommand, SaveCommand, TagCommand } from './commands/image-verbs';
 import { ImagesCommand, LoadCommand, RmiCommand } from './commands/images';
 import { LoginCommand, LogoutCommand } from './commands/login';
 import { PullCommand, PushCommand } from './commands/registry';
 import { InfoCommand, VersionCommand } from './commands/system';
+import { withNounForms } from './nouns';
+import { programName } from './program';
 import { VERSION } from './version';
 
 export { VERSION };
 
-const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
+/** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
+export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
   LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
-  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand, Builtins.HelpCommand, Builtins.VersionCommand];
+  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand];
+
+// Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
+// one, added here once rather than listed by each command (nouns.ts).
+for (const c of COMMANDS) c.paths = withNounForms(c.paths ?? []);
+
+/** What the leading words of argv name: a command (and the path that was typed), a noun, or nothing. */
+export type Target =
+  | { kind: 'command'; command: CommandClass; path: string[] }
+  | { kind: 'noun'; noun: string }
+  | { kind: 'none' };
+
+export function resolveTarget(argv: readonly string[]): Target {
+  let best: { command: CommandClass; path: string[] } | undefined;
+  let noun = false;
+  for (const command of COMMANDS) {
+    for (const p of command.paths ?? []) {
+      if (p.length === 0 || p[0] !== argv[0]) continue;
+      if (p.length > 1) noun = true;
+      if (p.every((w, i) => argv[i] === w) && p.length > (best?.path.length ?? 0)) best = { command, path: p };
+    }
+  }
+  if (best) return { kind: 'command', ...best };
+  return noun ? { kind: 'noun', noun: argv[0] } : { kind: 'none' };
+}
 
 /**
  * The one definition of skiff's command line: main.ts runs it, build/gen-docs.mjs documents it.
@@ -20,7 +47,8 @@ const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCom
  * which for all of them costs tens of milliseconds of start-up (measured with --cpu-prof).
  */
 export function buildCli(argv?: string[]): Cli {
-  const cli = new Cli({ binaryLabel: 'skiff', binaryName: 'skiff', binaryVersion: VERSION, enableCapture: false });
+  const name = programName();
+  const cli = new Cli({ binaryLabel: name, binaryName: name, binaryVersion: VERSION, enableCapture: false, enableColors: false });
   const first = argv?.[0];
   const matching = first && !first.startsWith('-')
     ? COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === first))
