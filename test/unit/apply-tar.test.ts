@@ -1506,6 +1506,25 @@ describe('apply-tar: broken input', () => {
     expect(fs.readdirSync(s.dir)).toEqual(['a']);
   });
 
+  it('a name over 4096 bytes, a link target over 64 KiB, and a hard link to nothing: one line each', async () => {
+    const s = sandbox();
+    const cases: [string, Buffer, string][] = [
+      ['long name', Buffer.concat([rawPax([['path', 'a/'.repeat(2500) + 'x']]), rawEntry({ name: 'p' }), END_OF_ARCHIVE]), 'layer is truncated or corrupt: entry name too long'],
+      [
+        'long target',
+        Buffer.concat([rawPax([['linkpath', 'a'.repeat(70000)]]), rawEntry({ name: 'l', type: '2', linkname: 'x' }), END_OF_ARCHIVE]),
+        'layer is truncated or corrupt: link target or extended attribute too large',
+      ],
+      ['missing target', Buffer.concat([rawEntry({ name: 'hx', type: '1', linkname: 'missing' }), END_OF_ARCHIVE]), 'apply-tar: hx: link target missing: No such file or directory'],
+    ];
+    for (const [what, tar, message] of cases) {
+      const res = await applyTar(s.dir, tar);
+      expect(res.lines, what).toHaveLength(1);
+      expectRefused(res, message);
+    }
+    expect(fs.readdirSync(s.dir)).toEqual([]);
+  });
+
   it('garbage that is not a tar at all', async () => {
     const s = sandbox();
     expectRefusedWith(await applyTar(s.dir, randomBytes(4096)), 'layer is truncated or corrupt');
