@@ -1200,6 +1200,24 @@ describe('apply-tar: hostile layers', () => {
     expect(res.last.endsWith(`points outside the layer root${HOSTILE}`)).toBe(true);
   });
 
+  // found by the fuzzer's one-line oracle (native/helper/fuzz): storage.c printed the path raw
+  it('a hostile name or link target cannot add lines to an error from applying it', async () => {
+    const name = 'a\nskiff-helper: all good';
+    const tar = Buffer.concat([
+      rawEntry({ name, mtime: T }, 'x'),
+      rawEntry({ name: `${name}/c`, mtime: T }, 'y'), // its parent is a file
+      END_OF_ARCHIVE,
+    ]);
+    const s = sandbox();
+    const res = await applyTar(s.dir, tar);
+    expect(res.lines, res.stderr).toHaveLength(1);
+    expectRefused(res, 'apply-tar: a\\u000askiff-helper: all good/c: Not a directory');
+    const link = Buffer.concat([rawEntry({ name: 'h\r', type: '1', linkname: 'no\nwhere', mtime: T }), END_OF_ARCHIVE]);
+    const res2 = await applyTar(s.dir, link);
+    expect(res2.lines, res2.stderr).toHaveLength(1);
+    expectRefused(res2, 'apply-tar: h\\u000d: link target no\\u000awhere: No such file or directory');
+  });
+
   it('allows absolute symlinks, relative ones that stay inside, and absolute hard link targets', async () => {
     const tar = await packTar([
       { name: 'etc/evil', type: 'symlink', linkname: '/etc/passwd', mtime: TD },
