@@ -170,10 +170,12 @@ raw = b"".join([
     entry("gone/.wh.dir/", typ=b"5"),
     entry("hdronly/", typ=b"5", size=1000)[:512],
     entry("after", "z"),
+    # with --flatten: an opaque directory keeps only what this layer wrote; a whiteout removes
+    entry("dir/.wh..wh..opq"),
+    entry(".wh.after"),
     END,
 ])
 seed("raw-all-kinds.tar", raw)
-seed("raw-all-kinds-flatten.tar", raw + b"\0")  # odd length: applied with --flatten
 seed("empty", b"")
 seed("end-only.tar", END)
 
@@ -263,6 +265,11 @@ seed("small.tar.gz.cut", gz[:-10])
 flipped = bytearray(gz)
 flipped[len(gz) // 2] ^= 0xFF
 seed("small.tar.gz.flipped", bytes(flipped))
+
+# The harness applies an input of odd length with --flatten: every seed in both modes (a byte
+# after the end of the archive, or after the last gzip member, changes nothing else).
+for name in list(SEEDS):
+    seed(name + ".other-mode", SEEDS[name] + b"\0")
 
 for name, data in SEEDS.items():
     with open(os.path.join(OUT, name), "wb") as f:
