@@ -724,8 +724,8 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
   return k == K_FILE;
 }
 
-/* Walk the archive: metadata entries fill g_pax and g_long_*, every other entry is applied. Returns at the
- * end-of-archive block or at a clean end of input between entries. */
+/* Walk the archive: metadata entries fill g_pax and g_long_*, every other entry is applied.
+ * Returns at the end-of-archive block or at a clean end of input between entries. */
 static void walk_archive(void) {
   unsigned char h[BLOCK];
   for (;;) {
