@@ -44,8 +44,8 @@ start=$(date +%s)
   "$out/corpus" "$out/seeds" >"$log" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
-  artifact=$(grep -o "Test unit written to [^ ]*" "$log" | tail -n 1 | sed 's/Test unit written to //')
+  artifact=$(grep -ao "Test unit written to [^ ]*" "$log" | tail -n 1 | sed 's/Test unit written to //')
   fail "apply-tar crashed or a sanitizer/oracle fired after $(( $(date +%s) - start )) s (exit $rc); input: ${artifact:-see $log}; replay: $bin ${artifact:-INPUT}"
 fi
-runs=$(grep -o "stat::number_of_executed_units: [0-9]*" "$log" | tail -n 1 | grep -o "[0-9]*$")
+runs=$(grep -ao "stat::number_of_executed_units: [0-9]*" "$log" | tail -n 1 | grep -o "[0-9]*$")
 echo "fuzz: apply-tar: ${runs:-?} inputs in $(( $(date +%s) - start )) s, no crash or sanitizer finding (log: $log)"
