@@ -1669,7 +1669,9 @@ describe('apply-tar under the sanitizers (the fuzz target)', () => {
 
   /** Run each input once through the sanitizer build; the output when anything fired. */
   function replay(inputs: string[]): { code: number | null; output: string } {
-    const r = spawnSync(fuzzBin, inputs, { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1' } });
+    // its scratch directory in a sandbox, so that a crash (no clean-up) leaves nothing behind
+    const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=1', SKIFF_FUZZ_TMPDIR: sandbox().top };
+    const r = spawnSync(fuzzBin, inputs, { encoding: 'utf8', env });
     return { code: r.status, output: `${r.stdout}${r.stderr}` };
   }
 
