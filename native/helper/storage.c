@@ -46,13 +46,31 @@ static unsigned char g_buf[IO_BUF_LEN];
 /* Small utilities                                                                            */
 /* ------------------------------------------------------------------------------------------ */
 
+/* S as it may be printed: control characters escaped as in JSON ("\u000a"), so that a name
+ * from a layer cannot split a message into lines of its own making. Returns S itself when it
+ * has none (the usual case), else a new string: only ever used on the way to an exit or a
+ * once-per-run note, so it is not freed. */
+static const char *shown(const char *s) {
+  size_t n = 0, bad = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) bad += *p < 0x20 || *p == 0x7f;
+  if (!bad) return s;
+  char *out = malloc(n + 5 * bad + 1), *o = out;
+  if (!out) return "(unprintable name)";
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f) o += sprintf(o, "\\u%04x", *p);
+    else *o++ = (char)*p;
+  }
+  *o = '\0';
+  return out;
+}
+
 /* The single error exit: one line naming the mode, the object and the reason. */
 __attribute__((noreturn)) static void fail(const char *path, int err) {
-  die("%s: %s: %s", g_mode, (path && *path) ? path : ".", strerror(err));
+  die("%s: %s: %s", g_mode, (path && *path) ? shown(path) : ".", strerror(err));
 }
 
 __attribute__((noreturn)) static void fail_msg(const char *path, const char *msg) {
-  die("%s: %s: %s", g_mode, (path && *path) ? path : ".", msg);
+  die("%s: %s: %s", g_mode, (path && *path) ? shown(path) : ".", msg);
 }
 
 void *xmalloc(size_t n) {
@@ -560,7 +578,7 @@ static void op_hardlink(void) {
   int tpfd = open_dir_in_root(slash ? target : "", 0);
   struct stat tst, cur;
   if (tpfd < 0 || fstatat(tpfd, tname, &tst, AT_SYMLINK_NOFOLLOW) < 0)
-    die("%s: %s: link target %s: %s", g_mode, g_f->path, g_f->arg, strerror(errno));
+    die("%s: %s: link target %s: %s", g_mode, shown(g_f->path), shown(g_f->arg), strerror(errno));
   const char *name;
   int pfd = must_parent(g_f->path, &name);
   if (fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == tst.st_dev &&
@@ -660,7 +678,7 @@ static void op_xattr(void) {
       if (errno != EPERM && errno != ENOTSUP) fail(g_f->path, errno);
       if (!g_noted_xattr++)
         warnx_("note: extended attributes not permitted here (first: %s on %s); skipping them",
-               key, g_f->path);
+               shown(key), shown(g_f->path));
     }
   }
   close(fd);
@@ -679,7 +697,7 @@ static void op_device(void) {
     if (errno != EPERM || type == S_IFIFO) fail(g_f->path, errno);
     if (!g_noted_dev++)
       warnx_("note: device nodes cannot be created here (rootless); skipping them (first: %s)",
-             g_f->path);
+             shown(g_f->path));
     return;
   }
   own_and_time_at(pfd, name, 1, 0);
@@ -780,7 +798,7 @@ static void copy_xattrs(int sfd, int dfd, const char *path) {
     if (setxattr(dp, k, v, (size_t)vl, 0) < 0) {
       if (errno != EPERM && errno != ENOTSUP) fail(path, errno);
       if (!g_noted_cxattr++)
-        warnx_("note: extended attributes not permitted here (first: %s on %s); skipping them", k, path);
+        warnx_("note: extended attributes not permitted here (first: %s on %s); skipping them", shown(k), shown(path));
     }
     free(v);
   }
@@ -892,7 +910,7 @@ static void copy_special(int spfd, const char *sname, int dpfd, const char *dnam
   if (mknodat(dpfd, dname, st->st_mode & (S_IFMT | 07777), st->st_rdev) < 0) {
     if (errno == EPERM && (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))) {
       if (!g_noted_cdev++)
-        warnx_("note: device nodes cannot be created here (rootless); skipping them (first: %s)", spath);
+        warnx_("note: device nodes cannot be created here (rootless); skipping them (first: %s)", shown(spath));
       return;
     }
     fail(rel, errno);
