@@ -26,10 +26,14 @@ const bundleOut = path.join(dist, 'skiff.cjs');
 const exeOut = path.join(dist, 'skiff');
 
 // SEA start-up options, measured with hyperfine -N 'dist/skiff --version' (median of 120-150
-// runs on a busy 2-core box; `node -e 0` = 110-160 ms there):
+// runs on a busy 2-core box; `node -e 0` = 110-160 ms there), on Node 20:
 //   useCodeCache false: 148-152 ms (user 105 ms);  true: 142-143 ms (user 96-102 ms)  -> on
 //   useSnapshot (bundle pre-evaluated in a startup snapshot): no faster (user 99-101 ms), a 5 MB
 //     blob, and stdout written by commands was lost after deserialisation -> off
+// Re-measured on Node 26.12.1 (user+sys CPU medians of 40-60 interleaved runs, load ~10): the
+// code cache still pays, --version 112 ms with it, 139 ms without; ps -a 197 vs 235 ms.
+// Node 24 and 26 themselves boot ~25 ms of CPU slower than Node 20 (`node -e 0`: 135 vs 108 ms),
+// which is all that skiff's commands lost in moving off Node 20.
 // SKIFF_SEA_CODE_CACHE=0 builds without the code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
 
@@ -176,6 +180,10 @@ run('node --build-sea', runtime.bin, ['--build-sea', seaConfig], { cwd: root, en
 fs.chmodSync(tmpExe, 0o755);
 fs.renameSync(tmpExe, exeOut);
 
+fs.rmSync(path.join(dist, 'sea-prep.blob'), { force: true }); // left by builds before --build-sea
+
 const version = execFileSync(exeOut, ['--version'], { encoding: 'utf8' }).trim();
+const embedded = execFileSync(exeOut, ['version', '--format', '{{.Client.NodeVersion}}'], { encoding: 'utf8' }).trim();
+if (embedded !== `v${runtime.version}`) fail(`${path.relative(root, exeOut)} runs on Node ${embedded}, not the pinned ${runtime.version}`);
 const mb = (fs.statSync(exeOut).size / 1048576).toFixed(1);
-step(`done: ${path.relative(root, exeOut)} (${mb} MB), --version: ${version}`);
+step(`done: ${path.relative(root, exeOut)} (${mb} MB, Node ${runtime.version}), --version: ${version}`);
