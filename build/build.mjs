@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run build: native addon + C helper + esbuild bundle + Node single executable (dist/skiff).
-// Fully offline: node-gyp gets --nodedir from the running Node, so it never downloads headers.
-// Idempotent: every output is regenerated from scratch on each run.
+// The executable embeds the Node runtime pinned in package.json (build/node-runtime.mjs), not
+// the Node that runs this script, which only needs to start it.
+// Fully offline: node-gyp gets --nodedir from the pinned runtime's package, so it never
+// downloads headers. Idempotent: every output is regenerated from scratch on each run.
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,6 +11,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installedRuntime } from './node-runtime.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,16 +23,17 @@ const helperOut = path.join(helperDir, 'build', 'skiff-helper');
 const ISAL_LIBRARY = 'libisal.so.2'; // the name native/helper/gunzip.c and src/native/assets.ts use
 const isalOut = path.join(helperDir, 'build', ISAL_LIBRARY);
 const bundleOut = path.join(dist, 'skiff.cjs');
-const blobOut = path.join(dist, 'sea-prep.blob');
 const exeOut = path.join(dist, 'skiff');
-const nodeDir = path.dirname(path.dirname(process.execPath));
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 // SEA start-up options, measured with hyperfine -N 'dist/skiff --version' (median of 120-150
-// runs on a busy 2-core box; `node -e 0` = 110-160 ms there):
+// runs on a busy 2-core box; `node -e 0` = 110-160 ms there), on Node 20:
 //   useCodeCache false: 148-152 ms (user 105 ms);  true: 142-143 ms (user 96-102 ms)  -> on
 //   useSnapshot (bundle pre-evaluated in a startup snapshot): no faster (user 99-101 ms), a 5 MB
 //     blob, and stdout written by commands was lost after deserialisation -> off
+// Re-measured on Node 26.12.1 (user+sys CPU medians of 40-60 interleaved runs, load ~10): the
+// code cache still pays, --version 112 ms with it, 139 ms without; ps -a 197 vs 235 ms.
+// Node 24 and 26 themselves boot ~25 ms of CPU slower than Node 20 (`node -e 0`: 135 vs 108 ms),
+// which is all that skiff's commands lost in moving off Node 20.
 // SKIFF_SEA_CODE_CACHE=0 builds without the code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
 
@@ -51,15 +55,23 @@ function fail(msg) {
   process.exit(1);
 }
 
-// Child processes (node-gyp, the `node -p` in binding.gyp) must use this very Node.
-const env = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+let runtime;
+try {
+  runtime = installedRuntime(root);
+} catch (e) {
+  fail(e.message);
+}
 
-// (a) the addon
-step(`addon: node-gyp rebuild (nodedir ${nodeDir})`);
+// Child processes (node-gyp, the `node -p` in binding.gyp) run on the pinned runtime too.
+const env = { ...process.env, PATH: `${path.dirname(runtime.bin)}${path.delimiter}${process.env.PATH ?? ''}` };
+
+// (a) the addon: N-API, so any Node of the same ABI family loads it; built against the pinned
+// runtime's own headers all the same.
+step(`addon: node-gyp rebuild (Node ${runtime.version}, nodedir ${path.relative(root, runtime.nodedir)})`);
 run(
   'node-gyp (native/addon)',
-  process.execPath,
-  [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', `--nodedir=${nodeDir}`, '-j', '2', '--loglevel=warn'],
+  runtime.bin,
+  [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', `--nodedir=${runtime.nodedir}`, '-j', '2', '--loglevel=warn'],
   { cwd: addonDir, env },
 );
 
@@ -121,58 +133,62 @@ await esbuild.build({
   bundle: true,
   format: 'cjs',
   platform: 'node',
-  target: 'node20',
+  target: `node${runtime.major}`,
   minify: true,
   legalComments: 'none',
   define: { __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash), __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests) },
   logLevel: 'warning',
 });
 
-// (d) the SEA blob
-step(`sea: blob (useCodeCache=${useCodeCache})`);
+// (d) the executable, made by the pinned runtime itself (node --build-sea: writes the blob and
+// injects it into a copy of `executable`). The copy it starts from is stripped first: strip
+// after injection would break the executable, and the runtime package's binary carries debug
+// info. Written under a temporary name and renamed, so a running dist/skiff is never
+// overwritten in place.
+step(`sea: node ${runtime.version} --build-sea (useCodeCache=${useCodeCache})`);
+const strippedNode = path.join(dist, `node-stripped.tmp-${process.pid}`);
+const tmpExe = `${exeOut}.tmp-${process.pid}`;
+// Both are gone after a good build (the rename); else a failed build leaves nothing behind.
+process.on('exit', () => {
+  fs.rmSync(strippedNode, { force: true });
+  fs.rmSync(tmpExe, { force: true });
+});
+fs.copyFileSync(runtime.bin, strippedNode);
+fs.chmodSync(strippedNode, 0o755);
+run('strip', 'strip', [strippedNode]);
 const seaConfig = path.join(dist, 'sea-config.json');
 fs.writeFileSync(
   seaConfig,
   JSON.stringify(
     {
       main: bundleOut,
-      output: blobOut,
+      mainFormat: 'commonjs',
+      executable: strippedNode,
+      output: tmpExe,
       disableExperimentalSEAWarning: true,
       useCodeCache,
       useSnapshot: false,
+      // skiff's command line and environment are skiff's alone. Node looks for `--env-file FILE`
+      // anywhere on its command line, stopping only at `--` (Dotenv::GetDataFromArgs, still so
+      // in Node 26), and exits 9 before skiff runs: the SEA puts execArgv before the user's
+      // arguments, so a `--` there hands `skiff run --env-file FILE` to skiff. 'none': a
+      // NODE_OPTIONS meant for other Node programs (--require, --inspect, ...) is ignored.
+      execArgv: ['--'],
+      execArgvExtension: 'none',
       assets: assetFiles,
     },
     null,
     2,
   ) + '\n',
 );
-run('node --experimental-sea-config', process.execPath, ['--experimental-sea-config', seaConfig], { cwd: root });
-
-// (e) the executable: copy, strip (before injecting: stripping afterwards would break it),
-// inject, chmod. Written under a temporary name and renamed, so a running dist/skiff is
-// never overwritten in place.
-step('exe: copy node, strip, inject');
-const tmpExe = `${exeOut}.tmp-${process.pid}`;
-fs.rmSync(tmpExe, { force: true });
-process.on('exit', () => fs.rmSync(tmpExe, { force: true })); // gone after the rename; else a failed build
-fs.copyFileSync(process.execPath, tmpExe);
-fs.chmodSync(tmpExe, 0o755);
-run('strip', 'strip', [tmpExe]);
-const { inject } = require('postject');
-// postject is chatty, and its ELF parser warns about each of node's many .note sections
-// ("Can't find string offset for section name '.note.100'"): harmless, so hidden.
-const { log, warn } = console;
-console.log = console.warn = () => {};
-try {
-  await inject(tmpExe, 'NODE_SEA_BLOB', fs.readFileSync(blobOut), { sentinelFuse: SEA_FUSE });
-} catch (e) {
-  fail(`postject failed: ${e instanceof Error ? e.message : e}`);
-} finally {
-  Object.assign(console, { log, warn });
-}
+run('node --build-sea', runtime.bin, ['--build-sea', seaConfig], { cwd: root, env });
 fs.chmodSync(tmpExe, 0o755);
 fs.renameSync(tmpExe, exeOut);
 
+fs.rmSync(path.join(dist, 'sea-prep.blob'), { force: true }); // left by builds before --build-sea
+
 const version = execFileSync(exeOut, ['--version'], { encoding: 'utf8' }).trim();
+const embedded = execFileSync(exeOut, ['version', '--format', '{{.Client.NodeVersion}}'], { encoding: 'utf8' }).trim();
+if (embedded !== `v${runtime.version}`) fail(`${path.relative(root, exeOut)} runs on Node ${embedded}, not the pinned ${runtime.version}`);
 const mb = (fs.statSync(exeOut).size / 1048576).toFixed(1);
-step(`done: ${path.relative(root, exeOut)} (${mb} MB), --version: ${version}`);
+step(`done: ${path.relative(root, exeOut)} (${mb} MB, Node ${runtime.version}), --version: ${version}`);

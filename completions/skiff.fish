@@ -312,5 +312,5 @@ complete -c skiff -n '__skiff_path_is \'system info\'' -s h -l help -d 'Print us
 complete -c skiff -n '__skiff_path_is \'tag\'' -F
 complete -c skiff -n '__skiff_path_is \'tag\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'version\'' -F
-complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Only "{{.Version}}" is supported for now'
+complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Format the output using a Go template ({{.Client.Version}}, {{.Client.NodeVersion}}, {{json .}})'
 complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Print usage'

@@ -8,6 +8,7 @@ import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
 import type { NetworkMode } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
+import { removeTree } from '../util/remove-tree';
 import type { ContainerRecord } from './container-store';
 import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
@@ -154,7 +155,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
     });
     return rec;
   } catch (e) {
-    await layers.removeTree(dir).catch(() => fs.rmSync(dir, { recursive: true, force: true }));
+    await layers.removeTree(dir).catch(() => removeTree(dir));
     throw e;
   }
 }

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
+import { removeTree } from '../util/remove-tree';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { monitorAlive, refreshState } from './container-state';
@@ -32,7 +32,7 @@ export async function removeContainerFiles(engine: Engine, c: ContainerRecord, s
     const layers = await engine.layers();
     await layers.removeTree(...rootfsStorageDirs(engine, c));
   }
-  await withLock(engine.containers.lockFile, () => fs.rmSync(dir, { recursive: true, force: true }));
+  await withLock(engine.containers.lockFile, () => removeTree(dir));
 }
 
 /** `rm [-f]`: Docker refuses to remove a running container unless forced. */

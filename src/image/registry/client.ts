@@ -457,7 +457,9 @@ function connectionError(registry: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
   const code = err?.code ?? '';
   if (/CERT|SSL|certificate/i.test(code) || /certificate/i.test(err?.message ?? '')) {
-    return new SkiffError(`${registry}: TLS certificate not trusted (${err.message}): put its CA in certs.d/${registry}/ca.crt, or use --tls-verify=false for a registry you trust`, 1);
+    // Node >= 24 appends advice to pass it --use-system-ca, a flag skiff's users cannot give.
+    const why = err.message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
+    return new SkiffError(`${registry}: TLS certificate not trusted (${why}): put its CA in certs.d/${registry}/ca.crt, or use --tls-verify=false for a registry you trust`, 1);
   }
   return Object.assign(new SkiffError(`${registry}: cannot reach the registry: ${err?.message ?? String(e)}`, 1), { code, transient: isTransient(e) });
 }
