@@ -40,11 +40,13 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
     etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
-  // removes everything, under the same lock skiff uses for container state.
+  // removes everything, record included, under the lock skiff holds to write records.
+  const removesRecord = c.config.autoRemove && !attach;
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const flat = encodeMonitorSpec(spec, {
     rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
     pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup,
+    lockFile: removesRecord ? engine.containers.lockFile : undefined,
   });
   fs.writeFileSync(path.join(dir, MONITOR_FILES.config), JSON.stringify(spec, null, 2));
   const specFile = path.join(dir, MONITOR_FILES.spec);
@@ -115,7 +117,11 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
     await finishAttached(engine, c, code);
     throw new SkiffError(m ? m[2] : `container ${c.name} failed to start (monitor exit ${code})`, m ? Number(m[1]) : 125);
   }
-  const pid = Number(fs.readFileSync(path.join(dir, MONITOR_FILES.pid), 'utf8')) || undefined;
+  // A detached --rm container may already have ended and been removed by its monitor (it
+  // takes containers.lock for that): then there is no pid file, and update() finds no record
+  // and writes none, so a removed container is never brought back.
+  let pid: number | undefined;
+  try { pid = Number(fs.readFileSync(path.join(dir, MONITOR_FILES.pid), 'utf8')) || undefined; } catch { /* removed */ }
   await engine.containers.update(c.id, (r) => {
     r.state = { status: 'running', pid, monitorPid: child.pid, monitorStart: procStartTime(child.pid!), startedAt: new Date().toISOString() };
   });
