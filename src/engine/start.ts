@@ -10,6 +10,7 @@ import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
+import { processStartTime } from './lost-container';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 
@@ -72,10 +73,6 @@ function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise
   return { firstLine, closed, stop: () => sock.destroy() };
 }
 
-function procStartTime(pid: number): string | undefined {
-  try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19]; } catch { return undefined; }
-}
-
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /**
@@ -85,6 +82,8 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
  */
 export async function startContainer(engine: Engine, c: ContainerRecord, o: StartOptions): Promise<number | undefined> {
   c = refreshState(engine, c);
+  // (an --rm container whose monitor died is removed by refreshState)
+  if (!engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
   if (c.state.status === 'running') {
     if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
     return undefined;
@@ -123,7 +122,10 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
   let pid: number | undefined;
   try { pid = Number(fs.readFileSync(path.join(dir, MONITOR_FILES.pid), 'utf8')) || undefined; } catch { /* removed */ }
   await engine.containers.update(c.id, (r) => {
-    r.state = { status: 'running', pid, monitorPid: child.pid, monitorStart: procStartTime(child.pid!), startedAt: new Date().toISOString() };
+    r.state = {
+      status: 'running', pid, pidStart: pid ? processStartTime(pid) : undefined,
+      monitorPid: child.pid, monitorStart: processStartTime(child.pid), startedAt: new Date().toISOString(),
+    };
   });
   if (!o.attach) {
     reports.stop();

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, psAll, skiff, store, useStore, waitFor } from './harness';
+import { BUSYBOX, destroyStore, fixture, hostProcessesMatching, newStore, psAll, skiff, store, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -25,5 +25,76 @@ describe('detached --rm', () => {
     await waitFor(() => containerIds().length === 0, 20_000, 'the containers dir to empty').catch(() => undefined);
     expect(containerIds()).toEqual([]);
     expect(await psAll()).toEqual([]);
+  });
+});
+
+describe('a monitor that dies without an exit code', () => {
+  const record = (id: string) => JSON.parse(fs.readFileSync(path.join(containersDir(), id, 'container.json'), 'utf8'));
+  /** Gone, or a zombie nobody reaps (an exited process's pid stays until its parent reaps it). */
+  const dead = (pid: number) => {
+    try { return /^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
+  };
+  const killMonitor = async (id: string) => {
+    const { monitorPid, pid } = record(id).state;
+    expect(monitorPid).toBeGreaterThan(0);
+    expect(dead(pid)).toBe(false);
+    process.kill(monitorPid, 'SIGKILL');
+    await waitFor(() => dead(monitorPid), 10_000, 'the monitor to die');
+    return pid as number;
+  };
+
+  test('ps -a shows Exited (137), the record says why, and the container process is killed', async () => {
+    const r = await skiff(['run', '-d', BUSYBOX, 'sleep', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    const pid = await killMonitor(id);
+    const row = (await psAll()).find((x) => x['CONTAINER ID'] === id);
+    expect(row?.STATUS).toMatch(/^Exited \(137\) /);
+    const st = record(id).state;
+    expect(st).toMatchObject({ status: 'exited', exitCode: 137 });
+    expect(st.error).toMatch(/monitor .* died/);
+    await waitFor(() => dead(pid), 10_000, 'the container process to be killed');
+    // the settled record stands on its own: still 137 later, and rm needs no -f
+    expect((await psAll()).find((x) => x['CONTAINER ID'] === id)?.STATUS).toMatch(/^Exited \(137\) /);
+    const rm = await skiff(['rm', id]);
+    expect(rm.code, rm.stderr).toBe(0);
+  });
+
+  test('an --rm container is removed by the next command', async () => {
+    const r = await skiff(['run', '-d', '--rm', BUSYBOX, 'sleep', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    const pid = await killMonitor(id);
+    await psAll();
+    expect(containerIds()).not.toContain(id);
+    expect((await psAll()).map((x) => x['CONTAINER ID'])).not.toContain(id);
+    await waitFor(() => dead(pid), 10_000, 'the container process to be killed');
+  });
+
+  // fuse-overlayfs needs /dev/fuse, which some hosts open to root only (this one: crw-------).
+  const fuseUsable = (() => {
+    try { fs.accessSync('/dev/fuse', fs.constants.R_OK | fs.constants.W_OK); return true; } catch { return false; }
+  })();
+  test.runIf(fuseUsable)('with fuse-overlayfs, the fuse-overlayfs serving its root is killed too', { timeout: 120_000 }, async () => {
+    const s = newStore();
+    const env = { SKIFF_STORAGE_DRIVER: 'fuse-overlayfs' };
+    try {
+      const load = await skiff(['load', '-i', fixture('busybox.docker.tar')], { store: s, env, timeoutMs: 110_000 });
+      expect(load.code, load.stderr).toBe(0);
+      const r = await skiff(['run', '-d', BUSYBOX, 'sleep', '1000'], { store: s, env });
+      expect(r.code, r.stderr).toBe(0);
+      const id = r.stdout.trim();
+      const merged = path.join(s.root, 'containers', id, 'merged');
+      const fusePids = () => hostProcessesMatching(` ${merged}`).filter((p) => !dead(p));
+      expect(fusePids()).toHaveLength(1);
+      const { monitorPid } = JSON.parse(fs.readFileSync(path.join(s.root, 'containers', id, 'container.json'), 'utf8')).state;
+      process.kill(monitorPid, 'SIGKILL');
+      await waitFor(() => dead(monitorPid), 10_000, 'the monitor to die');
+      const row = (await psAll({ store: s, env })).find((x) => x['CONTAINER ID'] === id);
+      expect(row?.STATUS).toMatch(/^Exited \(137\) /);
+      await waitFor(() => fusePids().length === 0, 10_000, 'fuse-overlayfs to be killed');
+    } finally {
+      await destroyStore(s);
+    }
   });
 });
