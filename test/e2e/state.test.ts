@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, destroyStore, fixture, hostProcessesMatching, newStore, psAll, skiff, store, useStore, waitFor } from './harness';
+import { BUSYBOX, destroyStore, fixture, hostProcessesMatching, newStore, psAll, sh, shq, skiff, store, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -96,5 +96,52 @@ describe('a monitor that dies without an exit code', () => {
     } finally {
       await destroyStore(s);
     }
+  });
+});
+
+describe('staging dirs in $root/tmp', () => {
+  const tmpDir = () => path.join(store().root, 'tmp');
+  const staged = () => (fs.existsSync(tmpDir()) ? fs.readdirSync(tmpDir()) : []);
+
+  /**
+   * Start `load` reading a fifo, wait until its staging dir exists, feed it `bytes` of the
+   * archive, then run `then` (shell) while the load is still waiting for the rest.
+   */
+  const loadScript = (fifo: string, bytes: number, then: string[]) => [
+    `mkfifo ${shq(fifo)}`,
+    `"$SKIFF" load < ${shq(fifo)} > ${shq(fifo)}.out 2>&1 & pid=$!`,
+    `exec 3> ${shq(fifo)}`,
+    `i=0; until ls ${shq(tmpDir())} 2>/dev/null | grep -q '^load-'; do i=$((i+1)); [ $i -lt 200 ] || exit 9; sleep 0.05; done`,
+    `head -c ${bytes} ${shq(fixture('busybox.docker.tar'))} >&3`,
+    'sleep 0.5',
+    ...then,
+  ].join('\n');
+
+  test('a load killed midway leaves its staging dir; the next command removes it', async () => {
+    const fifo = path.join(store().dir, 'fifo-killed');
+    const r = await sh(loadScript(fifo, 300_000, ['kill -9 $pid; wait $pid; echo "load exit $?"', 'exec 3>&-']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('load exit 137\n');
+    const left = staged().filter((n) => n.startsWith('load-'));
+    expect(left).toHaveLength(1);
+    expect(fs.readdirSync(path.join(tmpDir(), left[0])).length, 'the load had staged part of the archive').toBeGreaterThan(0);
+    const run = await skiff(['run', '--rm', BUSYBOX, 'true']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(staged()).toEqual([]);
+  });
+
+  test('a staging dir in use by a running load is left alone by a concurrent command', async () => {
+    const fifo = path.join(store().dir, 'fifo-busy');
+    const r = await sh(loadScript(fifo, 300_000, [
+      `ls ${shq(tmpDir())} | grep -c '^load-'`,
+      `"$SKIFF" run --rm ${BUSYBOX} true || exit 8`,
+      `ls ${shq(tmpDir())} | grep -c '^load-'`,
+      `tail -c +300001 ${shq(fixture('busybox.docker.tar'))} >&3; exec 3>&-`,
+      'wait $pid; echo "load exit $?"',
+      `cat ${shq(fifo)}.out`,
+    ]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`1\n1\nload exit 0\nLoaded image: ${BUSYBOX}\n`);
+    expect(staged()).toEqual([]);
   });
 });
