@@ -81,9 +81,10 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
  * detached, output goes to the container log and we return once the process has exec'd.
  */
 export async function startContainer(engine: Engine, c: ContainerRecord, o: StartOptions): Promise<number | undefined> {
-  c = refreshState(engine, c);
+  const fresh = refreshState(engine, c);
   // (an --rm container whose monitor died is removed by refreshState)
-  if (!engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
+  if (fresh !== c && c.config.autoRemove && !engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
+  c = fresh;
   if (c.state.status === 'running') {
     if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
     return undefined;
