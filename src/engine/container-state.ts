@@ -2,34 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
+import { LOST_ERROR, LOST_EXIT_CODE, monitorAlive, settleLostContainer } from './lost-container';
 
-/** Is the monitor recorded for this container still the same live process? */
-export function monitorAlive(c: ContainerRecord): boolean {
-  const pid = c.state.monitorPid;
-  if (!pid) return false;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !c.state.monitorStart || stat.split(') ')[1]?.split(' ')[19] === c.state.monitorStart;
-  } catch {
-    return false;
-  }
-}
+export { monitorAlive } from './lost-container';
 
 /**
  * There is no daemon to tell us a detached container ended: when the record says running but
- * its monitor is gone, take the exit code the monitor left behind. Nothing is written here:
+ * its monitor is gone, take the exit code the monitor left behind. That case writes nothing:
  * readers must never race a concurrent `rm` (or the monitor's --rm cleanup) on the directory;
- * the next start or rm rewrites the record anyway.
+ * the next start or rm rewrites the record anyway. A monitor that died without an exit code
+ * leaves a container nobody looks after: that one is settled here (src/engine/lost-container.ts).
  */
 export function refreshState(engine: Engine, c: ContainerRecord): ContainerRecord {
   if (c.state.status !== 'running' || monitorAlive(c)) return c;
-  const dir = engine.containers.dir(c.id);
-  let exitCode = 255;
-  let finishedAt = new Date().toISOString();
+  const exitFile = path.join(engine.containers.dir(c.id), 'exit');
   try {
-    const exitFile = path.join(dir, 'exit');
-    exitCode = Number(fs.readFileSync(exitFile, 'utf8').trim());
-    finishedAt = fs.statSync(exitFile).mtime.toISOString();
-  } catch { /* killed before it could write: Docker reports 255 for a lost container */ }
-  return { ...c, state: { ...c.state, status: 'exited', exitCode, finishedAt, pid: undefined } };
+    const exitCode = Number(fs.readFileSync(exitFile, 'utf8').trim());
+    const finishedAt = fs.statSync(exitFile).mtime.toISOString();
+    return { ...c, state: { ...c.state, status: 'exited', exitCode, finishedAt, pid: undefined } };
+  } catch { /* no exit code: the monitor was killed */ }
+  settleLostContainer(engine, c, exitFile);
+  const finishedAt = new Date().toISOString();
+  return { ...c, state: { ...c.state, status: 'exited', exitCode: LOST_EXIT_CODE, error: LOST_ERROR, finishedAt, pid: undefined } };
 }

@@ -33,11 +33,14 @@ export interface ContainerRecord {
   state: {
     status: ContainerStatus;
     pid?: number;
+    pidStart?: string;     // the container process's start time (as monitorStart)
     monitorPid?: number;
     monitorStart?: string; // /proc/PID/stat start time: guards against PID reuse
     exitCode?: number;
     startedAt?: string;
     finishedAt?: string;
+    /** why skiff ended it (Docker's State.Error), e.g. its monitor died */
+    error?: string;
   };
 }
 

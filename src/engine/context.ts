@@ -38,6 +38,7 @@ export class Engine {
   private readonly rawConfig: unknown;
   private usernsPlan?: UserNamespacePlan | null;
   private driverName?: DriverName;
+  private stagingPruned = false;
 
   constructor(readonly opts: GlobalOptions = {}) {
     this.paths = skiffPaths(opts);
@@ -96,6 +97,12 @@ export class Engine {
 
   async layers(): Promise<LayerStore> {
     const { LayerStore } = await import('../storage/layer-store');
-    return new LayerStore(this.paths.dataRoot, await this.driver(), this.userns);
+    const store = new LayerStore(this.paths.dataRoot, await this.driver(), this.userns);
+    if (!this.stagingPruned) {
+      // once per process: what a killed pull, load or import left in tmp/ (one readdir if none)
+      this.stagingPruned = true;
+      await store.pruneStaging();
+    }
+    return store;
   }
 }

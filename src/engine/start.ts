@@ -10,6 +10,7 @@ import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
+import { processStartTime } from './lost-container';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 
@@ -40,11 +41,13 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
     etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
-  // removes everything, under the same lock skiff uses for container state.
+  // removes everything, record included, under the lock skiff holds to write records.
+  const removesRecord = c.config.autoRemove && !attach;
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const flat = encodeMonitorSpec(spec, {
     rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
     pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup,
+    lockFile: removesRecord ? engine.containers.lockFile : undefined,
   });
   fs.writeFileSync(path.join(dir, MONITOR_FILES.config), JSON.stringify(spec, null, 2));
   const specFile = path.join(dir, MONITOR_FILES.spec);
@@ -70,10 +73,6 @@ function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise
   return { firstLine, closed, stop: () => sock.destroy() };
 }
 
-function procStartTime(pid: number): string | undefined {
-  try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19]; } catch { return undefined; }
-}
-
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /**
@@ -82,7 +81,10 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
  * detached, output goes to the container log and we return once the process has exec'd.
  */
 export async function startContainer(engine: Engine, c: ContainerRecord, o: StartOptions): Promise<number | undefined> {
-  c = refreshState(engine, c);
+  const fresh = refreshState(engine, c);
+  // (an --rm container whose monitor died is removed by refreshState)
+  if (fresh !== c && c.config.autoRemove && !engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
+  c = fresh;
   if (c.state.status === 'running') {
     if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
     return undefined;
@@ -116,9 +118,16 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
     await finishAttached(engine, c, code);
     throw new SkiffError(m ? m[2] : `container ${c.name} failed to start (monitor exit ${code})`, m ? Number(m[1]) : 125);
   }
-  const pid = Number(fs.readFileSync(path.join(dir, MONITOR_FILES.pid), 'utf8')) || undefined;
+  // A detached --rm container may already have ended and been removed by its monitor (it
+  // takes containers.lock for that): then there is no pid file, and update() finds no record
+  // and writes none, so a removed container is never brought back.
+  let pid: number | undefined;
+  try { pid = Number(fs.readFileSync(path.join(dir, MONITOR_FILES.pid), 'utf8')) || undefined; } catch { /* removed */ }
   await engine.containers.update(c.id, (r) => {
-    r.state = { status: 'running', pid, monitorPid: child.pid, monitorStart: procStartTime(child.pid!), startedAt: new Date().toISOString() };
+    r.state = {
+      status: 'running', pid, pidStart: pid ? processStartTime(pid) : undefined,
+      monitorPid: child.pid, monitorStart: processStartTime(child.pid), startedAt: new Date().toISOString(),
+    };
   });
   if (!o.attach) {
     reports.stop();

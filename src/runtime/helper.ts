@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { Writable, type Readable } from 'node:stream';
 import { helperPath } from '../native/assets';
-import { spawnPiped, tryWaitPid, type PipedChild } from '../native/addon';
+import { spawnDetached, spawnPiped, tryWaitPid, waitPid, type PipedChild } from '../native/addon';
 import { SkiffError } from '../util/errors';
 import { helperNamespaceArgs, type UserNamespacePlan } from './userns';
 
@@ -55,6 +56,16 @@ export async function runHelper(userns: UserNamespacePlan | undefined, mode: str
   if (input) input.pipe(run.stdin);
   else run.stdin.end();
   await run.done;
+}
+
+/**
+ * Run a helper mode to the end, blocking, with its output discarded; its exit code. For rare
+ * clean-up inside synchronous code (a read-only command removing a lost --rm container).
+ */
+export function runHelperSync(userns: UserNamespacePlan | undefined, mode: string[]): number {
+  const child = spawnDetached(helperPath(), ['skiff-helper', ...helperArgv(userns, mode)], [-1, -1, -1]);
+  fs.closeSync(child.reportFd);
+  return waitPid(child.pid);
 }
 
 /** A helper that could not be started: its stdin is already gone (writers get EPIPE at once). */

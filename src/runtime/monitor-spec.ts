@@ -62,6 +62,8 @@ export interface MonitorOptions {
   pidFile?: string;
   exitFile?: string;
   cleanup?: string[];
+  /** flock'd by the monitor while it removes `cleanup`: the lock skiff holds to write records */
+  lockFile?: string;
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -112,5 +114,6 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.pidFile) rec('pid-file', o.pidFile);
   if (o.exitFile) rec('exit-file', o.exitFile);
   for (const c of o.cleanup ?? []) rec('cleanup', c);
+  if (o.lockFile) rec('lock-file', o.lockFile);
   return Buffer.from(parts.map((p) => `${p}\0`).join(''));
 }

@@ -20,14 +20,33 @@ export async function withLockIfFree<T>(lockFile: string, fn: () => T | Promise<
   return holding(lockFile, true, false, fn);
 }
 
+/** withLock for synchronous work (a read-only command settling a lost container). */
+export function withLockSync<T>(lockFile: string, fn: () => T): T {
+  const fd = take(lockFile, true, true)!;
+  try { return fn(); } finally { release(fd); }
+}
+
 async function holding<T>(lockFile: string, exclusive: boolean, wait: boolean, fn: () => T | Promise<T>): Promise<{ value: T } | undefined> {
+  const fd = take(lockFile, exclusive, wait);
+  if (fd === undefined) return undefined;
+  try { return { value: await fn() }; } finally { release(fd); }
+}
+
+/** The locked fd, or undefined when not waiting and the lock is busy. */
+function take(lockFile: string, exclusive: boolean, wait: boolean): number | undefined {
   // Node opens files close-on-exec, so helpers we spawn meanwhile do not inherit the lock.
   const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
-    if (!flock(fd, exclusive, wait)) return undefined;
-    return { value: await fn() };
-  } finally {
-    try { unlock(fd); } catch { /* closing releases it anyway */ }
+    if (flock(fd, exclusive, wait)) return fd;
+  } catch (e) {
     fs.closeSync(fd);
+    throw e;
   }
+  fs.closeSync(fd);
+  return undefined;
+}
+
+function release(fd: number): void {
+  try { unlock(fd); } catch { /* closing releases it anyway */ }
+  fs.closeSync(fd);
 }

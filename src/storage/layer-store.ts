@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
+import { flock } from '../native/addon';
 import { runHelper, startHelper, type HelperRun } from '../runtime/helper';
 import type { UserNamespacePlan } from '../runtime/userns';
 import { SkiffError } from '../util/errors';
@@ -74,6 +75,18 @@ export interface EnsureOptions {
   blobOut?: string;
 }
 
+/** The locks on this process's staging dirs: held until exit (flocks die with the process). */
+const heldStaging: number[] = [];
+
+/** Is the directory open on `fd` still the one at `dir` (not removed or replaced)? */
+function sameFile(fd: number, dir: string): boolean {
+  try {
+    const a = fs.fstatSync(fd);
+    const b = fs.statSync(dir);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch { return false; }
+}
+
 export class LayerStore {
   constructor(private readonly dataRoot: string, readonly driver: DriverName,
     private readonly userns: UserNamespacePlan | undefined) {}
@@ -83,11 +96,50 @@ export class LayerStore {
   record(chainId: string): LayerRecord | undefined { return readJson<LayerRecord>(path.join(this.dir(chainId), 'layer.json')); }
   has(chainId: string): boolean { return fs.existsSync(path.join(this.dir(chainId), 'layer.json')); }
 
-  /** A fresh private staging dir on the same filesystem, so committing is one rename. */
+  private get stagingRoot(): string { return path.join(this.dataRoot, 'tmp'); }
+
+  /**
+   * A fresh private staging dir on the same filesystem, so committing is one rename. It stays
+   * flock'd (on the directory itself) until this process exits, so that pruneStaging() can
+   * tell a dir in use from one a killed skiff left behind.
+   */
   tempDir(prefix: string): string {
-    const base = path.join(this.dataRoot, 'tmp');
-    fs.mkdirSync(base, { recursive: true, mode: 0o700 });
-    return fs.mkdtempSync(path.join(base, `${prefix}-`));
+    fs.mkdirSync(this.stagingRoot, { recursive: true, mode: 0o700 });
+    for (;;) {
+      const dir = fs.mkdtempSync(path.join(this.stagingRoot, `${prefix}-`));
+      const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      // Waiting: only a pruner that found the new dir before we locked it can hold it.
+      flock(fd, true, true);
+      if (sameFile(fd, dir)) {
+        heldStaging.push(fd);
+        return dir;
+      }
+      fs.closeSync(fd); // that pruner removed it: make another
+    }
+  }
+
+  /**
+   * Remove staging dirs left by a skiff that was killed (pull, load, import): those whose lock
+   * is free. A dir in use is locked by its process and left alone. Their files may be owned by
+   * subordinate IDs, so the helper removes them.
+   */
+  async pruneStaging(): Promise<void> {
+    let names: string[];
+    try { names = fs.readdirSync(this.stagingRoot); } catch { return; }
+    const abandoned: { dir: string; fd: number }[] = [];
+    try {
+      for (const n of names) {
+        const dir = path.join(this.stagingRoot, n);
+        let fd: number;
+        try { fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW); } catch { continue; }
+        if (flock(fd, true, false)) abandoned.push({ dir, fd });
+        else fs.closeSync(fd);
+      }
+      // Still locked by us while they go, so tempDir() in another process cannot adopt one.
+      if (abandoned.length) await this.removeTree(...abandoned.map((a) => a.dir));
+    } catch { /* best effort: the next store open tries again */ } finally {
+      for (const a of abandoned) fs.closeSync(a.fd);
+    }
   }
 
   /** Remove a tree that may hold files owned by subordinate IDs (needs the namespace). */
