@@ -36,7 +36,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: c.config.network,
-    rootless: engine.paths.rootless, ttyGroupMapped: gidMapped(engine, 5),
+    rootless: engine.paths.rootless, ttyGroupMapped: gidMapped(engine, 5), security: c.config.security,
     etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
