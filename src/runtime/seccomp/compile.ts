@@ -10,8 +10,9 @@ import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from './syscall-tables';
  *  - a syscall's argument-filtered rules are tried in order, then its plain rule, then the
  *    profile's default action;
  *  - only the native ABI passes: another architecture's calls (i386, arm32) kill the process,
- *    and x86_64's x32 calls (nr | 0x40000000) fail with ENOSYS, as on a kernel without x32;
- *    otherwise they would reach the same kernel code under numbers no rule looks at;
+ *    and x86_64's x32 calls (nr | 0x40000000) fail with EPERM whatever the profile, since they
+ *    reach the same kernel code under numbers no rule looks at. EPERM (not ENOSYS) also tells
+ *    the filter's answer apart from a kernel built without x32;
  *  - syscalls newer than the table fail with ENOSYS (as runc does), so libc falls back.
  * The syscall number is found with a binary search over ranges of equal outcome.
  */
@@ -174,7 +175,7 @@ export function compileProfile(p: SeccompProfile, t: CompileTarget): Buffer {
   a.load(SECCOMP_DATA.nr);
   if (arch.x32) {
     a.jump(BPF.JSET_K, X32_SYSCALL_BIT, 0, 1);
-    a.ret(RET.ERRNO | ENOSYS);
+    a.ret(RET.ERRNO | EPERM);
   }
   a.jump(BPF.JGT_K, maxNr, 0, 1);
   a.ret(beyondRet);
