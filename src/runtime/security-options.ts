@@ -27,7 +27,10 @@ function parseGoBool(v: string): boolean | undefined {
 function readProfile(file: string): SeccompChoice {
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
-    throw new SkiffError(`opening seccomp profile (${file}) failed: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory' }[code] ?? (e as Error).message;
+    // Docker's CLI wording (it reads the file before sending it to the daemon).
+    throw new SkiffError(`opening seccomp profile (${file}) failed: open ${file}: ${why}`);
   }
   try { parseSeccompProfile(text); } catch (e) {
     throw new SkiffError(`invalid seccomp profile (${file}): ${(e as Error).message}`);

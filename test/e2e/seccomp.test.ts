@@ -95,7 +95,7 @@ describe('--security-opt seccomp=', () => {
     expect(r.stderr).toContain(`invalid seccomp profile (${file}): not valid JSON`);
     const missing = await skiff(['create', '--security-opt', `seccomp=${workDir}/missing.json`, BUSYBOX, 'true']);
     expect(missing.code).toBe(125);
-    expect(errorLines(missing.stderr)).toEqual([`skiff: opening seccomp profile (${workDir}/missing.json) failed: no such file or directory`]);
+    expect(errorLines(missing.stderr)).toEqual([`skiff: opening seccomp profile (${workDir}/missing.json) failed: open ${workDir}/missing.json: no such file or directory`]);
     expect((await skiff(['ps', '-aq'])).stdout).toBe(before);
   });
 });

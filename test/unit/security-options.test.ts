@@ -57,7 +57,7 @@ describe('--security-opt', () => {
       fs.writeFileSync(file, '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [');
       expect(() => parseSecurityFlags(flags({ securityOpt: [`seccomp=${file}`] }))).toThrow(`invalid seccomp profile (${file}): not valid JSON`);
       expect(() => parseSecurityFlags(flags({ securityOpt: [`seccomp=${dir}/missing.json`] })))
-        .toThrow(`opening seccomp profile (${dir}/missing.json) failed: no such file or directory`);
+        .toThrow(`opening seccomp profile (${dir}/missing.json) failed: open ${dir}/missing.json: no such file or directory`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
