@@ -85,7 +85,7 @@ try {
     entryPoints: [path.join(outDir, 'default-program-source.ts')], outfile: bundle, bundle: true,
     format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning',
   });
-  const { defaultProgramsHex } = (await import(bundle)).default;
+  const { defaultProgramsHex, defaultProgramsMinKernel } = (await import(bundle)).default;
   const programs = defaultProgramsHex();
   fs.writeFileSync(path.join(outDir, 'default-programs.ts'), `${banner}// Docker's default profile compiled for Docker's default capabilities (default-program-source.ts),
 // as the little-endian bytes of struct sock_filter[] in hex.
@@ -93,6 +93,9 @@ try {
 export const DEFAULT_PROGRAMS: Readonly<Record<string, string>> = {
 ${Object.entries(programs).map(([arch, hex]) => `  ${arch}:\n    '${hex}',`).join('\n')}
 };
+
+/** They assume a kernel at least this new (the profile's newest minKernel rule). */
+export const DEFAULT_PROGRAMS_MIN_KERNEL = '${defaultProgramsMinKernel()}';
 `);
   console.log(`seccomp: ${Object.keys(x86_64).length} x86_64 and ${Object.keys(aarch64).length} aarch64 syscalls; programs ${Object.entries(programs).map(([a, h]) => `${a} ${h.length / 16} insns`).join(', ')}`);
 } finally {

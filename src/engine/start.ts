@@ -6,6 +6,7 @@ import { helperPath } from '../native/assets';
 import { helperArgv } from '../runtime/helper';
 import { buildOciSpec } from '../runtime/oci-spec';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
+import { seccompProgramHex } from '../runtime/seccomp/program';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -42,9 +43,10 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, under the same lock skiff uses for container state.
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
+  const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const flat = encodeMonitorSpec(spec, {
     rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
-    pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup,
+    pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup, seccompProgram,
   });
   fs.writeFileSync(path.join(dir, MONITOR_FILES.config), JSON.stringify(spec, null, 2));
   const specFile = path.join(dir, MONITOR_FILES.spec);

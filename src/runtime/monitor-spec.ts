@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { SkiffError } from '../util/errors';
 import { capabilityNumber } from './capabilities';
 import type { OciSpec } from './oci-spec';
-import { seccompProgramHex } from './seccomp/program';
+import { precompiledProgram } from './seccomp/program';
 
 /**
  * Encode an OCI spec into the flat record format the C monitor reads (native/PROTOCOL.md):
@@ -47,6 +47,8 @@ export interface MonitorOptions {
   pidFile?: string;
   exitFile?: string;
   cleanup?: string[];
+  /** the compiled seccomp program (seccomp/program.ts seccompProgramHex); may be left out when it is the precompiled default */
+  seccompProgram?: string;
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -90,8 +92,12 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   for (const e of spec.process.env) rec('env', e);
   for (const a of spec.process.args) rec('arg', a);
   rec('caps', ...spec.process.capabilities.bounding.map(capabilityNumber));
-  const seccomp = spec.linux.seccomp ? seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding) : undefined;
-  if (seccomp) rec('seccomp', seccomp);
+  if (spec.linux.seccomp) {
+    const program = o.seccompProgram ?? precompiledProgram(spec.linux.seccomp, spec.process.capabilities.bounding);
+    // Never fall back to no filter: a missing program is a bug in the caller.
+    if (!program) throw new SkiffError('internal error: the seccomp program was not compiled before encoding the monitor spec');
+    rec('seccomp', program);
+  }
   if (spec.process.noNewPrivileges) rec('no-new-privs', 1);
   rec('tty', spec.process.terminal ? 1 : 0);
   rec('stdin', o.keepStdin ? 1 : 0);

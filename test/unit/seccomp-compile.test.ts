@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CAPABILITIES } from '../../src/runtime/capabilities';
 import { compileProfile, type SeccompArch } from '../../src/runtime/seccomp/compile';
 import { DEFAULT_PROFILE } from '../../src/runtime/seccomp/default-profile';
-import { DEFAULT_PROGRAMS } from '../../src/runtime/seccomp/default-programs';
-import { defaultProgramsHex } from '../../src/runtime/seccomp/default-program-source';
-import { seccompProgramHex } from '../../src/runtime/seccomp/program';
+import { DEFAULT_PROGRAMS, DEFAULT_PROGRAMS_MIN_KERNEL } from '../../src/runtime/seccomp/default-programs';
+import { defaultProgramsHex, defaultProgramsMinKernel } from '../../src/runtime/seccomp/default-program-source';
+import { precompiledProgram, seccompProgramHex } from '../../src/runtime/seccomp/program';
 import type { SeccompOp, SeccompProfile } from '../../src/runtime/seccomp/profile';
 import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from '../../src/runtime/seccomp/syscall-tables';
 import { runFilter } from './seccomp-bpf-interpreter';
@@ -226,13 +226,20 @@ describe('the precompiled default programs', () => {
   it('are what the compiler makes now (else run npm run gen-seccomp)', () => {
     expect(DEFAULT_PROGRAMS).toEqual(defaultProgramsHex());
   });
-  it('are used for the default profile and capabilities only', () => {
+  it('assume the newest minKernel of the profile', () => {
+    expect(DEFAULT_PROGRAMS_MIN_KERNEL).toBe(defaultProgramsMinKernel());
+    expect(DEFAULT_PROGRAMS_MIN_KERNEL).toBe('4.8');
+  });
+  it('are used for the default profile and capabilities only', async () => {
     const arch = process.arch === 'x64' ? 'x86_64' : 'aarch64';
-    expect(seccompProgramHex({ kind: 'default' }, [...DEFAULT_CAPABILITIES].reverse())).toBe(DEFAULT_PROGRAMS[arch]);
-    const admin = seccompProgramHex({ kind: 'default' }, [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'])!;
+    expect(await seccompProgramHex({ kind: 'default' }, [...DEFAULT_CAPABILITIES].reverse())).toBe(DEFAULT_PROGRAMS[arch]);
+    expect(precompiledProgram({ kind: 'default' }, DEFAULT_CAPABILITIES)).toBe(DEFAULT_PROGRAMS[arch]);
+    expect(precompiledProgram({ kind: 'default' }, [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'])).toBeUndefined();
+    expect(precompiledProgram({ kind: 'custom', json: '{}' }, DEFAULT_CAPABILITIES)).toBeUndefined();
+    const admin = (await seccompProgramHex({ kind: 'default' }, [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN']))!;
     expect(admin).not.toBe(DEFAULT_PROGRAMS[arch]);
     expect(runFilter(Buffer.from(admin, 'hex'), { arch: ARCH[arch].audit, nr: ARCH[arch].table.mount })).toBe(ALLOW);
-    expect(seccompProgramHex({ kind: 'unconfined' }, DEFAULT_CAPABILITIES)).toBeUndefined();
+    expect(await seccompProgramHex({ kind: 'unconfined' }, DEFAULT_CAPABILITIES)).toBeUndefined();
   });
   it('are small enough for the kernel and the binary search keeps them short', () => {
     for (const hex of Object.values(DEFAULT_PROGRAMS)) expect(hex.length / 16).toBeLessThan(400);

@@ -1,3 +1,4 @@
+import { versionAtLeast, type SeccompArch } from './arch';
 import { Assembler, BPF, RET, SECCOMP_DATA } from './bpf';
 import type { SeccompArg, SeccompFilter, SeccompProfile, SeccompRule } from './profile';
 import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from './syscall-tables';
@@ -17,8 +18,6 @@ import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from './syscall-tables';
  * The syscall number is found with a binary search over ranges of equal outcome.
  */
 
-export type SeccompArch = 'x86_64' | 'aarch64';
-
 interface ArchInfo { auditArch: number; dockerName: string; table: Readonly<Record<string, number>>; x32: boolean }
 
 const ARCHES: Record<SeccompArch, ArchInfo> = {
@@ -36,17 +35,6 @@ export interface CompileTarget {
   caps: readonly string[];
   /** the running kernel's release, e.g. "6.1.0-18-amd64" */
   kernel: string;
-}
-
-/** The architecture this Node process runs on, if a syscall table exists for it. */
-export function nativeArch(): SeccompArch | undefined {
-  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : undefined;
-}
-
-function versionAtLeast(kernel: string, min: string): boolean {
-  const [a, b] = kernel.split(/[.-]/).map(Number);
-  const [c, d] = min.split('.').map(Number);
-  return a > c || (a === c && (b || 0) >= (d || 0));
 }
 
 function filterMatches(f: SeccompFilter | undefined, t: CompileTarget, arch: ArchInfo, wantMatch: boolean): boolean {
@@ -134,6 +122,8 @@ function emitOutcome(a: Assembler, o: SyscallOutcome, fallback: number): void {
   a.ret(o.plain ?? fallback);
 }
 
+export type { SeccompArch };
+
 export function compileProfile(p: SeccompProfile, t: CompileTarget): Buffer {
   const arch = ARCHES[t.arch];
   const defaultRet = actionValue(p.defaultAction, p.defaultErrnoRet);
@@ -203,4 +193,3 @@ export function minKernels(p: SeccompProfile): string[] {
   return (p.syscalls ?? []).flatMap((r) => [r.includes?.minKernel, r.excludes?.minKernel]).filter((v): v is string => !!v);
 }
 
-export { versionAtLeast };
