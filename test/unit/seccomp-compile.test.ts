@@ -245,3 +245,11 @@ describe('the precompiled default programs', () => {
     for (const hex of Object.values(DEFAULT_PROGRAMS)) expect(hex.length / 16).toBeLessThan(400);
   });
 });
+
+describe('compile errors', () => {
+  it('a profile too long for the kernel is one clear error', async () => {
+    const names = Object.keys(X86_64_SYSCALLS);
+    const profile = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: names.map((n) => ({ names: [n], action: 'SCMP_ACT_ALLOW', args: [0, 1, 2, 3, 4, 5].map((index) => ({ index, value: 1, op: 'SCMP_CMP_EQ' })) })) };
+    await expect(seccompProgramHex({ kind: 'custom', json: JSON.stringify(profile) }, [])).rejects.toThrow(/^seccomp profile: seccomp program too long: \d+ instructions \(the kernel takes 4096\)$/);
+  });
+});

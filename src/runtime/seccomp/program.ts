@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { SkiffError } from '../../util/errors';
 import { DEFAULT_CAPABILITIES } from '../capabilities';
 import { nativeArch, versionAtLeast } from './arch';
 import { DEFAULT_PROGRAMS, DEFAULT_PROGRAMS_MIN_KERNEL } from './default-programs';
@@ -25,9 +26,13 @@ export async function seccompProgramHex(choice: SeccompChoice, caps: readonly st
   const ready = precompiledProgram(choice, caps);
   if (ready) return ready;
   const arch = nativeArch();
-  if (!arch) throw new Error(`seccomp: no syscall table for the ${process.arch} architecture; use --security-opt seccomp=unconfined`);
+  if (!arch) throw new SkiffError(`seccomp: no syscall table for the ${process.arch} architecture; use --security-opt seccomp=unconfined`);
   const [{ compileProfile }, { DEFAULT_PROFILE }, { parseSeccompProfile }] = await Promise.all([
     import('./compile'), import('./default-profile'), import('./profile')]);
-  const profile = choice.kind === 'default' ? DEFAULT_PROFILE : parseSeccompProfile(choice.json);
-  return compileProfile(profile, { arch, caps, kernel: os.release() }).toString('hex');
+  try {
+    const profile = choice.kind === 'default' ? DEFAULT_PROFILE : parseSeccompProfile(choice.json);
+    return compileProfile(profile, { arch, caps, kernel: os.release() }).toString('hex');
+  } catch (e) {
+    throw new SkiffError(`seccomp profile: ${(e as Error).message}`);
+  }
 }
