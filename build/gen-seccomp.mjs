@@ -4,7 +4,8 @@
 //                        headers of this machine through the C preprocessor
 //   default-programs.ts  Docker's default profile compiled for Docker's default capability set,
 //                        so `skiff run` needs no compiling on its start-up path
-// A unit test (test/unit/seccomp-generated.test.ts) fails when either file is stale.
+// test/unit/seccomp-compile.test.ts fails when default-programs.ts is stale. The tables are this
+// machine's headers (plus the newer syscalls below): regenerate after a kernel headers upgrade.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
