@@ -108,6 +108,10 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -s t -l tty -d 'Allo
 complete -c skiff -n '__skiff_path_is \'container create\'' -l rm -d 'Automatically remove the container when it exits'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-add -r -d 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container list\'' -F
 complete -c skiff -n '__skiff_path_is \'container list\'' -s a -l all -d 'Show all containers (default shows just running)'
@@ -144,6 +148,10 @@ complete -c skiff -n '__skiff_path_is \'container run\'' -s t -l tty -d 'Allocat
 complete -c skiff -n '__skiff_path_is \'container run\'' -l rm -d 'Automatically remove the container when it exits'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l cap-add -r -d 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'container run\'' -s d -l detach -d 'Run container in background and print container ID'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container start\'' -F
@@ -164,6 +172,10 @@ complete -c skiff -n '__skiff_path_is \'create\'' -s t -l tty -d 'Allocate a pse
 complete -c skiff -n '__skiff_path_is \'create\'' -l rm -d 'Automatically remove the container when it exits'
 complete -c skiff -n '__skiff_path_is \'create\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'create\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
+complete -c skiff -n '__skiff_path_is \'create\'' -l cap-add -r -d 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)'
+complete -c skiff -n '__skiff_path_is \'create\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
+complete -c skiff -n '__skiff_path_is \'create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
+complete -c skiff -n '__skiff_path_is \'create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'history\'' -F
 complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
@@ -297,6 +309,10 @@ complete -c skiff -n '__skiff_path_is \'run\'' -s t -l tty -d 'Allocate a pseudo
 complete -c skiff -n '__skiff_path_is \'run\'' -l rm -d 'Automatically remove the container when it exits'
 complete -c skiff -n '__skiff_path_is \'run\'' -l pull -r -d 'Pull image before running: always, missing or never'
 complete -c skiff -n '__skiff_path_is \'run\'' -l platform -r -d 'Set platform if the image is pulled (os/arch[/variant])'
+complete -c skiff -n '__skiff_path_is \'run\'' -l cap-add -r -d 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)'
+complete -c skiff -n '__skiff_path_is \'run\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
+complete -c skiff -n '__skiff_path_is \'run\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
+complete -c skiff -n '__skiff_path_is \'run\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'run\'' -s d -l detach -d 'Run container in background and print container ID'
 complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'save\'' -F

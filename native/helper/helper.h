@@ -41,7 +41,7 @@ int mode_copy(int argc, char **argv);          /* storage.c */
 int mode_probe_overlay(int argc, char **argv); /* main.c */
 int mode_monitor(int argc, char **argv);       /* monitor.c */
 
-/* Install the default seccomp filter on the calling thread (seccomp.c); 0 or -1/errno. */
-int install_seccomp(void);
+/* Install a seccomp filter given as hex of struct sock_filter[] (seccomp.c); 0 or -1/errno. */
+int install_seccomp(const char *hex);
 
 #endif

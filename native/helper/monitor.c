@@ -87,7 +87,8 @@ struct spec {
   char *args[MAX_ITEMS * 4];
   int nargs;
   uint64_t caps;
-  int tty, keep_stdin, ready_fd, seccomp;
+  int tty, keep_stdin, ready_fd, no_new_privs;
+  const char *seccomp; /* BPF program as hex; NULL = unconfined */
   const char *pid_file, *exit_file, *lock_file;
   char *cleanup[16];
   int ncleanup;
@@ -192,7 +193,8 @@ static void parse_spec(const char *path, struct spec *s) {
       }
     } else if (!strcmp(key, "tty")) { NEED(1); s->tty = atoi(f[0]); }
     else if (!strcmp(key, "stdin")) { NEED(1); s->keep_stdin = atoi(f[0]); }
-    else if (!strcmp(key, "seccomp")) { NEED(1); s->seccomp = !strcmp(f[0], "default"); }
+    else if (!strcmp(key, "seccomp")) { NEED(1); s->seccomp = f[0]; }
+    else if (!strcmp(key, "no-new-privs")) { NEED(1); s->no_new_privs = atoi(f[0]); }
     else if (!strcmp(key, "ready-fd")) { NEED(1); s->ready_fd = atoi(f[0]); }
     else if (!strcmp(key, "pid-file")) { NEED(1); s->pid_file = f[0]; }
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
@@ -584,6 +586,10 @@ struct stdio_relay {
   int out_from[3], out_to[3];      /* pipe -> terminal for fds 1 and 2, or -1 */
 };
 
+static void load_seccomp(const struct spec *s) {
+  if (install_seccomp(s->seccomp) < 0) child_fail(125, "seccomp: %s", strerror(errno));
+}
+
 static void container_init(const struct spec *s, int tty_sock, int alive, const struct stdio_relay *relay,
                            const sigset_t *oldmask) {
   if (setsid() < 0) child_fail(125, "setsid: %s", strerror(errno));
@@ -600,9 +606,14 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   else if (!s->keep_stdin && dup2(null_fd, 0) < 0) child_fail(125, "stdin: %s", strerror(errno));
   close(null_fd);
   mkdir_p(s->cwd);
-  /* While still privileged in the namespace (no no_new_privs needed) and after the last mount. */
-  if (s->seccomp && install_seccomp() < 0) child_fail(125, "seccomp: %s", strerror(errno));
+  /* After the last mount. Without no_new_privs the filter needs CAP_SYS_ADMIN (in the namespace),
+   * so it goes in before the capabilities are dropped; with it, as late as possible (as runc). */
+  if (s->seccomp && !s->no_new_privs) load_seccomp(s);
   set_identity(s);
+  if (s->no_new_privs) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(125, "no_new_privs: %s", strerror(errno));
+    if (s->seccomp) load_seccomp(s);
+  }
   if (chdir(s->cwd) < 0) child_fail(125, "chdir to %s: %s", s->cwd, strerror(errno));
   die_with_monitor(alive);
   sigprocmask(SIG_SETMASK, oldmask, NULL);

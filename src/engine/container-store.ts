@@ -4,7 +4,7 @@ import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from '../storage/driver';
-import type { NetworkMode } from '../runtime/oci-spec';
+import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -28,6 +28,8 @@ export interface ContainerRecord {
     openStdin: boolean;
     network: NetworkMode;
     autoRemove: boolean;
+    /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
+    security?: SecurityInput;
   };
   storage: { driver: DriverName; layers: string[] };
   state: {

@@ -6,6 +6,7 @@ import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
+import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import type { NetworkMode } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
@@ -33,6 +34,8 @@ export interface CreateOptions {
   pull?: string;
   /** `--platform`, used when the image is pulled */
   platform?: string;
+  /** --security-opt, --cap-add, --cap-drop, --privileged */
+  security?: SecurityFlags;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -95,6 +98,11 @@ export function createContainer(engine: Engine, o: CreateOptions): Promise<Conta
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
+  // Before any pull: a bad flag must not cost a download.
+  const security = o.security ? parseSecurityFlags(o.security) : undefined;
+  if (security?.privileged && engine.paths.rootless) {
+    process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
+  }
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
     throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
@@ -136,7 +144,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove },
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}) },
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

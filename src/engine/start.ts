@@ -6,6 +6,7 @@ import { helperPath } from '../native/assets';
 import { helperArgv } from '../runtime/helper';
 import { buildOciSpec } from '../runtime/oci-spec';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
+import { seccompProgramHex } from '../runtime/seccomp/program';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -37,16 +38,17 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: c.config.network,
-    rootless: engine.paths.rootless, ttyGroupMapped: gidMapped(engine, 5),
+    rootless: engine.paths.rootless, ttyGroupMapped: gidMapped(engine, 5), security: c.config.security,
     etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
   const removesRecord = c.config.autoRemove && !attach;
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
+  const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const flat = encodeMonitorSpec(spec, {
     rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
-    pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup,
+    pidFile: path.join(dir, MONITOR_FILES.pid), exitFile: path.join(dir, MONITOR_FILES.exit), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
   });
   fs.writeFileSync(path.join(dir, MONITOR_FILES.config), JSON.stringify(spec, null, 2));

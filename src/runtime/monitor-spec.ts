@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { SkiffError } from '../util/errors';
+import { capabilityNumber } from './capabilities';
 import type { OciSpec } from './oci-spec';
+import { precompiledProgram } from './seccomp/program';
 
 /**
  * Encode an OCI spec into the flat record format the C monitor reads (native/PROTOCOL.md):
@@ -29,24 +31,7 @@ export function mountFlags(options: string[] = []): { flags: number; data: strin
   return { flags, data: data.join(',') };
 }
 
-/** Capability names -> numbers (linux/capability.h). */
-const CAP_NUMBERS: Record<string, number> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4,
-  CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8, CAP_LINUX_IMMUTABLE: 9,
-  CAP_NET_BIND_SERVICE: 10, CAP_NET_BROADCAST: 11, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13,
-  CAP_IPC_LOCK: 14, CAP_IPC_OWNER: 15, CAP_SYS_MODULE: 16, CAP_SYS_RAWIO: 17, CAP_SYS_CHROOT: 18,
-  CAP_SYS_PTRACE: 19, CAP_SYS_PACCT: 20, CAP_SYS_ADMIN: 21, CAP_SYS_BOOT: 22, CAP_SYS_NICE: 23,
-  CAP_SYS_RESOURCE: 24, CAP_SYS_TIME: 25, CAP_SYS_TTY_CONFIG: 26, CAP_MKNOD: 27, CAP_LEASE: 28,
-  CAP_AUDIT_WRITE: 29, CAP_AUDIT_CONTROL: 30, CAP_SETFCAP: 31, CAP_MAC_OVERRIDE: 32,
-  CAP_MAC_ADMIN: 33, CAP_SYSLOG: 34, CAP_WAKE_ALARM: 35, CAP_BLOCK_SUSPEND: 36, CAP_AUDIT_READ: 37,
-  CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
-};
-
-export function capabilityNumber(name: string): number {
-  const n = CAP_NUMBERS[name];
-  if (n === undefined) throw new Error(`unknown capability ${name}`);
-  return n;
-}
+export { capabilityNumber };
 
 const NAMESPACE_KEYS: Record<string, string | undefined> = {
   pid: 'pid', ipc: 'ipc', uts: 'uts', network: 'net', cgroup: 'cgroup', mount: undefined,
@@ -64,6 +49,8 @@ export interface MonitorOptions {
   cleanup?: string[];
   /** flock'd by the monitor while it removes `cleanup`: the lock skiff holds to write records */
   lockFile?: string;
+  /** the compiled seccomp program (seccomp/program.ts seccompProgramHex); may be left out when it is the precompiled default */
+  seccompProgram?: string;
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -107,7 +94,13 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   for (const e of spec.process.env) rec('env', e);
   for (const a of spec.process.args) rec('arg', a);
   rec('caps', ...spec.process.capabilities.bounding.map(capabilityNumber));
-  rec('seccomp', spec.linux.seccomp ? 'default' : 'unconfined');
+  if (spec.linux.seccomp) {
+    const program = o.seccompProgram ?? precompiledProgram(spec.linux.seccomp, spec.process.capabilities.bounding);
+    // Never fall back to no filter: a missing program is a bug in the caller.
+    if (!program) throw new SkiffError('internal error: the seccomp program was not compiled before encoding the monitor spec');
+    rec('seccomp', program);
+  }
+  if (spec.process.noNewPrivileges) rec('no-new-privs', 1);
   rec('tty', spec.process.terminal ? 1 : 0);
   rec('stdin', o.keepStdin ? 1 : 0);
   if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);

@@ -1,3 +1,7 @@
+import { DEFAULT_CAPABILITIES } from './capabilities';
+import { privilegedDeviceMounts } from './privileged-devices';
+import type { SeccompChoice } from './seccomp/program';
+
 /**
  * OCI runtime spec (config.json) generation: the contract between engine/ and runtime/.
  * Docker's defaults: mounts, capabilities, masked and read-only paths.
@@ -14,6 +18,7 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+    noNewPrivileges?: boolean;
   };
   root: { path: string; readonly: boolean };
   hostname: string;
@@ -22,17 +27,12 @@ export interface OciSpec {
     namespaces: { type: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
-    /** the runtime's default profile (skiff-helper's seccomp.c); absent = unconfined */
-    seccomp?: { defaultAction: string; profile: 'default' };
+    /** Docker's default profile or a custom one (compiled by runtime/seccomp); absent = unconfined */
+    seccomp?: Exclude<SeccompChoice, { kind: 'unconfined' }>;
   };
 }
 
-/** Docker's default capability set (moby/oci/caps/defaults.go). */
-export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
+export { DEFAULT_CAPABILITIES } from './capabilities';
 
 export const DEFAULT_MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
@@ -61,7 +61,22 @@ export interface SpecInput {
   ttyGroupMapped: boolean;
   /** files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
+  /** --cap-add/--cap-drop/--privileged/--security-opt; absent = Docker's defaults */
+  security?: SecurityInput;
 }
+
+export interface SecurityInput {
+  caps: string[];
+  privileged: boolean;
+  noNewPrivileges: boolean;
+  seccomp: SeccompChoice;
+  /** --security-opt systempaths=unconfined: no masked or read-only /proc and /sys paths */
+  unmaskSystemPaths: boolean;
+}
+
+const DEFAULT_SECURITY: SecurityInput = {
+  caps: [...DEFAULT_CAPABILITIES], privileged: false, noNewPrivileges: false, seccomp: { kind: 'default' }, unmaskSystemPaths: false,
+};
 
 export function buildOciSpec(s: SpecInput): OciSpec {
   // Everything the container can write is nodev (devpts excepted: its pty nodes must open),
@@ -83,6 +98,13 @@ export function buildOciSpec(s: SpecInput): OciSpec {
     { destination: '/etc/hosts', type: 'bind', source: s.etcFiles.hosts, options: ['rbind', 'rprivate', 'nodev'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: s.etcFiles.resolvConf, options: ['rbind', 'rprivate', 'nodev'] },
   ];
+  const sec = s.security ?? DEFAULT_SECURITY;
+  if (sec.privileged) {
+    // Docker's privileged containers get a writable /sys and the host's devices.
+    for (const m of mounts) if (m.destination === '/sys') m.options = m.options?.filter((o) => o !== 'ro');
+    mounts.push(...privilegedDeviceMounts(new Set(mounts.map((m) => m.destination))));
+  }
+  const unmasked = sec.privileged || sec.unmaskSystemPaths;
   const namespaces = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(s.network === 'host' ? [] : ['network'])];
   return {
     ociVersion: '1.0.2',
@@ -93,16 +115,17 @@ export function buildOciSpec(s: SpecInput): OciSpec {
       args: s.args,
       env: s.env,
       cwd: s.cwd,
-      capabilities: { bounding: DEFAULT_CAPABILITIES, effective: DEFAULT_CAPABILITIES, permitted: DEFAULT_CAPABILITIES },
+      capabilities: { bounding: sec.caps, effective: sec.caps, permitted: sec.caps },
+      ...(sec.noNewPrivileges ? { noNewPrivileges: true } : {}),
     },
     root: { path: s.rootfs, readonly: false },
     hostname: s.hostname,
     mounts,
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
-      maskedPaths: DEFAULT_MASKED_PATHS,
-      readonlyPaths: DEFAULT_READONLY_PATHS,
-      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', profile: 'default' },
+      maskedPaths: unmasked ? [] : DEFAULT_MASKED_PATHS,
+      readonlyPaths: unmasked ? [] : DEFAULT_READONLY_PATHS,
+      ...(sec.seccomp.kind === 'unconfined' ? {} : { seccomp: sec.seccomp }),
     },
   };
 }

@@ -280,7 +280,6 @@ describe('encodeMonitorSpec', () => {
       ['arg', '-c'],
       ['arg', 'echo "a b"'],
       ['caps', '5', '0'],
-      ['seccomp', 'unconfined'],
       ['tty', '1'],
       ['stdin', '1'],
       ['ready-fd', '3'],

@@ -17,6 +17,10 @@ abstract class ContainerConfigCommand extends SkiffCommand {
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
   pull = Option.String('--pull', 'missing', { description: 'Pull image before running: always, missing or never' });
   platform = Option.String('--platform', { description: 'Set platform if the image is pulled (os/arch[/variant])' });
+  capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)' });
+  capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities (e.g. NET_RAW, or ALL)' });
+  privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to this container (all capabilities, no seccomp, host devices)' });
+  securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -25,6 +29,8 @@ abstract class ContainerConfigCommand extends SkiffCommand {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
       network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
+        ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
     };
   }
 }
