@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { readJson, writeJsonAtomic } from '../state/atomic';
-import { runHelper } from '../runtime/helper';
-import type { UserNamespacePlan } from '../runtime/userns';
+import { runHelper } from '../native/helper';
+import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
 import { findOnPath } from '../util/which';
 

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
-import { runHelper, startHelper, type HelperRun } from '../runtime/helper';
-import type { UserNamespacePlan } from '../runtime/userns';
+import { runHelper, startHelper, type HelperRun } from '../native/helper';
+import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from './driver';
 
@@ -14,16 +13,6 @@ import type { DriverName } from './driver';
 export interface LayerRecord { chainId: string; diffId: string; parent?: string; size: number }
 
 const hex = (d: string) => d.replace(/^sha256:/, '');
-
-/** chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)) (OCI image spec). */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  for (const d of diffIds) {
-    const prev = out.at(-1);
-    out.push(prev ? `sha256:${crypto.createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d);
-  }
-  return out;
-}
 
 /**
  * Where a layer blob comes from: a function that writes all of it (compressed or not) into the

@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../base';
 
-import { VERSION } from '../version';
+import { VERSION } from '../../util/version';
 
 export class VersionCommand extends SkiffCommand {
   static override paths = [['version']];
