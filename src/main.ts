@@ -1,6 +1,6 @@
 import { extractGlobals, setGlobals } from './cli/globals';
 import { asProgram, programName } from './cli/program';
-import { VERSION } from './cli/version';
+import { VERSION } from './util/version';
 
 /** One line on stderr and a Docker-style exit code; a stack trace only with --log-level debug. */
 function fail(message: string, code: number, err?: unknown, debug = false): never {

@@ -66,8 +66,9 @@ bool GetFd(const Napi::CallbackInfo &info, int *fd) {
   return true;
 }
 
-// Blocking waits happen on the main thread on purpose: callers lock small state files for
-// milliseconds, and an async variant would cost more than it saves.
+// skiff calls it only with wait=false: a blocking wait here would block Node's event loop (and
+// on a libuv worker thread it would hold one of the pool's four threads); src/state/lock.ts
+// waits for a busy lock by trying again with backoff.
 Napi::Value Flock(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd;

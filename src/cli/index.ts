@@ -7,7 +7,7 @@ import { PullCommand, PushCommand } from './commands/registry';
 import { InfoCommand, VersionCommand } from './commands/system';
 import { withNounForms } from './nouns';
 import { programName } from './program';
-import { VERSION } from './version';
+import { VERSION } from '../util/version';
 
 export { VERSION };
 

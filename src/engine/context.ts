@@ -7,7 +7,8 @@ import { ImageStore } from '../image/store';
 import { readUserJson } from '../util/user-json';
 import type { DriverName } from '../storage/driver';
 import type { LayerStore } from '../storage/layer-store';
-import { planUserNamespace, type UserNamespacePlan } from '../runtime/userns';
+import { planUserNamespace } from '../runtime/userns';
+import type { UserNamespacePlan } from '../native/helper-namespace';
 import { ensureRunRoot, skiffPaths, type SkiffPaths } from '../util/paths';
 import { ContainerStore } from './container-store';
 

@@ -5,7 +5,7 @@ import { helperPath, ISAL_ASSET } from '../native/assets';
 import { readJson } from '../state/atomic';
 import { findOnPath } from '../util/which';
 import type { Engine } from './context';
-import { formatIdMap } from '../runtime/userns';
+import { formatIdMap } from '../native/helper-namespace';
 
 /** `skiff info`: what a user needs to debug their setup, without entering any namespace. */
 export function info(engine: Engine): string {

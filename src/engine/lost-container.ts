@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { runHelperSync } from '../runtime/helper';
+import { runHelperSync } from '../native/helper';
 import { withLockSync } from '../state/lock';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';

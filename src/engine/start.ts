@@ -3,7 +3,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { spawnDetached, waitPid } from '../native/addon';
 import { helperPath } from '../native/assets';
-import { helperArgv } from '../runtime/helper';
+import { helperArgv } from '../native/helper';
 import { buildOciSpec } from '../runtime/oci-spec';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
 import { seccompProgramHex } from '../runtime/seccomp/program';

@@ -1,4 +1,4 @@
-import { VERSION } from '../cli/version';
+import { VERSION } from '../util/version';
 import { SkiffError } from '../util/errors';
 import { goStruct, parseTemplate } from '../util/go-template';
 

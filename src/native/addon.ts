@@ -31,15 +31,16 @@ function load(): NativeAddon {
 }
 
 /**
- * flock(2) on an open file descriptor. Shared unless `exclusive`. With `wait` (the default) it
- * blocks until the lock is granted and returns true; without, it returns false at once when the
- * lock is held elsewhere. Other failures throw an Error with `code` set to the errno name.
+ * flock(2) on an open file descriptor, without waiting: true when the lock (shared unless
+ * `exclusive`) is granted, false when it is held elsewhere. Other failures throw an Error with
+ * `code` set to the errno name. There is deliberately no blocking form here: a wait in flock
+ * would block the event loop; src/state/lock.ts waits by trying again.
  */
-export function flock(fd: number, exclusive: boolean, wait = true): boolean {
-  return load().flock(fd, exclusive, wait);
+export function tryFlock(fd: number, exclusive: boolean): boolean {
+  return load().flock(fd, exclusive, false);
 }
 
-/** Release a lock taken with flock() (closing the fd releases it as well). */
+/** Release a lock taken with tryFlock() (closing the fd releases it as well). */
 export function unlock(fd: number): void {
   load().unlockFd(fd);
 }

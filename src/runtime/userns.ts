@@ -2,20 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { SkiffError } from '../util/errors';
 import { findOnPath } from '../util/which';
-
-/** One line of a UID/GID map: container ID, host ID, count. */
-export interface IdRange { container: number; host: number; size: number }
-
-export interface UserNamespacePlan {
-  uidMap: IdRange[];
-  gidMap: IdRange[];
-  /** false when the user has no subordinate range and only their own ID is mapped */
-  subordinate: boolean;
-  newuidmap?: string;
-  newgidmap?: string;
-  /** pid file of the pause process that keeps the namespace (and saves newuidmap runs) */
-  pauseFile?: string;
-}
+import type { IdRange, UserNamespacePlan } from '../native/helper-namespace';
 
 /** Parse /etc/subuid-style text and return the ranges that belong to the user (by name or UID). */
 export function parseSubIdFile(text: string, user: string, id: number): { start: number; size: number }[] {
@@ -39,10 +26,6 @@ export function buildIdMap(ownId: number, ranges: { start: number; size: number 
     next += r.size;
   }
   return map;
-}
-
-export function formatIdMap(map: IdRange[]): string {
-  return map.map((r) => `${r.container}:${r.host}:${r.size}`).join(',');
 }
 
 function readOrEmpty(file: string): string {
@@ -74,14 +57,4 @@ export function planUserNamespace(env: NodeJS.ProcessEnv = process.env): UserNam
     throw new SkiffError(`cannot map subordinate IDs for "${user}": ${!newuidmap ? 'newuidmap' : 'newgidmap'} not found in $PATH; install the uidmap package`);
   }
   return { uidMap: buildIdMap(uid, subuids), gidMap: buildIdMap(gid, subgids), subordinate: true, newuidmap, newgidmap };
-}
-
-/** The namespace options for skiff-helper (native/PROTOCOL.md); none when rootful. */
-export function helperNamespaceArgs(plan: UserNamespacePlan | undefined): string[] {
-  if (!plan) return [];
-  const args = ['--uidmap', formatIdMap(plan.uidMap), '--gidmap', formatIdMap(plan.gidMap)];
-  if (plan.newuidmap) args.push('--newuidmap', plan.newuidmap);
-  if (plan.newgidmap) args.push('--newgidmap', plan.newgidmap);
-  if (plan.pauseFile) args.push('--pause', plan.pauseFile);
-  return args;
 }

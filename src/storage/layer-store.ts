@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
-import { flock } from '../native/addon';
-import { runHelper, startHelper, type HelperRun } from '../runtime/helper';
-import type { UserNamespacePlan } from '../runtime/userns';
+import { tryFlock } from '../native/addon';
+import { runHelper, startHelper, type HelperRun } from '../native/helper';
+import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from './driver';
 
@@ -15,16 +14,6 @@ import type { DriverName } from './driver';
 export interface LayerRecord { chainId: string; diffId: string; parent?: string; size: number }
 
 const hex = (d: string) => d.replace(/^sha256:/, '');
-
-/** chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)) (OCI image spec). */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  for (const d of diffIds) {
-    const prev = out.at(-1);
-    out.push(prev ? `sha256:${crypto.createHash('sha256').update(`${prev} ${d}`).digest('hex')}` : d);
-  }
-  return out;
-}
 
 /**
  * Where a layer blob comes from: a function that writes all of it (compressed or not) into the
@@ -108,9 +97,9 @@ export class LayerStore {
     for (;;) {
       const dir = fs.mkdtempSync(path.join(this.stagingRoot, `${prefix}-`));
       const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-      // Waiting: only a pruner that found the new dir before we locked it can hold it.
-      flock(fd, true, true);
-      if (sameFile(fd, dir)) {
+      // Busy only when a pruner found the new dir before we locked it: it is removing that one,
+      // so make another rather than wait.
+      if (tryFlock(fd, true) && sameFile(fd, dir)) {
         heldStaging.push(fd);
         return dir;
       }
@@ -132,7 +121,7 @@ export class LayerStore {
         const dir = path.join(this.stagingRoot, n);
         let fd: number;
         try { fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW); } catch { continue; }
-        if (flock(fd, true, false)) abandoned.push({ dir, fd });
+        if (tryFlock(fd, true)) abandoned.push({ dir, fd });
         else fs.closeSync(fd);
       }
       // Still locked by us while they go, so tempDir() in another process cannot adopt one.

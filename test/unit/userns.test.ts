@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildIdMap,
-  formatIdMap,
-  helperNamespaceArgs,
-  parseSubIdFile,
-  type UserNamespacePlan,
-} from '../../src/runtime/userns';
+import { buildIdMap, parseSubIdFile } from '../../src/runtime/userns';
+import { formatIdMap, helperNamespaceArgs, type UserNamespacePlan } from '../../src/native/helper-namespace';
 
 describe('parseSubIdFile', () => {
   it('returns the range of the user named in the file', () => {

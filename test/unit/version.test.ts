@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VERSION } from '../../src/cli/version';
+import { VERSION } from '../../src/util/version';
 import { clientVersion, formatVersion, versionText } from '../../src/engine/version';
 
 describe('skiff version', () => {

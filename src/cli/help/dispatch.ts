@@ -5,7 +5,7 @@ import { arityError, scanArgs } from './argv';
 import { helpWidth } from './layout';
 import { commandHelp, commandPath, nounHelp, topHelp, topUsageLine, usageLine } from './render';
 import { commandSpec } from './spec';
-import { VERSION } from '../version';
+import { VERSION } from '../../util/version';
 
 /**
  * Everything main.ts does not run as a command: help, and the command line's own errors, in

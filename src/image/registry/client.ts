@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from '../../util/undici';
-import { VERSION } from '../../cli/version';
+import { VERSION } from '../../util/version';
 import { SkiffError } from '../../util/errors';
 import { MANIFEST_ACCEPT } from '../media-types';
 import type { Credentials } from './credentials';

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { Writable, type Readable } from 'node:stream';
-import { helperPath } from '../native/assets';
-import { spawnDetached, spawnPiped, tryWaitPid, waitPid, type PipedChild } from '../native/addon';
+import { helperPath } from './assets';
+import { spawnDetached, spawnPiped, tryWaitPid, waitPid, type PipedChild } from './addon';
 import { SkiffError } from '../util/errors';
-import { helperNamespaceArgs, type UserNamespacePlan } from './userns';
+import { helperNamespaceArgs, type UserNamespacePlan } from './helper-namespace';
 
 /** argv for skiff-helper in MODE, inside the user namespace when `userns` is given. */
 export function helperArgv(userns: UserNamespacePlan | undefined, mode: string[]): string[] {
