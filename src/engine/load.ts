@@ -5,7 +5,8 @@ import { canonicalString, familiarString, parseReference } from '../image/refere
 import { layerMediaType } from '../image/media-types';
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import { withLock } from '../state/lock';
-import { chainIds, layerFile } from '../storage/layer-store';
+import { layerFile } from '../storage/layer-store';
+import { chainIds } from '../storage/layout';
 import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
 import { moveTags } from './tag';

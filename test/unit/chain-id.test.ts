@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chainIds } from '../../src/storage/layer-store';
+import { chainIds } from '../../src/storage/layout';
 
 const sha = (s: string) => `sha256:${crypto.createHash('sha256').update(s).digest('hex')}`;
 

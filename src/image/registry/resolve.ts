@@ -3,7 +3,7 @@
  * platform), the image config, and each layer's blob descriptor paired with its diff ID. Every
  * document is checked against the digest that named it and validated before anything is used.
  */
-import { chainIds } from '../../storage/layer-store';
+import { chainIds } from '../../storage/layout';
 import { SkiffError } from '../../util/errors';
 import { isIndexMediaType, isImageManifestMediaType, layerCompression, MEDIA_TYPES } from '../media-types';
 import { isAttestation, isObject, parseDescriptor, parseImageConfig, type ImageConfigJson } from '../oci-json';
