@@ -43,9 +43,9 @@ export class Engine {
 
   constructor(readonly opts: GlobalOptions = {}) {
     this.paths = skiffPaths(opts);
-    this.images = new ImageStore(this.paths.dataRoot);
-    this.containers = new ContainerStore(this.paths.dataRoot);
     this.blobs = new BlobStore(this.paths.dataRoot);
+    this.images = new ImageStore(this.paths.dataRoot, this.blobs);
+    this.containers = new ContainerStore(this.paths.dataRoot);
     this.rawConfig = readUserJson(this.configFile) ?? {};
     // Before any reference is parsed: short names go to the configured registry.
     setDefaultRegistry(parseDefaultRegistry(this.rawConfig, this.configFile));

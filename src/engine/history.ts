@@ -1,6 +1,4 @@
-import path from 'node:path';
-import { readJson } from '../state/atomic';
-import type { LayerRecord } from '../storage/layer-store';
+import { readLayerRecord } from '../storage/layout';
 import { humanDuration, humanSize, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
 import { renderList } from '../util/list-format';
@@ -67,8 +65,7 @@ export function historyRows(items: HistoryItem[], o: HistoryOptions, now = Date.
 /** `skiff history IMAGE`. */
 export function imageHistory(engine: Engine, name: string, o: HistoryOptions, now = Date.now()): string {
   const image = mustFindImage(engine, name);
-  const layers = path.join(engine.paths.dataRoot, 'layers');
-  const sizes = image.chainIds.map((c) => readJson<LayerRecord>(path.join(layers, c.replace(/^sha256:/, ''), 'layer.json'))?.size ?? 0);
+  const sizes = image.chainIds.map((c) => readLayerRecord(engine.paths.dataRoot, c)?.size ?? 0);
   const history = (image.config.history ?? []) as HistoryEntry[];
   const rows = historyRows(historyItems(image.id, history, sizes), o, now);
   const format = o.quiet ? '{{.ID}}' : o.format;

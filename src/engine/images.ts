@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { layerDir, layersRoot } from '../storage/layout';
 import { canonicalString, familiarName, fullName, parseReference } from '../image/reference';
 import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
@@ -232,16 +232,16 @@ export async function pruneLayers(engine: Engine, removed: ImageRecord[] = []): 
       ...images.flatMap((i) => i.chainIds),
       ...containers.flatMap((c) => c.storage.layers),
     ].map((c) => c.replace(/^sha256:/, '')));
-    const root = path.join(engine.paths.dataRoot, 'layers');
+    const dataRoot = engine.paths.dataRoot;
     let names: string[] = [];
-    try { names = fs.readdirSync(root); } catch { /* no layers yet */ }
+    try { names = fs.readdirSync(layersRoot(dataRoot)); } catch { /* no layers yet */ }
     const unused = names.filter((n) => /^[0-9a-f]{64}$/.test(n) && !used.has(n));
     let freed = 0;
     for (const n of unused) {
       const rec = layers.record(`sha256:${n}`);
       freed += rec?.size ?? 0;
     }
-    if (unused.length) await layers.removeTree(...unused.map((n) => path.join(root, n)));
+    if (unused.length) await layers.removeTree(...unused.map((n) => layerDir(dataRoot, n)));
 
     const referenced = new Set(images.flatMap(imageBlobs));
     const justRemoved = new Set(removed.flatMap(imageBlobs));

@@ -18,13 +18,11 @@ import { decompressIfNeeded, detectCompression } from '../image/archive-input';
 import { layerMediaType } from '../image/media-types';
 import { hostPlatform, parsePlatform } from '../image/platform';
 import { canonicalString } from '../image/reference';
-import type { ImageConfig, ImageRecord } from '../image/store';
-import { withLock } from '../state/lock';
 import { layerFile } from '../storage/layer-store';
 import { SkiffError } from '../util/errors';
 import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
-import { moveTags, tagTarget } from './tag';
+import { tagTarget } from './tag';
 
 export interface ImportOptions {
   /** a file, `-` for stdin, or an http(s) URL */
@@ -144,21 +142,19 @@ async function importImageNow(engine: Engine, o: ImportOptions): Promise<string>
     const compression = detectCompression(staged.head);
     const created = new Date().toISOString();
     const bytes = Buffer.from(JSON.stringify(importConfig({ created, platform, config, diffId, comment })));
-    const id = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    engine.blobs.writeBytes(id, bytes);
     if (!engine.blobs.has(staged.digest)) engine.blobs.adopt(file, staged.digest);
-    await withLock(engine.images.lockFile, () => {
-      const rec: ImageRecord = engine.images.get(id) ?? {
-        id, repoTags: [], repoDigests: [], chainIds: [diffId],
-        layers: [{
-          mediaType: layerMediaType(true, compression === 'gzip' || compression === 'zstd' ? compression : 'none'),
-          digest: staged.digest, size: staged.size, diffId,
-        }],
-        size: layer.size, loadedAt: created, config: JSON.parse(bytes.toString()) as ImageConfig,
-      };
-      moveTags(engine, rec, tag ? [tag] : []);
+    const image = await engine.images.commit({
+      source: 'import',
+      configBytes: bytes,
+      layers: [{
+        mediaType: layerMediaType(true, compression === 'gzip' || compression === 'zstd' ? compression : 'none'),
+        digest: staged.digest, size: staged.size, diffId,
+      }],
+      size: layer.size,
+      tags: tag ? [tag] : [],
+      recordedAt: created,
     });
-    return id;
+    return image.id;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }

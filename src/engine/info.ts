@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { helperPath, ISAL_ASSET } from '../native/assets';
-import { readJson } from '../state/atomic';
+import { recordedDriver } from '../storage/layout';
 import { findOnPath } from '../util/which';
 import type { Engine } from './context';
 import { formatIdMap } from '../native/helper-namespace';
@@ -26,7 +26,7 @@ export function info(engine: Engine): string {
   } else {
     add('UID map', 'none (rootful: host IDs)');
   }
-  const driver = readJson<{ driver: string }>(`${p.dataRoot}/storage.json`)?.driver;
+  const driver = recordedDriver(p.dataRoot);
   add('Storage driver', driver ?? 'not chosen yet (chosen at first use: overlay, fuse-overlayfs, vfs)');
   add('Data root', p.dataRoot);
   add('Run root', p.runRoot);

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { ImageRecord } from '../image/store';
-import { readJson } from '../state/atomic';
+import { layerDiffDir, recordedDriver } from '../storage/layout';
 import { SkiffError } from '../util/errors';
 import { NIL_MAP, NIL_SLICE, goJson, goStruct, parseTemplate } from '../util/go-template';
 import type { Engine } from './context';
@@ -89,11 +88,10 @@ function graphDriverData(storage: StorageInfo): unknown {
 
 /** Where the image's layers are and which driver unpacked them, without probing anything. */
 export function storageInfo(engine: Engine, image: ImageRecord): StorageInfo {
-  const state = readJson<{ driver?: string }>(path.join(engine.paths.dataRoot, 'storage.json'));
-  const layers = path.join(engine.paths.dataRoot, 'layers');
+  const dataRoot = engine.paths.dataRoot;
   return {
-    driver: state?.driver ?? '',
-    layerDirs: image.chainIds.map((c) => path.join(layers, c.replace(/^sha256:/, ''), 'diff')),
+    driver: recordedDriver(dataRoot) ?? '',
+    layerDirs: image.chainIds.map((c) => layerDiffDir(dataRoot, c)),
   };
 }
 

@@ -3,14 +3,11 @@ import type { Readable } from 'node:stream';
 import { readImageArchive } from '../image/archive';
 import { canonicalString, familiarString, parseReference } from '../image/reference';
 import { layerMediaType } from '../image/media-types';
-import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
-import { withLock } from '../state/lock';
-import { chainIds } from '../image/chain-id';
+import type { LayerDescriptor } from '../image/store';
 import { layerFile } from '../storage/layer-store';
+import { chainIds } from '../image/chain-id';
 import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
-import { moveTags } from './tag';
-
 
 /**
  * `skiff load`: read a Docker or OCI archive, verify every blob, unpack the layers through the
@@ -45,24 +42,13 @@ async function loadImagesNow(engine: Engine, input: Readable): Promise<string[]>
         const compression = l.compression === 'gzip' || l.compression === 'zstd' ? l.compression : 'none';
         descriptors.push({ mediaType: l.mediaType ?? layerMediaType(oci, compression), digest, size: l.size, diffId: diffIds[i] });
       }
-      engine.blobs.writeBytes(img.config.digest, img.config.bytes);
-      // the archive's manifest, kept so that push (and save) send the same manifest digest
-      if (img.manifest) engine.blobs.writeBytes(img.manifest.digest, img.manifest.bytes);
       const tags = img.repoTags.map((t) => canonicalString(parseReference(t)));
-      await withLock(engine.images.lockFile, () => {
-        const existing = engine.images.get(img.config.digest);
-        const rec: ImageRecord = existing ?? {
-          id: img.config.digest, repoTags: [], repoDigests: [], chainIds: chains, layers: descriptors, size,
-          loadedAt: new Date().toISOString(), config: img.config.parsed as ImageConfig,
-        };
-        if (!rec.layers) rec.layers = descriptors;
-        // (only when the record's layer blobs are the ones this manifest lists)
-        const sameBlobs = rec.layers.map((l) => l.digest).join() === descriptors.map((l) => l.digest).join();
-        if (!rec.manifestDigest && img.manifest && sameBlobs) rec.manifestDigest = img.manifest.digest;
-        moveTags(engine, rec, tags);
+      // the archive's manifest is kept so that push (and save) send the same manifest digest
+      const image = await engine.images.commit({
+        source: 'load', configBytes: img.config.bytes, layers: descriptors, size, manifest: img.manifest, tags,
       });
       if (tags.length) loaded.push(...tags.map((t) => `Loaded image: ${familiarString(parseReference(t))}`));
-      else loaded.push(`Loaded image ID: ${img.config.digest}`);
+      else loaded.push(`Loaded image ID: ${image.id}`);
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

@@ -15,14 +15,12 @@ import { RegistryClient } from '../image/registry/client';
 import { getCredentials } from '../image/registry/credentials';
 import { registryHostConfig } from '../image/registry/registry-config';
 import { canonicalString, familiarString, fullName, parseReference, type ImageReference } from '../image/reference';
-import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
-import { withLock } from '../state/lock';
+import type { ImageRecord } from '../image/store';
 import type { LayerStore } from '../storage/layer-store';
 import { runBounded } from '../util/bounded';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
 import { usingLayers } from './layers-in-use';
-import { moveTags } from './tag';
 
 export interface PullOptions {
   /** `--platform os/arch[/variant]` */
@@ -188,24 +186,15 @@ function blameBlob(e: unknown, registry: string, repo: string, digest: string): 
   return new SkiffError(`${registry}/${repo}: blob ${digest} is corrupt or not a layer (${e.message}); nothing of it was stored`, 1);
 }
 
-/** Store config and manifest blobs and write (or update) the image record with tag and digest. */
-async function recordImage(engine: Engine, ref: ImageReference, pulled: PulledManifest, sizes: number[]): Promise<ImageRecord> {
-  engine.blobs.writeBytes(pulled.configDigest, pulled.configBytes);
-  engine.blobs.writeBytes(pulled.manifestDigest, pulled.manifestBytes);
-  const descriptors: LayerDescriptor[] = pulled.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, diffId: l.diffId }));
-  const repoDigest = `${fullName(ref)}@${pulled.topDigest}`;
-  return withLock(engine.images.lockFile, () => {
-    const existing = engine.images.get(pulled.configDigest);
-    const rec: ImageRecord = existing ?? {
-      id: pulled.configDigest, repoTags: [], repoDigests: [], chainIds: pulled.chainIds,
-      size: sizes.reduce((a, b) => a + b, 0), loadedAt: new Date().toISOString(), config: pulled.config as ImageConfig,
-    };
-    rec.layers = descriptors;
-    rec.manifestDigest = pulled.manifestDigest;
-    if (!rec.repoDigests.includes(repoDigest)) rec.repoDigests = [...rec.repoDigests, repoDigest];
-    const tags = ref.tag ? [canonicalString({ ...ref, digest: undefined })] : [];
-    moveTags(engine, rec, tags);
-    return rec;
+/** Record the image under its tag (if the reference has one) and its registry digest. */
+function recordImage(engine: Engine, ref: ImageReference, pulled: PulledManifest, sizes: number[]): Promise<ImageRecord> {
+  return engine.images.commit({
+    source: 'pull',
+    configBytes: pulled.configBytes,
+    layers: pulled.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, diffId: l.diffId })),
+    size: sizes.reduce((a, b) => a + b, 0),
+    manifest: { digest: pulled.manifestDigest, bytes: pulled.manifestBytes },
+    repoDigest: `${fullName(ref)}@${pulled.topDigest}`,
+    tags: ref.tag ? [canonicalString({ ...ref, digest: undefined })] : [],
   });
 }
-

@@ -1,23 +1,7 @@
 import { canonicalString, familiarString, parseReference, type ImageReference } from '../image/reference';
-import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
-
-/**
- * Point `tags` (canonical strings) at `image`, taking them away from whichever image had them
- * (Docker moves a tag; the image that loses its last tag becomes dangling). Callers hold the
- * images lock.
- */
-export function moveTags(engine: Engine, image: ImageRecord, tags: string[]): void {
-  for (const other of engine.images.list()) {
-    if (other.id === image.id) continue;
-    const kept = other.repoTags.filter((t) => !tags.includes(t));
-    if (kept.length !== other.repoTags.length) engine.images.save({ ...other, repoTags: kept });
-  }
-  image.repoTags = [...new Set([...image.repoTags, ...tags])];
-  engine.images.save(image);
-}
 
 /**
  * The reference a new tag may have, as Docker's TagImage checks it: `name` alone means
@@ -40,7 +24,7 @@ export async function tagImage(engine: Engine, source: string, target: string): 
     const image = engine.images.find(source);
     if (!image) throw new SkiffError(`No such image: ${source}`, 1);
     if (image.repoTags.includes(tag)) return;
-    moveTags(engine, image, [tag]);
+    engine.images.moveTags(image, [tag]);
   });
 }
 

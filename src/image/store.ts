@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../state/atomic';
+import { withLock } from '../state/lock';
+import { chainIds } from './chain-id';
 import { SkiffError } from '../util/errors';
+import { BlobStore } from './blob-store';
 import { canonicalString, parseReference, tryParseReference } from './reference';
 
 /** The parts of an OCI image config that skiff uses (the full config is kept verbatim). */
@@ -36,10 +40,38 @@ export interface ImageRecord {
   config: ImageConfig;
 }
 
+/**
+ * Where an image being recorded came from. It decides what a record of the same image that is
+ * already there keeps: a pull's manifest and layer blobs are what the registry serves under the
+ * digest the record names, so they replace the record's (push then sends the same manifest);
+ * a load or import only fills in what the record lacks (it may hold a pulled manifest).
+ */
+export type ImageSource = 'pull' | 'load' | 'import';
+
+/** Everything needed to record one image (ImageStore.commit). */
+export interface ImageCommit {
+  source: ImageSource;
+  /** the config exactly as received or made: its sha256 is the image ID */
+  configBytes: Uint8Array;
+  /** the layer blobs, bottom first, each with the diff ID it unpacks to */
+  layers: LayerDescriptor[];
+  /** the unpacked layers' total size */
+  size: number;
+  /** the image manifest, when the image came with one (pull; an archive that kept it) */
+  manifest?: { digest: string; bytes: Uint8Array };
+  /** `name@sha256:…` to add to RepoDigests (pull) */
+  repoDigest?: string;
+  /** canonical tags to point at the image: moved away from whichever images have them */
+  tags: string[];
+  /** when the record is made (import passes its config's `created`), default now */
+  recordedAt?: string;
+}
+
 const hexOf = (id: string) => id.replace(/^sha256:/, '');
+const sameBlobs = (a: LayerDescriptor[], b: LayerDescriptor[]) => a.map((l) => l.digest).join() === b.map((l) => l.digest).join();
 
 export class ImageStore {
-  constructor(private readonly dataRoot: string) {}
+  constructor(private readonly dataRoot: string, private readonly blobs = new BlobStore(dataRoot)) {}
 
   get dir(): string { return path.join(this.dataRoot, 'images'); }
   get lockFile(): string { return path.join(this.dataRoot, 'images.lock'); }
@@ -64,6 +96,50 @@ export class ImageStore {
   }
 
   remove(id: string): void { fs.rmSync(this.file(id), { force: true }); }
+
+  /**
+   * THE way an image is recorded (pull, load, import): store its config and manifest blobs
+   * (layer blobs are the caller's, stored as they were unpacked), then, under the images lock,
+   * write its record (or update the one there, see ImageSource) and move the tags to it. The
+   * record is written last, so a failure before leaves no image. Callers hold layers-in-use
+   * from their first layer until this returns: until the record names the layers, only that
+   * keeps a collector from taking them. Returns the record as written.
+   */
+  async commit(c: ImageCommit): Promise<ImageRecord> {
+    const id = `sha256:${createHash('sha256').update(c.configBytes).digest('hex')}`;
+    this.blobs.writeBytes(id, c.configBytes);
+    if (c.manifest) this.blobs.writeBytes(c.manifest.digest, c.manifest.bytes);
+    const config = JSON.parse(Buffer.from(c.configBytes).toString('utf8')) as ImageConfig;
+    return withLock(this.lockFile, () => {
+      const existing = this.get(id);
+      const rec: ImageRecord = existing ?? {
+        id, repoTags: [], repoDigests: [], chainIds: chainIds(c.layers.map((l) => l.diffId)), layers: c.layers,
+        size: c.size, loadedAt: c.recordedAt ?? new Date().toISOString(), config,
+      };
+      if (c.source === 'pull' || !rec.layers) rec.layers = c.layers;
+      if (c.manifest && (c.source === 'pull' || (!rec.manifestDigest && sameBlobs(rec.layers, c.layers)))) {
+        rec.manifestDigest = c.manifest.digest;
+      }
+      if (c.repoDigest && !rec.repoDigests.includes(c.repoDigest)) rec.repoDigests = [...rec.repoDigests, c.repoDigest];
+      this.moveTags(rec, c.tags);
+      return rec;
+    });
+  }
+
+  /**
+   * Point `tags` (canonical strings) at `image` and save it, taking them away from whichever
+   * image had them (Docker moves a tag; the image that loses its last tag becomes dangling).
+   * Callers hold lockFile.
+   */
+  moveTags(image: ImageRecord, tags: string[]): void {
+    for (const other of this.list()) {
+      if (other.id === image.id) continue;
+      const kept = other.repoTags.filter((t) => !tags.includes(t));
+      if (kept.length !== other.repoTags.length) this.save({ ...other, repoTags: kept });
+    }
+    image.repoTags = [...new Set([...image.repoTags, ...tags])];
+    this.save(image);
+  }
 
   /**
    * Find an image the way Docker does: a full or short (>= 1 hex char) ID, `sha256:` prefixed

@@ -7,6 +7,7 @@ import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
 import { findOnPath } from '../util/which';
+import { layersRoot, storageStateFile } from './layout';
 
 export const DRIVERS = ['overlay', 'fuse-overlayfs', 'vfs'] as const;
 export type DriverName = (typeof DRIVERS)[number];
@@ -18,10 +19,8 @@ export function isDriverName(s: string): s is DriverName {
 /** dataRoot/storage.json: the driver the store was created with (layers differ per driver). */
 interface StorageState { driver: DriverName }
 
-function storageFile(dataRoot: string): string { return path.join(dataRoot, 'storage.json'); }
-
 function storeHasLayers(dataRoot: string): boolean {
-  try { return fs.readdirSync(path.join(dataRoot, 'layers')).length > 0; } catch { return false; }
+  try { return fs.readdirSync(layersRoot(dataRoot)).length > 0; } catch { return false; }
 }
 
 /** Does kernel overlayfs mount in our (user) namespace? Asked once per store, then recorded. */
@@ -51,7 +50,7 @@ export async function resolveDriver(dataRoot: string, userns: UserNamespacePlan 
   if (requested !== undefined && !isDriverName(requested)) {
     throw new SkiffError(`unknown storage driver "${requested}": use one of ${DRIVERS.join(', ')}`);
   }
-  const recorded = readJson<StorageState>(storageFile(dataRoot))?.driver;
+  const recorded = readJson<StorageState>(storageStateFile(dataRoot))?.driver;
   if (recorded && (!requested || requested === recorded)) return recorded;
   if (recorded && requested && storeHasLayers(dataRoot)) {
     throw new SkiffError(`storage driver "${requested}" requested, but the store at ${dataRoot} was created with "${recorded}": remove its images or use another --root`);
@@ -65,6 +64,6 @@ export async function resolveDriver(dataRoot: string, userns: UserNamespacePlan 
     throw new SkiffError('storage driver fuse-overlayfs: fuse-overlayfs not found in $PATH; install the fuse-overlayfs package');
   }
   fs.mkdirSync(dataRoot, { recursive: true, mode: 0o700 });
-  writeJsonAtomic(storageFile(dataRoot), { driver } satisfies StorageState);
+  writeJsonAtomic(storageStateFile(dataRoot), { driver } satisfies StorageState);
   return driver;
 }

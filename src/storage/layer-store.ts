@@ -2,16 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readJson, writeJsonAtomic } from '../state/atomic';
+import { writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
 import { tryFlock } from '../native/addon';
 import { runHelper, startHelper, type HelperRun } from '../native/helper';
 import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from './driver';
+import { LAYER_DIFF, LAYER_RECORD, layerDiffDir, layerDir, layerRecordFile, layersRoot, readLayerRecord, type LayerRecord } from './layout';
 
-/** layers/<chain hex>/layer.json, written last: a layer without it is not committed. */
-export interface LayerRecord { chainId: string; diffId: string; parent?: string; size: number }
+export { type LayerRecord } from './layout';
 
 const hex = (d: string) => d.replace(/^sha256:/, '');
 
@@ -80,10 +80,10 @@ export class LayerStore {
   constructor(private readonly dataRoot: string, readonly driver: DriverName,
     private readonly userns: UserNamespacePlan | undefined) {}
 
-  dir(chainId: string): string { return path.join(this.dataRoot, 'layers', hex(chainId)); }
-  diffDir(chainId: string): string { return path.join(this.dir(chainId), 'diff'); }
-  record(chainId: string): LayerRecord | undefined { return readJson<LayerRecord>(path.join(this.dir(chainId), 'layer.json')); }
-  has(chainId: string): boolean { return fs.existsSync(path.join(this.dir(chainId), 'layer.json')); }
+  dir(chainId: string): string { return layerDir(this.dataRoot, chainId); }
+  diffDir(chainId: string): string { return layerDiffDir(this.dataRoot, chainId); }
+  record(chainId: string): LayerRecord | undefined { return readLayerRecord(this.dataRoot, chainId); }
+  has(chainId: string): boolean { return fs.existsSync(layerRecordFile(this.dataRoot, chainId)); }
 
   private get stagingRoot(): string { return path.join(this.dataRoot, 'tmp'); }
 
@@ -152,7 +152,7 @@ export class LayerStore {
     opts: EnsureOptions = {}): Promise<LayerRecord> {
     const existing = this.record(chainId);
     if (existing) return existing;
-    fs.mkdirSync(path.join(this.dataRoot, 'layers'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(layersRoot(this.dataRoot), { recursive: true, mode: 0o700 });
     return withLock(`${this.dir(chainId)}.lock`, async () => {
       const again = this.record(chainId);
       if (again) return again;
@@ -161,7 +161,7 @@ export class LayerStore {
         const rec = await this.unpackInto(staging, chainId, parent, diffId, input, opts.blobOut);
         // e.g. a pull checks that the compressed blob's digest was verified too.
         opts.beforeCommit?.();
-        writeJsonAtomic(path.join(staging, 'layer.json'), rec);
+        writeJsonAtomic(path.join(staging, LAYER_RECORD), rec);
         fs.renameSync(staging, this.dir(chainId));
         return rec;
       } catch (e) {
@@ -173,7 +173,7 @@ export class LayerStore {
 
   private async unpackInto(staging: string, chainId: string, parent: string | undefined, diffId: string,
     input: LayerInput, blobOut: string | undefined): Promise<LayerRecord> {
-    const diff = path.join(staging, 'diff');
+    const diff = path.join(staging, LAYER_DIFF);
     const flatten = this.driver === 'vfs';
     if (flatten && parent) {
       // vfs: every layer is a full copy of its parent plus its own changes (as Docker's vfs).

@@ -182,6 +182,16 @@ describe('image inspect', () => {
     expect(r.stdout).toBe(`${want()}\n`);
   });
 
+  test('GraphDriver.Data names the layer directories that hold the image files, bottom layer last', async () => {
+    const layered = JSON.parse((await ok(['image', 'inspect', LAYERED])).stdout)[0].GraphDriver;
+    expect(layered.Name).not.toBe('vfs'); // overlay works on the test machines: the dirs are shown
+    const dirs: string[] = [layered.Data.UpperDir, ...layered.Data.LowerDir.split(':')];
+    expect(dirs).toHaveLength(info[LAYERED].layers.length);
+    for (const d of dirs) expect(fs.statSync(d).isDirectory(), d).toBe(true);
+    const busybox = JSON.parse((await ok(['image', 'inspect', BUSYBOX])).stdout)[0].GraphDriver;
+    expect(fs.existsSync(path.join(busybox.Data.UpperDir, 'bin', 'busybox'))).toBe(true);
+  });
+
   test('{{json .Config}} is the Config object', async () => {
     const r = await ok(['image', 'inspect', '-f', '{{json .Config}}', CONFIG]);
     expect(JSON.parse(r.stdout).WorkingDir).toBe('/home/app');
