@@ -41,6 +41,11 @@ export function buildIdMap(ownId: number, ranges: { start: number; size: number 
   return map;
 }
 
+/** Is container ID `id` in the map, i.e. does it exist inside the namespace? */
+export function idMapped(map: IdRange[], id: number): boolean {
+  return map.some((r) => id >= r.container && id < r.container + r.size);
+}
+
 export function formatIdMap(map: IdRange[]): string {
   return map.map((r) => `${r.container}:${r.host}:${r.size}`).join(',');
 }
