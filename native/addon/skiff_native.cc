@@ -10,6 +10,9 @@
 //                                           caller's session with pipes on the child's 0, 1, 2
 //   waitPid(pid)                            -> exit code (128+N when killed by signal N)
 //   tryWaitPid(pid)                         -> the same, or -1 while the child is still running
+//   pidfdOpen(pid)                          -> a pidfd (O_CLOEXEC) for pid: it keeps naming that
+//                                           process even if the pid is reused after it exits
+//   pidfdSendSignal(pidfd, signo)           signal the process a pidfd names (ESRCH once it exited)
 // Errors are thrown as Error objects whose message is "<syscall>: <strerror>" and whose
 // `code` is the errno name (e.g. "EBADF"), like Node's own fs errors.
 #include <napi.h>
@@ -21,6 +24,7 @@
 #include <spawn.h>
 #include <string>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -45,6 +49,9 @@ const char *ErrnoName(int err) {
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
     case ENOEXEC: return "ENOEXEC";
+    case ESRCH: return "ESRCH";
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
     default: return "EIO";
   }
 }
@@ -281,6 +288,35 @@ Napi::Value WaitPid(const Napi::CallbackInfo &info) { return Reap(info, 0); }
 // For children whose pipes may reach EOF a moment before they exit: never blocks the event loop.
 Napi::Value TryWaitPid(const Napi::CallbackInfo &info) { return Reap(info, WNOHANG); }
 
+// A pid alone can name another process once the one it meant exited and was reaped. A pidfd
+// names one process for good: the caller opens it, checks that the process is still the one
+// it recorded (its start time), and only then signals it: no reuse can slip in between.
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid;
+  if (!GetFd(info, &pid)) return env.Undefined();
+  long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    ThrowErrno(env, "pidfd_open", errno);
+    return env.Undefined();
+  }
+  // pidfd_open sets O_CLOEXEC itself: the fd never leaks into a spawned helper.
+  return Napi::Number::New(env, static_cast<double>(fd));
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!GetFd(info, &fd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "pidfdSendSignal(pidfd, signo)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int signo = info[1].As<Napi::Number>().Int32Value();
+  if (::syscall(SYS_pidfd_send_signal, fd, signo, nullptr, 0) != 0) ThrowErrno(env, "pidfd_send_signal", errno);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnDetached", Napi::Function::New(env, SpawnDetached, "spawnDetached"));
   exports.Set("spawnPiped", Napi::Function::New(env, SpawnPiped, "spawnPiped"));
@@ -288,6 +324,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryWaitPid", Napi::Function::New(env, TryWaitPid, "tryWaitPid"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("unlockFd", Napi::Function::New(env, UnlockFd, "unlockFd"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   return exports;
 }
 

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { readExitFile } from '../runtime/monitor-client';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { LOST_ERROR, LOST_EXIT_CODE, monitorAlive, settleLostContainer } from './lost-container';
@@ -15,13 +14,10 @@ export { monitorAlive } from './lost-container';
  */
 export function refreshState(engine: Engine, c: ContainerRecord): ContainerRecord {
   if (c.state.status !== 'running' || monitorAlive(c)) return c;
-  const exitFile = path.join(engine.containers.dir(c.id), 'exit');
-  try {
-    const exitCode = Number(fs.readFileSync(exitFile, 'utf8').trim());
-    const finishedAt = fs.statSync(exitFile).mtime.toISOString();
-    return { ...c, state: { ...c.state, status: 'exited', exitCode, finishedAt, pid: undefined } };
-  } catch { /* no exit code: the monitor was killed */ }
-  settleLostContainer(engine, c, exitFile);
+  const exit = readExitFile(engine.containers.dir(c.id));
+  if (exit) return { ...c, state: { ...c.state, status: 'exited', ...exit, pid: undefined } };
+  // no exit code: the monitor was killed
+  settleLostContainer(engine, c);
   const finishedAt = new Date().toISOString();
   return { ...c, state: { ...c.state, status: 'exited', exitCode: LOST_EXIT_CODE, error: LOST_ERROR, finishedAt, pid: undefined } };
 }

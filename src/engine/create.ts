@@ -6,6 +6,7 @@ import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
+import { idMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import type { NetworkMode } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
@@ -66,8 +67,7 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
 function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
   const plan = engine.userns;
   if (!plan) return;
-  const inMap = (map: { container: number; size: number }[], id: number) => map.some((r) => id >= r.container && id < r.container + r.size);
-  if (!inMap(plan.uidMap, uid) || !inMap(plan.gidMap, gid)) {
+  if (!idMapped(plan.uidMap, uid) || !idMapped(plan.gidMap, gid)) {
     throw new SkiffError(`user "${spec}" (${uid}:${gid}) is not mapped in the user namespace${plan.subordinate ? '' : ' (no subordinate ID range: only root exists in containers)'}; add a subuid/subgid range or run as root in the container`);
   }
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runHelperSync } from '../native/helper';
+import { monitorFile } from '../runtime/monitor-client';
+import { isSameLiveProcess, signalIfSame } from '../runtime/process-identity';
 import { withLockSync } from '../state/lock';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -18,25 +20,12 @@ import { rootfsStorageDirs } from './rootfs';
 export const LOST_EXIT_CODE = 137;
 export const LOST_ERROR = 'the container monitor (skiff-helper) died; the container was killed';
 
-/** /proc/PID/stat after the command name: field 3 (state) first, field 22 (start time) at 19. */
-function statFields(pid: number): string[] | undefined {
-  try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' '); } catch { return undefined; }
-}
-
-/** The start time: a PID with the same start time is the same process. */
-export function processStartTime(pid: number): string | undefined {
-  return statFields(pid)?.[19];
-}
-
 /**
  * Is the monitor recorded for this container still the same live process? A zombie is not:
  * its parent (the skiff that started it) is gone, and whoever inherited it may never reap it.
  */
 export function monitorAlive(c: ContainerRecord): boolean {
-  const pid = c.state.monitorPid;
-  const f = pid ? statFields(pid) : undefined;
-  if (!f || f[0] === 'Z' || f[0] === 'X') return false;
-  return !c.state.monitorStart || f[19] === c.state.monitorStart;
+  return isSameLiveProcess(c.state.monitorPid, c.state.monitorStart);
 }
 
 /**
@@ -45,13 +34,15 @@ export function monitorAlive(c: ContainerRecord): boolean {
  * (its exit file, its --rm removal) or a new start of the same container wins. Best effort: a
  * failure leaves the record as it was, and the next command tries again.
  */
-export function settleLostContainer(engine: Engine, seen: ContainerRecord, exitFile: string): void {
+export function settleLostContainer(engine: Engine, seen: ContainerRecord): void {
+  const exitFile = monitorFile(engine.containers.dir(seen.id), 'exit');
   try {
     withLockSync(engine.containers.lockFile, () => {
       const c = engine.containers.get(seen.id);
       if (!c || c.state.status !== 'running' || c.state.monitorPid !== seen.state.monitorPid) return;
       if (monitorAlive(c) || fs.existsSync(exitFile)) return;
-      killIfSame(c.state.pid, c.state.pidStart);
+      // Only if its PID still has the recorded start time: it may belong to another process now.
+      signalIfSame(c.state.pid, c.state.pidStart, 'SIGKILL');
       killFuseOverlayfs(path.join(engine.containers.dir(c.id), 'merged'));
       if (c.config.autoRemove) {
         // Sub-ID owned files: removed by the helper inside the namespace, as `rm` does.
@@ -64,12 +55,6 @@ export function settleLostContainer(engine: Engine, seen: ContainerRecord, exitF
       engine.containers.save(c);
     });
   } catch { /* the view is still right; the record is settled next time */ }
-}
-
-/** SIGKILL the container's init, unless its PID now belongs to another process. */
-function killIfSame(pid: number | undefined, start: string | undefined): void {
-  if (!pid || !start || processStartTime(pid) !== start) return;
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
 }
 
 /** A fuse-overlayfs of ours whose command line names `merged` as its mount point. */

@@ -1,26 +1,24 @@
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
+import { waitForMonitorGone } from '../runtime/monitor-client';
+import { signalIfSame } from '../runtime/process-identity';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { monitorAlive, refreshState } from './container-state';
+import { refreshState } from './container-state';
 import { rootfsStorageDirs } from './rootfs';
 
-async function waitForExit(c: ContainerRecord, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (monitorAlive(c)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
-
-/** Kill a running container's init; the monitor reaps it and exits. */
+/**
+ * Kill a running container's init; the monitor reaps it and exits. The init is signalled only
+ * through a pidfd, after checking that its PID still has the recorded start time (a PID can be
+ * reused once the process has gone). When that check fails while the monitor (checked the same
+ * way) still runs, SIGKILL goes to the monitor instead: the init dies with it (parent-death
+ * signal), and the lost-container path settles the rest.
+ */
 export async function killContainer(c: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (c.state.pid) {
-    try { process.kill(c.state.pid, signal); } catch { /* already gone */ }
-  }
-  if (signal === 'SIGKILL' && !(await waitForExit(c, 10000))) {
+  const { pid, pidStart, monitorPid, monitorStart } = c.state;
+  if (!signalIfSame(pid, pidStart, signal) && signal === 'SIGKILL') signalIfSame(monitorPid, monitorStart, 'SIGKILL');
+  if (signal === 'SIGKILL' && !(await waitForMonitorGone(monitorPid, monitorStart, 10000))) {
     throw new SkiffError(`container ${c.name} did not stop after SIGKILL; try again`);
   }
 }

@@ -11,6 +11,8 @@ interface NativeAddon {
   spawnPiped(file: string, argv: string[]): PipedChild;
   waitPid(pid: number): number;
   tryWaitPid(pid: number): number;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signo: number): void;
 }
 
 /** A child started by spawnPiped: its pid and our ends of the pipes on its 0, 1, 2 (all O_CLOEXEC). */
@@ -73,4 +75,17 @@ export function waitPid(pid: number): number {
 /** waitPid without blocking: -1 while the child is still running. */
 export function tryWaitPid(pid: number): number {
   return load().tryWaitPid(pid);
+}
+
+/**
+ * A pidfd for `pid` (O_CLOEXEC; close it with fs.closeSync): it names that one process even
+ * after the pid is reused. Throws an Error with `code` ESRCH when there is no such process.
+ */
+export function pidfdOpen(pid: number): number {
+  return load().pidfdOpen(pid);
+}
+
+/** Send signal number `signo` to the process a pidfd names; ESRCH once it has exited. */
+export function pidfdSendSignal(pidfd: number, signo: number): void {
+  load().pidfdSendSignal(pidfd, signo);
 }

@@ -3,8 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import { Writable, type Readable } from 'node:stream';
 import { helperPath } from './assets';
-import { spawnDetached, spawnPiped, tryWaitPid, waitPid, type PipedChild } from './addon';
+import { spawnDetached, spawnPiped, waitPid, type PipedChild } from './addon';
 import { SkiffError } from '../util/errors';
+import { reapChild } from './reap';
 import { helperNamespaceArgs, type UserNamespacePlan } from './helper-namespace';
 
 /** argv for skiff-helper in MODE, inside the user namespace when `userns` is given. */
@@ -38,7 +39,7 @@ export function startHelper(userns: UserNamespacePlan | undefined, mode: string[
   stdin.on('error', () => {});
   const pid = child.pid;
   const done = Promise.all([readAll(child.stdout), readAll(child.stderr)]).then(async ([stdout, stderr]) => {
-    const code = await exitCode(pid);
+    const code = await reapChild(pid);
     // As child_process does on exit: a caller that never ended stdin must not keep its fd open.
     stdin.destroy();
     if (code === 0) return stdout;
@@ -86,20 +87,6 @@ function readAll(fd: number): Promise<string> {
   // A read error ends the stream too ('close' follows 'error'); the exit status decides the outcome.
   pipe.on('error', () => {});
   return new Promise((resolve) => pipe.on('close', () => resolve(text)));
-}
-
-/**
- * The helper's exit code (128+N for signal N), once its stdout and stderr are closed. It closes
- * them only by exiting (the pause process it may fork points its own stdio at /dev/null), but the
- * kernel closes an exiting process's files a moment before it can be reaped, so this polls
- * rather than block the event loop on waitpid.
- */
-async function exitCode(pid: number): Promise<number> {
-  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
-    const code = tryWaitPid(pid);
-    if (code >= 0) return code;
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-  }
 }
 
 function describeExit(code: number): string {

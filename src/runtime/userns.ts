@@ -28,6 +28,11 @@ export function buildIdMap(ownId: number, ranges: { start: number; size: number 
   return map;
 }
 
+/** Is container ID `id` in the map, i.e. does it exist inside the namespace? */
+export function idMapped(map: IdRange[], id: number): boolean {
+  return map.some((r) => id >= r.container && id < r.container + r.size);
+}
+
 function readOrEmpty(file: string): string {
   try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
 }

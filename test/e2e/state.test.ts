@@ -1,5 +1,6 @@
 // Container state without a daemon: detached --rm cleanup racing skiff's own record writes,
 // and a monitor that dies without leaving an exit code.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -158,5 +159,36 @@ describe('staging dirs in $root/tmp', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`1\n1\nload exit 0\nLoaded image: ${BUSYBOX}\n`);
     expect(staged()).toEqual([]);
+  });
+});
+
+describe('rm -f and PID reuse', () => {
+  // A record's container PID may by now name another process (the container ended, its PID was
+  // given to a newcomer): rm -f signals it only while its start time matches the record, and
+  // then stops the container through its monitor instead.
+  test('a recorded PID that now belongs to another process is not killed; the container still goes', async () => {
+    const r = await skiff(['run', '-d', BUSYBOX, 'sleep', '4242']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    const file = path.join(containersDir(), id, 'container.json');
+    const rec = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const containerPid: number = rec.state.pid;
+    expect(rec.state.pidStart).toMatch(/^\d+$/);
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const bystanderGone = new Promise<string>((resolve) => bystander.on('exit', (_c, sig) => resolve(`exited (${sig})`)));
+      // the reused PID: the record keeps the container's start time, which the bystander does not have
+      rec.state.pid = bystander.pid;
+      fs.writeFileSync(file, JSON.stringify(rec));
+      const rm = await skiff(['rm', '-f', id]);
+      expect(rm.code, rm.stderr).toBe(0);
+      expect(containerIds()).not.toContain(id);
+      await waitFor(() => hostProcessesMatching('sleep 4242', { exact: true }).length === 0, 10_000, 'the container process to die');
+      expect(fs.existsSync(`/proc/${containerPid}`) && !/\) [ZX] /.test(fs.readFileSync(`/proc/${containerPid}/stat`, 'utf8'))).toBe(false);
+      const outcome = await Promise.race([bystanderGone, new Promise((res) => setTimeout(() => res('still running'), 300))]);
+      expect(outcome).toBe('still running');
+    } finally {
+      bystander.kill('SIGKILL');
+    }
   });
 });
