@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadHelpModules } from './help-bundle';
 import { buildTraceBundle, type ModuleTrace } from './module-trace';
 
 // What only pull, push, load, save, import or a container's start need.
@@ -63,5 +64,17 @@ describe('modules evaluated at start-up', () => {
     // the trace sees the command's own engine module: it is not vacuous
     expect(t.modules).toContain(args[0] === 'ps' ? 'src/engine/ps.ts' : 'src/engine/images.ts');
     expect(heavyIn(t)).toEqual([]);
+  });
+});
+
+describe('what clipanion compiles on each start', () => {
+  // Its state machine grows with every registered path: for run's 20-odd options a second path
+  // (container run) was ~10 ms of CPU. The command keeps all its paths for help and gen-docs.
+  it('a command line naming a command registers that command under the path typed only', async () => {
+    const { buildCli, COMMANDS } = await loadHelpModules();
+    expect(buildCli(['container', 'run', 'img']).definitions().map((d) => d.path)).toEqual(['skiff container run']);
+    expect(buildCli(['run', 'img']).definitions().map((d) => d.path)).toEqual(['skiff run']);
+    expect(buildCli(['image', 'ls']).definitions().map((d) => d.path)).toEqual(['skiff image ls']);
+    expect(COMMANDS.find((c) => c.name === 'RunCommand')?.paths).toEqual([['run'], ['container', 'run']]);
   });
 });
