@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lazyClipanion } from './lazy-clipanion.mjs';
 import { installedRuntime } from './node-runtime.mjs';
 
 const require = createRequire(import.meta.url);
@@ -137,6 +138,7 @@ await esbuild.build({
   minify: true,
   legalComments: 'none',
   define: { __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash), __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests) },
+  plugins: [lazyClipanion], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
   logLevel: 'warning',
 });
 

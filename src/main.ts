@@ -28,6 +28,20 @@ function programStderr(): NodeJS.WriteStream {
   });
 }
 
+/**
+ * clipanion's default context with skiff's stderr, all stdio left as getters: process.stdin,
+ * stdout and stderr each build a stream (tty, net or fs.ReadStream, loading those modules) on
+ * first access, which a command that never uses one (`run` without -i, `rm`) need not pay for.
+ * Spreading the context would call the getters (see also build/lazy-clipanion.mjs).
+ */
+function commandContext<T extends object>(defaults: T): T & { stderr: NodeJS.WriteStream } {
+  let stderr: NodeJS.WriteStream | undefined;
+  return Object.defineProperties({}, {
+    ...Object.getOwnPropertyDescriptors(defaults),
+    stderr: { get: () => (stderr ??= programStderr()), enumerable: true, configurable: true },
+  }) as T & { stderr: NodeJS.WriteStream };
+}
+
 // Help, and the command line's own errors, are answered by cli/help/, loaded only then.
 const asksForHelp = (a: string) => a === '--help' || a === '-h';
 
@@ -71,7 +85,7 @@ async function main(): Promise<void> {
   }
   // clipanion's run() would print our errors with a stack trace and exit 1: run skiff's own
   // commands directly so that failures keep their one line and Docker exit code.
-  command.context = { ...Cli.defaultContext, stderr: programStderr() };
+  command.context = commandContext(Cli.defaultContext);
   try {
     const code = await command.validateAndExecute();
     process.exit(code ?? 0);

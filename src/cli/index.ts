@@ -42,17 +42,34 @@ export function resolveTarget(argv: readonly string[]): Target {
 
 /**
  * The one definition of skiff's command line: main.ts runs it, build/gen-docs.mjs documents it.
- * Given the command line, only the commands whose path starts with its first word are
- * registered: clipanion compiles a state machine over every registered command on each parse,
- * which for all of them costs tens of milliseconds of start-up (measured with --cpu-prof).
+ * Given the command line, only what it can reach is registered: clipanion compiles a state
+ * machine over every registered command path on each parse, which for all of them costs tens
+ * of milliseconds of start-up, and for `run` alone ~10 ms per extra path (its 20-odd options;
+ * measured with --cpu-prof and process.cpuUsage, docs/PERFORMANCE.md). So a command line that
+ * names a command registers that command under the one path typed (`container run` or `run`),
+ * which is also the path help and usage errors print (cli/help/dispatch.ts); otherwise the
+ * commands whose path starts with its first word, or all of them.
  */
 export function buildCli(argv?: string[]): Cli {
   const name = programName();
   const cli = new Cli({ binaryLabel: name, binaryName: name, binaryVersion: VERSION, enableCapture: false, enableColors: false });
+  const target = argv ? resolveTarget(argv) : undefined;
+  if (target?.kind === 'command') {
+    cli.register(underPath(target.command, target.path));
+    return cli;
+  }
   const first = argv?.[0];
   const matching = first && !first.startsWith('-')
     ? COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === first))
     : [];
   for (const c of matching.length ? matching : COMMANDS) cli.register(c);
   return cli;
+}
+
+/** `command` registered under `path` only: a subclass, so the class itself keeps all its paths. */
+function underPath(command: CommandClass, path: string[]): CommandClass {
+  const base = command as unknown as new () => object; // a concrete command class, seen as any class
+  return class extends base {
+    static paths = [path];
+  } as unknown as CommandClass;
 }

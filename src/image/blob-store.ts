@@ -1,6 +1,7 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+// node:crypto is taken with process.getBuiltinModule where it is used: every command loads this
+// module through the engine, and ps or images, which never hash, should not pay for crypto.
 import { writeFileAtomic } from '../state/atomic';
 import { SkiffError } from '../util/errors';
 
@@ -30,7 +31,7 @@ export class BlobStore {
 
   /** Store small metadata (config, manifest) after checking it against its digest. */
   writeBytes(digest: string, bytes: Uint8Array): void {
-    const actual = `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
+    const actual = `sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex')}`;
     if (actual !== digest) throw new SkiffError(`blob ${digest}: content has digest ${actual}`);
     if (this.has(digest)) return;
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../state/atomic';
@@ -106,7 +105,7 @@ export class ImageStore {
    * keeps a collector from taking them. Returns the record as written.
    */
   async commit(c: ImageCommit): Promise<ImageRecord> {
-    const id = `sha256:${createHash('sha256').update(c.configBytes).digest('hex')}`;
+    const id = `sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(c.configBytes).digest('hex')}`;
     this.blobs.writeBytes(id, c.configBytes);
     if (c.manifest) this.blobs.writeBytes(c.manifest.digest, c.manifest.bytes);
     const config = JSON.parse(Buffer.from(c.configBytes).toString('utf8')) as ImageConfig;

@@ -28,11 +28,14 @@
 // Outside the single executable (development, unit tests) the paths point at the build outputs
 // in the repository; SKIFF_HELPER and SKIFF_ADDON override them.
 
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sea from 'node:sea';
+
+// crypto is needed only when assets are extracted or verified, not by every command that
+// imports this module (ps, images): loaded then, for start-up time (docs/PERFORMANCE.md).
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 // Injected by build/build.mjs (esbuild `define`): a hash of all the assets' bytes (names the
 // directory), and the sha256 (hex) of each asset by name (checks the extracted files).
@@ -174,7 +177,7 @@ function statLines(dir: string, specs: readonly AssetSpec[]): { text: string; st
 function sha256File(file: string): string {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
-    const hash = createHash('sha256');
+    const hash = crypto().createHash('sha256');
     const buf = Buffer.allocUnsafe(256 * 1024);
     for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
     return hash.digest('hex');
@@ -229,7 +232,7 @@ function readStamp(file: string): string | undefined {
 }
 
 function writeStamp(base: string, hash: string, stamp: string): void {
-  const tmp = path.join(base, `.${stampName(hash)}-${randomBytes(6).toString('hex')}`);
+  const tmp = path.join(base, `.${stampName(hash)}-${crypto().randomBytes(6).toString('hex')}`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, stamp);
@@ -296,7 +299,7 @@ function placeDir(tmp: string, final: string, specs: readonly AssetSpec[], uid: 
     }
     if ('stamp' in verifyExtraction(final, specs, uid)) return; // lost a race to a good copy
     if (attempt === 2) throw new Error(`cannot replace ${final}; remove it`);
-    const aside = `${path.dirname(final)}/.${path.basename(final)}-bad-${randomBytes(6).toString('hex')}`;
+    const aside = `${path.dirname(final)}/.${path.basename(final)}-bad-${crypto().randomBytes(6).toString('hex')}`;
     try {
       fs.renameSync(final, aside);
     } catch (e) {

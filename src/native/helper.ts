@@ -1,12 +1,15 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import { Writable, type Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { helperPath } from './assets';
 import { spawnDetached, spawnPiped, waitPid, type PipedChild } from './addon';
 import { SkiffError } from '../util/errors';
 import { reapChild } from './reap';
 import { helperNamespaceArgs, type UserNamespacePlan } from './helper-namespace';
+
+// net and stream are loaded when a helper's pipes are first wrapped, not with this module: ps
+// and run load it and never do, and net is ~5 ms of start-up (docs/PERFORMANCE.md).
+const net = () => process.getBuiltinModule('node:net');
 
 /** argv for skiff-helper in MODE, inside the user namespace when `userns` is given. */
 export function helperArgv(userns: UserNamespacePlan | undefined, mode: string[]): string[] {
@@ -32,7 +35,7 @@ export function startHelper(userns: UserNamespacePlan | undefined, mode: string[
   } catch (e) {
     return notStarted(new SkiffError(`${what}: cannot start skiff-helper: ${file}: ${(e as Error).message.replace(/^posix_spawn: /, '')}`));
   }
-  const stdin = new net.Socket({ fd: child.stdin, readable: false, writable: true });
+  const stdin = new (net().Socket)({ fd: child.stdin, readable: false, writable: true });
   // A helper that refuses its input exits before reading all of it, and our next write fails with
   // EPIPE. Its own error (in `done`) says why; writers see EPIPE through their own 'error'
   // listeners or the destroyed stream, and without this one an unobserved EPIPE would crash skiff.
@@ -71,7 +74,7 @@ export function runHelperSync(userns: UserNamespacePlan | undefined, mode: strin
 
 /** A helper that could not be started: its stdin is already gone (writers get EPIPE at once). */
 function notStarted(error: SkiffError): HelperRun {
-  const stdin = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const stdin = new (process.getBuiltinModule('node:stream').Writable)({ write: (_chunk, _encoding, callback) => callback() });
   stdin.destroy();
   const done = Promise.reject(error);
   // Not an unhandled rejection while the caller is still busy with stdin: it awaits `done` later.
@@ -81,7 +84,7 @@ function notStarted(error: SkiffError): HelperRun {
 
 /** Everything the helper writes on one of its output pipes, once it closed it (by exiting). */
 function readAll(fd: number): Promise<string> {
-  const pipe = new net.Socket({ fd, readable: true, writable: false });
+  const pipe = new (net().Socket)({ fd, readable: true, writable: false });
   let text = '';
   pipe.setEncoding('utf8').on('data', (d: string) => { text += d; });
   // A read error ends the stream too ('close' follows 'error'); the exit status decides the outcome.

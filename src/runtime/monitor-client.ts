@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawnDetached } from '../native/addon';
 import { helperPath } from '../native/assets';
@@ -99,7 +98,7 @@ export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: st
  * command has exec'd (or failed to), then EOF when the monitor exits.
  */
 function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise<void>; stop(): void } {
-  const sock = new net.Socket({ fd, readable: true, writable: false });
+  const sock = new (process.getBuiltinModule('node:net').Socket)({ fd, readable: true, writable: false });
   let text = '';
   let gotLine: (s: string) => void = () => undefined;
   const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });

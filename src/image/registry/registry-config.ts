@@ -17,11 +17,14 @@
  *  - docker.io is served by https://registry-1.docker.io.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { SkiffError } from '../../util/errors';
 import { readUserJson } from '../../util/user-json';
 import { DEFAULT_REGISTRY, LEGACY_DEFAULT_REGISTRY, isValidRegistry } from '../reference';
+
+// Loaded when a registry setting is parsed, not with this module, which every command loads
+// through the engine: net is ~5 ms of start-up that ps and run do not need.
+const net = () => process.getBuiltinModule('node:net');
 
 export interface TlsOptions {
   verify: boolean;
@@ -228,7 +231,7 @@ export function isInsecureRegistry(settings: RegistrySettings, registry: string)
   if (explicit !== undefined) return explicit;
   if (settings.insecureNames.includes(name)) return true;
   // net.BlockList matches IPv4-mapped IPv6 addresses against IPv4 subnets (Docker's Unmap).
-  const cidrs = new net.BlockList();
+  const cidrs = new (net().BlockList)();
   for (const c of settings.insecureCidrs) cidrs.addSubnet(c.address, c.prefix, c.family);
   return addressesOf(hostOf(name), settings.hostsFile).some((a) => cidrs.check(a, ipFamily(a)));
 }
@@ -315,8 +318,8 @@ function addressesOf(host: string, hostsFile: string): string[] {
  * V8 compiles that large regular expression on its first use, ~10 ms of a pull's start-up.
  */
 function ipFamily(s: string): 'ipv4' | 'ipv6' | undefined {
-  if (net.isIPv4(s)) return 'ipv4';
-  return s.includes(':') && net.isIPv6(s) ? 'ipv6' : undefined;
+  if (net().isIPv4(s)) return 'ipv4';
+  return s.includes(':') && net().isIPv6(s) ? 'ipv6' : undefined;
 }
 
 function parseCidr(s: string): RegistrySettings['insecureCidrs'][number] | undefined {
