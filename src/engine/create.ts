@@ -7,7 +7,7 @@ import { withLock } from '../state/lock';
 import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
 import { idMapped } from '../runtime/userns';
-import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
+import { parseSecurityFlags, type SecurityFlags, type SecurityInput } from '../runtime/security-options';
 import type { NetworkMode } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
@@ -40,9 +40,47 @@ export interface CreateOptions {
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
-  if (n === undefined || n === 'none' || n === 'default' || n === 'bridge') return 'none';
+  if (n === undefined || n === 'none') return 'none';
   if (n === 'host') return 'host';
+  if (n === 'default' || n === 'bridge') {
+    // Said, not silent: a script that asks for Docker's bridge gets loopback only until
+    // user-mode networking lands.
+    process.stderr.write(`WARNING: --network ${n} is not supported yet: the container gets a private network with loopback only (as --network none)\n`);
+    return 'none';
+  }
   throw new SkiffError(`network "${n}" not found: this version supports --network none and --network host`);
+}
+
+/**
+ * Everything about the flags that can be checked without the image, checked before any pull:
+ * a bad flag must not cost a download (or a pull error that hides the real mistake).
+ */
+function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[] } {
+  const security = o.security ? parseSecurityFlags(o.security) : undefined;
+  const pull = o.pull ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(pull)) {
+    throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
+  }
+  if (o.name !== undefined) {
+    if (!VALID_NAME.test(o.name)) {
+      throw new SkiffError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    // Early and lock-free, for the message; the check under the lock at the end decides.
+    nameConflict(engine, o.name);
+  }
+  if (o.workdir && !o.workdir.startsWith('/')) {
+    throw new SkiffError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
+  }
+  const network = parseNetwork(o.network);
+  const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
+  return { security, network, userEnvFiles };
+}
+
+/** Throws Docker's conflict error when NAME belongs to a container already. */
+function nameConflict(engine: Engine, name: string, all = engine.containers.list()): void {
+  const bare = name.replace(/^\//, '');
+  const owner = all.find((c) => c.name === bare);
+  if (owner) throw new SkiffError(`Conflict. The container name "/${bare}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
 }
 
 function hostsFile(network: NetworkMode, hostname: string): string {
@@ -98,25 +136,16 @@ export function createContainer(engine: Engine, o: CreateOptions): Promise<Conta
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  // Before any pull: a bad flag must not cost a download.
-  const security = o.security ? parseSecurityFlags(o.security) : undefined;
+  const { security, network, userEnvFiles } = validateBeforeImage(engine, o);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
-  const pull = o.pull ?? 'missing';
-  if (!['always', 'missing', 'never'].includes(pull)) {
-    throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
-  }
-  const image = await findOrPullImage(engine, o.image, pull, o.platform);
-  if (o.name !== undefined && !VALID_NAME.test(o.name)) {
-    throw new SkiffError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
+  const image = await findOrPullImage(engine, o.image, o.pull ?? 'missing', o.platform);
   const cfg = image.config.config ?? {};
   const args = resolveArgs(cfg, o.entrypoint, o.command);
   if (args.length === 0) throw new SkiffError(`no command specified for image ${o.image}: give one after the image name`);
   const cwd = o.workdir || cfg.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw new SkiffError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
-  const network = parseNetwork(o.network);
 
   const layers = await engine.layers();
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
@@ -127,8 +156,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
 
   const id = newContainerId();
   const hostname = o.hostname || (network === 'host' ? os.hostname() : id.slice(0, 12));
-  const userEnv = [...o.envFiles.flatMap((f) => readEnvFile(f, process.env)),
-    ...o.env.map((e) => expandEnvArg(e, process.env))];
+  const userEnv = [...userEnvFiles, ...o.env.map((e) => expandEnvArg(e, process.env))];
   const defaults = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(o.tty ? ['TERM=xterm'] : [])];
   let env = mergeEnv(defaults, userThenImageEnv(userEnv, cfg.Env ?? []));
   if (!env.some((e) => e.startsWith('HOME='))) env = [...env, `HOME=${user.home}`];
@@ -152,10 +180,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       const all = engine.containers.list();
       const taken = new Set(all.map((c) => c.name));
       if (o.name !== undefined) {
-        const name = o.name.replace(/^\//, '');
-        const owner = all.find((c) => c.name === name);
-        if (owner) throw new SkiffError(`Conflict. The container name "/${name}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-        rec.name = name;
+        nameConflict(engine, o.name, all);
+        rec.name = o.name.replace(/^\//, '');
       } else {
         do rec.name = generateName(); while (taken.has(rec.name));
       }

@@ -109,6 +109,37 @@ describe('exit codes', () => {
   });
 });
 
+// Flags that are wrong whatever the image must fail before any pull: an image that is not here,
+// on a registry that does not answer, shows whether skiff tried to pull first.
+describe('flags are checked before the image is pulled', () => {
+  const MISSING = '127.0.0.1:9/skiff-test/not-here:latest';
+  const before = async (flags: string[], expected: RegExp) => {
+    const r = await run([...flags, MISSING, 'true'], { timeoutMs: 40_000 });
+    expect(r.code).toBe(125);
+    expect(r.stderr).not.toMatch(/Unable to find image|127\.0\.0\.1:9/);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(expected);
+  };
+  test('an invalid --name', () => before(['--name', 'bad name!'], /Invalid container name \(bad name!\)/));
+  test('a --name in use', async () => {
+    const c = await skiff(['create', '--name', 'taken-before-pull', BUSYBOX, 'true']);
+    expect(c.code).toBe(0);
+    await before(['--name', 'taken-before-pull'], /Conflict\. The container name "\/taken-before-pull" is already in use/);
+  });
+  test('an unknown --network', () => before(['--network', 'nosuchnet'], /network "nosuchnet" not found/));
+  test('a relative --workdir', () => before(['-w', 'rel/dir'], /the working directory 'rel\/dir' is invalid/));
+  test('a missing --env-file', () => before(['--env-file', '/nonexistent/skiff.env'], /\/nonexistent\/skiff\.env/));
+});
+
+describe('--network bridge', () => {
+  test('runs with loopback only, and says so on stderr instead of silently', async () => {
+    const r = await run(['--network', 'bridge', BUSYBOX, 'sh', '-c', 'ls /sys/class/net']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('lo');
+    expect(r.stderr).toMatch(/^WARNING: --network bridge is not supported yet/);
+  });
+});
+
 describe('stdio', () => {
   test('stdout and stderr stay separate', async () => {
     const r = await inBusybox('echo out; echo err >&2; echo out2');
