@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { SkiffCommand } from '../base';
-import { tlsVerifyFlag } from './registry';
+import { tlsVerifyFlag } from '../../options/tls';
+import { SkiffCommand } from '../../base';
 
 export class LoginCommand extends SkiffCommand {
   static override paths = [['login']];
@@ -19,28 +19,12 @@ export class LoginCommand extends SkiffCommand {
   server = Option.String({ required: false, name: 'SERVER' });
 
   async execute(): Promise<number> {
-    const { login } = await import('../../engine/login');
+    const { login } = await import('../../../engine/login');
     await login(this.engine, {
       server: this.server, username: this.username, password: this.password, passwordStdin: this.passwordStdin,
       tlsVerify: tlsVerifyFlag(this.tlsVerify),
       stdin: this.context.stdin, stdout: this.context.stdout, stderr: this.context.stderr,
     });
-    return 0;
-  }
-}
-
-export class LogoutCommand extends SkiffCommand {
-  static override paths = [['logout']];
-  static override usage = Command.Usage({
-    description: 'Log out from a registry',
-    details: 'Defaults to Docker Hub if no server is specified. Removes the credentials skiff stored (in its auth.json or its credential helper); those of ~/.docker/config.json are left to `docker logout`.',
-    examples: [['Log out from a local registry', '$0 logout localhost:5000']],
-  });
-  server = Option.String({ required: false, name: 'SERVER' });
-
-  async execute(): Promise<number> {
-    const { logout } = await import('../../engine/login');
-    await logout(this.engine, { server: this.server, stdout: this.context.stdout, stderr: this.context.stderr });
     return 0;
   }
 }

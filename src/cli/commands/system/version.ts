@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { SkiffCommand } from '../base';
+import { SkiffCommand } from '../../base';
 
 export class VersionCommand extends SkiffCommand {
   static override paths = [['version']];
@@ -10,23 +10,9 @@ export class VersionCommand extends SkiffCommand {
   format = Option.String('-f,--format', { description: 'Format the output using a Go template ({{.Client.Version}}, {{.Client.NodeVersion}}, {{json .}})' });
 
   async execute(): Promise<number> {
-    const { clientVersion, formatVersion, versionText } = await import('../../engine/version');
+    const { clientVersion, formatVersion, versionText } = await import('../../../engine/version');
     const client = clientVersion();
     this.out(this.format ? formatVersion(this.format, client) : versionText(client));
-    return 0;
-  }
-}
-
-export class InfoCommand extends SkiffCommand {
-  static override paths = [['info'], ['system', 'info']];
-  static override usage = Command.Usage({
-    description: 'Display system-wide information',
-    details: 'Shows whether skiff runs rootless, the UID/GID mappings, the storage driver and paths, the kernel, and which helper programs were found.',
-  });
-
-  async execute(): Promise<number> {
-    const { info } = await import('../../engine/info');
-    this.out(info(this.engine));
     return 0;
   }
 }

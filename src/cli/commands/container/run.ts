@@ -1,0 +1,21 @@
+import { Command, Option } from 'clipanion';
+import { ContainerConfigCommand } from '../../options/container-config';
+
+export class RunCommand extends ContainerConfigCommand {
+  static override paths = [['run'], ['container', 'run']];
+  static override usage = Command.Usage({
+    description: 'Create and run a new container from an image',
+    details: 'Runs COMMAND (or the image\'s default) in a new container, rootless. The exit code is the container\'s; 125 means skiff itself failed, 126 that the command cannot be executed, 127 that it was not found.',
+    examples: [['Run a shell', '$0 run --rm -it busybox sh'], ['Pipe data through a container', 'echo hi | $0 run -i busybox cat']],
+  });
+  detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
+
+  async execute(): Promise<number> {
+    const { createContainer } = await import('../../../engine/create');
+    const { startContainer } = await import('../../../engine/start');
+    const c = await createContainer(this.engine, this.createOptions());
+    const code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive });
+    if (this.detach) this.out(`${c.id}\n`);
+    return code ?? 0;
+  }
+}

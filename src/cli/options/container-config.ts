@@ -1,0 +1,36 @@
+import { Option } from 'clipanion';
+import { SkiffCommand } from '../base';
+import type { CreateOptions } from '../../engine/create';
+
+/** The flags `run` and `create` share (Docker's container config flags). */
+export abstract class ContainerConfigCommand extends SkiffCommand {
+  env = Option.Array('-e,--env', [], { description: 'Set environment variables (KEY=VALUE, or KEY to copy it from here)' });
+  envFile = Option.Array('--env-file', [], { description: 'Read environment variables from a file' });
+  workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
+  user = Option.String('-u,--user', { description: 'Username or UID (format: <name|uid>[:<group|gid>])' });
+  entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image' });
+  name = Option.String('--name', { description: 'Assign a name to the container' });
+  hostname = Option.String('-h,--hostname', { description: 'Container host name' });
+  network = Option.String('--network,--net', { description: 'Connect a container to a network: none or host' });
+  interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+  tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
+  rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
+  pull = Option.String('--pull', 'missing', { description: 'Pull image before running: always, missing or never' });
+  platform = Option.String('--platform', { description: 'Set platform if the image is pulled (os/arch[/variant])' });
+  capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)' });
+  capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities (e.g. NET_RAW, or ALL)' });
+  privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to this container (all capabilities, no seccomp, host devices)' });
+  securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined' });
+  image = Option.String({ name: 'IMAGE' });
+  command = Option.Proxy({ name: 'COMMAND' });
+
+  protected createOptions(): CreateOptions {
+    return {
+      image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
+      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
+        ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
+    };
+  }
+}
