@@ -3,6 +3,13 @@
 #
 #   bash test/e2e/run.sh [vitest args, e.g. a file filter]
 #
+# Tiers (test/e2e/tiers.ts): without arguments, the fast tier runs first (rootless, then
+# rootful), so that a broken basic path fails within a minute or two, and then the rest; a failed
+# fast tier stops the run there (SKIFF_E2E_KEEP_GOING=1 runs the rest anyway).
+# SKIFF_E2E_TIER=fast runs the fast tier only (npm run test:e2e:fast), =rest the rest only. With
+# arguments and no SKIFF_E2E_TIER, the files given run in one pass. Each suite ends with a table
+# of the wall time per test file and the slowest tests (test/e2e/timing-reporter.ts).
+#
 # As root (CI): creates an unprivileged user `skifftest` with a subuid/subgid range and runs
 # the ROOTLESS suite as that user from a copy readable by it, then the ROOTFUL suite as root.
 # A second user `skiffnosub` without any subuid range is created for the single-ID fallback
@@ -10,7 +17,8 @@
 # As any other user: runs the rootless suite as that user only.
 #
 # Environment: SKIFF_BIN (default dist/skiff), SKIFF_E2E_ONLY=rootless|rootful,
-# SKIFF_E2E_KEEP=1 (keep the temporary copy and stores for inspection).
+# SKIFF_E2E_TIER=fast|rest, SKIFF_E2E_KEEP_GOING=1, SKIFF_E2E_KEEP=1 (keep the temporary copy
+# and stores for inspection).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,16 +35,68 @@ BIN=${SKIFF_BIN:-$REPO/dist/skiff}
 node test/fixtures/build-images.mjs || die "building the test fixtures failed"
 
 ONLY=${SKIFF_E2E_ONLY:-}
+case $ONLY in ''|rootless|rootful) ;; *) die "SKIFF_E2E_ONLY=$ONLY: expected rootless or rootful" ;; esac
 VITEST_ARGS=(run --config vitest.e2e.config.ts "$@")
-declare -A RESULT=()
+
+# The passes, in order: a tier each ("all" is the whole suite, or the files given, in one pass).
+TIER=${SKIFF_E2E_TIER:-}
+case $TIER in
+  fast | rest) PASSES=("$TIER") ;;
+  '') if [ $# -gt 0 ]; then PASSES=(all); else PASSES=(fast rest); fi ;;
+  *) die "SKIFF_E2E_TIER=$TIER: expected fast or rest (or nothing: fast, then rest)" ;;
+esac
+tier_value() { [ "$1" = all ] || printf '%s' "$1"; } # what SKIFF_E2E_TIER says for a pass
+pass_label() { if [ "$1" = all ]; then printf 'suite'; else printf '%s tier' "$1"; fi; }
+
+# Results by "mode pass" (the vitest exit code) and how long each took, for the summary.
+declare -A RESULT=() SECS=()
+SUITES=()
+record() { # mode pass rc start
+  RESULT["$1 $2"]=$3
+  SECS["$1 $2"]=$((SECONDS - $4))
+  SUITES+=("$1 $2")
+}
+
+# One line per suite that ran, then the exit status: 0 only if every one passed.
+summary() {
+  local failed=0 s mode pass
+  for s in "${SUITES[@]}"; do
+    read -r mode pass <<<"$s"
+    if [ "${RESULT[$s]}" -eq 0 ]; then
+      say "$mode $(pass_label "$pass") passed (${SECS[$s]} s)"
+    else
+      say "$mode $(pass_label "$pass") FAILED (exit ${RESULT[$s]}, ${SECS[$s]} s)"
+      failed=1
+    fi
+  done
+  return $failed
+}
+
+# After a pass: go on to the next one? Not after a failure (the point of running the fast tier
+# first), unless asked to.
+pass_ok() { # pass
+  local s
+  for s in "${SUITES[@]}"; do
+    [ "${s#* }" = "$1" ] && [ "${RESULT[$s]}" -ne 0 ] || continue
+    [ "${SKIFF_E2E_KEEP_GOING:-}" = 1 ] && return 0
+    say "the $(pass_label "$1") failed: not running the rest (SKIFF_E2E_KEEP_GOING=1 would)"
+    return 1
+  done
+  return 0
+}
 
 if [ "$(id -u)" -ne 0 ]; then
   say "not root: running the rootless suite as $(id -un) only"
-  env SKIFF_BIN="$BIN" SKIFF_E2E_MODE=rootless node_modules/.bin/vitest "${VITEST_ARGS[@]}"
-  rc=$?
-  if [ $rc -ne 0 ]; then say "rootless suite FAILED (exit $rc)"; exit 1; fi
-  say "rootless suite passed"
-  exit 0
+  for pass in "${PASSES[@]}"; do
+    say "rootless $(pass_label "$pass") as $(id -un)"
+    start=$SECONDS
+    env SKIFF_BIN="$BIN" SKIFF_E2E_MODE=rootless SKIFF_E2E_TIER="$(tier_value "$pass")" \
+      node_modules/.bin/vitest "${VITEST_ARGS[@]}"
+    record rootless "$pass" $? "$start"
+    pass_ok "$pass" || break
+  done
+  summary
+  exit $?
 fi
 
 # ------------------------------------------------------------------------------------------
@@ -129,36 +189,36 @@ runuser -u "$TEST_USER" -- test -x "$WORK/dist/skiff" -a -r "$WORK/package.json"
 runuser -u "$TEST_USER" -- "$NODE_DIR/node" --version >/dev/null 2>&1 ||
   die "$TEST_USER cannot run $NODE_DIR/node"
 
-if [ -z "$ONLY" ] || [ "$ONLY" = rootless ]; then
-  say "rootless suite as $TEST_USER (uid $TEST_UID) in $WORK"
+run_rootless() { # pass
+  say "rootless $(pass_label "$1") as $TEST_USER (uid $TEST_UID) in $WORK"
   runuser -u "$TEST_USER" -- env -i \
     HOME="$TEST_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER" PATH="$USER_PATH" \
     LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
     XDG_RUNTIME_DIR="/run/user/$TEST_UID" \
     SKIFF_BIN="$WORK/dist/skiff" SKIFF_E2E_MODE=rootless SKIFF_E2E_TMP="$WORK/tmp-rootless" \
+    SKIFF_E2E_TIER="$(tier_value "$1")" \
     bash -c 'cd "$1" && shift && exec node_modules/.bin/vitest "$@"' _ "$WORK" "${VITEST_ARGS[@]}"
-  RESULT[rootless]=$?
-fi
+}
 
-if [ -z "$ONLY" ] || [ "$ONLY" = rootful ]; then
-  say "rootful suite as root in $WORK"
+run_rootful() { # pass
+  say "rootful $(pass_label "$1") as root in $WORK"
   (
     cd "$WORK" &&
       env SKIFF_BIN="$WORK/dist/skiff" SKIFF_E2E_MODE=rootful SKIFF_E2E_TMP="$WORK/tmp-rootful" \
         SKIFF_E2E_NOSUB_USER="$NOSUB_USER" SKIFF_E2E_SUB_USER="$TEST_USER" \
+        SKIFF_E2E_TIER="$(tier_value "$1")" \
         node_modules/.bin/vitest "${VITEST_ARGS[@]}"
   )
-  RESULT[rootful]=$?
-fi
+}
 
-failed=0
-for suite in rootless rootful; do
-  [ -n "${RESULT[$suite]+x}" ] || continue
-  if [ "${RESULT[$suite]}" -eq 0 ]; then
-    say "$suite suite passed"
-  else
-    say "$suite suite FAILED (exit ${RESULT[$suite]})"
-    failed=1
-  fi
+for pass in "${PASSES[@]}"; do
+  for m in rootless rootful; do
+    [ -z "$ONLY" ] || [ "$ONLY" = "$m" ] || continue
+    start=$SECONDS
+    "run_$m" "$pass"
+    record "$m" "$pass" $? "$start"
+  done
+  pass_ok "$pass" || break
 done
-exit $failed
+summary
+exit $?
