@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Benchmark: `ps -a` (Docker's default table) and `inspect CTR` with many containers in the
+# store, skiff against Podman, same user, both rootless, measured in the same hyperfine run.
+# Prints the medians and the ratio skiff/podman (issue 9's target: ps -a below 0.35 x Podman).
+# Not a test: it asserts nothing.
+#
+# Usage (as root): bench/ps-many.sh [COUNT] [RUNS] [ROUNDS]   defaults 500, 30, 3; needs dist/skiff
+# ROUNDS hyperfine runs over the same stores (creating the containers is what takes long: ~10
+# minutes for 500 of each on a loaded 2-core VM); each round's ratio is printed, as only ratios
+# within one run count on a machine shared with other work.
+# Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
+# SKIFF_BASELINE=/path/to/an/older/skiff adds that build's `ps -a` (same store) to every round.
+#
+# Both engines get a store of their own on one scratch filesystem: ext4 with a journal, as a
+# user's home would be (this VM's root is ext4 without one), loop-mounted from a sparse file in
+# /var/tmp for the run; skiff through SKIFF_ROOT/SKIFF_RUNROOT (set in hyperfine's environment,
+# so the timed command line is the plain one), Podman through --root/--runroot. Other benchmarks
+# that use the bench user's default stores are left alone.
+# The containers are created (not started): `ps -a` lists them as "Created", which is what the
+# list path reads for every container; none is running, so no liveness check is timed.
+set -euo pipefail
+COUNT=${1:-500}
+RUNS=${2:-30}
+ROUNDS=${3:-3}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUSER=bench
+[ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
+[ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
+# ../shared from the main checkout, ../../shared from a worktree under wt/
+PEER=
+for p in "$REPO"/../shared/peers/podman-rootless.sh "$REPO"/../../shared/peers/podman-rootless.sh; do
+  [ -f "$p" ] && { PEER=$p; break; }
+done
+[ -n "$PEER" ] || { echo "../shared/peers/podman-rootless.sh not found" >&2; exit 1; }
+bash "$PEER" "$BUSER" >/dev/null
+command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
+node "$REPO/test/fixtures/build-images.mjs" >/dev/null
+
+WORK=$(mktemp -d /tmp/skiff-bench-ps.XXXXXX)
+FSIMG=$(mktemp /var/tmp/skiff-bench-ps.XXXXXX.ext4)
+cleanup() {
+  umount "$WORK" 2>/dev/null || umount -l "$WORK" 2>/dev/null || true
+  rmdir "$WORK" 2>/dev/null || true
+  rm -f "$FSIMG"
+}
+trap cleanup EXIT
+truncate -s 8G "$FSIMG"
+mkfs.ext4 -q -F -O has_journal "$FSIMG"
+mount -o loop "$FSIMG" "$WORK"
+LOOPDEV=$(findmnt -n -o SOURCE --target "$WORK")
+[ -d "/proc/fs/jbd2/${LOOPDEV#/dev/}-8" ] || { echo "$WORK ($LOOPDEV) has no journal" >&2; exit 1; }
+echo "stores on $LOOPDEV at $WORK: ext4 with a journal" >&2
+cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
+BASE=${SKIFF_BASELINE:-}
+if [ -n "$BASE" ]; then cp "$BASE" "$WORK/skiff-base" && chmod 755 "$WORK/skiff-base"; fi
+chmod 755 "$WORK" "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"; chown "$BUSER" "$WORK"
+BUID=$(id -u "$BUSER")
+# A clean environment, as the user's own login would have (see bench/run-latency.sh), plus
+# skiff's store: Podman ignores these two variables.
+as_bench() {
+  runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" \
+    LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin \
+    SKIFF_ROOT="$WORK/skiff-root" SKIFF_RUNROOT="$WORK/skiff-run" "$@"
+}
+SKIFF="$WORK/skiff"
+PODMAN="podman --root $WORK/podman-root --runroot $WORK/podman-run"
+IMG=skiff-test/busybox
+
+as_bench "$SKIFF" load -i "$WORK/busybox.docker.tar" >/dev/null
+as_bench $PODMAN load -i "$WORK/busybox.docker.tar" >/dev/null 2>&1
+
+# Two at a time: the machine has two cores. Names many-1..many-COUNT, command `sleep 1`.
+echo "creating $COUNT containers in each engine..." >&2
+t0=$SECONDS
+seq 1 "$COUNT" | as_bench xargs -P 2 -I{} "$SKIFF" create --name many-{} "$IMG" sleep 1 >/dev/null
+t1=$SECONDS
+seq 1 "$COUNT" | as_bench xargs -P 2 -I{} $PODMAN create --network none --name many-{} "$IMG" sleep 1 >/dev/null
+t2=$SECONDS
+echo "created in $((t1 - t0)) s (skiff) and $((t2 - t1)) s (podman)" >&2
+n_skiff=$(as_bench "$SKIFF" ps -a -q | wc -l)
+n_podman=$(as_bench $PODMAN ps -a -q | wc -l)
+[ "$n_skiff" = "$COUNT" ] && [ "$n_podman" = "$COUNT" ] ||
+  { echo "expected $COUNT containers, skiff lists $n_skiff and podman $n_podman" >&2; exit 1; }
+# Both engines join a user namespace and its mount namespace first: check that the stores they
+# wrote are the ones on the scratch filesystem, as seen from here.
+on_fs_skiff=$(ls "$WORK/skiff-root/containers" | wc -l)
+on_fs_podman=$(ls "$WORK/podman-root/overlay-containers" 2>/dev/null | grep -c '^[0-9a-f]\{64\}$' || true)
+[ "$on_fs_skiff" = "$COUNT" ] && [ "$on_fs_podman" = "$COUNT" ] ||
+  { echo "the scratch filesystem holds $on_fs_skiff skiff and $on_fs_podman podman containers, not $COUNT" >&2; exit 1; }
+
+TARGET=many-$(((COUNT + 1) / 2))
+CMDS=(-n "skiff ps -a" "$SKIFF ps -a" -n "podman ps -a" "$PODMAN ps -a")
+[ -z "$BASE" ] || CMDS+=(-n "baseline ps -a" "$WORK/skiff-base ps -a")
+# Container inspect is newer than this script: time it only where this build has it.
+if as_bench "$SKIFF" inspect "$TARGET" >/dev/null 2>&1; then
+  CMDS+=(-n "skiff inspect" "$SKIFF inspect $TARGET" -n "podman inspect" "$PODMAN inspect $TARGET")
+else
+  echo "note: this skiff build cannot inspect containers ('skiff inspect $TARGET' fails): inspect not timed" >&2
+fi
+
+for round in $(seq 1 "$ROUNDS"); do
+  as_bench hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/ps.$round.json" "${CMDS[@]}" >/dev/null
+  node -e '
+const [file, count, runs, target, round, rounds] = process.argv.slice(1);
+const r = require(file).results;
+const get = (n) => r.find((y) => y.command === n);
+const ms = (x) => `${(x.median * 1000).toFixed(1)} ms`;
+const cpu = (x) => `${((x.user + x.system) * 1000).toFixed(1)} ms`;
+console.log(`round ${round}/${rounds}: ${count} containers (created, not running), ${runs} runs each: median wall time [mean user+sys CPU]`);
+for (const verb of ["ps -a", "inspect"]) {
+  const s = get(`skiff ${verb}`), p = get(`podman ${verb}`);
+  if (!s) continue;
+  const what = verb === "inspect" ? `inspect ${target}` : verb;
+  console.log(`  ${what.padEnd(16)} skiff ${ms(s)} [${cpu(s)}]   podman ${ms(p)} [${cpu(p)}]   ratio ${(s.median / p.median).toFixed(2)}` +
+    (verb === "ps -a" ? " (target < 0.35)" : ""));
+  const b = get(`baseline ${verb}`);
+  if (b) console.log(`  ${"".padEnd(16)} baseline ${ms(b)} [${cpu(b)}]: this build ${((s.median - b.median) * 1000).toFixed(1)} ms wall, ${((s.user + s.system - b.user - b.system) * 1000).toFixed(1)} ms CPU against it`);
+}
+' "$WORK/ps.$round.json" "$COUNT" "$RUNS" "$TARGET" "$round" "$ROUNDS"
+done
