@@ -38,7 +38,7 @@ export function formatTiming(label: string, files: FileTime[], tests: TestTime[]
   const w = Math.max(4, ...files.map((f) => f.file.length));
   const lines = [
     '',
-    `e2e time per file (${label}): ${files.length} files, ${secs(total)}`,
+    `e2e time per file (${label}): ${files.length} file${files.length === 1 ? '' : 's'}, ${secs(total)}`,
     `  ${'file'.padEnd(w)}  ${'time'.padStart(8)}  ${'share'.padStart(5)}  tests  state`,
     ...byTime.map((f) => `  ${f.file.padEnd(w)}  ${secs(f.ms).padStart(8)}  ${`${total ? Math.round((100 * f.ms) / total) : 0}%`.padStart(5)}  ${String(f.tests).padStart(5)}  ${f.state}`),
   ];

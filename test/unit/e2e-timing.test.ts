@@ -27,6 +27,10 @@ describe('timing table', () => {
     ]);
   });
 
+  test('one file is "1 file"', () => {
+    expect(formatTiming('rootful', files.slice(0, 1), []).split('\n')[1]).toBe('e2e time per file (rootful): 1 file, 2.0 s');
+  });
+
   test('then the ten slowest tests, slowest first', () => {
     const start = lines.indexOf('slowest tests (rootless, fast tier):');
     expect(start).toBe(6);
