@@ -37,6 +37,9 @@ const exeOut = path.join(dist, 'skiff');
 // which is all that skiff's commands lost in moving off Node 20.
 // SKIFF_SEA_CODE_CACHE=0 builds without the code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
+// SKIFF_SEA_SNAPSHOT=1: a startup snapshot instead (src/main.ts, the __SKIFF_SEA_SNAPSHOT__ branch;
+// measured in docs/PERFORMANCE.md, "Startup snapshot").
+const useSnapshot = process.env.SKIFF_SEA_SNAPSHOT === '1';
 
 const t0 = Date.now();
 function step(msg) {
@@ -137,7 +140,11 @@ await esbuild.build({
   target: `node${runtime.major}`,
   minify: true,
   legalComments: 'none',
-  define: { __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash), __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests) },
+  define: {
+    __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash),
+    __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests),
+    __SKIFF_SEA_SNAPSHOT__: JSON.stringify(useSnapshot),
+  },
   plugins: [lazyClipanion], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
   logLevel: 'warning',
 });
@@ -147,7 +154,7 @@ await esbuild.build({
 // after injection would break the executable, and the runtime package's binary carries debug
 // info. Written under a temporary name and renamed, so a running dist/skiff is never
 // overwritten in place.
-step(`sea: node ${runtime.version} --build-sea (useCodeCache=${useCodeCache})`);
+step(`sea: node ${runtime.version} --build-sea (useCodeCache=${useCodeCache}, useSnapshot=${useSnapshot})`);
 const strippedNode = path.join(dist, `node-stripped.tmp-${process.pid}`);
 const tmpExe = `${exeOut}.tmp-${process.pid}`;
 // Both are gone after a good build (the rename); else a failed build leaves nothing behind.
@@ -169,7 +176,7 @@ fs.writeFileSync(
       output: tmpExe,
       disableExperimentalSEAWarning: true,
       useCodeCache,
-      useSnapshot: false,
+      useSnapshot,
       // skiff's command line and environment are skiff's alone. Node looks for `--env-file FILE`
       // anywhere on its command line, stopping only at `--` (Dotenv::GetDataFromArgs, still so
       // in Node 26), and exits 9 before skiff runs: the SEA puts execArgv before the user's
