@@ -33,6 +33,9 @@ const exeOut = path.join(dist, 'skiff');
 //     blob, and stdout written by commands was lost after deserialisation -> off
 // Re-measured on Node 26.12.1 (user+sys CPU medians of 40-60 interleaved runs, load ~10): the
 // code cache still pays, --version 112 ms with it, 139 ms without; ps -a 197 vs 235 ms.
+// Node 26 with useSnapshot (SKIFF_SEA_SNAPSHOT=1, below): stdout works now, but --version 154
+// against 138 ms, ps -a 175 vs 164 (CPU, 20 interleaved rounds): off. V8 options in execArgv
+// measured in docs/PERFORMANCE.md ("The SEA's start-up, measured piece by piece"): none kept.
 // Node 24 and 26 themselves boot ~25 ms of CPU slower than Node 20 (`node -e 0`: 135 vs 108 ms),
 // which is all that skiff's commands lost in moving off Node 20.
 // SKIFF_SEA_CODE_CACHE=0 builds without the code cache, to re-measure.
