@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lazyClipanion } from './lazy-clipanion.mjs';
+import { shareEsmInterop } from './shared-esm-interop.mjs';
 import { installedRuntime } from './node-runtime.mjs';
 
 const require = createRequire(import.meta.url);
@@ -151,6 +152,11 @@ await esbuild.build({
   plugins: [lazyClipanion], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
   logLevel: 'warning',
 });
+try {
+  fs.writeFileSync(bundleOut, shareEsmInterop(fs.readFileSync(bundleOut, 'utf8'))); // one interop wrapper per module
+} catch (e) {
+  fail(e.message);
+}
 
 // (d) the executable, made by the pinned runtime itself (node --build-sea: writes the blob and
 // injects it into a copy of `executable`). The copy it starts from is stripped first: strip
