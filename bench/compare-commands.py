@@ -30,7 +30,7 @@ for r in range(-2, rounds):
         os.setgroups([]); os.setgid(user.pw_gid); os.setuid(user.pw_uid)
       os.chdir('/')
       os.dup2(devnull, 0); os.dup2(devnull, 1)
-      os.execve(argv[0], argv, env)
+      os.execvpe(argv[0], argv, env)  # found on the clean PATH
     _, status, ru = os.wait4(pid, 0)
     wall = (time.monotonic() - t0) * 1000
     if status != 0: sys.exit(f'{name} failed (wait status {status})')
