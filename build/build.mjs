@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lazyClipanion } from './lazy-clipanion.mjs';
+import { shareEsmInterop } from './shared-esm-interop.mjs';
 import { installedRuntime } from './node-runtime.mjs';
 
 const require = createRequire(import.meta.url);
@@ -33,10 +34,16 @@ const exeOut = path.join(dist, 'skiff');
 //     blob, and stdout written by commands was lost after deserialisation -> off
 // Re-measured on Node 26.12.1 (user+sys CPU medians of 40-60 interleaved runs, load ~10): the
 // code cache still pays, --version 112 ms with it, 139 ms without; ps -a 197 vs 235 ms.
+// Node 26 with useSnapshot (SKIFF_SEA_SNAPSHOT=1, below): stdout works now, but --version 154
+// against 138 ms, ps -a 175 vs 164 (CPU, 20 interleaved rounds): off. V8 options in execArgv
+// measured in docs/PERFORMANCE.md ("The SEA's start-up, measured piece by piece"): none kept.
 // Node 24 and 26 themselves boot ~25 ms of CPU slower than Node 20 (`node -e 0`: 135 vs 108 ms),
 // which is all that skiff's commands lost in moving off Node 20.
 // SKIFF_SEA_CODE_CACHE=0 builds without the code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
+// SKIFF_SEA_SNAPSHOT=1: a startup snapshot instead (src/main.ts, the __SKIFF_SEA_SNAPSHOT__ branch;
+// measured in docs/PERFORMANCE.md, "Startup snapshot").
+const useSnapshot = process.env.SKIFF_SEA_SNAPSHOT === '1';
 
 const t0 = Date.now();
 function step(msg) {
@@ -137,17 +144,26 @@ await esbuild.build({
   target: `node${runtime.major}`,
   minify: true,
   legalComments: 'none',
-  define: { __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash), __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests) },
+  define: {
+    __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash),
+    __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests),
+    __SKIFF_SEA_SNAPSHOT__: JSON.stringify(useSnapshot),
+  },
   plugins: [lazyClipanion], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
   logLevel: 'warning',
 });
+try {
+  fs.writeFileSync(bundleOut, shareEsmInterop(fs.readFileSync(bundleOut, 'utf8'))); // one interop wrapper per module
+} catch (e) {
+  fail(e.message);
+}
 
 // (d) the executable, made by the pinned runtime itself (node --build-sea: writes the blob and
 // injects it into a copy of `executable`). The copy it starts from is stripped first: strip
 // after injection would break the executable, and the runtime package's binary carries debug
 // info. Written under a temporary name and renamed, so a running dist/skiff is never
 // overwritten in place.
-step(`sea: node ${runtime.version} --build-sea (useCodeCache=${useCodeCache})`);
+step(`sea: node ${runtime.version} --build-sea (useCodeCache=${useCodeCache}, useSnapshot=${useSnapshot})`);
 const strippedNode = path.join(dist, `node-stripped.tmp-${process.pid}`);
 const tmpExe = `${exeOut}.tmp-${process.pid}`;
 // Both are gone after a good build (the rename); else a failed build leaves nothing behind.
@@ -169,7 +185,7 @@ fs.writeFileSync(
       output: tmpExe,
       disableExperimentalSEAWarning: true,
       useCodeCache,
-      useSnapshot: false,
+      useSnapshot,
       // skiff's command line and environment are skiff's alone. Node looks for `--env-file FILE`
       // anywhere on its command line, stopping only at `--` (Dotenv::GetDataFromArgs, still so
       // in Node 26), and exits 9 before skiff runs: the SEA puts execArgv before the user's

@@ -95,4 +95,21 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+// The SEA's startup snapshot (build/build.mjs defines __SKIFF_SEA_SNAPSHOT__ for that bundle only;
+// docs/PERFORMANCE.md, "Startup snapshot"): while it is built, only modules that read nothing of
+// the process at load are evaluated (clipanion and the command classes: their evaluation and the
+// bytecode compiled for it land in the snapshot); main runs after deserialisation, when argv,
+// env and stdio are the real ones. Every other bundle dead-code-eliminates this branch, so it
+// loads no `v8` module (streams and all, ~30 built-ins) at start-up.
+declare const __SKIFF_SEA_SNAPSHOT__: boolean | undefined;
+if (typeof __SKIFF_SEA_SNAPSHOT__ !== 'undefined' && __SKIFF_SEA_SNAPSHOT__) {
+  const { startupSnapshot } = process.getBuiltinModule('node:v8') as typeof import('node:v8');
+  startupSnapshot.setDeserializeMainFunction(() => void main());
+  void (async () => {
+    await import('clipanion');
+    await import('./cli/index');
+    await import('./cli/base');
+  })();
+} else {
+  void main();
+}
