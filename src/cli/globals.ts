@@ -18,6 +18,14 @@ let current: ParsedGlobals = {};
 export function setGlobals(g: ParsedGlobals): void { current = g; }
 export function globals(): ParsedGlobals { return current; }
 
+/** logrus's levels, which docker-cli's --log-level accepts (case does not matter, as ParseLevel). */
+const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'];
+
+/** Is `level` given and not a level docker-cli would accept? */
+export function invalidLogLevel(level: string | undefined): boolean {
+  return level !== undefined && !LOG_LEVELS.includes(level.toLowerCase());
+}
+
 /** Split leading global options from argv. Returns the rest, or an error message. */
 export function extractGlobals(argv: string[]): { globals: ParsedGlobals; rest: string[] } | { error: string } {
   const g: Record<string, string> = {};
