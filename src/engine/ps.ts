@@ -105,7 +105,7 @@ export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number):
   const labels = labelsOf(c);
   const row = goStruct({
     Command: commandText(c, noTrunc),
-    CreatedAt: goTimeString(new Date(Date.parse(c.created))),
+    CreatedAt: '', // below: computed when read
     ID: noTrunc ? c.id : shortId(c.id),
     Image: c.image,
     Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
@@ -120,6 +120,8 @@ export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number):
     State: c.state.status,
     Status: statusText(c, now),
   }, '*formatter.ContainerContext');
+  // the first local-time conversion loads the time zone (~15 ms): only for formats that show it
+  Object.defineProperty(row, 'CreatedAt', { get: () => goTimeString(new Date(Date.parse(c.created))), enumerable: true });
   // a method with an argument, as Docker's {{.Label "key"}}: not a field, so not in {{json .}}
   Object.defineProperty(row, 'Label', { value: (key: unknown) => labels[String(key)] ?? '', enumerable: false });
   return row;
