@@ -48,7 +48,7 @@ complete -c skiff -f
 complete -c skiff -n '__skiff_path_is \'\'' -l root -r -F -d 'Storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)'
 complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'State directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)'
 complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)'
-complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug" shows stack traces of errors)'
+complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug", "info", "warn", "error", "fatal"; "debug" shows stack traces of errors)'
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'

@@ -8,7 +8,7 @@ export const GLOBAL_OPTIONS = [
   { flag: '--root', key: 'root', description: 'Storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)' },
   { flag: '--runroot', key: 'runroot', description: 'State directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)' },
   { flag: '--storage-driver', key: 'storageDriver', description: 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)' },
-  { flag: '--log-level', key: 'logLevel', description: 'Set the logging level ("debug" shows stack traces of errors)' },
+  { flag: '--log-level', key: 'logLevel', description: 'Set the logging level ("debug", "info", "warn", "error", "fatal"; "debug" shows stack traces of errors)' },
 ] as const;
 
 export interface ParsedGlobals extends GlobalOptions { logLevel?: string }
