@@ -48,7 +48,7 @@ complete -c skiff -f
 complete -c skiff -n '__skiff_path_is \'\'' -l root -r -F -d 'Storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)'
 complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'State directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)'
 complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)'
-complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug" shows stack traces of errors)'
+complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug", "info", "warn", "error", "fatal"; "debug" shows stack traces of errors)'
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
@@ -115,18 +115,30 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -l security-opt -r -
 complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container list\'' -F
 complete -c skiff -n '__skiff_path_is \'container list\'' -s a -l all -d 'Show all containers (default shows just running)'
-complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
+complete -c skiff -n '__skiff_path_is \'container list\'' -s f -l filter -r -d 'Filter output based on conditions provided'
+complete -c skiff -n '__skiff_path_is \'container list\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'container list\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
+complete -c skiff -n '__skiff_path_is \'container list\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -F
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s a -l all -d 'Show all containers (default shows just running)'
-complete -c skiff -n '__skiff_path_is \'container ls\'' -s q -l quiet -d 'Only display container IDs'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -s f -l filter -r -d 'Filter output based on conditions provided'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -F
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s a -l all -d 'Show all containers (default shows just running)'
-complete -c skiff -n '__skiff_path_is \'container ps\'' -s q -l quiet -d 'Only display container IDs'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -s f -l filter -r -d 'Filter output based on conditions provided'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container remove\'' -F
 complete -c skiff -n '__skiff_path_is \'container remove\'' -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
@@ -257,6 +269,7 @@ complete -c skiff -n '__skiff_path_is \'import\'' -s m -l message -r -d 'Set com
 complete -c skiff -n '__skiff_path_is \'import\'' -l platform -r -d 'Set platform (os/arch[/variant]) of the image; default: this host'
 complete -c skiff -n '__skiff_path_is \'import\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'info\'' -F
+complete -c skiff -n '__skiff_path_is \'info\'' -s f -l format -r -d 'Format output using a Go template, or "json"'
 complete -c skiff -n '__skiff_path_is \'info\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'inspect\'' -F
 complete -c skiff -n '__skiff_path_is \'inspect\'' -s f -l format -r -d 'Format output using a Go template'
@@ -277,8 +290,12 @@ complete -c skiff -n '__skiff_path_is \'logout\'' -F
 complete -c skiff -n '__skiff_path_is \'logout\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'ps\'' -F
 complete -c skiff -n '__skiff_path_is \'ps\'' -s a -l all -d 'Show all containers (default shows just running)'
-complete -c skiff -n '__skiff_path_is \'ps\'' -s q -l quiet -d 'Only display container IDs'
+complete -c skiff -n '__skiff_path_is \'ps\'' -s f -l filter -r -d 'Filter output based on conditions provided'
+complete -c skiff -n '__skiff_path_is \'ps\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'ps\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
+complete -c skiff -n '__skiff_path_is \'ps\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'ps\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'ps\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'ps\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'pull\'' -F
 complete -c skiff -n '__skiff_path_is \'pull\'' -s q -l quiet -d 'Suppress verbose output'
@@ -324,6 +341,7 @@ complete -c skiff -n '__skiff_path_is \'start\'' -s a -l attach -d 'Attach STDOU
 complete -c skiff -n '__skiff_path_is \'start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'system info\'' -F
+complete -c skiff -n '__skiff_path_is \'system info\'' -s f -l format -r -d 'Format output using a Go template, or "json"'
 complete -c skiff -n '__skiff_path_is \'system info\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'tag\'' -F
 complete -c skiff -n '__skiff_path_is \'tag\'' -s h -l help -d 'Print usage'

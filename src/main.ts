@@ -1,13 +1,6 @@
-import { extractGlobals, setGlobals } from './cli/globals';
+import { extractGlobals, invalidLogLevel, setGlobals } from './cli/globals';
 import { asProgram, programName } from './cli/program';
 import { VERSION } from './util/version';
-
-/** One line on stderr and a Docker-style exit code; a stack trace only with --log-level debug. */
-function fail(message: string, code: number, err?: unknown, debug = false): never {
-  process.stderr.write(`${programName()}: ${asProgram(message)}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  process.exit(code);
-}
 
 /**
  * The commands' stderr, saying "docker" where it says "skiff" when skiff was run as docker.
@@ -52,8 +45,13 @@ async function main(): Promise<void> {
     process.exit(globalFlagError(parsed.error));
   }
   const { globals, rest } = parsed;
+  if (invalidLogLevel(globals.logLevel)) {
+    // docker-cli's words and exit code (cli/flags SetLogLevel), before anything runs
+    process.stderr.write(`Unable to parse logging level: ${globals.logLevel}\n`);
+    process.exit(1);
+  }
   setGlobals(globals);
-  const debug = globals.logLevel === 'debug';
+  const debug = /^(debug|trace)$/i.test(globals.logLevel ?? '');
   if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
     process.stdout.write(`${programName()} version ${VERSION}\n`);
     return;
@@ -90,8 +88,9 @@ async function main(): Promise<void> {
     const code = await command.validateAndExecute();
     process.exit(code ?? 0);
   } catch (e) {
-    const exitCode = (e as { exitCode?: number }).exitCode ?? 125;
-    fail((e as Error).message, exitCode, e, debug);
+    // the one error path: loaded only when a command failed
+    const { reportError } = await import('./cli/output/errors');
+    process.exit(reportError(process.stderr, e, command.errorContext, debug));
   }
 }
 

@@ -8,7 +8,7 @@ export const GLOBAL_OPTIONS = [
   { flag: '--root', key: 'root', description: 'Storage root directory (default: $XDG_DATA_HOME/skiff, or /var/lib/skiff as root)' },
   { flag: '--runroot', key: 'runroot', description: 'State directory for running containers (default: $XDG_RUNTIME_DIR/skiff, else /run/user/UID/skiff or $TMPDIR/skiff-UID; /run/skiff as root)' },
   { flag: '--storage-driver', key: 'storageDriver', description: 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)' },
-  { flag: '--log-level', key: 'logLevel', description: 'Set the logging level ("debug" shows stack traces of errors)' },
+  { flag: '--log-level', key: 'logLevel', description: 'Set the logging level ("debug", "info", "warn", "error", "fatal"; "debug" shows stack traces of errors)' },
 ] as const;
 
 export interface ParsedGlobals extends GlobalOptions { logLevel?: string }
@@ -17,6 +17,14 @@ let current: ParsedGlobals = {};
 
 export function setGlobals(g: ParsedGlobals): void { current = g; }
 export function globals(): ParsedGlobals { return current; }
+
+/** logrus's levels, which docker-cli's --log-level accepts (case does not matter, as ParseLevel). */
+const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'];
+
+/** Is `level` given and not a level docker-cli would accept? */
+export function invalidLogLevel(level: string | undefined): boolean {
+  return level !== undefined && !LOG_LEVELS.includes(level.toLowerCase());
+}
 
 /** Split leading global options from argv. Returns the rest, or an error message. */
 export function extractGlobals(argv: string[]): { globals: ParsedGlobals; rest: string[] } | { error: string } {

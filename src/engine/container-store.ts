@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
-import { SkiffError } from '../util/errors';
+import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 
@@ -92,13 +92,13 @@ export class ContainerStore {
     const exact = all.find((c) => c.id === nameOrId) ?? all.find((c) => c.name === name);
     if (exact) return exact;
     const byPrefix = all.filter((c) => c.id.startsWith(nameOrId));
-    if (byPrefix.length > 1) throw new SkiffError(`multiple containers match "${nameOrId}": give more of the ID`);
+    if (byPrefix.length > 1) throw new InvalidError(`multiple containers match "${nameOrId}": give more of the ID`);
     return byPrefix[0];
   }
 
   mustFind(nameOrId: string): ContainerRecord {
     const c = this.find(nameOrId);
-    if (!c) throw new SkiffError(`No such container: ${nameOrId}`, 1);
+    if (!c) throw new NotFoundError(`No such container: ${nameOrId}`);
     return c;
   }
 }

@@ -1,7 +1,6 @@
 import { readLayerRecord } from '../storage/layout';
 import { humanDuration, humanSize, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
-import { renderList } from '../util/list-format';
 import type { Engine } from './context';
 import { mustFindImage } from './images';
 
@@ -44,9 +43,9 @@ export function rfc3339(seconds: number): string {
   return `${local}${off < 0 ? '-' : '+'}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
 }
 
-export interface HistoryOptions { human: boolean; noTrunc: boolean; quiet: boolean; format?: string }
+export interface HistoryOptions { human: boolean; noTrunc: boolean }
 
-const HISTORY_HEADERS = {
+export const HISTORY_HEADERS = {
   Comment: 'COMMENT', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', CreatedSince: 'CREATED', ID: 'IMAGE', Size: 'SIZE',
 };
 
@@ -62,15 +61,12 @@ export function historyRows(items: HistoryItem[], o: HistoryOptions, now = Date.
   }, '*formatter.historyContext'));
 }
 
-/** `skiff history IMAGE`. */
-export function imageHistory(engine: Engine, name: string, o: HistoryOptions, now = Date.now()): string {
+/** `skiff history IMAGE`: its rows, newest first. */
+export function imageHistory(engine: Engine, name: string, o: HistoryOptions, now = Date.now()): object[] {
   const image = mustFindImage(engine, name);
   const sizes = image.chainIds.map((c) => readLayerRecord(engine.paths.dataRoot, c)?.size ?? 0);
   const history = (image.config.history ?? []) as HistoryEntry[];
-  const rows = historyRows(historyItems(image.id, history, sizes), o, now);
-  const format = o.quiet ? '{{.ID}}' : o.format;
-  return renderList(format, rows, {
-    defaultFormat: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
-    headers: HISTORY_HEADERS,
-  });
+  return historyRows(historyItems(image.id, history, sizes), o, now);
 }
+
+export const HISTORY_DEFAULT_FORMAT = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';

@@ -4,18 +4,17 @@ import { canonicalString, familiarName, fullName, parseReference } from '../imag
 import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { collectUnlessInUse } from './layers-in-use';
-import { SkiffError } from '../util/errors';
-import { humanDuration, humanSize, shortId } from '../util/format';
+import { ConflictError, NotFoundError, type SkiffError } from '../errors';
+import { goTimeString, humanDuration, humanSize, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
-import { goTimeString, renderList } from '../util/list-format';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { IMAGES_FILTERS, createdMs, filterImages, parseFilters } from './image-filters';
 import { familiarRef } from './tag';
 
 export interface ImagesOptions {
-  quiet: boolean; noTrunc: boolean; all: boolean; reference?: string;
-  filters?: string[]; format?: string; digests?: boolean;
+  noTrunc: boolean; all: boolean; reference?: string;
+  filters?: string[]; digests?: boolean;
 }
 
 /** `images REPOSITORY[:TAG]`: which of an image's tags match (all of the repository without a tag). */
@@ -29,7 +28,7 @@ export function matchingTags(repoTags: string[], filter: string): string[] {
   });
 }
 
-const IMAGE_HEADERS = {
+export const IMAGE_HEADERS = {
   Containers: 'CONTAINERS', CreatedAt: 'CREATED AT', CreatedSince: 'CREATED', Digest: 'DIGEST', ID: 'IMAGE ID',
   Repository: 'REPOSITORY', SharedSize: 'SHARED SIZE', Size: 'SIZE', Tag: 'TAG', UniqueSize: 'UNIQUE SIZE',
   VirtualSize: 'VIRTUAL SIZE',
@@ -87,7 +86,7 @@ function imageRows(i: ImageRecord, o: ImagesOptions, now: number): object[] {
 }
 
 /** `skiff images`: one row per tag, dangling images as <none>, newest first (as Docker). */
-export function listImages(engine: Engine, o: ImagesOptions, now = Date.now()): string {
+export function listImages(engine: Engine, o: ImagesOptions, now = Date.now()): object[] {
   const filters = parseFilters(o.filters ?? [], IMAGES_FILTERS);
   let images = engine.images.list().sort((a, b) => createdMs(b) - createdMs(a));
   images = filterImages(images, filters, { find: (r) => mustFindImage(engine, r), now });
@@ -98,20 +97,19 @@ export function listImages(engine: Engine, o: ImagesOptions, now = Date.now()): 
       return tags.length ? [{ ...i, repoTags: tags }] : [];
     });
   }
-  if (o.quiet) {
-    const id = (i: ImageRecord) => (o.noTrunc ? i.id : shortId(i.id));
-    return [...new Set(images.map(id))].map((x) => `${x}\n`).join('');
-  }
-  const defaultFormat = o.digests
+  return images.flatMap((i) => imageRows(i, o, now));
+}
+
+/** The default table of `images` (with a DIGEST column for --digests). */
+export function imagesDefaultFormat(digests: boolean): string {
+  return digests
     ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
     : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
-  const rows = images.flatMap((i) => imageRows(i, o, now));
-  return renderList(o.format, rows, { defaultFormat, headers: IMAGE_HEADERS });
 }
 
 export function mustFindImage(engine: Engine, nameOrId: string): ImageRecord {
   const image = engine.images.find(nameOrId);
-  if (!image) throw new SkiffError(`No such image: ${nameOrId}`, 1);
+  if (!image) throw new NotFoundError(`No such image: ${nameOrId}`);
   return image;
 }
 
@@ -142,7 +140,7 @@ function sameReferences(image: ImageRecord, name: string): string[] {
 }
 
 function conflict(what: string, forced: 'must be forced' | 'cannot be forced', why: string): SkiffError {
-  return new SkiffError(`conflict: unable to delete ${what} (${forced}) - ${why}`, 1);
+  return new ConflictError(`conflict: unable to delete ${what} (${forced}) - ${why}`);
 }
 
 /**
@@ -159,6 +157,8 @@ export async function removeImage(engine: Engine, nameOrId: string, force: boole
   const { refreshState } = await import('./container-state');
   const isRunning = (c: ContainerRecord) => refreshState(engine, c).state.status === 'running';
   let deleted: ImageRecord | undefined;
+  // a name that names nothing is "No such image" before any lock (a fresh store has no lock file's directory)
+  mustFindImage(engine, nameOrId);
   await withLock(engine.images.lockFile, () => {
     const image = mustFindImage(engine, nameOrId);
     const users = engine.containers.list().filter((c) => c.imageId === image.id);

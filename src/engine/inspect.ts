@@ -1,7 +1,7 @@
 import type { ImageRecord } from '../image/store';
 import { layerDiffDir, recordedDriver } from '../storage/layout';
-import { SkiffError } from '../util/errors';
-import { NIL_MAP, NIL_SLICE, goJson, goStruct, parseTemplate } from '../util/go-template';
+import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
+import { NIL_MAP, NIL_SLICE, goStruct } from '../util/go-template';
 import type { Engine } from './context';
 import { familiarRef } from './tag';
 
@@ -95,47 +95,26 @@ export function storageInfo(engine: Engine, image: ImageRecord): StorageInfo {
   };
 }
 
-export interface InspectResult { stdout: string; errors: string[] }
+export interface InspectResult { found: object[]; errors: SkiffError[] }
 
 /**
- * `image inspect NAME...`: the found images as an indented JSON array (or each through the Go
- * template), and one error per name not found, as Docker goes on past missing ones.
- * `notFound` words the error (Docker's generic `inspect` says "No such object").
+ * `image inspect NAME...`: the images found, and one error per name not found, as Docker goes
+ * on past missing ones. `notFound` words the error (Docker's generic `inspect` says "No such object").
  */
-export function inspectImages(engine: Engine, names: string[], format?: string,
+export function inspectImages(engine: Engine, names: string[],
   notFound = (n: string) => `No such image: ${n}`): InspectResult {
-  const tmpl = format && format !== 'json' ? parseTemplateForInspect(format) : undefined;
   const found: object[] = [];
-  const errors: string[] = [];
+  const errors: SkiffError[] = [];
   for (const name of names) {
     let image: ImageRecord | undefined;
     try {
       image = engine.images.find(name);
     } catch (e) {
-      errors.push((e as Error).message);
+      errors.push(asSkiffError(e));
       continue;
     }
-    if (!image) { errors.push(notFound(name)); continue; }
+    if (!image) { errors.push(new NotFoundError(notFound(name))); continue; }
     found.push(imageInspect(image, storageInfo(engine, image)));
   }
-  if (tmpl) {
-    let stdout = '';
-    for (const o of found) {
-      try {
-        stdout += `${tmpl.execute(o)}\n`;
-      } catch (e) {
-        errors.push(`template parsing error: ${(e as Error).message}`);
-      }
-    }
-    return { stdout, errors };
-  }
-  return { stdout: `${goJson(found, { indent: '    ', escapeHtml: true })}\n`, errors };
-}
-
-function parseTemplateForInspect(format: string) {
-  try {
-    return parseTemplate(format);
-  } catch (e) {
-    throw new SkiffError(`template parsing error: ${(e as Error).message}`, 1);
-  }
+  return { found, errors };
 }

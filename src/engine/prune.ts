@@ -1,6 +1,5 @@
 import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
-import { humanSize } from '../util/format';
 import type { Engine } from './context';
 import { PRUNE_FILTERS, filterImages, isDangling, parseFilters } from './image-filters';
 import { mustFindImage, pruneLayers } from './images';
@@ -37,18 +36,4 @@ export async function pruneImages(engine: Engine, o: PruneOptions): Promise<Prun
   });
   const reclaimed = await pruneLayers(engine, removed);
   return { deleted, reclaimed };
-}
-
-/** Docker's report: "Deleted Images:", untagged/deleted lines, a blank line, the total. */
-export function formatPruneReport(r: PruneReport): string {
-  let out = '';
-  if (r.deleted.length) {
-    out += 'Deleted Images:\n';
-    for (const d of r.deleted) {
-      for (const u of d.untagged) out += `untagged: ${u}\n`;
-      out += `deleted: ${d.id}\n`;
-    }
-    out += '\n';
-  }
-  return `${out}Total reclaimed space: ${humanSize(r.reclaimed, 4)}\n`;
 }

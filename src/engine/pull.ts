@@ -5,6 +5,7 @@
  * after both its compressed digest and its diff ID matched; the image record is written last,
  * so an interrupted pull leaves no image, and the layers it finished are reused next time.
  */
+import { UpstreamError } from '../errors';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -183,7 +184,7 @@ async function pullLayers(engine: Engine, layers: LayerStore, client: RegistryCl
  */
 function blameBlob(e: unknown, registry: string, repo: string, digest: string): unknown {
   if (!(e instanceof Error) || e.message.includes(digest)) return e;
-  return new SkiffError(`${registry}/${repo}: blob ${digest} is corrupt or not a layer (${e.message}); nothing of it was stored`, 1);
+  return new UpstreamError(`${registry}/${repo}: blob ${digest} is corrupt or not a layer (${e.message}); nothing of it was stored`);
 }
 
 /** Record the image under its tag (if the reference has one) and its registry digest. */

@@ -1,4 +1,5 @@
 import { withLock } from '../state/lock';
+import { ConflictError } from '../errors';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
 import { waitForMonitorGone } from '../runtime/monitor-client';
@@ -38,7 +39,7 @@ export async function removeContainer(engine: Engine, nameOrId: string, force: b
   let c = refreshState(engine, engine.containers.mustFind(nameOrId));
   if (c.state.status === 'running') {
     if (!force) {
-      throw new SkiffError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`, 1);
+      throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
     }
     await killContainer(c);
     c = refreshState(engine, engine.containers.get(c.id) ?? c);

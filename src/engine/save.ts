@@ -20,6 +20,7 @@ import { imageManifest, requireLayerBlobs, type ManifestBlob } from '../image/ma
 import { MEDIA_TYPES, layerCompression, layerMediaType } from '../image/media-types';
 import { canonicalString, familiarName, fullName, parseReference, tryParseReference } from '../image/reference';
 import type { ImageRecord } from '../image/store';
+import { NotFoundError } from '../errors';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
 import { familiarRef } from './tag';
@@ -58,7 +59,7 @@ export function selectImages(engine: Engine, names: string[]): SaveSelection[] {
       }
     }
     const image = engine.images.find(name);
-    if (!image) throw new SkiffError(`No such image: ${name}`, 1);
+    if (!image) throw new NotFoundError(`No such image: ${name}`);
     // found by its tag: save that tag; by ID or digest: no tag
     const ref = tryParseReference(name);
     const tag = ref?.tag !== undefined && ref.digest === undefined ? canonicalString(ref) : undefined;

@@ -1,5 +1,6 @@
 import { canonicalString, familiarString, parseReference, type ImageReference } from '../image/reference';
 import { withLock } from '../state/lock';
+import { NotFoundError } from '../errors';
 import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
 
@@ -22,7 +23,7 @@ export async function tagImage(engine: Engine, source: string, target: string): 
   const tag = canonicalString(ref);
   await withLock(engine.images.lockFile, () => {
     const image = engine.images.find(source);
-    if (!image) throw new SkiffError(`No such image: ${source}`, 1);
+    if (!image) throw new NotFoundError(`No such image: ${source}`);
     if (image.repoTags.includes(tag)) return;
     engine.images.moveTags(image, [tag]);
   });

@@ -1,6 +1,5 @@
 import { VERSION } from '../util/version';
-import { SkiffError } from '../util/errors';
-import { goStruct, parseTemplate } from '../util/go-template';
+import { goStruct } from '../util/go-template';
 
 /**
  * `skiff version`'s Client section. NodeVersion is the runtime skiff runs on: inside the single
@@ -26,31 +25,15 @@ export function clientVersion(node = process.version, arch = process.arch, uid =
   );
 }
 
-export function versionText(c: ClientVersion): string {
-  return [
-    'Client:',
-    ` Version:           ${c.Version}`,
-    ` API version:       ${c.ApiVersion}`,
-    ` Node version:      ${c.NodeVersion}`,
-    ` OS/Arch:           ${c.Os}/${c.Arch}`,
-    ` Rootless:          ${c.Rootless}`,
-  ].join('\n') + '\n';
-}
+export interface VersionInfo { Client: ClientVersion }
 
 /**
- * `skiff version --format`: a Go template over {Client, Version} as Docker's `{{.Client.Version}}`;
- * the top-level `{{.Version}}` that skiff has always accepted stays.
+ * The object `version --format` sees, as Docker's {Client, Server}: skiff has no server, so
+ * only Client. `{{.Version}}`, which skiff has always accepted, stays as a field that
+ * `{{json .}}` does not print.
  */
-export function formatVersion(format: string, c: ClientVersion): string {
-  let tmpl;
-  try {
-    tmpl = parseTemplate(format);
-  } catch (e) {
-    throw new SkiffError(`template parsing error: ${(e as Error).message}`, 1);
-  }
-  try {
-    return `${tmpl.execute(goStruct({ Client: c, Version: c.Version }, 'VersionInfo'))}\n`;
-  } catch (e) {
-    throw new SkiffError((e as Error).message, 1); // Go's own words: template: ... executing ...
-  }
+export function versionInfo(c: ClientVersion): VersionInfo {
+  const info = goStruct({ Client: c }, 'command.VersionInfo');
+  Object.defineProperty(info, 'Version', { value: c.Version, enumerable: false });
+  return info;
 }

@@ -35,8 +35,16 @@ function bytesText(current: number, total: number): string {
   return `${humanSize(current)}/${humanSize(total)}`;
 }
 
+/**
+ * Bars that redraw in place need a terminal's control sequences: only on a terminal, and not
+ * with NO_COLOR (no-color.org: set and not empty), which asks for plain output.
+ */
+export function progressMode(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): 'tty' | 'plain' {
+  return isTTY && !env.NO_COLOR ? 'tty' : 'plain';
+}
+
 export async function createProgress(out: Writable & { isTTY?: boolean }, mode?: ProgressMode): Promise<Progress> {
-  const m = mode ?? (out.isTTY ? 'tty' : 'plain');
+  const m = mode ?? progressMode(out.isTTY);
   if (m === 'quiet') return { line() {}, layer: () => ({ state() {}, bytes() {} }), done() {} };
   if (m === 'plain') return plainProgress(out);
   return ttyProgress(out);

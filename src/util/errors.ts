@@ -1,10 +1,5 @@
 /**
- * The one error type that reaches the user: a single clear line and a Docker-style exit code.
- * 125 = the engine failed (Docker's convention), 126 = command not executable, 127 = not found.
+ * SkiffError and its kinds live in src/errors.ts (the lowest layer, with the exit-code table);
+ * re-exported here for the modules that import them from util.
  */
-export class SkiffError extends Error {
-  constructor(message: string, public exitCode = 125) {
-    super(message);
-    this.name = 'SkiffError';
-  }
-}
+export { SkiffError } from '../errors';

@@ -65,3 +65,14 @@ export function table(header: string[], rows: string[][]): string {
 export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
+
+/** Go's time.Time.String() in local time: "2024-01-01 00:00:00 +0000 UTC". */
+export function goTimeString(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const local = new Date(d.getTime() + off * 60000);
+  const zone = `${off < 0 ? '-' : '+'}${pad(Math.trunc(off / 60))}${pad(off % 60)}`;
+  const date = `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`;
+  const time = `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
+  return `${date} ${time} ${zone} ${off === 0 ? 'UTC' : zone}`;
+}

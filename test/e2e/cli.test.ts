@@ -211,9 +211,9 @@ describe('run as docker (a symlink named docker)', () => {
   });
 
   test('a command\'s own stderr says docker too', async () => {
-    // rmi writes "Error response from skiff: ..." itself, on the stderr it was given
+    // rmi reports each target's failure itself (cli/targets.ts), on the stderr it was given
     const r = await docker(['rmi', 'skiff-test/no-such-image:1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('Error response from docker: No such image: skiff-test/no-such-image:1\n');
+    expect(r.stderr).toBe('docker: No such image: skiff-test/no-such-image:1\n');
   });
 });

@@ -10,8 +10,6 @@ import { tagTarget } from '../../src/engine/tag';
 import { MEDIA_TYPES } from '../../src/image/media-types';
 import type { ImageRecord } from '../../src/image/store';
 import { goJson, goStruct, parseTemplate } from '../../src/util/go-template';
-import { tabwrite } from '../../src/util/format';
-import { renderList } from '../../src/util/list-format';
 
 function image(over: Partial<ImageRecord> & { labels?: Record<string, string>; created?: string } = {}): ImageRecord {
   const { labels, created, ...rest } = over;
@@ -88,27 +86,6 @@ describe('filters', () => {
   });
 });
 
-describe('list formatting', () => {
-  const spec = { defaultFormat: 'table {{.A}}\t{{.B}}', headers: { A: 'COL A', B: 'COL B' } };
-  const rows = [goStruct({ A: 'x', B: '1' }, 'T'), goStruct({ A: 'longer value', B: '22' }, 'T')];
-
-  test('tabwriter: min width 10, padding 3, the last cell not padded', () => {
-    expect(tabwrite('a\tb\nccccccccccccc\td')).toBe('a               b\nccccccccccccc   d');
-  });
-
-  test('default table, table TEMPLATE with a literal \\t, plain template, json', () => {
-    expect(renderList(undefined, rows, spec)).toBe('COL A          COL B\nx              1\nlonger value   22\n');
-    expect(renderList('table {{.B}}\\t{{upper .A}}', rows, spec)).toBe('COL B     COL A\n1         X\n22        LONGER VALUE\n');
-    expect(renderList('{{.A}}={{.B}}', rows, spec)).toBe('x=1\nlonger value=22\n');
-    expect(renderList('json', rows, spec)).toBe('{"A":"x","B":"1"}\n{"A":"longer value","B":"22"}\n');
-    expect(renderList('table', [], spec)).toBe('COL A     COL B\n');
-  });
-
-  test('a bad template is a "template parsing error", exit 1', () => {
-    expect(() => renderList('{{.A', rows, spec)).toThrow(/^template parsing error: template: :1: unclosed action/);
-  });
-});
-
 describe('history', () => {
   const hist = [
     { created: '2024-01-01T00:00:00Z', created_by: 'ADD file', comment: '' },
@@ -126,12 +103,12 @@ describe('history', () => {
 
   test('rows: tabs in CREATED BY become spaces, ellipsis at 45, human or raw', () => {
     const items = historyItems('sha256:' + 'f'.repeat(64), [{ created: '2024-01-01T00:00:00Z', created_by: `${'x'.repeat(50)}\ty` }], [1234567]);
-    const human = historyRows(items, { human: true, noTrunc: false, quiet: false }, Date.parse('2024-01-01T01:00:00Z'))[0] as Record<string, string>;
+    const human = historyRows(items, { human: true, noTrunc: false }, Date.parse('2024-01-01T01:00:00Z'))[0] as Record<string, string>;
     expect(human.ID).toBe('f'.repeat(12));
     expect(human.CreatedBy).toBe(`${'x'.repeat(44)}…`);
     expect(human.CreatedSince).toBe('About an hour ago');
     expect(human.Size).toBe('1.23MB');
-    const raw = historyRows(items, { human: false, noTrunc: true, quiet: false })[0] as Record<string, string>;
+    const raw = historyRows(items, { human: false, noTrunc: true })[0] as Record<string, string>;
     expect(raw.CreatedBy).toBe(`${'x'.repeat(50)} y`);
     expect(raw.Size).toBe('1234567');
     expect(raw.ID).toBe('sha256:' + 'f'.repeat(64));

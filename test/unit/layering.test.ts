@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
  *    container specs and user namespaces), peers that never import each other;
  *  - state: atomic files and locks, which the modules share;
  *  - native: the addon and skiff-helper (spawning it, its namespace options);
- *  - util: pure helpers that import nothing of skiff.
+ *  - util: pure helpers that import nothing of skiff but errors.ts;
+ *  - errors.ts: the error kinds and their exit codes, which every layer throws.
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['main.ts'],
@@ -25,6 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['state'],
   ['native'],
   ['util'],
+  ['errors.ts'],
 ];
 
 const root = path.resolve(__dirname, '..', '..');

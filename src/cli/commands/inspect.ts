@@ -22,6 +22,6 @@ export class InspectCommand extends SkiffCommand {
     }
     const { inspectImages } = await import('../../engine/inspect');
     const word = this.type === 'image' ? 'image' : 'object';
-    return reportInspect(this, inspectImages(this.engine, this.names, this.format, (n) => `No such ${word}: ${n}`));
+    return reportInspect(this, inspectImages(this.engine, this.names, (n) => `No such ${word}: ${n}`), this.format);
   }
 }

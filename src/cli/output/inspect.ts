@@ -1,8 +1,19 @@
-import { SkiffCommand } from '../base';
+import type { SkiffError } from '../../errors';
+import type { SkiffCommand } from '../base';
+import { reportError } from './errors';
+import { renderInspect } from './render';
 
-/** Print what inspect found, then its errors as Docker does ("Error: ..." lines, exit 1). */
-export function reportInspect(cmd: SkiffCommand, r: { stdout: string; errors: string[] }): number {
-  cmd.context.stdout.write(r.stdout);
-  for (const e of r.errors) cmd.context.stderr.write(`Error: ${e}\n`);
-  return r.errors.length ? 1 : 0;
+/**
+ * Print what inspect found (a JSON array, or each object through --format), then one line per
+ * target that failed, the way every error is reported; exit 1 when any did, as Docker.
+ */
+export function reportInspect(cmd: SkiffCommand, r: { found: readonly object[]; errors: readonly SkiffError[] }, format?: string): number {
+  const { text, errors } = renderInspect(r.found, format);
+  cmd.context.stdout.write(text);
+  let code = 0;
+  for (const e of [...r.errors, ...errors]) {
+    const c = reportError(cmd.context.stderr, e, cmd.errorContext);
+    if (code === 0) code = c;
+  }
+  return code;
 }

@@ -6,8 +6,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { writeTo } from '../../util/sink';
+import { UpstreamError } from '../../errors';
 import { SkiffError } from '../../util/errors';
+import { writeTo } from '../../util/sink';
 import { isTransient, type RegistryClient, type Response } from './client';
 
 export interface BlobSource {
@@ -89,7 +90,7 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
         }
         if (offset + b.length > src.size) {
           res.body.destroy();
-          throw new SkiffError(`blob ${src.digest}: the registry sent more than the ${src.size} bytes its manifest declares`, 1);
+          throw new UpstreamError(`blob ${src.digest}: the registry sent more than the ${src.size} bytes its manifest declares`);
         }
         offset += b.length;
         failures = 0;
@@ -104,7 +105,7 @@ export async function* resumableBlob(src: BlobSource, hooks: DownloadHooks = {},
       if (!isTransient(e) || ++failures > retries) {
         // The registry's own refusal stands as it is; a network failure gets the blob and attempts.
         const final = e instanceof SkiffError && !isTransient(e) ? e
-          : new SkiffError(`${src.client.registry}/${src.repo}: downloading blob ${src.digest} failed after ${failures} attempt(s): ${(e as Error).message}`, 1);
+          : new UpstreamError(`${src.client.registry}/${src.repo}: downloading blob ${src.digest} failed after ${failures} attempt(s): ${(e as Error).message}`);
         hooks.onFail?.(final);
         throw final;
       }
@@ -177,7 +178,7 @@ export async function downloadVerifiedBlob(src: BlobSource, dest: { file?: strin
   const actual = `sha256:${hash.digest('hex')}`;
   if (size !== src.size || actual !== src.digest) {
     discard();
-    const e = new SkiffError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`, 1);
+    const e = new UpstreamError(`${src.client.registry}/${src.repo}: blob ${src.digest} is corrupt: got ${size} bytes with digest ${actual}, expected ${src.size} bytes; nothing of it was stored`);
     hooks.onFail?.(e);
     throw e;
   }

@@ -4,6 +4,7 @@
  * WWW-Authenticate challenge, reused until they expire; Basic), and the few requests pull and
  * push need. It verifies nothing about content: callers hash what they read.
  */
+import { UpstreamError } from '../../errors';
 import crypto from 'node:crypto';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
@@ -194,7 +195,7 @@ export class RegistryClient {
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
       throw this.credentials
-        ? new SkiffError(`${this.registry}: unauthorized: incorrect username or password`, 1)
+        ? new UpstreamError(`${this.registry}: unauthorized: incorrect username or password`)
         : this.authRequired();
     }
     if (res.statusCode !== 200) {
@@ -214,7 +215,7 @@ export class RegistryClient {
   }
 
   private authRequired(): SkiffError {
-    return new SkiffError(`${this.registry}: unauthorized: authentication required; run 'skiff login ${this.registry}' first`, 1);
+    return new UpstreamError(`${this.registry}: unauthorized: authentication required; run 'skiff login ${this.registry}' first`);
   }
 
   /**
@@ -255,7 +256,7 @@ export class RegistryClient {
     await this.onPushEndpoint(async (ep) => {
       const res = await this.send(ep, 'GET', '/v2/', { scope: [] });
       await res.body.dump();
-      if (res.status === 401) throw this.credentials ? new SkiffError(`${this.registry}: unauthorized: incorrect username or password`, 1) : this.authRequired();
+      if (res.status === 401) throw this.credentials ? new UpstreamError(`${this.registry}: unauthorized: incorrect username or password`) : this.authRequired();
       if (res.status !== 200) throw new SkiffError(`${this.registry}: /v2/ answered ${res.status}: this is not a registry`);
     });
   }
@@ -268,16 +269,16 @@ export class RegistryClient {
       });
       if (res.status === 404) {
         const text = await registryErrorText(res);
-        throw Object.assign(new SkiffError(`manifest for ${this.registry}/${repo}:${reference} not found: ${text}`, 1), { mirrorMiss: true });
+        throw Object.assign(new UpstreamError(`manifest for ${this.registry}/${repo}:${reference} not found: ${text}`), { mirrorMiss: true });
       }
       if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'pull');
-      if (res.status !== 200) throw new SkiffError(`${this.registry}/${repo}: getting manifest ${reference}: ${await registryErrorText(res)}`, 1);
+      if (res.status !== 200) throw new UpstreamError(`${this.registry}/${repo}: getting manifest ${reference}: ${await registryErrorText(res)}`);
       const bytes = await readLimited(res, MAX_METADATA_BYTES, `manifest ${reference}`);
       const digest = `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
       const header = firstHeader(res.headers['docker-content-digest']);
       // A registry that names another sha256 digest than the bytes it sent is serving corrupt data.
       if (header?.startsWith('sha256:') && header !== digest) {
-        throw new SkiffError(`${this.registry}/${repo}: manifest ${reference} has digest ${digest} but the registry says ${header}; refusing it`, 1);
+        throw new UpstreamError(`${this.registry}/${repo}: manifest ${reference} has digest ${digest} but the registry says ${header}; refusing it`);
       }
       const ct = firstHeader(res.headers['content-type'])?.split(';')[0].trim();
       return { bytes, mediaType: ct, digest };
@@ -295,13 +296,13 @@ export class RegistryClient {
       if (res.status === 200 || res.status === 206) return res;
       if (res.status === 404) {
         const text = await registryErrorText(res);
-        throw Object.assign(new SkiffError(`${this.registry}/${repo}: blob ${digest} not found: ${text}`, 1), { mirrorMiss: true });
+        throw Object.assign(new UpstreamError(`${this.registry}/${repo}: blob ${digest} not found: ${text}`), { mirrorMiss: true });
       }
       if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'pull');
       const text = await registryErrorText(res);
       // 5xx and 429 are worth another try; other answers are final.
       const transient = res.status >= 500 || res.status === 429 || res.status === 408;
-      throw Object.assign(new SkiffError(`${this.registry}/${repo}: blob ${digest}: ${text}`, 1), { transient });
+      throw Object.assign(new UpstreamError(`${this.registry}/${repo}: blob ${digest}: ${text}`), { transient });
     });
   }
 
@@ -311,7 +312,7 @@ export class RegistryClient {
     const bytes = await readLimited(res, MAX_METADATA_BYTES, `blob ${digest}`);
     const actual = `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
     if (actual !== digest) {
-      throw new SkiffError(`${this.registry}/${repo}: blob ${digest} has content with digest ${actual}: the registry's copy is corrupt`, 1);
+      throw new UpstreamError(`${this.registry}/${repo}: blob ${digest} has content with digest ${actual}: the registry's copy is corrupt`);
     }
     return bytes;
   }
@@ -326,7 +327,7 @@ export class RegistryClient {
       await res.body.dump();
       if (res.status === 200) return true;
       if (res.status === 404) return false;
-      throw new SkiffError(`${this.registry}/${repo}: checking blob ${digest}: ${res.status}`, 1);
+      throw new UpstreamError(`${this.registry}/${repo}: checking blob ${digest}: ${res.status}`);
     });
   }
 
@@ -342,7 +343,7 @@ export class RegistryClient {
       if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'push');
       await drainErrorless(res);
       if (mount && res.status === 201) return null;
-      if (res.status !== 202) throw new SkiffError(`${this.registry}/${repo}: starting an upload: ${res.status}`, 1);
+      if (res.status !== 202) throw new UpstreamError(`${this.registry}/${repo}: starting an upload: ${res.status}`);
       return this.location(ep, res);
     });
   }
@@ -361,13 +362,13 @@ export class RegistryClient {
         u.searchParams.set('digest', part.digest);
         res = await this.send(ep, 'PUT', u.toString(), { scope, headers, body: part.body });
         const text = res.status === 201 ? '' : await registryErrorText(res);
-        if (res.status !== 201) throw new SkiffError(`${this.registry}/${repo}: uploading blob ${part.digest}: ${text}`, 1);
+        if (res.status !== 201) throw new UpstreamError(`${this.registry}/${repo}: uploading blob ${part.digest}: ${text}`);
         await res.body.dump();
         return url;
       }
       if (part.length > 0) headers['content-range'] = `${part.start}-${part.start + part.length - 1}`;
       res = await this.send(ep, 'PATCH', url, { scope, headers, body: part.body });
-      if (res.status !== 202) throw new SkiffError(`${this.registry}/${repo}: uploading a chunk: ${await registryErrorText(res)}`, 1);
+      if (res.status !== 202) throw new UpstreamError(`${this.registry}/${repo}: uploading a chunk: ${await registryErrorText(res)}`);
       await res.body.dump();
       return this.location(ep, res);
     });
@@ -379,14 +380,14 @@ export class RegistryClient {
         scope: [pushScope(repo)], headers: { 'content-type': mediaType }, body: bytes,
       });
       if (res.status === 401 || res.status === 403) throw await this.denied(repo, res, 'push');
-      if (res.status !== 201) throw new SkiffError(`${this.registry}/${repo}: putting manifest ${reference}: ${await registryErrorText(res)}`, 1);
+      if (res.status !== 201) throw new UpstreamError(`${this.registry}/${repo}: putting manifest ${reference}: ${await registryErrorText(res)}`);
       await res.body.dump();
     });
   }
 
   private location(ep: RegistryEndpoint, res: Response): string {
     const loc = firstHeader(res.headers.location);
-    if (!loc) throw new SkiffError(`${this.registry}: the registry gave no upload location`, 1);
+    if (!loc) throw new UpstreamError(`${this.registry}: the registry gave no upload location`);
     return new URL(loc, ep.url).toString();
   }
 
@@ -395,8 +396,8 @@ export class RegistryClient {
     const text = await registryErrorText(res);
     const name = repoDisplay(this.registry, repo);
     return action === 'pull'
-      ? new SkiffError(`pull access denied for ${name}, repository does not exist or may require 'skiff login': ${text}`, 1)
-      : new SkiffError(`push access denied for ${name}: ${text}; run 'skiff login ${this.registry}' with an account allowed to push`, 1);
+      ? new UpstreamError(`pull access denied for ${name}, repository does not exist or may require 'skiff login': ${text}`)
+      : new UpstreamError(`push access denied for ${name}: ${text}; run 'skiff login ${this.registry}' with an account allowed to push`);
   }
 }
 
@@ -439,7 +440,7 @@ async function readLimited(res: Response, limit: number, what: string): Promise<
     n += (c as Buffer).length;
     if (n > limit) {
       res.body.destroy();
-      throw new SkiffError(`${what} is larger than ${limit} bytes: refusing it`, 1);
+      throw new UpstreamError(`${what} is larger than ${limit} bytes: refusing it`);
     }
     chunks.push(c as Buffer);
   }
@@ -459,7 +460,7 @@ function connectionError(registry: string, e: unknown): Error {
   if (/CERT|SSL|certificate/i.test(code) || /certificate/i.test(err?.message ?? '')) {
     // Node >= 24 appends advice to pass it --use-system-ca, a flag skiff's users cannot give.
     const why = err.message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
-    return new SkiffError(`${registry}: TLS certificate not trusted (${why}): put its CA in certs.d/${registry}/ca.crt, or use --tls-verify=false for a registry you trust`, 1);
+    return new UpstreamError(`${registry}: TLS certificate not trusted (${why}): put its CA in certs.d/${registry}/ca.crt, or use --tls-verify=false for a registry you trust`);
   }
-  return Object.assign(new SkiffError(`${registry}: cannot reach the registry: ${err?.message ?? String(e)}`, 1), { code, transient: isTransient(e) });
+  return Object.assign(new UpstreamError(`${registry}: cannot reach the registry: ${err?.message ?? String(e)}`), { code, transient: isTransient(e) });
 }

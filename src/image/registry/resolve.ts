@@ -3,8 +3,8 @@
  * platform), the image config, and each layer's blob descriptor paired with its diff ID. Every
  * document is checked against the digest that named it and validated before anything is used.
  */
+import { UpstreamError } from '../../errors';
 import { chainIds } from '../chain-id';
-import { SkiffError } from '../../util/errors';
 import { isIndexMediaType, isImageManifestMediaType, layerCompression, MEDIA_TYPES } from '../media-types';
 import { isAttestation, isObject, parseDescriptor, parseImageConfig, type ImageConfigJson } from '../oci-json';
 import { choosePlatform, hostPlatform, noMatchingPlatform, parsePlatform, platformMatches, platformString, type Platform } from '../platform';
@@ -44,7 +44,7 @@ export async function imageManifestFromRegistry(client: RegistryClient, ref: Ima
   { platform: platformFlag, onLayers }: ResolveOptions = {}): Promise<PulledManifest> {
   const repo = ref.repository;
   const what = `${fullName(ref)}:${ref.tag ?? ''}${ref.digest ? `@${ref.digest}` : ''}`.replace(/:@/, '@');
-  const fail = (msg: string) => new SkiffError(`${client.registry}: ${msg}`, 1);
+  const fail = (msg: string) => new UpstreamError(`${client.registry}: ${msg}`);
   const wanted: Platform = platformFlag ? parsePlatform(platformFlag) : hostPlatform();
 
   const top = await client.getManifest(repo, ref.digest ?? ref.tag!);
@@ -96,7 +96,7 @@ export async function imageManifestFromRegistry(client: RegistryClient, ref: Ima
     throw fail(`manifest ${manifest.digest} lists ${blobs.length} layers but its config ${cd.digest} has ${diffIds.length} diff IDs`);
   }
   if (platformFlag && config.os && config.architecture && !platformMatches({ os: config.os, architecture: config.architecture, variant: config.variant }, wanted)) {
-    throw new SkiffError(`image ${what} is for ${platformString({ os: config.os, architecture: config.architecture, variant: config.variant })}, not the requested ${platformString(wanted)}`, 1);
+    throw new UpstreamError(`image ${what} is for ${platformString({ os: config.os, architecture: config.architecture, variant: config.variant })}, not the requested ${platformString(wanted)}`);
   }
   const layers = blobs.map((b, i): PulledLayer => ({ ...b, diffId: diffIds[i] }));
   return {

@@ -9,6 +9,9 @@ export class CreateCommand extends ContainerConfigCommand {
     examples: [['Create, then start attached', '$0 create --name web busybox echo hi && $0 start -a web']],
   });
 
+  /** Docker's run and create report every engine failure as 125 (src/errors.ts) */
+  override readonly errorContext = 'run' as const;
+
   async execute(): Promise<number> {
     const { createContainer } = await import('../../../engine/create');
     const c = await createContainer(this.engine, this.createOptions());

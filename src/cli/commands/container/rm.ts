@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../../base';
+import { forEachTarget } from '../../targets';
 
 export class RmCommand extends SkiffCommand {
   static override paths = [['rm'], ['container', 'rm']];
@@ -9,17 +10,10 @@ export class RmCommand extends SkiffCommand {
 
   async execute(): Promise<number> {
     const { removeContainer } = await import('../../../engine/remove');
-    let code = 0;
-    for (const name of this.containers) {
-      try {
-        await removeContainer(this.engine, name, this.force);
-        this.out(`${name}\n`);
-      } catch (e) {
-        // Docker goes on with the other containers and reports each failure.
-        this.context.stderr.write(`Error: ${(e as Error).message}\n`);
-        code = 1;
-      }
-    }
-    return code;
+    return forEachTarget(this, this.containers, (name) => removeContainer(this.engine, name, this.force), {
+      done: (name) => this.out(`${name}\n`),
+      // as Docker: with -f, a container that does not exist is reported but does not fail rm
+      tolerate: (e) => this.force && e.kind === 'not-found',
+    });
   }
 }

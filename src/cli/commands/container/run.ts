@@ -8,6 +8,8 @@ export class RunCommand extends ContainerConfigCommand {
     details: 'Runs COMMAND (or the image\'s default) in a new container, rootless. The exit code is the container\'s; 125 means skiff itself failed, 126 that the command cannot be executed, 127 that it was not found.',
     examples: [['Run a shell', '$0 run --rm -it busybox sh'], ['Pipe data through a container', 'echo hi | $0 run -i busybox cat']],
   });
+  /** Docker's run and create report every engine failure as 125 (src/errors.ts) */
+  override readonly errorContext = 'run' as const;
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
 
   async execute(): Promise<number> {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { SkiffError } from '../../../util/errors';
+import { UsageError } from '../../../errors';
 import { SkiffCommand } from '../../base';
 
 export class HistoryCommand extends SkiffCommand {
@@ -16,12 +16,14 @@ export class HistoryCommand extends SkiffCommand {
   image = Option.String({ name: 'IMAGE' });
 
   async execute(): Promise<number> {
-    const { imageHistory } = await import('../../../engine/history');
+    const { HISTORY_DEFAULT_FORMAT, HISTORY_HEADERS, imageHistory } = await import('../../../engine/history');
+    const { renderList } = await import('../../output/render');
     const human = this.human === undefined || this.human === true || !/^(false|0)$/i.test(String(this.human));
     if (typeof this.human === 'string' && !/^(true|false|1|0)$/i.test(this.human)) {
-      throw new SkiffError(`invalid argument "${this.human}" for "-H, --human" flag: use true or false`, 125);
+      throw new UsageError(`invalid argument "${this.human}" for "-H, --human" flag: use true or false`);
     }
-    this.out(imageHistory(this.engine, this.image, { human, noTrunc: this.noTrunc, quiet: this.quiet, format: this.format }));
+    const rows = imageHistory(this.engine, this.image, { human, noTrunc: this.noTrunc });
+    this.out(renderList(rows, { format: this.format, quiet: this.quiet }, { defaultFormat: HISTORY_DEFAULT_FORMAT, headers: HISTORY_HEADERS }));
     return 0;
   }
 }

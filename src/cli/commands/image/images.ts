@@ -23,10 +23,13 @@ export class ImagesCommand extends SkiffCommand {
   reference = Option.String({ required: false, name: 'REPOSITORY[:TAG]' });
 
   async execute(): Promise<number> {
-    const { listImages } = await import('../../../engine/images');
-    this.out(listImages(this.engine, {
-      all: this.all, quiet: this.quiet, noTrunc: this.noTrunc, reference: this.reference,
-      filters: this.filter, format: this.format, digests: this.digests,
+    const { IMAGE_HEADERS, imagesDefaultFormat, listImages } = await import('../../../engine/images');
+    const { renderList } = await import('../../output/render');
+    const rows = listImages(this.engine, {
+      all: this.all, noTrunc: this.noTrunc, reference: this.reference, filters: this.filter, digests: this.digests,
+    });
+    this.out(renderList(rows, { format: this.format, quiet: this.quiet }, {
+      defaultFormat: imagesDefaultFormat(this.digests), headers: IMAGE_HEADERS, quietUnique: true,
     }));
     return 0;
   }

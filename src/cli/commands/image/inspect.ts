@@ -18,6 +18,6 @@ export class ImageInspectCommand extends SkiffCommand {
 
   async execute(): Promise<number> {
     const { inspectImages } = await import('../../../engine/inspect');
-    return reportInspect(this, inspectImages(this.engine, this.images, this.format));
+    return reportInspect(this, inspectImages(this.engine, this.images), this.format);
   }
 }

@@ -13,14 +13,15 @@ export class ImagePruneCommand extends SkiffCommand {
   filter = Option.Array('--filter', [], { description: 'Provide filter values (e.g. "until=<timestamp>")' });
 
   async execute(): Promise<number> {
-    const { formatPruneReport, pruneImages, pruneWarning } = await import('../../../engine/prune');
+    const { pruneImages, pruneWarning } = await import('../../../engine/prune');
+    const { pruneReportText } = await import('../../output/prune');
     const { parseFilters, PRUNE_FILTERS } = await import('../../../engine/image-filters');
     parseFilters(this.filter, PRUNE_FILTERS); // a bad filter fails before the question
     if (!this.force) {
       const { confirm } = await import('../../../util/prompt');
       if (!(await confirm(pruneWarning(this.all), process.stdin, this.context.stdout))) return 0;
     }
-    this.out(formatPruneReport(await pruneImages(this.engine, { all: this.all, filters: this.filter })));
+    this.out(pruneReportText(await pruneImages(this.engine, { all: this.all, filters: this.filter })));
     return 0;
   }
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../../base';
+import { forEachTarget } from '../../targets';
 
 export class RmiCommand extends SkiffCommand {
   static override paths = [['rmi'], ['image', 'rm'], ['image', 'remove']];
@@ -9,15 +10,10 @@ export class RmiCommand extends SkiffCommand {
 
   async execute(): Promise<number> {
     const { removeImage } = await import('../../../engine/images');
-    let code = 0;
-    for (const name of this.images) {
-      try {
-        this.out((await removeImage(this.engine, name, this.force)).map((l) => `${l}\n`).join(''));
-      } catch (e) {
-        this.context.stderr.write(`Error response from skiff: ${(e as Error).message}\n`);
-        code = (e as { exitCode?: number }).exitCode ?? 1;
-      }
-    }
-    return code;
+    return forEachTarget(this, this.images, (name) => removeImage(this.engine, name, this.force), {
+      done: (_, lines) => this.out(lines.map((l) => `${l}\n`).join('')),
+      // as Docker: with -f, images that do not exist are reported but do not fail the command
+      tolerate: (e) => this.force && e.kind === 'not-found',
+    });
   }
 }
