@@ -156,8 +156,8 @@ function conflict(what: string, forced: 'must be forced' | 'cannot be forced', w
  */
 export async function removeImage(engine: Engine, nameOrId: string, force: boolean): Promise<string[]> {
   const out: string[] = [];
-  const { refreshState } = await import('./container-state');
-  const isRunning = (c: ContainerRecord) => refreshState(engine, c).state.status === 'running';
+  const { isLive, refreshState } = await import('./container-state');
+  const isRunning = (c: ContainerRecord) => isLive(refreshState(engine, c));
   let deleted: ImageRecord | undefined;
   await withLock(engine.images.lockFile, () => {
     const image = mustFindImage(engine, nameOrId);

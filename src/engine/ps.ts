@@ -1,7 +1,7 @@
 import { humanDuration, table } from '../util/format';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { refreshState } from './container-state';
+import { isLive, refreshState } from './container-state';
 
 export interface PsOptions { all: boolean; quiet: boolean; noTrunc: boolean }
 
@@ -9,6 +9,10 @@ export interface PsOptions { all: boolean; quiet: boolean; noTrunc: boolean }
 export function statusText(c: ContainerRecord, now: number): string {
   const s = c.state;
   if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))}`;
+  if (s.status === 'paused') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))} (Paused)`;
+  if (s.status === 'restarting') return `Restarting (${s.exitCode ?? 0}) ${humanDuration(now - Date.parse(s.finishedAt ?? c.created))} ago`;
+  if (s.status === 'removing') return 'Removal In Progress';
+  if (s.status === 'dead') return 'Dead';
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 0}) ${humanDuration(now - Date.parse(s.finishedAt ?? c.created))} ago`;
   return 'Created';
 }
@@ -22,7 +26,7 @@ export function commandText(c: ContainerRecord, noTrunc: boolean): string {
 
 export function listContainers(engine: Engine, o: PsOptions, now = Date.now()): string {
   const all = engine.containers.list().map((c) => refreshState(engine, c))
-    .filter((c) => o.all || c.state.status === 'running')
+    .filter((c) => o.all || isLive(c))
     .sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
   const id = (c: ContainerRecord) => (o.noTrunc ? c.id : c.id.slice(0, 12));
   if (o.quiet) return all.map((c) => `${id(c)}\n`).join('');

@@ -1,0 +1,52 @@
+import { Option } from 'clipanion';
+import { SkiffCommand } from '../base';
+import type { ContainerRecord } from '../../engine/container-store';
+
+/**
+ * The verbs that act on several containers (stop, kill, rm, start, restart, pause, unpause):
+ * CONTAINER... or Podman's --all, each container in turn, Docker's output (each name as typed
+ * on stdout, each failure as one line on stderr, exit 1 if any failed, the others still done).
+ */
+export abstract class ContainerTargetsCommand extends SkiffCommand {
+  all = Option.Boolean('-a,--all', false, { description: 'Act on all containers this verb applies to (Podman)' });
+  containers = Option.Rest({ name: 'CONTAINER' });
+
+  /** With --all: which containers (observed state) the verb applies to. */
+  protected abstract appliesToAll(c: ContainerRecord): boolean;
+
+  /** Podman's --ignore (rm, stop, kill): a missing container is not an error. */
+  protected ignoreMissing(): boolean { return false; }
+
+  /**
+   * Run `op` on each target. Returns the exit code, or prints Docker's usage error when there
+   * is no target at all. `op` returns what to print for it (default: the name as given; null:
+   * nothing).
+   */
+  protected async eachContainer(op: (nameOrId: string) => Promise<string | void | null>): Promise<number> {
+    if (this.all && this.containers.length) {
+      this.context.stderr.write('Error: --all and a list of containers cannot be used together\n');
+      return 125;
+    }
+    if (!this.all && this.containers.length === 0) {
+      const { missingArgument } = await import('../help/dispatch');
+      return missingArgument(this.path, this.constructor as never);
+    }
+    let targets = this.containers;
+    if (this.all) {
+      const { refreshState } = await import('../../engine/container-state');
+      targets = this.engine.containers.list().map((c) => refreshState(this.engine, c)).filter((c) => this.appliesToAll(c)).map((c) => c.id);
+    }
+    let code = 0;
+    for (const name of targets) {
+      try {
+        const shown = await op(name);
+        if (shown !== null) this.out(`${shown ?? name}\n`);
+      } catch (e) {
+        if (this.ignoreMissing() && /^No such container: /.test((e as Error).message)) continue;
+        this.context.stderr.write(`Error: ${(e as Error).message}\n`);
+        code = 1;
+      }
+    }
+    return code;
+  }
+}
