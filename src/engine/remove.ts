@@ -50,7 +50,10 @@ async function removeLocked(engine: Engine, id: string, nameOrId: string, o: Rem
   let c = refreshState(engine, rec);
   if (isLive(c)) {
     if (!o.force) {
-      throw new SkiffError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`, 1);
+      const why = c.state.status === 'paused'
+        ? 'container is paused: unpause the container before stopping or force remove'
+        : `container is ${c.state.status}: stop the container before removing or force remove`;
+      throw new SkiffError(`cannot remove container "/${c.name}": ${why}`, 1);
     }
     if (o.timeout !== undefined) await stopRecord(engine, c, { timeout: o.timeout });
     else await killNow(c);

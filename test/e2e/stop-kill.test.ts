@@ -247,6 +247,9 @@ describe('pause', () => {
     expect((await row(name))!.STATUS).toMatch(/^Up [^(]*$/);
 
     expect((await skiff(['pause', name])).code).toBe(0);
+    const refused = await skiff(['rm', name]);
+    expect(refused.code).toBe(1);
+    expect(errorLines(refused.stderr)).toEqual([`Error: cannot remove container "/${name}": container is paused: unpause the container before stopping or force remove`]);
     const { value: rm, ms } = await timed(() => skiff(['rm', '-f', name]));
     expect(rm.code, rm.stderr).toBe(0);
     expect(ms).toBeLessThan(8000);
