@@ -8,6 +8,8 @@ import type { ContainerRecord } from '../../engine/container-store';
  * on stdout, each failure as one line on stderr, exit 1 if any failed, the others still done).
  */
 export abstract class ContainerTargetsCommand extends SkiffCommand {
+  /** help shows `CONTAINER [CONTAINER...]`, as Docker's, though --all may replace them (help/spec.ts) */
+  static requiredInUsage = 1;
   all = Option.Boolean('-a,--all', false, { description: 'Act on all containers this verb applies to (Podman)' });
   containers = Option.Rest({ name: 'CONTAINER' });
 
