@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runHelperSync } from '../native/helper';
+import { thawNow } from '../runtime/freezer';
 import { monitorFile } from '../runtime/monitor-client';
 import { currentBootId, isSameLiveProcess, signalIfSame } from '../runtime/process-identity';
 import { withLockSync } from '../state/lock';
@@ -55,6 +56,7 @@ export function settleLostContainer(engine: Engine, seen: ContainerRecord): void
         // Only if its PID still has the recorded start time: it may belong to another process now.
         // After a reboot nothing of the container survives, and its PIDs name strangers.
         signalIfSame(c.state.pid, c.state.pidStart, 'SIGKILL');
+        if (c.state.status === 'paused') thawNow(c.id); // a frozen process holds the SIGKILL until thawed
         killFuseOverlayfs(path.join(engine.containers.dir(c.id), 'merged'));
       }
       if (c.config.autoRemove) {

@@ -96,6 +96,14 @@ export async function thawTree(containerId: string): Promise<void> {
   if (!(await waitForState(cg, 'THAWED'))) throw new Error(`the freezer cgroup ${cg} did not thaw`);
 }
 
+/**
+ * Thaw without waiting for the kernel to confirm (for callers that cannot await: settling a
+ * lost container). A frozen process holds a SIGKILL until it thaws. Best effort.
+ */
+export function thawNow(containerId: string): void {
+  try { fs.writeFileSync(path.join(freezerCgroup(containerId), 'freezer.state'), 'THAWED'); } catch { /* no freezer cgroup */ }
+}
+
 /** Remove the container's freezer cgroup once its processes are gone (best effort). */
 export function removeFreezerCgroup(containerId: string): void {
   try { fs.rmdirSync(freezerCgroup(containerId)); } catch { /* none, or not empty yet */ }

@@ -257,6 +257,21 @@ describe('pause', () => {
   });
 });
 
+describe('a paused container whose monitor dies', () => {
+  test.runIf(!isRootless())('is settled as Exited (137): its frozen process is thawed so that the SIGKILL lands', async () => {
+    const name = uniqueName('lostpaused');
+    const id = await runScript(name, 'true');
+    expect((await skiff(['pause', name])).code).toBe(0);
+    const { pid, monitorPid } = record(id).state;
+    process.kill(monitorPid, 'SIGKILL');
+    const alive = (p: number) => { try { return !/\) [ZX] /.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8')); } catch { return false; } };
+    await waitFor(() => !alive(monitorPid), 10_000, 'the monitor to die');
+    expect((await row(name))!.STATUS).toMatch(/^Exited \(137\) /);
+    await waitFor(() => !alive(pid), 10_000, 'the container process to die');
+    expect((await skiff(['rm', name])).code).toBe(0);
+  });
+});
+
 describe('container prune', () => {
   test('removes the stopped containers the filters select, keeps running ones; Docker\'s report', async () => {
     const before = new Set((await psAll()).map((r) => r['CONTAINER ID']));
