@@ -4,6 +4,15 @@ import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
 import { RunCommand } from './commands/container/run';
 import { StartCommand } from './commands/container/start';
+import { StopCommand } from './commands/container/stop';
+import { KillCommand } from './commands/container/kill';
+import { RestartCommand } from './commands/container/restart';
+import { WaitCommand } from './commands/container/wait';
+import { PauseCommand } from './commands/container/pause';
+import { UnpauseCommand } from './commands/container/unpause';
+import { RenameCommand } from './commands/container/rename';
+import { ContainerPruneCommand } from './commands/container/prune';
+import { ContainerExistsCommand } from './commands/container/exists';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -29,7 +38,10 @@ export { VERSION };
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
   LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
-  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand];
+  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
+  // the container state machine's verbs
+  StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
+  ContainerPruneCommand, ContainerExistsCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

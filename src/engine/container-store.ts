@@ -6,7 +6,14 @@ import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 
-export type ContainerStatus = 'created' | 'running' | 'exited';
+/**
+ * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
+ * `removing` is held by an `rm` under way; the moves between them are in container-state.ts.
+ */
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** The statuses in which a monitor looks after the container (it has a process, or will have). */
+export const LIVE_STATUSES: ReadonlySet<ContainerStatus> = new Set(['running', 'paused', 'restarting']);
 
 /** containers/<id>/container.json: one file per container, written atomically under a lock. */
 export interface ContainerRecord {
@@ -30,6 +37,12 @@ export interface ContainerRecord {
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
+    /** --label / --label-file over the image's labels */
+    labels?: Record<string, string>;
+    /** --stop-signal, else the image's StopSignal (as given: stop parses it when used) */
+    stopSignal?: string;
+    /** --stop-timeout in seconds (-1: wait for ever) */
+    stopTimeout?: number;
   };
   storage: { driver: DriverName; layers: string[] };
   state: {
@@ -43,6 +56,8 @@ export interface ContainerRecord {
     finishedAt?: string;
     /** why skiff ended it (Docker's State.Error), e.g. its monitor died */
     error?: string;
+    /** the boot the PIDs above belong to (process-identity.ts currentBootId) */
+    bootId?: string;
   };
 }
 
@@ -53,6 +68,12 @@ export class ContainerStore {
   get lockFile(): string { return path.join(this.dataRoot, 'containers.lock'); }
   dir(id: string): string { return path.join(this.root, id); }
   private file(id: string): string { return path.join(this.dir(id), 'container.json'); }
+  /**
+   * Held by the verbs that change what runs (start, rm) for as long as they do it: an `rm`
+   * racing a `start` of one container waits for it instead of removing a root a monitor is
+   * being started on. Inside the directory, so `rm` takes it away with the container.
+   */
+  opLock(id: string): string { return path.join(this.dir(id), 'op.lock'); }
 
   get(id: string): ContainerRecord | undefined { return this.read(this.file(id)); }
 

@@ -10,6 +10,7 @@ import { idMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
+import { parseSignal } from '../util/signals';
 import { removeTree } from '../util/remove-tree';
 import type { ContainerRecord } from './container-store';
 import { usingLayers } from './layers-in-use';
@@ -37,6 +38,18 @@ export interface CreateOptions {
   platform?: string;
   /** --security-opt, --cap-add, --cap-drop, --privileged */
   security?: SecurityFlags;
+  /** --label KEY[=VALUE] */
+  labels?: string[];
+  /** --label-file FILE: KEY[=VALUE] lines */
+  labelFiles?: string[];
+  /** --cidfile FILE: the new container's ID is written there */
+  cidfile?: string;
+  /** --stop-signal */
+  stopSignal?: string;
+  /** --stop-timeout, seconds */
+  stopTimeout?: number;
+  /** Podman's --replace: a container holding --name is removed (forced) first */
+  replace?: boolean;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -55,7 +68,7 @@ function parseNetwork(n: string | undefined): NetworkMode {
  * Everything about the flags that can be checked without the image, checked before any pull:
  * a bad flag must not cost a download (or a pull error that hides the real mistake).
  */
-function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[] } {
+function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; labels: Record<string, string> } {
   const security = o.security ? parseSecurityFlags(o.security) : undefined;
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
@@ -73,11 +86,51 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: Sec
   }
   const network = parseNetwork(o.network);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
-  return { security, network, userEnvFiles };
+  if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
+  const labels = parseLabels(o.labelFiles ?? [], o.labels ?? []);
+  return { security, network, userEnvFiles, labels };
+}
+
+/** --label-file lines, then --label flags over them (Docker's order): KEY=VALUE, or KEY for "". */
+function parseLabels(files: string[], flags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (kv: string) => {
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    if (!key.trim()) throw new SkiffError(`invalid label '${kv}': empty name`);
+    out[key] = eq < 0 ? '' : kv.slice(eq + 1);
+  };
+  for (const f of files) {
+    let text: string;
+    try { text = fs.readFileSync(f, 'utf8'); } catch (e) {
+      throw new SkiffError(`cannot read label file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const l = line.trimStart();
+      if (l && !l.startsWith('#')) add(l);
+    }
+  }
+  for (const kv of flags) add(kv);
+  return out;
+}
+
+/**
+ * --cidfile: Docker refuses a file that exists (another container may own it), and creates it
+ * before the container so that a bad path fails early; it is removed again if create fails.
+ */
+function claimCidfile(file: string): number {
+  try {
+    return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new SkiffError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
+    }
+    throw new SkiffError(`failed to create the container ID file: ${(e as Error).message}`);
+  }
 }
 
 /** Throws Docker's conflict error when NAME belongs to a container already. */
-function nameConflict(engine: Engine, name: string, all = engine.containers.list()): void {
+export function nameConflict(engine: Engine, name: string, all = engine.containers.list()): void {
   const bare = name.replace(/^\//, '');
   const owner = all.find((c) => c.name === bare);
   if (owner) throw new SkiffError(`Conflict. The container name "/${bare}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
@@ -130,13 +183,49 @@ async function findOrPullImage(engine: Engine, name: string, policy: string, pla
   }
 }
 
-export function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  // Held throughout: the image's layers are only referenced by the record at the end (layers-in-use.ts).
-  return usingLayers(engine, () => createContainerNow(engine, o));
+/** The record's labels (the image's, then the user's over them) and how `stop` stops it. */
+function stopAndLabels(cfg: { Labels?: Record<string, string>; StopSignal?: string }, labels: Record<string, string>, o: CreateOptions):
+  Pick<ContainerRecord['config'], 'labels' | 'stopSignal' | 'stopTimeout'> {
+  const all = { ...(cfg.Labels ?? {}), ...labels };
+  const stopSignal = o.stopSignal ?? cfg.StopSignal;
+  return {
+    ...(Object.keys(all).length ? { labels: all } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
+    ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),
+  };
+}
+
+export async function createContainer(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
+  if (o.replace) await replaceNamed(engine, o.name);
+  const cid = o.cidfile !== undefined ? claimCidfile(o.cidfile) : undefined;
+  try {
+    // Held throughout: the image's layers are only referenced by the record at the end (layers-in-use.ts).
+    const rec = await usingLayers(engine, () => createContainerNow(engine, o));
+    if (cid !== undefined) fs.writeSync(cid, rec.id);
+    return rec;
+  } catch (e) {
+    if (o.cidfile !== undefined) fs.rmSync(o.cidfile, { force: true });
+    throw e;
+  } finally {
+    if (cid !== undefined) fs.closeSync(cid);
+  }
+}
+
+/** --replace: the container holding NAME goes first, running or not (Podman's rm -f). */
+async function replaceNamed(engine: Engine, name: string | undefined): Promise<void> {
+  if (name === undefined) throw new SkiffError('cannot replace a container without --name: give the name of the container to replace');
+  const holder = engine.containers.find(name.replace(/^\//, ''));
+  if (!holder || holder.name !== name.replace(/^\//, '')) return;
+  const { removeContainer } = await import('./remove');
+  try {
+    await removeContainer(engine, holder.id, { force: true });
+  } catch (e) {
+    if (engine.containers.get(holder.id)) throw e; // gone meanwhile is what we wanted
+  }
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  const { security, network, userEnvFiles } = validateBeforeImage(engine, o);
+  const { security, network, userEnvFiles, labels } = validateBeforeImage(engine, o);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -172,7 +261,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}) },
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}),
+        ...stopAndLabels(cfg, labels, o) },
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

@@ -154,8 +154,8 @@ function conflict(what: string, forced: 'must be forced' | 'cannot be forced', w
  */
 export async function removeImage(engine: Engine, nameOrId: string, force: boolean): Promise<string[]> {
   const out: string[] = [];
-  const { refreshState } = await import('./container-state');
-  const isRunning = (c: ContainerRecord) => refreshState(engine, c).state.status === 'running';
+  const { isLive, refreshState } = await import('./container-state');
+  const isRunning = (c: ContainerRecord) => isLive(refreshState(engine, c));
   let deleted: ImageRecord | undefined;
   // a name that names nothing is "No such image" before any lock (a fresh store has no lock file's directory)
   mustFindImage(engine, nameOrId);

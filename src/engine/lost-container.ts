@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runHelperSync } from '../native/helper';
+import { thawNow } from '../runtime/freezer';
 import { monitorFile } from '../runtime/monitor-client';
-import { isSameLiveProcess, signalIfSame } from '../runtime/process-identity';
+import { currentBootId, isSameLiveProcess, signalIfSame } from '../runtime/process-identity';
 import { withLockSync } from '../state/lock';
-import type { ContainerRecord } from './container-store';
+import { LIVE_STATUSES, type ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { rootfsStorageDirs } from './rootfs';
 
@@ -20,12 +21,21 @@ import { rootfsStorageDirs } from './rootfs';
 export const LOST_EXIT_CODE = 137;
 export const LOST_ERROR = 'the container monitor (skiff-helper) died; the container was killed';
 
+/** Docker's exit code for a container that was running when its daemon went away (a reboot). */
+export const REBOOT_EXIT_CODE = 255;
+export const REBOOT_ERROR = 'the host rebooted while the container was running';
+
+/** Were the recorded PIDs handed out by an earlier boot? Then they name nothing of ours. */
+export function fromOtherBoot(c: ContainerRecord): boolean {
+  return c.state.bootId !== undefined && c.state.bootId !== currentBootId();
+}
+
 /**
  * Is the monitor recorded for this container still the same live process? A zombie is not:
  * its parent (the skiff that started it) is gone, and whoever inherited it may never reap it.
  */
 export function monitorAlive(c: ContainerRecord): boolean {
-  return isSameLiveProcess(c.state.monitorPid, c.state.monitorStart);
+  return !fromOtherBoot(c) && isSameLiveProcess(c.state.monitorPid, c.state.monitorStart);
 }
 
 /**
@@ -39,11 +49,16 @@ export function settleLostContainer(engine: Engine, seen: ContainerRecord): void
   try {
     withLockSync(engine.containers.lockFile, () => {
       const c = engine.containers.get(seen.id);
-      if (!c || c.state.status !== 'running' || c.state.monitorPid !== seen.state.monitorPid) return;
+      if (!c || !LIVE_STATUSES.has(c.state.status) || c.state.monitorPid !== seen.state.monitorPid) return;
       if (monitorAlive(c) || fs.existsSync(exitFile)) return;
-      // Only if its PID still has the recorded start time: it may belong to another process now.
-      signalIfSame(c.state.pid, c.state.pidStart, 'SIGKILL');
-      killFuseOverlayfs(path.join(engine.containers.dir(c.id), 'merged'));
+      const rebooted = fromOtherBoot(c);
+      if (!rebooted) {
+        // Only if its PID still has the recorded start time: it may belong to another process now.
+        // After a reboot nothing of the container survives, and its PIDs name strangers.
+        signalIfSame(c.state.pid, c.state.pidStart, 'SIGKILL');
+        if (c.state.status === 'paused') thawNow(c.id); // a frozen process holds the SIGKILL until thawed
+        killFuseOverlayfs(path.join(engine.containers.dir(c.id), 'merged'));
+      }
       if (c.config.autoRemove) {
         // Sub-ID owned files: removed by the helper inside the namespace, as `rm` does.
         const storage = rootfsStorageDirs(engine, c).filter((d) => fs.existsSync(d));
@@ -51,10 +66,21 @@ export function settleLostContainer(engine: Engine, seen: ContainerRecord): void
         fs.rmSync(engine.containers.dir(c.id), { recursive: true, force: true });
         return;
       }
-      c.state = { ...c.state, status: 'exited', exitCode: LOST_EXIT_CODE, error: LOST_ERROR, pid: undefined, finishedAt: new Date().toISOString() };
+      c.state = rebooted
+        ? { ...c.state, status: 'exited', exitCode: REBOOT_EXIT_CODE, error: REBOOT_ERROR, pid: undefined, finishedAt: bootTime() }
+        : { ...c.state, status: 'exited', exitCode: LOST_EXIT_CODE, error: LOST_ERROR, pid: undefined, finishedAt: new Date().toISOString() };
       engine.containers.save(c);
     });
   } catch { /* the view is still right; the record is settled next time */ }
+}
+
+/** When this boot began (/proc/stat btime): a container of an earlier boot ended before it. */
+export function bootTime(): string {
+  try {
+    const btime = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+    if (btime) return new Date(Number(btime[1]) * 1000).toISOString();
+  } catch { /* fall through */ }
+  return new Date().toISOString();
 }
 
 /** A fuse-overlayfs of ours whose command line names `merged` as its mount point. */

@@ -3,7 +3,7 @@ import { goTimeString, humanDuration, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { refreshState } from './container-state';
+import { isLive, refreshState } from './container-state';
 
 export interface PsOptions {
   all: boolean;
@@ -18,6 +18,10 @@ export interface PsOptions {
 export function statusText(c: ContainerRecord, now: number): string {
   const s = c.state;
   if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))}`;
+  if (s.status === 'paused') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))} (Paused)`;
+  if (s.status === 'restarting') return `Restarting (${s.exitCode ?? 0}) ${humanDuration(now - Date.parse(s.finishedAt ?? c.created))} ago`;
+  if (s.status === 'removing') return 'Removal In Progress';
+  if (s.status === 'dead') return 'Dead';
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 0}) ${humanDuration(now - Date.parse(s.finishedAt ?? c.created))} ago`;
   return 'Created';
 }
@@ -133,7 +137,7 @@ export function listContainers(engine: Engine, o: PsOptions, now = Date.now()): 
     .sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
   const { predicates, impliesAll } = containerFilters(engine, o.filters ?? [], all);
   const showAll = o.all || impliesAll || (o.last !== undefined && o.last > 0);
-  let shown = all.filter((c) => (showAll || c.state.status === 'running') && predicates.every((p) => p(c)));
+  let shown = all.filter((c) => (showAll || isLive(c)) && predicates.every((p) => p(c)));
   if (o.last !== undefined && o.last > 0) shown = shown.slice(0, o.last);
   return shown.map((c) => containerRow(c, o.noTrunc, now));
 }

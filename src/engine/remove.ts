@@ -1,28 +1,13 @@
 import { withLock } from '../state/lock';
-import { ConflictError } from '../errors';
-import { SkiffError } from '../util/errors';
+import { ConflictError, NotFoundError } from '../errors';
 import { removeTree } from '../util/remove-tree';
-import { waitForMonitorGone } from '../runtime/monitor-client';
-import { signalIfSame } from '../runtime/process-identity';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { refreshState } from './container-state';
+import { isLive, refreshState, transition } from './container-state';
+import { killNow } from './kill';
+import { forgetFreezer } from './pause';
 import { rootfsStorageDirs } from './rootfs';
-
-/**
- * Kill a running container's init; the monitor reaps it and exits. The init is signalled only
- * through a pidfd, after checking that its PID still has the recorded start time (a PID can be
- * reused once the process has gone). When that check fails while the monitor (checked the same
- * way) still runs, SIGKILL goes to the monitor instead: the init dies with it (parent-death
- * signal), and the lost-container path settles the rest.
- */
-export async function killContainer(c: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  const { pid, pidStart, monitorPid, monitorStart } = c.state;
-  if (!signalIfSame(pid, pidStart, signal) && signal === 'SIGKILL') signalIfSame(monitorPid, monitorStart, 'SIGKILL');
-  if (signal === 'SIGKILL' && !(await waitForMonitorGone(monitorPid, monitorStart, 10000))) {
-    throw new SkiffError(`container ${c.name} did not stop after SIGKILL; try again`);
-  }
-}
+import { stopRecord } from './stop';
 
 /** Remove the container's storage (inside the namespace) and then its directory and record. */
 export async function removeContainerFiles(engine: Engine, c: ContainerRecord, storageToo = true): Promise<void> {
@@ -34,15 +19,53 @@ export async function removeContainerFiles(engine: Engine, c: ContainerRecord, s
   await withLock(engine.containers.lockFile, () => removeTree(dir));
 }
 
-/** `rm [-f]`: Docker refuses to remove a running container unless forced. */
-export async function removeContainer(engine: Engine, nameOrId: string, force: boolean): Promise<void> {
-  let c = refreshState(engine, engine.containers.mustFind(nameOrId));
-  if (c.state.status === 'running') {
-    if (!force) {
-      throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
+export interface RemoveOptions {
+  /** -f: a running container is killed first (SIGKILL at once, as Docker) */
+  force: boolean;
+  /** Podman's rm -t N: with -f, stop it with N seconds of grace instead of killing at once */
+  timeout?: number;
+}
+
+/**
+ * `rm [-f]`: Docker refuses to remove a running container unless forced. The container's op
+ * lock is held throughout, so a `start` of the same container waits for the outcome (and then
+ * finds it gone) instead of starting a monitor on a root being removed. The record says
+ * `removing` while its files go, so that `ps` tells, and an `rm` that dies half way is
+ * finished by the next one.
+ */
+export async function removeContainer(engine: Engine, nameOrId: string, o: RemoveOptions): Promise<void> {
+  const found = engine.containers.mustFind(nameOrId);
+  try {
+    await withLock(engine.containers.opLock(found.id), () => removeLocked(engine, found.id, nameOrId, o));
+  } catch (e) {
+    // the lock's directory went with a concurrent rm (or the monitor's --rm clean-up)
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`No such container: ${nameOrId}`);
+    throw e;
+  }
+}
+
+async function removeLocked(engine: Engine, id: string, nameOrId: string, o: RemoveOptions): Promise<void> {
+  const rec = engine.containers.get(id);
+  if (!rec) throw new NotFoundError(`No such container: ${nameOrId}`);
+  let c = refreshState(engine, rec);
+  if (isLive(c)) {
+    if (!o.force) {
+      const why = c.state.status === 'paused'
+        ? 'container is paused: unpause the container before stopping or force remove'
+        : `container is ${c.state.status}: stop the container before removing or force remove`;
+      throw new ConflictError(`cannot remove container "/${c.name}": ${why}`);
     }
-    await killContainer(c);
-    c = refreshState(engine, engine.containers.get(c.id) ?? c);
+    if (o.timeout !== undefined) await stopRecord(engine, c, { timeout: o.timeout });
+    else await killNow(c);
+  }
+  forgetFreezer(c);
+  try {
+    c = await transition(engine, id, 'removing', () => undefined,
+      (now) => `cannot remove container "/${now.name}": container is ${now.state.status}`);
+  } catch (e) {
+    // a detached --rm container's monitor removes it itself once it has been killed
+    if (!engine.containers.get(id)) return;
+    throw e;
   }
   await removeContainerFiles(engine, c);
 }

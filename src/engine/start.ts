@@ -3,7 +3,8 @@ import path from 'node:path';
 import { buildOciSpec } from '../runtime/oci-spec';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
 import { monitorFile, readContainerPid, spawnMonitor, type MonitorProcess } from '../runtime/monitor-client';
-import { processStartTime } from '../runtime/process-identity';
+import { currentBootId, processStartTime } from '../runtime/process-identity';
+import { withLock } from '../state/lock';
 import { idMapped } from '../runtime/userns';
 import { seccompProgramHex } from '../runtime/seccomp/program';
 import { SkiffError } from '../util/errors';
@@ -53,11 +54,47 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
  * detached, output goes to the container log and we return once the process has exec'd.
  */
 export async function startContainer(engine: Engine, c: ContainerRecord, o: StartOptions): Promise<number | undefined> {
-  const fresh = refreshState(engine, c);
+  // Under the container's op lock (container-store.ts opLock): an `rm` racing this start
+  // either removes the container first (and we say it is gone) or waits until it runs.
+  let started: { c: ContainerRecord; monitor: MonitorProcess; unforward: () => void } | undefined;
+  try {
+    started = await withLock(engine.containers.opLock(c.id), () => spawnContainer(engine, c.id, o));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`No such container: ${c.name}`, 1);
+    throw e;
+  }
+  if (!started) return undefined; // it was running already
+  const { monitor, unforward } = started;
+  if (!o.attach) {
+    monitor.release();
+    return undefined;
+  }
+  const code = await monitor.exited();
+  unforward();
+  await finishAttached(engine, started.c, code);
+  return code;
+}
+
+/** Docker's refusals for a container that cannot be started as it is. */
+function refuseStart(c: ContainerRecord): string | undefined {
+  switch (c.state.status) {
+    case 'paused': return `cannot start a paused container, try unpause instead`;
+    case 'removing': return `container is marked for removal and cannot be started`;
+    case 'dead': return `container is marked for removal and cannot be started`;
+    default: return undefined;
+  }
+}
+
+/** The start itself, under the op lock: undefined when the container runs already. */
+async function spawnContainer(engine: Engine, id: string, o: StartOptions): Promise<{ c: ContainerRecord; monitor: MonitorProcess; unforward: () => void } | undefined> {
+  const rec = engine.containers.get(id);
+  if (!rec) throw new SkiffError(`No such container: ${id}`, 1);
+  const c = refreshState(engine, rec);
   // (an --rm container whose monitor died is removed by refreshState)
-  if (fresh !== c && c.config.autoRemove && !engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
-  c = fresh;
-  if (c.state.status === 'running') {
+  if (c !== rec && c.config.autoRemove && !engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
+  const refused = refuseStart(c);
+  if (refused) throw new SkiffError(refused, 1);
+  if (c.state.status === 'running' || c.state.status === 'restarting') {
     if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
     return undefined;
   }
@@ -92,16 +129,10 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
     r.state = {
       status: 'running', pid, pidStart: pid ? processStartTime(pid) : undefined,
       monitorPid: monitor.pid, monitorStart: processStartTime(monitor.pid), startedAt: new Date().toISOString(),
+      bootId: currentBootId(),
     };
   });
-  if (!o.attach) {
-    monitor.release();
-    return undefined;
-  }
-  const code = await monitor.exited();
-  unforward();
-  await finishAttached(engine, c, code);
-  return code;
+  return { c, monitor, unforward };
 }
 
 /** After an attached run: record the exit, or with --rm remove what is left of the container. */

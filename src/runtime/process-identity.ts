@@ -36,17 +36,32 @@ export function isSameLiveProcess(pid: number | undefined, start: string | undef
  * the exited process (ESRCH), never the newcomer. No start time, no signal: an unchecked PID
  * may belong to anyone.
  */
-export function signalIfSame(pid: number | undefined, start: string | undefined, signal: NodeJS.Signals): boolean {
+export function signalIfSame(pid: number | undefined, start: string | undefined, signal: NodeJS.Signals | number): boolean {
   if (!pid || !start) return false;
   let pidfd: number;
   try { pidfd = pidfdOpen(pid); } catch { return false; /* gone */ }
   try {
     if (processStartTime(pid) !== start) return false;
-    pidfdSendSignal(pidfd, os.constants.signals[signal]);
+    pidfdSendSignal(pidfd, typeof signal === 'number' ? signal : os.constants.signals[signal]);
     return true;
   } catch {
     return false; // exited between the check and the signal
   } finally {
     fs.closeSync(pidfd);
   }
+}
+
+let bootId: string | undefined;
+
+/**
+ * This boot's ID (/proc/sys/kernel/random/boot_id). PIDs and start times count from boot, so a
+ * PID and start time recorded before a reboot can match an unrelated process after it (early
+ * boot is much the same every time): records keep the boot ID too, and a record from another
+ * boot names no live process at all.
+ */
+export function currentBootId(): string {
+  if (bootId === undefined) {
+    try { bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { bootId = ''; }
+  }
+  return bootId;
 }

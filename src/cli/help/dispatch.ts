@@ -123,3 +123,14 @@ export function explainParseError(cli: Cli, rest: readonly string[], target: Ext
   const first = String((err as Error)?.message ?? err).split('\n').find((l) => l.trim()) ?? 'invalid arguments';
   return { code: flagError(first.replace(/^Unknown Syntax Error: /, '').replace(/^Usage Error: /, ''), usage, where) };
 }
+
+/**
+ * Docker's "requires at least 1 argument" for a command whose positionals are optional only
+ * because a flag can stand in for them (Podman's --all on rm, stop, kill, ...): exit 1.
+ */
+export function missingArgument(path: readonly string[], cls: CommandClass): number {
+  const name = programName();
+  const where = commandPath(name, path);
+  stderr(`${name}: '${where}' requires at least 1 argument\n\nUsage:  ${usageLine(name, path, cls)}\n\nSee '${where} --help' for more information\n`);
+  return 1;
+}

@@ -118,6 +118,11 @@ export function commandSpec(cls: CommandClass): CommandSpec {
       });
     }
   }
+  // Positionals a flag can stand in for (Podman's --all: `stop --all`) are optional to the
+  // parser, but help shows them as Docker does (`CONTAINER [CONTAINER...]`); the command itself
+  // says when neither is given (options/container-targets.ts).
+  const shown = (cls as { requiredInUsage?: number }).requiredInUsage ?? 0;
+  while (recorder.args.required.length < shown && recorder.args.rest) recorder.args.required.push(recorder.args.rest.name);
   const usage = (cls as { usage?: { description?: string } }).usage;
   const spec = { options, args: recorder.args, description: usage?.description ?? '' };
   cache.set(cls, spec);

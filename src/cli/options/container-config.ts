@@ -1,4 +1,5 @@
 import { Option } from 'clipanion';
+import { isInt } from './int-flag';
 import { SkiffCommand } from '../base';
 import type { CreateOptions } from '../../engine/create';
 
@@ -21,6 +22,12 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities (e.g. NET_RAW, or ALL)' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to this container (all capabilities, no seccomp, host devices)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined' });
+  label = Option.Array('-l,--label', [], { description: 'Set meta data on a container' });
+  labelFile = Option.Array('--label-file', [], { description: 'Read in a line delimited file of labels' });
+  cidfile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  stopSignal = Option.String('--stop-signal', { description: 'Signal to stop the container' });
+  stopTimeout = Option.String('--stop-timeout', { validator: isInt, description: 'Timeout (in seconds) to stop a container' });
+  replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it (Podman)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -31,6 +38,8 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
       network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
+      labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,
+      stopTimeout: this.stopTimeout, replace: this.replace,
     };
   }
 }

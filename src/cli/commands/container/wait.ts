@@ -1,0 +1,27 @@
+import { Command, Option } from 'clipanion';
+import { SkiffCommand } from '../../base';
+
+export class WaitCommand extends SkiffCommand {
+  static override paths = [['wait']];
+  static override usage = Command.Usage({
+    description: 'Block until one or more containers stop, then print their exit codes',
+    details: "Prints each container's exit code, one line each, in the order given. Podman's --condition waits for another state instead (running, paused, created, exited, stopped) and prints -1.",
+  });
+  condition = Option.String('--condition', { description: 'State to wait for (Podman): stopped, exited, running, paused or created' });
+  containers = Option.Rest({ required: 1, name: 'CONTAINER' });
+
+  async execute(): Promise<number> {
+    const { checkCondition, waitContainer } = await import('../../../engine/wait');
+    if (this.condition !== undefined) checkCondition(this.condition);
+    let code = 0;
+    for (const name of this.containers) {
+      try {
+        this.out(`${await waitContainer(this.engine, name, this.condition)}\n`);
+      } catch (e) {
+        this.context.stderr.write(`Error: ${(e as Error).message}\n`);
+        code = 1;
+      }
+    }
+    return code;
+  }
+}
