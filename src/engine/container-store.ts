@@ -5,6 +5,7 @@ import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -30,6 +31,10 @@ export interface ContainerRecord {
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
+    /** --restart; absent = no */
+    restartPolicy?: RestartPolicy;
+    /** --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs; absent = defaults */
+    run?: RunFlags;
   };
   storage: { driver: DriverName; layers: string[] };
   state: {
@@ -43,6 +48,10 @@ export interface ContainerRecord {
     finishedAt?: string;
     /** why skiff ended it (Docker's State.Error), e.g. its monitor died */
     error?: string;
+    /** --restart: how many times the monitor restarted it since the last start (Docker's RestartCount) */
+    restartCount?: number;
+    /** between two runs, waiting out the restart back-off (Docker's State.Restarting) */
+    restarting?: boolean;
   };
 }
 

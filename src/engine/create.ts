@@ -8,6 +8,7 @@ import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
 import { idMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
+import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
@@ -37,6 +38,8 @@ export interface CreateOptions {
   platform?: string;
   /** --security-opt, --cap-add, --cap-drop, --privileged */
   security?: SecurityFlags;
+  /** --restart, --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs */
+  runFlags?: RunFlagsInput;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -55,8 +58,12 @@ function parseNetwork(n: string | undefined): NetworkMode {
  * Everything about the flags that can be checked without the image, checked before any pull:
  * a bad flag must not cost a download (or a pull error that hides the real mistake).
  */
-function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[] } {
+function validateBeforeImage(engine: Engine, o: CreateOptions): {
+  security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; run: RunFlags; restart: RestartPolicy;
+} {
   const security = o.security ? parseSecurityFlags(o.security) : undefined;
+  const { run, restart } = parseRunFlags(o.runFlags ?? {}, { hostname: o.hostname, autoRemove: o.autoRemove });
+  resolveJoinedContainers(engine, run);
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
     throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
@@ -73,7 +80,14 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: Sec
   }
   const network = parseNetwork(o.network);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
-  return { security, network, userEnvFiles };
+  return { security, network, userEnvFiles, run, restart };
+}
+
+/** `--ipc/--pid container:NAME` record the other container's ID (Docker's), which must exist now. */
+function resolveJoinedContainers(engine: Engine, run: RunFlags): void {
+  const ipc = joinedContainer(run.ipc), pid = joinedContainer(run.pid);
+  if (ipc !== undefined) run.ipc = `container:${engine.containers.mustFind(ipc).id}`;
+  if (pid !== undefined) run.pid = `container:${engine.containers.mustFind(pid).id}`;
 }
 
 /** Throws Docker's conflict error when NAME belongs to a container already. */
@@ -136,7 +150,7 @@ export function createContainer(engine: Engine, o: CreateOptions): Promise<Conta
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  const { security, network, userEnvFiles } = validateBeforeImage(engine, o);
+  const { security, network, userEnvFiles, run, restart } = validateBeforeImage(engine, o);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -150,12 +164,14 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   const layers = await engine.layers();
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
   const userSpec = o.user ?? cfg.User ?? '';
-  const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), readImageFile(layerDirs, 'etc/group'));
+  const groupText = readImageFile(layerDirs, 'etc/group');
+  const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), groupText);
+  if (run.groupAdd) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroupAdd(run.groupAdd, groupText)])];
 
   assertMapped(engine, user.uid, user.gid, userSpec);
 
   const id = newContainerId();
-  const hostname = o.hostname || (network === 'host' ? os.hostname() : id.slice(0, 12));
+  const hostname = o.hostname || (network === 'host' || run.uts === 'host' ? os.hostname() : id.slice(0, 12));
   const userEnv = [...userEnvFiles, ...o.env.map((e) => expandEnvArg(e, process.env))];
   const defaults = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(o.tty ? ['TERM=xterm'] : [])];
   let env = mergeEnv(defaults, userThenImageEnv(userEnv, cfg.Env ?? []));
@@ -172,7 +188,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}) },
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}),
+        ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

@@ -21,6 +21,17 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities (e.g. NET_RAW, or ALL)' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to this container (all capabilities, no seccomp, host devices)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined' });
+  restart = Option.String('--restart', 'no', { description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always or unless-stopped' });
+  init = Option.Boolean('--init', false, { description: 'Run an init inside the container that forwards signals and reaps processes' });
+  uts = Option.String('--uts', { description: 'UTS namespace to use: host' });
+  ipc = Option.String('--ipc', { description: 'IPC mode to use: private, shareable, host, none or container:NAME' });
+  pid = Option.String('--pid', { description: 'PID namespace to use: host or container:NAME' });
+  cgroupns = Option.String('--cgroupns', { description: 'Cgroup namespace to use: host or private' });
+  ulimit = Option.Array('--ulimit', [], { description: 'Ulimit options (NAME=SOFT[:HARD])' });
+  oomScoreAdj = Option.String('--oom-score-adj', { description: "Tune host's OOM preferences (-1000 to 1000)" });
+  groupAdd = Option.Array('--group-add', [], { description: 'Add additional groups to join' });
+  device = Option.Array('--device', [], { description: 'Add a host device to the container (HOST[:CONTAINER][:rwm])' });
+  tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (PATH[:OPTIONS])' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -31,6 +42,10 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
       network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
+      runFlags: {
+        restart: this.restart, init: this.init, uts: this.uts, ipc: this.ipc, pid: this.pid, cgroupns: this.cgroupns,
+        ulimit: this.ulimit, oomScoreAdj: this.oomScoreAdj, groupAdd: this.groupAdd, device: this.device, tmpfs: this.tmpfs,
+      },
     };
   }
 }
