@@ -5,8 +5,9 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='container create history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
+    ['@']='container create generate history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
     ['@container']='create list ls ps remove rm run start'
+    ['@generate']='systemd'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
     ['@system']='info'
   )
@@ -20,6 +21,7 @@ _skiff() {
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --restart --init --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs -d --detach --help'
     ['@container start']='-a --attach -i --interactive -h --help'
     ['@create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --restart --init --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs --help'
+    ['@generate systemd']='-n --name -f --files -t --time --restart-policy -h --help'
     ['@history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image import']='-c --change -m --message --platform -h --help'
@@ -63,6 +65,7 @@ _skiff() {
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt --restart --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs'
     ['@container start']=''
     ['@create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt --restart --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs'
+    ['@generate systemd']='-t --time --restart-policy'
     ['@history']='--format'
     ['@image history']='--format'
     ['@image import']='-c --change -m --message --platform'

@@ -34,9 +34,11 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
+            printf '%s\n' 'container' 'create' 'generate' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
         case 'container'
             printf '%s\n' 'create' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
+        case 'generate'
+            printf '%s\n' 'systemd'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
@@ -52,6 +54,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the loggi
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'generate' -d 'generate commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'history' -d 'Show the history of an image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'image' -d 'image commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'images' -d 'List images'
@@ -80,6 +83,7 @@ complete -c skiff -n '__skiff_path_is \'container\'' -a 'remove' -d 'Remove one 
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'generate\'' -a 'systemd' -d 'Generate a systemd unit file that runs a container'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'history' -d 'Show the history of an image'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'import' -d 'Import the contents from a tarball to create a filesystem image'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'inspect' -d 'Display detailed information on one or more images'
@@ -210,6 +214,12 @@ complete -c skiff -n '__skiff_path_is \'create\'' -l group-add -r -d 'Add additi
 complete -c skiff -n '__skiff_path_is \'create\'' -l device -r -d 'Add a host device to the container (HOST[:CONTAINER][:rwm])'
 complete -c skiff -n '__skiff_path_is \'create\'' -l tmpfs -r -d 'Mount a tmpfs directory (PATH[:OPTIONS])'
 complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'generate systemd\'' -F
+complete -c skiff -n '__skiff_path_is \'generate systemd\'' -s n -l name -d 'Use the container name instead of its ID in the unit'
+complete -c skiff -n '__skiff_path_is \'generate systemd\'' -s f -l files -d 'Write the unit to container-NAME.service in the current directory'
+complete -c skiff -n '__skiff_path_is \'generate systemd\'' -s t -l time -r -d 'Stop timeout override in seconds'
+complete -c skiff -n '__skiff_path_is \'generate systemd\'' -l restart-policy -r -d 'systemd restart policy (default: from the container\'s --restart)'
+complete -c skiff -n '__skiff_path_is \'generate systemd\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'history\'' -F
 complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
 complete -c skiff -n '__skiff_path_is \'history\'' -l no-trunc -d 'Don\'t truncate output'

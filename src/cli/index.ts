@@ -16,6 +16,7 @@ import { RmiCommand } from './commands/image/rmi';
 import { SaveCommand } from './commands/image/save';
 import { TagCommand } from './commands/image/tag';
 import { InspectCommand } from './commands/inspect';
+import { GenerateSystemdCommand } from './commands/system/generate-systemd';
 import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
@@ -29,7 +30,8 @@ export { VERSION };
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
   LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
-  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand];
+  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
+  GenerateSystemdCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).
