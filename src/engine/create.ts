@@ -85,9 +85,14 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): {
 
 /** `--ipc/--pid container:NAME` record the other container's ID (Docker's), which must exist now. */
 function resolveJoinedContainers(engine: Engine, run: RunFlags): void {
+  const find = (name: string) => {
+    const c = engine.containers.find(name);
+    if (!c) throw new SkiffError(`No such container: ${name}`); // 125 in run/create, as Docker's daemon error
+    return c.id;
+  };
   const ipc = joinedContainer(run.ipc), pid = joinedContainer(run.pid);
-  if (ipc !== undefined) run.ipc = `container:${engine.containers.mustFind(ipc).id}`;
-  if (pid !== undefined) run.pid = `container:${engine.containers.mustFind(pid).id}`;
+  if (ipc !== undefined) run.ipc = `container:${find(ipc)}`;
+  if (pid !== undefined) run.pid = `container:${find(pid)}`;
 }
 
 /** Throws Docker's conflict error when NAME belongs to a container already. */

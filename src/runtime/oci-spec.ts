@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { privilegedDeviceMounts } from './privileged-devices';
 import type { RunFlags } from './run-flags';
@@ -182,7 +183,8 @@ function applyNamespaceMounts(mounts: OciMount[], s: SpecInput): void {
     ({ destination, type: 'bind', source, options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
   if (run.pid === 'host' && s.rootless) replace('/proc', bind('/proc', '/proc'));
   if (run.ipc === 'host') {
-    if (s.rootless) replace('/dev/mqueue', bind('/dev/mqueue', '/dev/mqueue'));
+    // (a host without a mounted /dev/mqueue has none to share: the container gets none either)
+    if (s.rootless) replace('/dev/mqueue', fs.existsSync('/dev/mqueue') ? bind('/dev/mqueue', '/dev/mqueue') : undefined);
     replace('/dev/shm', bind('/dev/shm', '/dev/shm'));
   } else if (run.ipc === 'none') {
     replace('/dev/shm', undefined);
