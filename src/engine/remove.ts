@@ -1,7 +1,7 @@
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
-import { waitForMonitorGone } from '../runtime/monitor-client';
+import { markStoppedByUser, waitForMonitorGone } from '../runtime/monitor-client';
 import { signalIfSame } from '../runtime/process-identity';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -40,6 +40,8 @@ export async function removeContainer(engine: Engine, nameOrId: string, force: b
     if (!force) {
       throw new SkiffError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`, 1);
     }
+    // Or its monitor would take the kill for a crash and run it again (--restart).
+    if (c.config.restartPolicy) markStoppedByUser(engine.containers.dir(c.id));
     await killContainer(c);
     c = refreshState(engine, engine.containers.get(c.id) ?? c);
   }

@@ -25,7 +25,13 @@ const logLines = (id: string, line: string) => {
   try { return fs.readFileSync(path.join(containerDir(id), 'ctr.log'), 'utf8').split('\n').filter((l) => l === line).length; } catch { return 0; }
 };
 const statusOf = async (id: string) => (await psAll()).find((r) => r['CONTAINER ID'] === id)?.STATUS ?? '';
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+/** Running, not a zombie (an exited monitor may wait a while for whoever adopted it to reap it). */
+const alive = (pid: number) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch { return false; }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('--restart', () => {
@@ -170,5 +176,20 @@ describe('generate systemd', () => {
     const r = await skiff(['generate', 'systemd', 'no-such-container']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('No such container: no-such-container');
+  });
+});
+
+describe('rm -f of a container with a restart policy', () => {
+  test('removes it at once: the kill is not taken for a crash and restarted', async () => {
+    const name = uniqueName('rmf');
+    const r = await skiff(['run', '-d', '--name', name, '--restart', 'always', BUSYBOX, 'sleep', '30']);
+    expect(r.code, r.stderr).toBe(0);
+    const monitor = record(r.stdout.trim()).state.monitorPid as number;
+    const t0 = Date.now();
+    const rm = await skiff(['rm', '-f', name]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(alive(monitor)).toBe(false);
+    expect((await psAll()).find((x) => x.NAMES === name)).toBeUndefined();
   });
 });
