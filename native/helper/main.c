@@ -5,6 +5,7 @@
  * See native/PROTOCOL.md.
  */
 #include "helper.h"
+#include "init.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,6 +221,9 @@ static const struct mode modes[] = {
 };
 
 int main(int argc, char **argv) {
+  /* --init rewrites it as the container's process title (init.c). */
+  helper_argv = argv;
+  helper_argc = argc;
   struct id_map uid = {NULL, "newuidmap"}, gid = {NULL, "newgidmap"};
   const char *pause_pidfile = NULL;
   int i = 1;

@@ -6,6 +6,9 @@
  * The spec file format is in native/PROTOCOL.md; Node computed every value in it.
  */
 #include "helper.h"
+#include "init.h"
+#include "process_opts.h"
+#include "restart.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -92,6 +95,9 @@ struct spec {
   const char *pid_file, *exit_file, *lock_file;
   char *cleanup[16];
   int ncleanup;
+  int init;                       /* --init: PID 1 is a minimal init that forks the command (init.c) */
+  struct process_opts proc;       /* --ulimit, --oom-score-adj, joined namespaces (process_opts.c) */
+  struct restart_policy restart;  /* --restart (restart.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -200,6 +206,8 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
     else if (!strcmp(key, "lock-file")) { NEED(1); s->lock_file = f[0]; }
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
+    else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
+    else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
     else die("monitor: unknown spec key %s", key);
   }
   if (!s->rootfs || !s->rootfs_type || s->nargs == 0) die("monitor: spec lacks rootfs or args");
@@ -596,6 +604,8 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   for (int i = 0; i < 3; i++)
     if (relay->child_fd[i] >= 0 && dup2(relay->child_fd[i], i) < 0) child_fail(125, "stdio: %s", strerror(errno));
   int null_fd = open_host_null();
+  char msg[512];
+  if (process_opts_join_ipc(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -606,6 +616,7 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   else if (!s->keep_stdin && dup2(null_fd, 0) < 0) child_fail(125, "stdin: %s", strerror(errno));
   close(null_fd);
   mkdir_p(s->cwd);
+  if (process_opts_apply(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   /* After the last mount. Without no_new_privs the filter needs CAP_SYS_ADMIN (in the namespace),
    * so it goes in before the capabilities are dropped; with it, as late as possible (as runc). */
   if (s->seccomp && !s->no_new_privs) load_seccomp(s);
@@ -616,6 +627,7 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   }
   if (chdir(s->cwd) < 0) child_fail(125, "chdir to %s: %s", s->cwd, strerror(errno));
   die_with_monitor(alive);
+  if (s->init) init_fork_command(err_fd, oldmask, s->args);
   sigprocmask(SIG_SETMASK, oldmask, NULL);
   reset_signal_dispositions();
   exec_command(s);
@@ -873,6 +885,84 @@ static void report_ready(const struct spec *s, const char *text) {
   }
 }
 
+/*
+ * One run of the container: clone its init, wait for its exec, supervise it to its end. The
+ * first run reports on the ready fd; a restart (restart.c) reports a failure to start on
+ * stderr (the container log when detached). *started: whether the command was exec'd.
+ * Returns the exit code (125/126/127 when it never started).
+ */
+static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int first, int *started) {
+  int errpipe[2], alive[2], sock[2] = {-1, -1};
+  if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  struct stdio_relay relay;
+  setup_stdio_relay(s, &relay);
+  if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
+    die("monitor: socketpair: %s", strerror(errno));
+
+  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
+  if (child == 0) {
+    close(errpipe[0]);
+    close(alive[1]);
+    err_fd = errpipe[1];
+    if (sock[0] >= 0) close(sock[0]);
+    container_init(s, sock[1], alive[0], &relay, oldmask);
+  }
+  /* alive[1] stays open (close-on-exec) until this run ends: see die_with_monitor. */
+  close(alive[0]);
+  close(errpipe[1]);
+  close_child_stdio_ends(&relay);
+  int master = -1;
+  if (s->tty) {
+    close(sock[1]);
+    master = recv_fd(sock[0]);
+    close(sock[0]);
+  }
+  char err[1100];
+  ssize_t n = read(errpipe[0], err, sizeof err - 1);
+  close(errpipe[0]);
+  *started = n <= 0;
+  if (n > 0) {
+    /* The container never started: report like Docker and exit 125/126/127. */
+    err[n] = 0;
+    int code = atoi(err);
+    const char *msg = strchr(err, ' ');
+    msg = msg ? msg + 1 : err;
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+    }
+    char line[1200];
+    snprintf(line, sizeof line, "err %d %s\n", code, msg);
+    if (first && s->ready_fd >= 0) report_ready(s, line);
+    else fprintf(stderr, "skiff: %s\n", msg);
+    close(alive[1]);
+    if (master >= 0) close(master);
+    return code;
+  }
+  if (s->pid_file) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d\n", (int)child);
+    write_small_file(s->pid_file, buf);
+  }
+  restart_note_started(&s->restart);
+  if (first) {
+    report_ready(s, "ok\n");
+    if (master >= 0 && s->keep_stdin) {
+      make_raw();
+      atexit(restore_terminal);
+    }
+  }
+  int status = supervise(child, master, sigfd, s->keep_stdin, &relay);
+  close(alive[1]);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void write_exit_file(const struct spec *s, int code) {
+  if (!s->exit_file) return;
+  char buf[32];
+  snprintf(buf, sizeof buf, "%d\n", code);
+  write_small_file(s->exit_file, buf);
+}
+
 int mode_monitor(int argc, char **argv) {
   if (argc != 2) die("usage: monitor SPECFILE");
   mark_inherited_fds_cloexec();
@@ -889,13 +979,7 @@ int mode_monitor(int argc, char **argv) {
     if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   }
   mount_rootfs(&s);
-
-  int errpipe[2], alive[2], sock[2] = {-1, -1};
-  if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
-  struct stdio_relay relay;
-  setup_stdio_relay(&s, &relay);
-  if (s.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
-    die("monitor: socketpair: %s", strerror(errno));
+  process_opts_join_pid(&s.proc);
 
   /* Signals are read through a signalfd; the child restores the mask before exec. */
   sigset_t mask, oldmask;
@@ -906,67 +990,16 @@ int mode_monitor(int argc, char **argv) {
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sigfd < 0) die("monitor: signalfd: %s", strerror(errno));
 
-  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s.ns_flags | SIGCHLD, 0, 0, 0, 0);
-  if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
-  if (child == 0) {
-    close(errpipe[0]);
-    close(alive[1]);
-    err_fd = errpipe[1];
-    if (sock[0] >= 0) close(sock[0]);
-    container_init(&s, sock[1], alive[0], &relay, &oldmask);
+  int code, started;
+  for (int first = 1;; first = 0) {
+    code = run_container(&s, sigfd, &oldmask, first, &started);
+    write_exit_file(&s, code);
+    /* A command that cannot start will not start next time either (the rootfs stays as it was). */
+    if (!started) break;
+    long delay = restart_next_delay(&s.restart, code);
+    if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
   }
-  /* alive[1] stays open (close-on-exec) until we exit: see die_with_monitor. */
-  close(alive[0]);
-  close(errpipe[1]);
-  close_child_stdio_ends(&relay);
-  int master = -1;
-  if (s.tty) {
-    close(sock[1]);
-    master = recv_fd(sock[0]);
-    close(sock[0]);
-  }
-  char err[1100];
-  ssize_t n = read(errpipe[0], err, sizeof err - 1);
-  close(errpipe[0]);
-  int code;
-  if (n > 0) {
-    /* The container never started: report like Docker and exit 125/126/127. */
-    err[n] = 0;
-    code = atoi(err);
-    const char *msg = strchr(err, ' ');
-    msg = msg ? msg + 1 : err;
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
-    }
-    char line[1200];
-    snprintf(line, sizeof line, "err %d %s\n", code, msg);
-    if (s.ready_fd >= 0) report_ready(&s, line);
-    else fprintf(stderr, "skiff: %s\n", msg);
-    if (s.exit_file) {
-      snprintf(line, sizeof line, "%d\n", code);
-      write_small_file(s.exit_file, line);
-    }
-    umount2(s.rootfs, MNT_DETACH);
-    cleanup_paths(&s);
-    return code;
-  }
-  if (s.pid_file) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%d\n", (int)child);
-    write_small_file(s.pid_file, buf);
-  }
-  report_ready(&s, "ok\n");
-  if (master >= 0 && s.keep_stdin) {
-    make_raw();
-    atexit(restore_terminal);
-  }
-  int status = supervise(child, master, sigfd, s.keep_stdin, &relay);
   restore_terminal();
-  code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (s.exit_file) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%d\n", code);
-    write_small_file(s.exit_file, buf);
-  }
   umount2(s.rootfs, MNT_DETACH);
   cleanup_paths(&s);
   return code;

@@ -25,6 +25,7 @@ import { RmiCommand } from './commands/image/rmi';
 import { SaveCommand } from './commands/image/save';
 import { TagCommand } from './commands/image/tag';
 import { InspectCommand } from './commands/inspect';
+import { GenerateSystemdCommand } from './commands/system/generate-systemd';
 import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
@@ -41,7 +42,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
   // the container state machine's verbs
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
-  ContainerPruneCommand, ContainerExistsCommand];
+  ContainerPruneCommand, ContainerExistsCommand,
+  GenerateSystemdCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

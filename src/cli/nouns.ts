@@ -42,6 +42,7 @@ export function withNounForms(paths: readonly (readonly string[])[]): string[][]
 export const NOUN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   builder: 'Manage builds',
   container: 'Manage containers',
+  generate: 'Generate structured data (systemd units) for containers',
   image: 'Manage images',
   manifest: 'Manage image manifests and manifest lists',
   network: 'Manage networks',

@@ -1,4 +1,5 @@
-import { readExitFile } from '../runtime/monitor-client';
+import { readContainerPid, readExitFile, readRestartState } from '../runtime/monitor-client';
+import { processStartTime } from '../runtime/process-identity';
 import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import { LIVE_STATUSES, type ContainerRecord, type ContainerStatus } from './container-store';
@@ -43,6 +44,7 @@ export function canMove(from: ContainerStatus, to: ContainerStatus): boolean {
  * concurrent `rm` (or the monitor's --rm cleanup) on the directory, so this only computes.
  */
 export function observe(engine: Engine, c: ContainerRecord): ContainerRecord {
+  if (c.state.status === 'running' && c.config.restartPolicy && monitorAlive(c)) return withRestartState(engine, c);
   if (!isLive(c) || monitorAlive(c)) return c;
   const exit = readExitFile(engine.containers.dir(c.id));
   if (exit) return { ...c, state: { ...c.state, status: 'exited', ...exit, pid: undefined } };
@@ -120,4 +122,25 @@ export async function recordExit(engine: Engine, seen: ContainerRecord): Promise
     const now = observe(engine, rec);
     if (now !== rec) engine.containers.save(now);
   });
+}
+
+/**
+ * A container with a restart policy: its monitor may have run it again since the record was
+ * written (another PID, a restart count) or be waiting out a back-off (Docker's "restarting").
+ * Read-only, like the rest: the record is rewritten by the next start or rm.
+ */
+function withRestartState(engine: Engine, c: ContainerRecord): ContainerRecord {
+  const dir = engine.containers.dir(c.id);
+  const r = readRestartState(dir);
+  if (!r || r.count === 0) return c;
+  const exit = readExitFile(dir);
+  const pid = r.restarting ? undefined : readContainerPid(dir);
+  return {
+    ...c,
+    state: {
+      ...c.state, restartCount: r.count, restarting: r.restarting || undefined,
+      pid, pidStart: pid ? processStartTime(pid) : undefined,
+      ...(r.restarting && exit ? { exitCode: exit.exitCode, finishedAt: exit.finishedAt } : {}),
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { withLock } from '../state/lock';
 import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -43,6 +44,10 @@ export interface ContainerRecord {
     stopSignal?: string;
     /** --stop-timeout in seconds (-1: wait for ever) */
     stopTimeout?: number;
+    /** --restart; absent = no */
+    restartPolicy?: RestartPolicy;
+    /** --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs; absent = defaults */
+    run?: RunFlags;
   };
   storage: { driver: DriverName; layers: string[] };
   state: {
@@ -58,6 +63,10 @@ export interface ContainerRecord {
     error?: string;
     /** the boot the PIDs above belong to (process-identity.ts currentBootId) */
     bootId?: string;
+    /** --restart: how many times the monitor restarted it since the last start (Docker's RestartCount) */
+    restartCount?: number;
+    /** between two runs, waiting out the restart back-off (Docker's State.Restarting) */
+    restarting?: boolean;
   };
 }
 

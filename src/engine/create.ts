@@ -8,6 +8,7 @@ import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
 import { idMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
+import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { parseSignal } from '../util/signals';
@@ -50,6 +51,8 @@ export interface CreateOptions {
   stopTimeout?: number;
   /** Podman's --replace: a container holding --name is removed (forced) first */
   replace?: boolean;
+  /** --restart, --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs */
+  runFlags?: RunFlagsInput;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -68,8 +71,12 @@ function parseNetwork(n: string | undefined): NetworkMode {
  * Everything about the flags that can be checked without the image, checked before any pull:
  * a bad flag must not cost a download (or a pull error that hides the real mistake).
  */
-function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; labels: Record<string, string> } {
+function validateBeforeImage(engine: Engine, o: CreateOptions): {
+  security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; labels: Record<string, string>; run: RunFlags; restart: RestartPolicy;
+} {
   const security = o.security ? parseSecurityFlags(o.security) : undefined;
+  const { run, restart } = parseRunFlags(o.runFlags ?? {}, { hostname: o.hostname, autoRemove: o.autoRemove });
+  resolveJoinedContainers(engine, run);
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
     throw new SkiffError(`invalid pull policy "${pull}": use always, missing or never`);
@@ -88,7 +95,7 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: Sec
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
   const labels = parseLabels(o.labelFiles ?? [], o.labels ?? []);
-  return { security, network, userEnvFiles, labels };
+  return { security, network, userEnvFiles, labels, run, restart };
 }
 
 /** --label-file lines, then --label flags over them (Docker's order): KEY=VALUE, or KEY for "". */
@@ -127,6 +134,18 @@ function claimCidfile(file: string): number {
     }
     throw new SkiffError(`failed to create the container ID file: ${(e as Error).message}`);
   }
+}
+
+/** `--ipc/--pid container:NAME` record the other container's ID (Docker's), which must exist now. */
+function resolveJoinedContainers(engine: Engine, run: RunFlags): void {
+  const find = (name: string) => {
+    const c = engine.containers.find(name);
+    if (!c) throw new SkiffError(`No such container: ${name}`); // 125 in run/create, as Docker's daemon error
+    return c.id;
+  };
+  const ipc = joinedContainer(run.ipc), pid = joinedContainer(run.pid);
+  if (ipc !== undefined) run.ipc = `container:${find(ipc)}`;
+  if (pid !== undefined) run.pid = `container:${find(pid)}`;
 }
 
 /** Throws Docker's conflict error when NAME belongs to a container already. */
@@ -225,7 +244,7 @@ async function replaceNamed(engine: Engine, name: string | undefined): Promise<v
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  const { security, network, userEnvFiles, labels } = validateBeforeImage(engine, o);
+  const { security, network, userEnvFiles, labels, run, restart } = validateBeforeImage(engine, o);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -239,12 +258,14 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   const layers = await engine.layers();
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
   const userSpec = o.user ?? cfg.User ?? '';
-  const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), readImageFile(layerDirs, 'etc/group'));
+  const groupText = readImageFile(layerDirs, 'etc/group');
+  const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), groupText);
+  if (run.groupAdd) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroupAdd(run.groupAdd, groupText)])];
 
   assertMapped(engine, user.uid, user.gid, userSpec);
 
   const id = newContainerId();
-  const hostname = o.hostname || (network === 'host' ? os.hostname() : id.slice(0, 12));
+  const hostname = o.hostname || (network === 'host' || run.uts === 'host' ? os.hostname() : id.slice(0, 12));
   const userEnv = [...userEnvFiles, ...o.env.map((e) => expandEnvArg(e, process.env))];
   const defaults = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(o.tty ? ['TERM=xterm'] : [])];
   let env = mergeEnv(defaults, userThenImageEnv(userEnv, cfg.Env ?? []));
@@ -262,7 +283,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
         hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}),
-        ...stopAndLabels(cfg, labels, o) },
+        ...stopAndLabels(cfg, labels, o),
+        ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

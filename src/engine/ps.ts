@@ -17,6 +17,7 @@ export interface PsOptions {
 /** Docker's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
 export function statusText(c: ContainerRecord, now: number): string {
   const s = c.state;
+  if (s.restarting) return `Restarting (${s.exitCode ?? 0}) ${humanDuration(now - Date.parse(s.finishedAt ?? c.created))} ago`;
   if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))}`;
   if (s.status === 'paused') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))} (Paused)`;
   if (s.status === 'restarting') return `Restarting (${s.exitCode ?? 0}) ${humanDuration(now - Date.parse(s.finishedAt ?? c.created))} ago`;

@@ -1,6 +1,7 @@
 import { withLock } from '../state/lock';
 import { ConflictError, NotFoundError } from '../errors';
 import { removeTree } from '../util/remove-tree';
+import { markStoppedByUser } from '../runtime/monitor-client';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState, transition } from './container-state';
@@ -55,6 +56,8 @@ async function removeLocked(engine: Engine, id: string, nameOrId: string, o: Rem
         : `container is ${c.state.status}: stop the container before removing or force remove`;
       throw new ConflictError(`cannot remove container "/${c.name}": ${why}`);
     }
+    // or its monitor would take the kill for a crash and run it again (--restart)
+    if (c.config.restartPolicy) markStoppedByUser(engine.containers.dir(c.id));
     if (o.timeout !== undefined) await stopRecord(engine, c, { timeout: o.timeout });
     else await killNow(c);
   }

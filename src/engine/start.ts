@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildOciSpec } from '../runtime/oci-spec';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
-import { monitorFile, readContainerPid, spawnMonitor, type MonitorProcess } from '../runtime/monitor-client';
+import { clearStoppedByUser, monitorFile, readContainerPid, spawnMonitor, type MonitorProcess } from '../runtime/monitor-client';
 import { currentBootId, processStartTime } from '../runtime/process-identity';
 import { withLock } from '../state/lock';
 import { idMapped } from '../runtime/userns';
@@ -11,6 +11,7 @@ import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
+import { namespaceDonorPids } from './namespace-donors';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 
@@ -30,6 +31,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: c.config.network,
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
+    run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run),
     etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
@@ -41,6 +43,8 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
     rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
+    init: c.config.run?.init, restart: c.config.restartPolicy,
+    ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
   });
   fs.writeFileSync(monitorFile(dir, 'config'), JSON.stringify(spec, null, 2));
   const specFile = monitorFile(dir, 'spec');
@@ -100,6 +104,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   }
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
+  if (c.config.restartPolicy) clearStoppedByUser(dir);
   const specFile = await writeSpecs(engine, c, o.attach);
   const wantsStdin = o.attach && (o.interactive || c.config.tty);
   let logFd: number | undefined;

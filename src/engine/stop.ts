@@ -1,4 +1,4 @@
-import { waitForMonitorGone } from '../runtime/monitor-client';
+import { markStoppedByUser, waitForMonitorGone } from '../runtime/monitor-client';
 import { parseSignal } from '../util/signals';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -30,6 +30,8 @@ export async function stopRecord(engine: Engine, c: ContainerRecord, o: StopOpti
   const signo = parseSignal(o.signal ?? c.config.stopSignal ?? 'SIGTERM');
   if (!isLive(c)) return c;
   const timeout = o.timeout ?? c.config.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
+  // a user's stop ends --restart always/unless-stopped until the next start (Docker's rule)
+  if (c.config.restartPolicy) markStoppedByUser(engine.containers.dir(c.id));
   await signalContainer(c, signo);
   const graceMs = timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000;
   if (!(await waitForMonitorGone(c.state.monitorPid, c.state.monitorStart, graceMs))) await killNow(c);

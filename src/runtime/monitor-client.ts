@@ -15,7 +15,13 @@ import type { UserNamespacePlan } from '../native/helper-namespace';
  */
 
 /** The file names of a container directory that belong to the monitor (it reads or writes them). */
-export const MONITOR_FILES = { spec: 'monitor.spec', config: 'config.json', pid: 'pid', exit: 'exit', log: 'ctr.log' } as const;
+export const MONITOR_FILES = {
+  spec: 'monitor.spec', config: 'config.json', pid: 'pid', exit: 'exit', log: 'ctr.log',
+  /** --restart: "COUNT running|restarting", rewritten by the monitor at each run and back-off */
+  restart: 'restart',
+  /** present = the user stopped the container: its monitor must not restart it */
+  userStop: 'stopped-by-user',
+} as const;
 
 /** The path of one of the monitor's files in a container directory. */
 export function monitorFile(containerDir: string, which: keyof typeof MONITOR_FILES): string {
@@ -36,6 +42,32 @@ export function readExitFile(containerDir: string): { exitCode: number; finished
   } catch {
     return undefined;
   }
+}
+
+/** The monitor's --restart state: restarts so far, and whether it is waiting to restart now. */
+export function readRestartState(containerDir: string): { count: number; restarting: boolean } | undefined {
+  let text: string;
+  try { text = fs.readFileSync(monitorFile(containerDir, 'restart'), 'utf8'); } catch { return undefined; }
+  const m = /^(\d+) (running|restarting)\n$/.exec(text);
+  return m ? { count: Number(m[1]), restarting: m[2] === 'restarting' } : undefined;
+}
+
+/**
+ * A stop by the user (`stop`, `kill`, `rm -f`): call this BEFORE signalling the container, so
+ * that its monitor, seeing the container exit, does not restart it whatever its --restart
+ * policy (Docker: a manual stop suspends the policy until the next start). The monitor also
+ * looks for the file while it waits out a back-off, so a container between two runs (no
+ * process to signal) stops within 100 ms; signalling the monitor itself (SIGTERM) ends a
+ * back-off at once. `start` clears it (clearStoppedByUser).
+ */
+export function markStoppedByUser(containerDir: string): void {
+  fs.writeFileSync(monitorFile(containerDir, 'userStop'), '');
+}
+
+/** A new start puts the restart policy back in force (and starts the restart count over). */
+export function clearStoppedByUser(containerDir: string): void {
+  fs.rmSync(monitorFile(containerDir, 'userStop'), { force: true });
+  fs.rmSync(monitorFile(containerDir, 'restart'), { force: true });
 }
 
 /** Why a monitor did not get the container running: what it reported, and its own exit code. */

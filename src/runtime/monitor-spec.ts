@@ -51,6 +51,14 @@ export interface MonitorOptions {
   lockFile?: string;
   /** the compiled seccomp program (seccomp/program.ts seccompProgramHex); may be left out when it is the precompiled default */
   seccompProgram?: string;
+  /** --init: PID 1 is the helper's minimal init, which forks the command (native/helper/init.c) */
+  init?: boolean;
+  /** --restart, carried out by the monitor (native/helper/restart.c) */
+  restart?: { name: string; maximumRetryCount: number };
+  /** exists = the user stopped the container: the monitor does not restart it */
+  stopFile?: string;
+  /** where the monitor writes "COUNT running|restarting" */
+  restartFile?: string;
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -73,9 +81,10 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   rec('rootfs-mount', o.rootfsMount.type, o.rootfsMount.source, o.rootfsMount.data);
   for (const ns of spec.linux.namespaces) {
     const key = NAMESPACE_KEYS[ns.type];
-    if (key) rec('ns', key);
+    if (key && ns.path) rec('join-ns', key, ns.path);
+    else if (key) rec('ns', key);
   }
-  rec('hostname', spec.hostname);
+  if (spec.hostname) rec('hostname', spec.hostname);
   for (const m of spec.mounts) {
     const { flags, data } = mountFlags(m.options);
     rec('mount', m.type === 'bind' ? '' : m.type, m.source, m.destination, flags, data, bindKind(m));
@@ -101,6 +110,15 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
     rec('seccomp', program);
   }
   if (spec.process.noNewPrivileges) rec('no-new-privs', 1);
+  for (const r of spec.process.rlimits ?? []) {
+    const limit = (n: number) => (n < 0 ? 'unlimited' : n);
+    rec('rlimit', r.type.replace(/^RLIMIT_/, '').toLowerCase(), limit(r.soft), limit(r.hard));
+  }
+  if (spec.process.oomScoreAdj !== undefined) rec('oom-score-adj', spec.process.oomScoreAdj);
+  if (o.init) rec('init', 1);
+  if (o.restart && o.restart.name !== 'no') rec('restart', o.restart.name, o.restart.maximumRetryCount);
+  if (o.stopFile) rec('stop-file', o.stopFile);
+  if (o.restartFile) rec('restart-file', o.restartFile);
   rec('tty', spec.process.terminal ? 1 : 0);
   rec('stdin', o.keepStdin ? 1 : 0);
   if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);

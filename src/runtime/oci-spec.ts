@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { privilegedDeviceMounts } from './privileged-devices';
+import type { RunFlags } from './run-flags';
 import type { SeccompChoice } from './seccomp/program';
 
 /**
@@ -19,12 +21,16 @@ export interface OciSpec {
     cwd: string;
     capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
     noNewPrivileges?: boolean;
+    /** --ulimit; -1 = unlimited */
+    rlimits?: { type: string; hard: number; soft: number }[];
+    oomScoreAdj?: number;
   };
   root: { path: string; readonly: boolean };
   hostname: string;
   mounts: OciMount[];
   linux: {
-    namespaces: { type: string }[];
+    /** with a path: join that namespace (--ipc/--pid container:NAME) instead of a new one */
+    namespaces: { type: string; path?: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
     /** Docker's default profile or a custom one (compiled by runtime/seccomp); absent = unconfined */
@@ -63,6 +69,10 @@ export interface SpecInput {
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   /** --cap-add/--cap-drop/--privileged/--security-opt; absent = Docker's defaults */
   security?: SecurityInput;
+  /** namespace modes, --ulimit, --oom-score-adj, --device, --tmpfs (run-flags.ts); absent = defaults */
+  run?: RunFlags;
+  /** host PIDs of the running containers whose IPC / PID namespace this one joins (container:NAME) */
+  joinPids?: { ipc?: number; pid?: number };
 }
 
 export interface SecurityInput {
@@ -104,8 +114,12 @@ export function buildOciSpec(s: SpecInput): OciSpec {
     for (const m of mounts) if (m.destination === '/sys') m.options = m.options?.filter((o) => o !== 'ro');
     mounts.push(...privilegedDeviceMounts(new Set(mounts.map((m) => m.destination))));
   }
+  const run = s.run ?? {};
+  applyNamespaceMounts(mounts, s);
+  for (const d of run.devices ?? []) mounts.push({ destination: d.destination, type: 'bind', source: d.source, options: ['bind', 'nosuid'] });
+  for (const t of run.tmpfs ?? []) mounts.push({ destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: t.options });
   const unmasked = sec.privileged || sec.unmaskSystemPaths;
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(s.network === 'host' ? [] : ['network'])];
+  const namespaces = namespaceList(s);
   return {
     ociVersion: '1.0.2',
     process: {
@@ -117,15 +131,62 @@ export function buildOciSpec(s: SpecInput): OciSpec {
       cwd: s.cwd,
       capabilities: { bounding: sec.caps, effective: sec.caps, permitted: sec.caps },
       ...(sec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(run.ulimits ? { rlimits: run.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, hard: u.hard, soft: u.soft })) } : {}),
+      ...(run.oomScoreAdj !== undefined ? { oomScoreAdj: run.oomScoreAdj } : {}),
     },
     root: { path: s.rootfs, readonly: false },
-    hostname: s.hostname,
+    // The host's UTS namespace keeps the host's name (and a user namespace may not change it).
+    hostname: run.uts === 'host' ? '' : s.hostname,
     mounts,
     linux: {
-      namespaces: namespaces.map((type) => ({ type })),
+      namespaces,
       maskedPaths: unmasked ? [] : DEFAULT_MASKED_PATHS,
       readonlyPaths: unmasked ? [] : DEFAULT_READONLY_PATHS,
       ...(sec.seccomp.kind === 'unconfined' ? {} : { seccomp: sec.seccomp }),
     },
   };
+}
+
+/** The namespaces to create, or join (with a path); a `host` mode leaves one out. */
+function namespaceList(s: SpecInput): { type: string; path?: string }[] {
+  const run = s.run ?? {};
+  const list: { type: string; path?: string }[] = [];
+  if (s.joinPids?.pid) list.push({ type: 'pid', path: `/proc/${s.joinPids.pid}/ns/pid` });
+  else if (run.pid !== 'host') list.push({ type: 'pid' });
+  if (s.joinPids?.ipc) list.push({ type: 'ipc', path: `/proc/${s.joinPids.ipc}/ns/ipc` });
+  else if (run.ipc !== 'host') list.push({ type: 'ipc' });
+  if (run.uts !== 'host') list.push({ type: 'uts' });
+  list.push({ type: 'mount' });
+  if (run.cgroupns !== 'host') list.push({ type: 'cgroup' });
+  if (s.network !== 'host') list.push({ type: 'network' });
+  return list;
+}
+
+/**
+ * What the namespace modes change in the default mounts. In the host's PID or IPC namespace a
+ * rootless container may not mount a new proc or mqueue (their namespaces belong to the host's
+ * user namespace), so it gets the host's, bound, as with Podman; Docker's `--ipc host` shares
+ * the host's /dev/shm, and `none` has none. A joined IPC namespace (container:NAME) shares
+ * System V IPC and message queues but not the donor's /dev/shm: that is a tmpfs mount in the
+ * donor's mount namespace, which the kernel does not let another namespace bind (Docker keeps
+ * a shareable container's /dev/shm on the host instead, which a rootless engine cannot mount).
+ */
+function applyNamespaceMounts(mounts: OciMount[], s: SpecInput): void {
+  const run = s.run ?? {};
+  const replace = (destination: string, m: OciMount | undefined) => {
+    const i = mounts.findIndex((x) => x.destination === destination);
+    if (i < 0) return;
+    if (m) mounts[i] = m;
+    else mounts.splice(i, 1);
+  };
+  const bind = (destination: string, source: string): OciMount =>
+    ({ destination, type: 'bind', source, options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  if (run.pid === 'host' && s.rootless) replace('/proc', bind('/proc', '/proc'));
+  if (run.ipc === 'host') {
+    // (a host without a mounted /dev/mqueue has none to share: the container gets none either)
+    if (s.rootless) replace('/dev/mqueue', fs.existsSync('/dev/mqueue') ? bind('/dev/mqueue', '/dev/mqueue') : undefined);
+    replace('/dev/shm', bind('/dev/shm', '/dev/shm'));
+  } else if (run.ipc === 'none') {
+    replace('/dev/shm', undefined);
+  }
 }

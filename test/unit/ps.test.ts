@@ -19,6 +19,12 @@ function rec(over: { path?: string; args?: string[]; state?: ContainerRecord['st
 }
 
 describe('statusText', () => {
+  it('a --restart container between two runs -> "Restarting (<last exit code>) <since it exited> ago" (Docker)', () => {
+    const finishedAt = '2024-01-01T00:00:10.000Z';
+    const r = rec({ state: { status: 'running', startedAt: CREATED, restarting: true, exitCode: 3, finishedAt } });
+    expect(statusText(r, Date.parse(finishedAt) + 3000)).toBe('Restarting (3) 3 seconds ago');
+  });
+
   it('created -> "Created"', () => {
     expect(statusText(rec(), T0 + 5000)).toBe('Created');
   });

@@ -28,6 +28,17 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop the container' });
   stopTimeout = Option.String('--stop-timeout', { validator: isInt, description: 'Timeout (in seconds) to stop a container' });
   replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it (Podman)' });
+  restart = Option.String('--restart', 'no', { description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always or unless-stopped' });
+  init = Option.Boolean('--init', false, { description: 'Run an init inside the container that forwards signals and reaps processes' });
+  uts = Option.String('--uts', { description: 'UTS namespace to use: host' });
+  ipc = Option.String('--ipc', { description: 'IPC mode to use: private, shareable, host, none or container:NAME' });
+  pid = Option.String('--pid', { description: 'PID namespace to use: host or container:NAME' });
+  cgroupns = Option.String('--cgroupns', { description: 'Cgroup namespace to use: host or private' });
+  ulimit = Option.Array('--ulimit', [], { description: 'Ulimit options (NAME=SOFT[:HARD])' });
+  oomScoreAdj = Option.String('--oom-score-adj', { description: "Tune host's OOM preferences (-1000 to 1000)" });
+  groupAdd = Option.Array('--group-add', [], { description: 'Add additional groups to join' });
+  device = Option.Array('--device', [], { description: 'Add a host device to the container (HOST[:CONTAINER][:rwm])' });
+  tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (PATH[:OPTIONS])' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -40,6 +51,10 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
       labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout, replace: this.replace,
+      runFlags: {
+        restart: this.restart, init: this.init, uts: this.uts, ipc: this.ipc, pid: this.pid, cgroupns: this.cgroupns,
+        ulimit: this.ulimit, oomScoreAdj: this.oomScoreAdj, groupAdd: this.groupAdd, device: this.device, tmpfs: this.tmpfs,
+      },
     };
   }
 }

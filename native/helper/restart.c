@@ -1,0 +1,120 @@
+/*
+ * --restart in the monitor (see restart.h). Docker's rules (moby's restartmanager): `always`
+ * and `unless-stopped` restart whatever the exit code, `on-failure[:N]` only after a non-zero
+ * one and at most N times; a stop by the user ends every policy. The back-off starts at
+ * 100 ms and doubles up to a minute, and starts over after a run that lasted 10 s or more.
+ * Without a daemon the two "always" policies behave the same: nothing restarts a container
+ * after a reboot unless a unit manager runs it (`skiff generate systemd`).
+ */
+#include "restart.h"
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FIRST_BACKOFF_MS 100
+#define MAX_BACKOFF_MS 60000
+#define RESET_AFTER_MS 10000
+/* The stop file is looked at this often during a long back-off: a stop that signals a
+ * container that is between two runs has nothing to signal. */
+#define STOP_POLL_MS 100
+
+int restart_parse_key(struct restart_policy *p, const char *key, int nf, char **f) {
+  if (!strcmp(key, "restart")) {
+    if (nf != 2) die("monitor: spec key restart wants 2 fields, got %d", nf);
+    if (!strcmp(f[0], "no")) p->kind = RESTART_NO;
+    else if (!strcmp(f[0], "on-failure")) p->kind = RESTART_ON_FAILURE;
+    else if (!strcmp(f[0], "always")) p->kind = RESTART_ALWAYS;
+    else if (!strcmp(f[0], "unless-stopped")) p->kind = RESTART_UNLESS_STOPPED;
+    else die("monitor: unknown restart policy %s", f[0]);
+    char *end;
+    long max = strtol(f[1], &end, 10);
+    if (*end || end == f[1] || max < 0 || max > 1000000000) die("monitor: bad restart retry count %s", f[1]);
+    p->max_retries = (int)max;
+    return 1;
+  }
+  if (!strcmp(key, "stop-file")) {
+    if (nf != 1) die("monitor: spec key stop-file wants 1 field, got %d", nf);
+    p->stop_file = f[0];
+    return 1;
+  }
+  if (!strcmp(key, "restart-file")) {
+    if (nf != 1) die("monitor: spec key restart-file wants 1 field, got %d", nf);
+    p->state_file = f[0];
+    return 1;
+  }
+  return 0;
+}
+
+static void write_state(const struct restart_policy *p, const char *what) {
+  if (!p->state_file) return;
+  char tmp[4096], line[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", p->state_file);
+  snprintf(line, sizeof line, "%d %s\n", p->count, what);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  if (write(fd, line, strlen(line)) < 0) {
+  }
+  close(fd);
+  rename(tmp, p->state_file);
+}
+
+static long elapsed_ms(const struct timespec *since) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static int stopped_by_user(const struct restart_policy *p) {
+  return p->stop_file && access(p->stop_file, F_OK) == 0;
+}
+
+void restart_note_started(struct restart_policy *p) {
+  clock_gettime(CLOCK_MONOTONIC, &p->started);
+  if (p->kind != RESTART_NO) write_state(p, "running");
+}
+
+long restart_next_delay(struct restart_policy *p, int code) {
+  if (p->kind == RESTART_NO || stopped_by_user(p)) return -1;
+  if (p->kind == RESTART_ON_FAILURE) {
+    if (code == 0) return -1;
+    if (p->max_retries > 0 && p->count >= p->max_retries) return -1;
+  }
+  if (elapsed_ms(&p->started) >= RESET_AFTER_MS) p->backoff_ms = 0;
+  p->backoff_ms = p->backoff_ms == 0 ? FIRST_BACKOFF_MS : p->backoff_ms * 2;
+  if (p->backoff_ms > MAX_BACKOFF_MS) p->backoff_ms = MAX_BACKOFF_MS;
+  p->count++;
+  write_state(p, "restarting");
+  return p->backoff_ms;
+}
+
+int restart_wait(struct restart_policy *p, int sigfd, long delay_ms) {
+  struct timespec from;
+  clock_gettime(CLOCK_MONOTONIC, &from);
+  for (;;) {
+    if (stopped_by_user(p)) return -1;
+    long left = delay_ms - elapsed_ms(&from);
+    if (left <= 0) return 0;
+    struct pollfd pfd = {sigfd, POLLIN, 0};
+    int n = poll(&pfd, 1, left < STOP_POLL_MS ? (int)left : STOP_POLL_MS);
+    if (n < 0 && errno != EINTR) return -1;
+    if (n <= 0) continue;
+    struct signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof si) != sizeof si) continue;
+    if (si.ssi_signo == SIGCHLD) {
+      while (waitpid(-1, NULL, WNOHANG) > 0) {
+      }
+    } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP ||
+               si.ssi_signo == SIGQUIT) {
+      /* A stop between two runs: there is no container to pass the signal to. */
+      return -1;
+    }
+  }
+}

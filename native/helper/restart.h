@@ -1,0 +1,37 @@
+/* --restart carried out by the container's own monitor (restart.c). There is no daemon: the
+ * monitor that ran the container runs it again from the same spec, with the rootfs still
+ * mounted, until the policy says no or the user stopped it. */
+#ifndef SKIFF_RESTART_H
+#define SKIFF_RESTART_H
+
+#include <signal.h>
+#include <time.h>
+
+enum restart_kind { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
+struct restart_policy {
+  enum restart_kind kind;
+  int max_retries;          /* on-failure:N; 0 = no limit (Docker's MaximumRetryCount) */
+  const char *stop_file;    /* exists = the user stopped the container: never restart */
+  const char *state_file;   /* "COUNT running|restarting\n" for skiff to read */
+  int count;                /* restarts so far (Docker's RestartCount) */
+  long backoff_ms;          /* the last delay; 0 = none yet */
+  struct timespec started;  /* when the current run began */
+};
+
+/* Parse the spec keys that belong to the policy (restart, stop-file, restart-file); 1 when KEY
+ * was one of them. Dies on a malformed value. */
+int restart_parse_key(struct restart_policy *p, const char *key, int nf, char **f);
+
+/* Mark the start of a run (for the 10 s reset of the back-off) and record it for skiff. */
+void restart_note_started(struct restart_policy *p);
+
+/* The container exited with CODE: the delay before the next run in ms, or -1 for no restart
+ * (policy, retry limit, or the user's stop). Counts the restart when there is one. */
+long restart_next_delay(struct restart_policy *p, int code);
+
+/* Wait out the back-off on SIGFD (the monitor's signalfd): children that exit meanwhile are
+ * reaped, a terminating signal or the user's stop file ends the wait. 0 = run again, -1 = stop. */
+int restart_wait(struct restart_policy *p, int sigfd, long delay_ms);
+
+#endif
