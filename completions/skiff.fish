@@ -34,9 +34,9 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
+            printf '%s\n' 'attach' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'logs' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
         case 'container'
-            printf '%s\n' 'create' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
+            printf '%s\n' 'attach' 'create' 'list' 'logs' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
@@ -50,6 +50,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'State directory
 complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)'
 complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug" shows stack traces of errors)'
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'attach' -d 'Attach local standard input, output, and error streams to a running container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'history' -d 'Show the history of an image'
@@ -61,6 +62,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'inspect' -d 'Return low-level in
 complete -c skiff -n '__skiff_path_is \'\'' -a 'load' -d 'Load an image from a tar archive or STDIN'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'login' -d 'Authenticate to a registry'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'logout' -d 'Log out from a registry'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'logs' -d 'Fetch the logs of a container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'ps' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'pull' -d 'Download an image from a registry'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'push' -d 'Upload an image to a registry'
@@ -72,8 +74,10 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'start' -d 'Start one or more sto
 complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'attach' -d 'Attach local standard input, output, and error streams to a running container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'create' -d 'Create a new container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'list' -d 'List containers'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'logs' -d 'Fetch the logs of a container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ls' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ps' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'remove' -d 'Remove one or more containers'
@@ -94,6 +98,16 @@ complete -c skiff -n '__skiff_path_is \'image\'' -a 'rm' -d 'Remove one or more 
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'system\'' -a 'info' -d 'Display system-wide information'
+complete -c skiff -n '__skiff_path_is \'attach\'' -F
+complete -c skiff -n '__skiff_path_is \'attach\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
+complete -c skiff -n '__skiff_path_is \'attach\'' -l no-stdin -d 'Do not attach STDIN'
+complete -c skiff -n '__skiff_path_is \'attach\'' -l sig-proxy -d 'Proxy all received signals to the process'
+complete -c skiff -n '__skiff_path_is \'attach\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container attach\'' -F
+complete -c skiff -n '__skiff_path_is \'container attach\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
+complete -c skiff -n '__skiff_path_is \'container attach\'' -l no-stdin -d 'Do not attach STDIN'
+complete -c skiff -n '__skiff_path_is \'container attach\'' -l sig-proxy -d 'Proxy all received signals to the process'
+complete -c skiff -n '__skiff_path_is \'container attach\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container create\'' -F
 complete -c skiff -n '__skiff_path_is \'container create\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l env-file -r -d 'Read environment variables from a file'
@@ -112,12 +126,22 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-add -r -d 'Ad
 complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container list\'' -F
 complete -c skiff -n '__skiff_path_is \'container list\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container list\'' -l no-trunc -d 'Don\'t truncate output'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -F
+complete -c skiff -n '__skiff_path_is \'container logs\'' -l details -d 'Show extra details provided to logs'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -s f -l follow -d 'Follow log output'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -l since -r -d 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -s n -l tail -r -d 'Number of lines to show from the end of the logs'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -s t -l timestamps -d 'Show timestamps'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -l until -r -d 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'
+complete -c skiff -n '__skiff_path_is \'container logs\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -F
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s q -l quiet -d 'Only display container IDs'
@@ -152,10 +176,13 @@ complete -c skiff -n '__skiff_path_is \'container run\'' -l cap-add -r -d 'Add L
 complete -c skiff -n '__skiff_path_is \'container run\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -s d -l detach -d 'Run container in background and print container ID'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container start\'' -F
 complete -c skiff -n '__skiff_path_is \'container start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
+complete -c skiff -n '__skiff_path_is \'container start\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'create\'' -F
@@ -176,6 +203,8 @@ complete -c skiff -n '__skiff_path_is \'create\'' -l cap-add -r -d 'Add Linux ca
 complete -c skiff -n '__skiff_path_is \'create\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
+complete -c skiff -n '__skiff_path_is \'create\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
+complete -c skiff -n '__skiff_path_is \'create\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'history\'' -F
 complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
@@ -275,6 +304,14 @@ complete -c skiff -n '__skiff_path_is \'login\'' -l tls-verify -d 'Require HTTPS
 complete -c skiff -n '__skiff_path_is \'login\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'logout\'' -F
 complete -c skiff -n '__skiff_path_is \'logout\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'logs\'' -F
+complete -c skiff -n '__skiff_path_is \'logs\'' -l details -d 'Show extra details provided to logs'
+complete -c skiff -n '__skiff_path_is \'logs\'' -s f -l follow -d 'Follow log output'
+complete -c skiff -n '__skiff_path_is \'logs\'' -l since -r -d 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'
+complete -c skiff -n '__skiff_path_is \'logs\'' -s n -l tail -r -d 'Number of lines to show from the end of the logs'
+complete -c skiff -n '__skiff_path_is \'logs\'' -s t -l timestamps -d 'Show timestamps'
+complete -c skiff -n '__skiff_path_is \'logs\'' -l until -r -d 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'
+complete -c skiff -n '__skiff_path_is \'logs\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'ps\'' -F
 complete -c skiff -n '__skiff_path_is \'ps\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'ps\'' -s q -l quiet -d 'Only display container IDs'
@@ -313,6 +350,8 @@ complete -c skiff -n '__skiff_path_is \'run\'' -l cap-add -r -d 'Add Linux capab
 complete -c skiff -n '__skiff_path_is \'run\'' -l cap-drop -r -d 'Drop Linux capabilities (e.g. NET_RAW, or ALL)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
+complete -c skiff -n '__skiff_path_is \'run\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
+complete -c skiff -n '__skiff_path_is \'run\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'run\'' -s d -l detach -d 'Run container in background and print container ID'
 complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'save\'' -F
@@ -321,6 +360,7 @@ complete -c skiff -n '__skiff_path_is \'save\'' -l format -r -d 'docker-archive 
 complete -c skiff -n '__skiff_path_is \'save\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'start\'' -F
 complete -c skiff -n '__skiff_path_is \'start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
+complete -c skiff -n '__skiff_path_is \'start\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'system info\'' -F

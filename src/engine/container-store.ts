@@ -5,6 +5,7 @@ import { withLock } from '../state/lock';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { LogConfig } from '../runtime/log-config';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -30,7 +31,11 @@ export interface ContainerRecord {
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
+    /** --log-driver/--log-opt (Docker's HostConfig.LogConfig); absent in older records = json-file */
+    logConfig?: LogConfig;
   };
+  /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
+  logPath?: string;
   storage: { driver: DriverName; layers: string[] };
   state: {
     status: ContainerStatus;

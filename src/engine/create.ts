@@ -8,6 +8,7 @@ import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
 import { idMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
+import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
@@ -37,6 +38,9 @@ export interface CreateOptions {
   platform?: string;
   /** --security-opt, --cap-add, --cap-drop, --privileged */
   security?: SecurityFlags;
+  /** --log-driver, --log-opt */
+  logDriver?: string;
+  logOpts?: string[];
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -55,7 +59,7 @@ function parseNetwork(n: string | undefined): NetworkMode {
  * Everything about the flags that can be checked without the image, checked before any pull:
  * a bad flag must not cost a download (or a pull error that hides the real mistake).
  */
-function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[] } {
+function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; logConfig: LogConfig } {
   const security = o.security ? parseSecurityFlags(o.security) : undefined;
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) {
@@ -73,7 +77,8 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): { security?: Sec
   }
   const network = parseNetwork(o.network);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
-  return { security, network, userEnvFiles };
+  const logConfig = parseLogConfig(o.logDriver, o.logOpts ?? []);
+  return { security, network, userEnvFiles, logConfig };
 }
 
 /** Throws Docker's conflict error when NAME belongs to a container already. */
@@ -136,7 +141,7 @@ export function createContainer(engine: Engine, o: CreateOptions): Promise<Conta
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  const { security, network, userEnvFiles } = validateBeforeImage(engine, o);
+  const { security, network, userEnvFiles, logConfig } = validateBeforeImage(engine, o);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -172,7 +177,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}) },
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig },
+      logPath: logPathFor(dir, id, logConfig),
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

@@ -6,6 +6,7 @@ import { monitorFile, readContainerPid, spawnMonitor, type MonitorProcess } from
 import { processStartTime } from '../runtime/process-identity';
 import { idMapped } from '../runtime/userns';
 import { seccompProgramHex } from '../runtime/seccomp/program';
+import { containerLog } from './logs-location';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -18,6 +19,8 @@ export interface StartOptions {
   attach: boolean;
   /** forward our stdin (docker start -i / run -i) */
   interactive: boolean;
+  /** --detach-keys, when attaching to a container that already runs */
+  detachKeys?: string;
 }
 
 /** Write config.json (the OCI contract, for inspection) and the monitor's flat spec. */
@@ -37,9 +40,10 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const flat = encodeMonitorSpec(spec, {
-    rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
+    rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
+    log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
   });
   fs.writeFileSync(monitorFile(dir, 'config'), JSON.stringify(spec, null, 2));
   const specFile = monitorFile(dir, 'spec');
@@ -58,23 +62,21 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
   if (fresh !== c && c.config.autoRemove && !engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
   c = fresh;
   if (c.state.status === 'running') {
-    if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
-    return undefined;
+    if (!o.attach) return undefined;
+    const { attachContainer } = await import('./attach');
+    return attachContainer(engine, c, { stdin: o.interactive, sigProxy: true, detachKeys: o.detachKeys });
   }
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
   const specFile = await writeSpecs(engine, c, o.attach);
   const wantsStdin = o.attach && (o.interactive || c.config.tty);
-  let logFd: number | undefined;
-  if (!o.attach) logFd = fs.openSync(monitorFile(dir, 'log'), 'a', 0o600);
-  const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, logFd!, logFd!];
+  // Detached, the monitor writes the log and holds stdin (-i) for attach: it needs none of ours.
+  const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, -1, -1];
   let monitor: MonitorProcess;
   try {
     monitor = spawnMonitor(engine.userns, specFile, stdio);
   } catch (e) {
     throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
-  } finally {
-    if (logFd !== undefined) fs.closeSync(logFd);
   }
   const unforward = o.attach ? monitor.forwardSignals() : () => undefined;
 

@@ -51,6 +51,12 @@ export interface MonitorOptions {
   lockFile?: string;
   /** the compiled seccomp program (seccomp/program.ts seccompProgramHex); may be left out when it is the precompiled default */
   seccompProgram?: string;
+  /** the container log the monitor writes (logfile.c); absent: not logged */
+  log?: { format: 'json-file' | 'k8s-file'; path: string; maxSize: number; maxFiles: number };
+  /** where the monitor offers the container's stdio to later `attach` clients */
+  attachSocket?: string;
+  /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
+  attached?: boolean;
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -108,5 +114,8 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.exitFile) rec('exit-file', o.exitFile);
   for (const c of o.cleanup ?? []) rec('cleanup', c);
   if (o.lockFile) rec('lock-file', o.lockFile);
+  if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
+  if (o.attachSocket) rec('attach-socket', o.attachSocket);
+  if (o.attached === false) rec('attached', 0);
   return Buffer.from(parts.map((p) => `${p}\0`).join(''));
 }

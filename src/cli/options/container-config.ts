@@ -21,6 +21,8 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities (e.g. NET_RAW, or ALL)' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to this container (all capabilities, no seccomp, host devices)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined' });
+  logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: json-file (default), k8s-file or none' });
+  logOpt = Option.Array('--log-opt', [], { description: 'Log driver options (max-size=10m, max-file=3)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -29,6 +31,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
       network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      logDriver: this.logDriver, logOpts: this.logOpt,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
     };
