@@ -5,7 +5,8 @@
 # /dev/null. Prints the medians and the ratio. Not a test: it asserts nothing.
 #
 # Usage (as root): bench/logs.sh [RUNS] [LINES]     needs dist/skiff (npm run build)
-# Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
+# Sets Podman up with ../shared/peers/podman-rootless.sh (SKIFF_PEERS=DIR: another peers dir, e.g.
+# from a worktree) for user "bench" if needed.
 set -euo pipefail
 RUNS=${1:-20}
 LINES=${2:-100000}
@@ -13,7 +14,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUSER=bench
 [ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
 [ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-bash "$REPO/../shared/peers/podman-rootless.sh" "$BUSER" >/dev/null
+bash "${SKIFF_PEERS:-$REPO/../shared/peers}/podman-rootless.sh" "$BUSER" >/dev/null
 command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
 node "$REPO/test/fixtures/build-images.mjs" >/dev/null
 
