@@ -44,4 +44,24 @@ int mode_monitor(int argc, char **argv);       /* monitor.c */
 /* Install a seccomp filter given as hex of struct sock_filter[] (seccomp.c); 0 or -1/errno. */
 int install_seccomp(const char *hex);
 
+/* The container log (logfile.c): FORMAT json-file or k8s-file; MAX_SIZE <= 0 = no rotation. */
+void log_open(const char *format, const char *path, long long max_size, int max_files);
+/* Bytes the container wrote on STREAM (1 stdout, 2 stderr); log_stream_end when it closed. */
+void log_output(int stream, const char *buf, size_t n);
+void log_stream_end(int stream);
+
+/* The attach socket (attach.c). What attach clients' frames act on: */
+struct pollfd;
+struct attach_target {
+  int stdin_fd; /* the container's stdin (pipe or pty master), -1 when it has none open */
+  int master;   /* the pty master with -t, else -1 */
+  pid_t child;  /* the container's init, for signal frames */
+};
+#define ATTACH_POLLFDS 18 /* the most pollfds attach_pollfds fills */
+void attach_listen(const char *path);
+int attach_pollfds(struct pollfd *p, int stdin_fd);
+void attach_handle(const struct pollfd *p, int n, const struct attach_target *t);
+void attach_broadcast(int stream, const char *buf, size_t n);
+void attach_close(int exit_code);
+
 #endif

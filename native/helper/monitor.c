@@ -98,6 +98,11 @@ struct spec {
   int init;                       /* --init: PID 1 is a minimal init that forks the command (init.c) */
   struct process_opts proc;       /* --ulimit, --oom-score-adj, joined namespaces (process_opts.c) */
   struct restart_policy restart;  /* --restart (restart.c) */
+  /* container stdio (logfile.c, attach.c): */
+  const char *log_format, *log_path, *attach_socket;
+  long long log_max_size;
+  int log_max_files;
+  int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
 };
 
 /* ---------- spec parsing ---------- */
@@ -150,6 +155,7 @@ static void parse_spec(const char *path, struct spec *s) {
   memset(s, 0, sizeof *s);
   s->ready_fd = -1;
   s->cwd = "/";
+  s->attached = 1;
   while (p < end) {
     const char *key = p;
     p += strlen(p) + 1;
@@ -208,6 +214,12 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
+    else if (!strcmp(key, "log")) {
+      NEED(4);
+      s->log_format = f[0]; s->log_path = f[1];
+      s->log_max_size = strtoll(f[2], NULL, 10); s->log_max_files = atoi(f[3]);
+    } else if (!strcmp(key, "attach-socket")) { NEED(1); s->attach_socket = f[0]; }
+    else if (!strcmp(key, "attached")) { NEED(1); s->attached = atoi(f[0]); }
     else die("monitor: unknown spec key %s", key);
   }
   if (!s->rootfs || !s->rootfs_type || s->nargs == 0) die("monitor: spec lacks rootfs or args");
@@ -736,14 +748,29 @@ static void make_raw(void) {
   tcsetattr(0, TCSADRAIN, &raw);
 }
 
-static int copy_once(int from, int to) {
+/* Copy what FROM has to TO (-1: nowhere). STREAM 1 or 2 is the container's output: it also
+ * goes to the log and to attach clients. */
+static int copy_once(int from, int to, int stream) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
-  if (n <= 0) return -1;
-  for (ssize_t off = 0; off < n;) {
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) {
+    log_stream_end(stream);
+    return -1;
+  }
+  if (stream) {
+    log_output(stream, buf, n);
+    attach_broadcast(stream, buf, n);
+  }
+  for (ssize_t off = 0; to >= 0 && off < n;) {
     ssize_t w = write(to, buf + off, n - off);
     if (w < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN) { /* a non-blocking description someone shares with us */
+        struct pollfd p = {to, POLLOUT, 0};
+        poll(&p, 1, -1);
+        continue;
+      }
       return -1;
     }
     off += w;
@@ -760,18 +787,21 @@ static void setup_stdio_relay(const struct spec *s, struct stdio_relay *r) {
   for (int i = 0; i < 3; i++) r->child_fd[i] = r->out_from[i] = r->out_to[i] = -1;
   r->stdin_from = r->stdin_to = -1;
   if (s->tty) return;
+  /* Output passes through us when it is logged or nobody is attached (attach clients read it). */
+  int capture = s->log_path || !s->attached;
   for (int fd = 0; fd < 3; fd++) {
-    if ((fd == 0 && !s->keep_stdin) || !isatty(fd)) continue;
+    if (fd == 0 ? !s->keep_stdin || (s->attached && !isatty(0)) : !capture && !isatty(fd)) continue;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
     if (fd == 0) {
+      /* Detached with -i: stdin stays open for attach clients, who write through us. */
       r->child_fd[0] = p[0];
-      r->stdin_from = 0;
+      r->stdin_from = s->attached ? 0 : -1;
       r->stdin_to = p[1];
     } else {
       r->child_fd[fd] = p[1];
       r->out_from[fd] = p[0];
-      r->out_to[fd] = fd;
+      r->out_to[fd] = s->attached ? fd : -1;
     }
   }
 }
@@ -793,8 +823,8 @@ static void close_fd(int *fd) {
  * this returns (the container's processes all die with its init, which closes the pipes).
  * Returns the raw wait status.
  */
-static int supervise(pid_t child, int master, int sigfd, int forward_stdin, struct stdio_relay *r) {
-  int status = 0, exited = 0, stdin_open = master >= 0 && forward_stdin;
+static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int attached, struct stdio_relay *r) {
+  int status = 0, exited = 0, stdin_open = master >= 0 && forward_stdin && attached;
   /* Read the terminal only when the pipe has room: a blocking write into a pipe the
    * container does not read would stop the output relays too. */
   int stdin_pipe_ready = 0;
@@ -802,8 +832,8 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, stru
     int outputs_open = r->out_from[1] >= 0 || r->out_from[2] >= 0;
     if (exited && master < 0 && !outputs_open) break;
     if (exited) close_fd(&r->stdin_to);
-    int relay_stdin = r->stdin_to >= 0;
-    struct pollfd p[6] = {
+    int relay_stdin = r->stdin_to >= 0 && r->stdin_from >= 0;
+    struct pollfd p[6 + ATTACH_POLLFDS] = {
         {sigfd, POLLIN, 0},
         {master, POLLIN, 0},
         {stdin_open || (relay_stdin && stdin_pipe_ready) ? 0 : -1, POLLIN, 0},
@@ -811,7 +841,9 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, stru
         {r->out_from[1], POLLIN, 0},
         {r->out_from[2], POLLIN, 0},
     };
-    if (poll(p, 6, -1) < 0) {
+    struct attach_target target = {forward_stdin ? (master >= 0 ? master : r->stdin_to) : -1, master, exited ? 0 : child};
+    int nattach = attach_pollfds(p + 6, target.stdin_fd);
+    if (poll(p, 6 + nattach, -1) < 0) {
       if (errno == EINTR) continue;
       die("monitor: poll: %s", strerror(errno));
     }
@@ -837,10 +869,10 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, stru
       }
     }
     if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (copy_once(master, 1) < 0) close_fd(&master);
+      if (copy_once(master, attached ? 1 : -1, 1) < 0) close_fd(&master);
     }
     if (stdin_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (master < 0 || copy_once(0, master) < 0) stdin_open = 0;
+      if (master < 0 || copy_once(0, master, 0) < 0) stdin_open = 0;
     }
     if (relay_stdin) {
       if (p[3].revents & POLLERR) close_fd(&r->stdin_to); /* the container closed its stdin */
@@ -856,7 +888,8 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, stru
     }
     for (int fd = 1; fd <= 2; fd++)
       if (r->out_from[fd] >= 0 && (p[3 + fd].revents & (POLLIN | POLLHUP | POLLERR)))
-        if (copy_once(r->out_from[fd], r->out_to[fd]) < 0) close_fd(&r->out_from[fd]);
+        if (copy_once(r->out_from[fd], r->out_to[fd], fd) < 0) close_fd(&r->out_from[fd]);
+    attach_handle(p + 6, nattach, &target);
   }
   return status;
 }
@@ -951,7 +984,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
       atexit(restore_terminal);
     }
   }
-  int status = supervise(child, master, sigfd, s->keep_stdin, &relay);
+  int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -980,6 +1013,8 @@ int mode_monitor(int argc, char **argv) {
   }
   mount_rootfs(&s);
   process_opts_join_pid(&s.proc);
+  if (s.log_path) log_open(s.log_format, s.log_path, s.log_max_size, s.log_max_files);
+  if (s.attach_socket) attach_listen(s.attach_socket);
 
   /* Signals are read through a signalfd; the child restores the mask before exec. */
   sigset_t mask, oldmask;
@@ -1000,6 +1035,7 @@ int mode_monitor(int argc, char **argv) {
     if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
   }
   restore_terminal();
+  attach_close(code);
   umount2(s.rootfs, MNT_DETACH);
   cleanup_paths(&s);
   return code;

@@ -13,6 +13,8 @@ import { UnpauseCommand } from './commands/container/unpause';
 import { RenameCommand } from './commands/container/rename';
 import { ContainerPruneCommand } from './commands/container/prune';
 import { ContainerExistsCommand } from './commands/container/exists';
+import { AttachCommand } from './commands/container/attach';
+import { LogsCommand } from './commands/container/logs';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -43,7 +45,9 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   // the container state machine's verbs
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
   ContainerPruneCommand, ContainerExistsCommand,
-  GenerateSystemdCommand];
+  GenerateSystemdCommand,
+  
+  LogsCommand, AttachCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

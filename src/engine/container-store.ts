@@ -6,6 +6,7 @@ import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
+import type { LogConfig } from '../runtime/log-config';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -48,7 +49,11 @@ export interface ContainerRecord {
     restartPolicy?: RestartPolicy;
     /** --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs; absent = defaults */
     run?: RunFlags;
+    /** --log-driver/--log-opt (Docker's HostConfig.LogConfig); absent in older records = json-file */
+    logConfig?: LogConfig;
   };
+  /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
+  logPath?: string;
   storage: { driver: DriverName; layers: string[] };
   state: {
     status: ContainerStatus;

@@ -9,6 +9,7 @@ import { resolveUser } from '../runtime/user';
 import { idMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
+import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { parseSignal } from '../util/signals';
@@ -53,6 +54,9 @@ export interface CreateOptions {
   replace?: boolean;
   /** --restart, --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs */
   runFlags?: RunFlagsInput;
+  /** --log-driver, --log-opt */
+  logDriver?: string;
+  logOpts?: string[];
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -72,7 +76,7 @@ function parseNetwork(n: string | undefined): NetworkMode {
  * a bad flag must not cost a download (or a pull error that hides the real mistake).
  */
 function validateBeforeImage(engine: Engine, o: CreateOptions): {
-  security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; labels: Record<string, string>; run: RunFlags; restart: RestartPolicy;
+  security?: SecurityInput; network: NetworkMode; userEnvFiles: string[]; labels: Record<string, string>; run: RunFlags; restart: RestartPolicy; logConfig: LogConfig;
 } {
   const security = o.security ? parseSecurityFlags(o.security) : undefined;
   const { run, restart } = parseRunFlags(o.runFlags ?? {}, { hostname: o.hostname, autoRemove: o.autoRemove });
@@ -95,7 +99,8 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): {
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
   const labels = parseLabels(o.labelFiles ?? [], o.labels ?? []);
-  return { security, network, userEnvFiles, labels, run, restart };
+  const logConfig = parseLogConfig(o.logDriver, o.logOpts ?? []);
+  return { security, network, userEnvFiles, labels, run, restart, logConfig };
 }
 
 /** --label-file lines, then --label flags over them (Docker's order): KEY=VALUE, or KEY for "". */
@@ -244,7 +249,7 @@ async function replaceNamed(engine: Engine, name: string | undefined): Promise<v
 }
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
-  const { security, network, userEnvFiles, labels, run, restart } = validateBeforeImage(engine, o);
+  const { security, network, userEnvFiles, labels, run, restart, logConfig } = validateBeforeImage(engine, o);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -282,9 +287,10 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}),
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
         ...stopAndLabels(cfg, labels, o),
         ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },
+      logPath: logPathFor(dir, id, logConfig),
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

@@ -7,6 +7,7 @@ import { currentBootId, processStartTime } from '../runtime/process-identity';
 import { withLock } from '../state/lock';
 import { idMapped } from '../runtime/userns';
 import { seccompProgramHex } from '../runtime/seccomp/program';
+import { containerLog } from './logs-location';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -20,6 +21,8 @@ export interface StartOptions {
   attach: boolean;
   /** forward our stdin (docker start -i / run -i) */
   interactive: boolean;
+  /** --detach-keys, when attaching to a container that already runs */
+  detachKeys?: string;
 }
 
 /** Write config.json (the OCI contract, for inspection) and the monitor's flat spec. */
@@ -40,11 +43,12 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const flat = encodeMonitorSpec(spec, {
-    rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
+    rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,
     ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
+    log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
   });
   fs.writeFileSync(monitorFile(dir, 'config'), JSON.stringify(spec, null, 2));
   const specFile = monitorFile(dir, 'spec');
@@ -67,7 +71,12 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`No such container: ${c.name}`, 1);
     throw e;
   }
-  if (!started) return undefined; // it was running already
+  if (!started) {
+    // it was running already: attaching goes through the monitor's socket, outside the op lock
+    if (!o.attach) return undefined;
+    const { attachContainer } = await import('./attach');
+    return attachContainer(engine, refreshState(engine, engine.containers.mustFind(c.id)), { stdin: o.interactive, sigProxy: true, detachKeys: o.detachKeys });
+  }
   const { monitor, unforward } = started;
   if (!o.attach) {
     monitor.release();
@@ -98,25 +107,19 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   if (c !== rec && c.config.autoRemove && !engine.containers.get(c.id)) throw new SkiffError(`No such container: ${c.name}`, 1);
   const refused = refuseStart(c);
   if (refused) throw new SkiffError(refused, 1);
-  if (c.state.status === 'running' || c.state.status === 'restarting') {
-    if (o.attach) throw new SkiffError(`container ${c.name} is already running; attach is not supported yet`);
-    return undefined;
-  }
+  if (c.state.status === 'running' || c.state.status === 'restarting') return undefined;
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
   if (c.config.restartPolicy) clearStoppedByUser(dir);
   const specFile = await writeSpecs(engine, c, o.attach);
   const wantsStdin = o.attach && (o.interactive || c.config.tty);
-  let logFd: number | undefined;
-  if (!o.attach) logFd = fs.openSync(monitorFile(dir, 'log'), 'a', 0o600);
-  const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, logFd!, logFd!];
+  // Detached, the monitor writes the log and holds stdin (-i) for attach: it needs none of ours.
+  const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, -1, -1];
   let monitor: MonitorProcess;
   try {
     monitor = spawnMonitor(engine.userns, specFile, stdio);
   } catch (e) {
     throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
-  } finally {
-    if (logFd !== undefined) fs.closeSync(logFd);
   }
   const unforward = o.attach ? monitor.forwardSignals() : () => undefined;
 

@@ -21,6 +21,8 @@ export const MONITOR_FILES = {
   restart: 'restart',
   /** present = the user stopped the container: its monitor must not restart it */
   userStop: 'stopped-by-user',
+  /** the monitor's socket for `attach` clients */
+  attach: 'attach',
 } as const;
 
 /** The path of one of the monitor's files in a container directory. */
@@ -154,4 +156,71 @@ export async function waitForMonitorGone(pid: number | undefined, start: string 
     await new Promise((r) => setTimeout(r, 20));
   }
   return true;
+}
+
+/** Frame types of the attach socket (native/helper/attach.c, native/PROTOCOL.md). */
+const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, resize: 4, signal: 5 } as const;
+
+/** A connection to a running container's stdio through its monitor's attach socket. */
+export interface AttachStream {
+  sendStdin(data: Buffer): void;
+  resize(rows: number, cols: number): void;
+  signal(signo: number): void;
+  close(): void;
+}
+
+export interface AttachHandlers {
+  output(stream: 1 | 2, data: Buffer): void;
+  /** the container exited (its code), or the monitor went away without saying (undefined) */
+  end(exitCode: number | undefined): void;
+}
+
+function frame(type: number, data: Buffer): Buffer {
+  const h = Buffer.allocUnsafe(5);
+  h[0] = type;
+  h.writeUInt32BE(data.length, 1);
+  return Buffer.concat([h, data]);
+}
+
+/**
+ * Connect to the attach socket in a container directory. Rejects when there is none to
+ * connect to (the container is not running, or its monitor predates attach).
+ */
+export function connectAttach(containerDir: string, on: AttachHandlers): Promise<AttachStream> {
+  const net = process.getBuiltinModule('node:net');
+  // Through the directory's fd: the full path can exceed a socket address's 108 bytes.
+  const dirFd = fs.openSync(containerDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ path: `/proc/self/fd/${dirFd}/${MONITOR_FILES.attach}` });
+    let pending: Buffer = Buffer.alloc(0);
+    let exitCode: number | undefined;
+    let connected = false;
+    sock.on('connect', () => {
+      connected = true;
+      fs.closeSync(dirFd);
+      const send = (type: number, data: Buffer) => { if (!sock.destroyed) sock.write(frame(type, data)); };
+      resolve({
+        sendStdin: (d) => { for (let i = 0; i < d.length; i += 65536) send(FRAME.stdin, d.subarray(i, i + 65536)); },
+        resize: (rows, cols) => send(FRAME.resize, Buffer.from(`${rows} ${cols}`)),
+        signal: (signo) => send(FRAME.signal, Buffer.from(String(signo))),
+        close: () => sock.destroy(),
+      });
+    });
+    sock.on('data', (d: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, d]) : d;
+      while (pending.length >= 5) {
+        const n = pending.readUInt32BE(1);
+        if (pending.length < 5 + n) break;
+        const type = pending[0];
+        const data = pending.subarray(5, 5 + n);
+        if (type === FRAME.stdout || type === FRAME.stderr) on.output(type, data);
+        else if (type === FRAME.exit) exitCode = Number(data.toString());
+        pending = pending.subarray(5 + n);
+      }
+    });
+    sock.on('error', (e) => {
+      if (!connected) { fs.closeSync(dirFd); reject(e); }
+    });
+    sock.on('close', () => { if (connected) on.end(exitCode); });
+  });
 }

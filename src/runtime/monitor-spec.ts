@@ -59,6 +59,12 @@ export interface MonitorOptions {
   stopFile?: string;
   /** where the monitor writes "COUNT running|restarting" */
   restartFile?: string;
+  /** the container log the monitor writes (logfile.c); absent: not logged */
+  log?: { format: 'json-file' | 'k8s-file'; path: string; maxSize: number; maxFiles: number };
+  /** where the monitor offers the container's stdio to later `attach` clients */
+  attachSocket?: string;
+  /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
+  attached?: boolean;
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -126,5 +132,8 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.exitFile) rec('exit-file', o.exitFile);
   for (const c of o.cleanup ?? []) rec('cleanup', c);
   if (o.lockFile) rec('lock-file', o.lockFile);
+  if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
+  if (o.attachSocket) rec('attach-socket', o.attachSocket);
+  if (o.attached === false) rec('attached', 0);
   return Buffer.from(parts.map((p) => `${p}\0`).join(''));
 }

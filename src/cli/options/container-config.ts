@@ -39,6 +39,8 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   groupAdd = Option.Array('--group-add', [], { description: 'Add additional groups to join' });
   device = Option.Array('--device', [], { description: 'Add a host device to the container (HOST[:CONTAINER][:rwm])' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (PATH[:OPTIONS])' });
+  logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: json-file (default), k8s-file or none' });
+  logOpt = Option.Array('--log-opt', [], { description: 'Log driver options (max-size=10m, max-file=3)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -47,6 +49,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
       network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      logDriver: this.logDriver, logOpts: this.logOpt,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
       labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,

@@ -11,6 +11,7 @@ export class StartCommand extends ContainerTargetsCommand {
   // -a is --attach here, as Docker's; Podman's --all has no short form on start
   override all = Option.Boolean('--all', false, { description: 'Start all containers that are not running (Podman)' });
   attach = Option.Boolean('-a,--attach', false, { description: 'Attach STDOUT/STDERR and forward signals' });
+  detachKeys = Option.String('--detach-keys', { description: 'Override the key sequence for detaching a container' });
   interactive = Option.Boolean('-i,--interactive', false, { description: "Attach container's STDIN" });
 
   protected appliesToAll(c: ContainerRecord): boolean { return c.state.status === 'created' || c.state.status === 'exited'; }
@@ -23,7 +24,7 @@ export class StartCommand extends ContainerTargetsCommand {
       let code = 0;
       for (const name of this.containers) {
         const c = this.engine.containers.mustFind(name);
-        code = (await startContainer(this.engine, c, { attach, interactive: this.interactive })) ?? 0;
+        code = (await startContainer(this.engine, c, { attach, interactive: this.interactive, detachKeys: this.detachKeys })) ?? 0;
       }
       return code;
     }

@@ -1,0 +1,205 @@
+/*
+ * The attach socket: how a later `skiff attach` (or `start -a` of a running container) reaches
+ * the container's stdio through its monitor (native/PROTOCOL.md, spec key `attach-socket`).
+ * A unix stream socket in the container directory; each side sends frames
+ *   TYPE (1 byte)  LENGTH (4 bytes, big-endian)  DATA (LENGTH bytes)
+ * monitor -> client: 1 stdout, 2 stderr (the container's output from the moment the client
+ * connected), 3 exit (DATA: the exit code in decimal; the monitor closes the socket after it).
+ * client -> monitor: 0 stdin bytes (dropped unless the container keeps stdin open), 4 resize
+ * (DATA "ROWS COLS", with -t), 5 signal (DATA: the number; the monitor sends it to the container).
+ * A client that stops reading for a second is dropped, so it cannot stall the container's output.
+ */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 16
+#define FRAME_MAX (64 * 1024)
+#define STDIN_CHUNK 512 /* bytes per write: small enough not to block on a pipe or pty that polled writable */
+
+enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5 };
+
+static struct {
+  int listen_fd;
+  char path[4200];
+  int dirfd;
+  struct client {
+    int fd;
+    unsigned char buf[FRAME_MAX + 5];
+    size_t len;
+  } clients[MAX_CLIENTS];
+  char *pending; /* stdin bytes from clients not yet in the container's stdin */
+  size_t pending_len, pending_off;
+} at = {.listen_fd = -1, .dirfd = -1};
+
+/* The socket's address through the directory's fd: the container directory's own path can be
+ * longer than sun_path's 108 bytes. */
+static void socket_addr(struct sockaddr_un *a) {
+  const char *slash = strrchr(at.path, '/');
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%.64s", at.dirfd, slash ? slash + 1 : at.path);
+}
+
+void attach_listen(const char *path) {
+  snprintf(at.path, sizeof at.path, "%s", path);
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash || strlen(slash + 1) > 64) die("monitor: attach socket path %s is not absolute or its name is too long", path);
+  *slash = 0;
+  at.dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (at.dirfd < 0) die("monitor: cannot open %s for the attach socket: %s", dir, strerror(errno));
+  struct sockaddr_un a;
+  socket_addr(&a);
+  unlink(a.sun_path); /* a previous run's */
+  at.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (at.listen_fd < 0 || bind(at.listen_fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+      chmod(a.sun_path, 0600) < 0 || listen(at.listen_fd, 8) < 0)
+    die("monitor: cannot create the attach socket %s: %s", path, strerror(errno));
+  for (int i = 0; i < MAX_CLIENTS; i++) at.clients[i].fd = -1;
+  at.pending = xmalloc(FRAME_MAX * 2);
+}
+
+static void drop_client(struct client *c) {
+  close(c->fd);
+  c->fd = -1;
+  c->len = 0;
+}
+
+/* Send one whole frame: a partial frame would corrupt the stream, so wait (a second at most). */
+static int send_frame(struct client *c, int type, const char *data, size_t n) {
+  unsigned char h[5] = {type, n >> 24, n >> 16, n >> 8, n};
+  struct iovec iov[2] = {{h, 5}, {(void *)data, n}};
+  size_t total = 5 + n, sent = 0;
+  while (sent < total) {
+    struct iovec v[2];
+    int cnt = 0;
+    size_t skip = sent;
+    for (int i = 0; i < 2; i++) {
+      if (skip >= iov[i].iov_len) { skip -= iov[i].iov_len; continue; }
+      v[cnt].iov_base = (char *)iov[i].iov_base + skip;
+      v[cnt++].iov_len = iov[i].iov_len - skip;
+      skip = 0;
+    }
+    struct msghdr m = {.msg_iov = v, .msg_iovlen = cnt};
+    ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) { sent += w; continue; }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno != EAGAIN) return -1;
+    struct pollfd p = {c->fd, POLLOUT, 0};
+    if (poll(&p, 1, 1000) <= 0) return -1;
+  }
+  return 0;
+}
+
+void attach_broadcast(int stream, const char *buf, size_t n) {
+  if (at.listen_fd < 0) return;
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (at.clients[i].fd >= 0 && send_frame(&at.clients[i], stream, buf, n) < 0) drop_client(&at.clients[i]);
+}
+
+int attach_pollfds(struct pollfd *p, int stdin_fd) {
+  if (at.listen_fd < 0) return 0;
+  int n = 0;
+  int busy = at.pending_len > at.pending_off;
+  p[n++] = (struct pollfd){at.listen_fd, POLLIN, 0};
+  p[n++] = (struct pollfd){busy ? stdin_fd : -1, POLLOUT, 0};
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    p[n++] = (struct pollfd){busy ? -1 : at.clients[i].fd, POLLIN, 0};
+  return n;
+}
+
+static void handle_frame(int type, const unsigned char *d, size_t n, const struct attach_target *t) {
+  char text[64];
+  size_t tn = n < sizeof text - 1 ? n : sizeof text - 1;
+  memcpy(text, d, tn);
+  text[tn] = 0;
+  if (type == F_STDIN) {
+    if (t->stdin_fd < 0) return;
+    memcpy(at.pending + at.pending_len, d, n);
+    at.pending_len += n;
+  } else if (type == F_RESIZE && t->master >= 0) {
+    struct winsize ws = {0};
+    unsigned rows, cols;
+    if (sscanf(text, "%u %u", &rows, &cols) == 2) {
+      ws.ws_row = rows;
+      ws.ws_col = cols;
+      ioctl(t->master, TIOCSWINSZ, &ws);
+    }
+  } else if (type == F_SIGNAL && t->child > 0) {
+    int sig = atoi(text);
+    if (sig > 0 && sig < 65) kill(t->child, sig);
+  }
+}
+
+/* Parse the complete frames a client sent; keep a trailing partial one. */
+static void read_client(struct client *c, const struct attach_target *t) {
+  ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (r <= 0) { drop_client(c); return; }
+  c->len += r;
+  size_t off = 0;
+  while (c->len - off >= 5) {
+    const unsigned char *h = c->buf + off;
+    size_t n = ((size_t)h[1] << 24) | ((size_t)h[2] << 16) | ((size_t)h[3] << 8) | h[4];
+    if (n > FRAME_MAX) { drop_client(c); return; }
+    if (c->len - off < 5 + n) break;
+    handle_frame(h[0], h + 5, n, t);
+    off += 5 + n;
+  }
+  memmove(c->buf, c->buf + off, c->len - off);
+  c->len -= off;
+}
+
+void attach_handle(const struct pollfd *p, int n, const struct attach_target *t) {
+  if (n == 0) return;
+  if (p[0].revents & POLLIN) {
+    int fd = accept4(at.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int slot = -1;
+    for (int i = 0; fd >= 0 && i < MAX_CLIENTS && slot < 0; i++)
+      if (at.clients[i].fd < 0) slot = i;
+    if (slot >= 0) at.clients[slot].fd = fd;
+    else if (fd >= 0) close(fd);
+  }
+  if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
+    size_t left = at.pending_len - at.pending_off;
+    ssize_t w = write(t->stdin_fd, at.pending + at.pending_off, left < STDIN_CHUNK ? left : STDIN_CHUNK);
+    if (w > 0) at.pending_off += w;
+    else if (w < 0 && errno != EAGAIN && errno != EINTR) at.pending_off = at.pending_len; /* the container closed it */
+    if (at.pending_off == at.pending_len) at.pending_off = at.pending_len = 0;
+  }
+  /* One client's stdin at a time: the pending buffer takes one read's worth. */
+  for (int i = 0; i < MAX_CLIENTS && at.pending_len == 0; i++)
+    if (at.clients[i].fd >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) read_client(&at.clients[i], t);
+}
+
+/* The container is gone and its output drained: tell each client the exit code, then close. */
+void attach_close(int exit_code) {
+  if (at.listen_fd < 0) return;
+  char text[16];
+  int n = snprintf(text, sizeof text, "%d", exit_code);
+  for (int i = 0; i < MAX_CLIENTS; i++) {
+    if (at.clients[i].fd < 0) continue;
+    send_frame(&at.clients[i], F_EXIT, text, n);
+    drop_client(&at.clients[i]);
+  }
+  struct sockaddr_un a;
+  socket_addr(&a);
+  unlink(a.sun_path);
+  close(at.listen_fd);
+  at.listen_fd = -1;
+}
