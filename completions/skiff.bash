@@ -5,13 +5,14 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='container create history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
-    ['@container']='create list ls ps remove rm run start'
+    ['@']='container create exec history image images import info inspect load login logout ps pull push rm rmi run save start system tag top version'
+    ['@container']='create exec list ls ps remove rm run start top'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
     ['@system']='info'
   )
   local -A opts=(
     ['@container create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --help'
+    ['@container exec']='-d --detach -e --env --env-file -i --interactive --privileged -t --tty -u --user -w --workdir -h --help'
     ['@container list']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ls']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ps']='-a --all -q --quiet --no-trunc -h --help'
@@ -19,7 +20,9 @@ _skiff() {
     ['@container rm']='-f --force -h --help'
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt -d --detach --help'
     ['@container start']='-a --attach -i --interactive -h --help'
+    ['@container top']='-h --help'
     ['@create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --help'
+    ['@exec']='-d --detach -e --env --env-file -i --interactive --privileged -t --tty -u --user -w --workdir -h --help'
     ['@history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image import']='-c --change -m --message --platform -h --help'
@@ -51,10 +54,12 @@ _skiff() {
     ['@start']='-a --attach -i --interactive -h --help'
     ['@system info']='-h --help'
     ['@tag']='-h --help'
+    ['@top']='-h --help'
     ['@version']='-f --format -h --help'
   )
   local -A argopts=(
     ['@container create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
+    ['@container exec']='-e --env --env-file -u --user -w --workdir'
     ['@container list']=''
     ['@container ls']=''
     ['@container ps']=''
@@ -62,7 +67,9 @@ _skiff() {
     ['@container rm']=''
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
     ['@container start']=''
+    ['@container top']=''
     ['@create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
+    ['@exec']='-e --env --env-file -u --user -w --workdir'
     ['@history']='--format'
     ['@image history']='--format'
     ['@image import']='-c --change -m --message --platform'
@@ -94,6 +101,7 @@ _skiff() {
     ['@start']=''
     ['@system info']=''
     ['@tag']=''
+    ['@top']=''
     ['@version']='-f --format'
   )
   local globals='--root --runroot --storage-driver --log-level'

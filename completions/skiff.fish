@@ -34,9 +34,9 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
+            printf '%s\n' 'container' 'create' 'exec' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'top' 'version'
         case 'container'
-            printf '%s\n' 'create' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
+            printf '%s\n' 'create' 'exec' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start' 'top'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
@@ -52,6 +52,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the loggi
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'exec' -d 'Execute a command in a running container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'history' -d 'Show the history of an image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'image' -d 'image commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'images' -d 'List images'
@@ -71,8 +72,10 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'save' -d 'Save one or more image
 complete -c skiff -n '__skiff_path_is \'\'' -a 'start' -d 'Start one or more stopped containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'exec' -d 'Execute a command in a running container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'list' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ls' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ps' -d 'List containers'
@@ -80,6 +83,7 @@ complete -c skiff -n '__skiff_path_is \'container\'' -a 'remove' -d 'Remove one 
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'history' -d 'Show the history of an image'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'import' -d 'Import the contents from a tarball to create a filesystem image'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'inspect' -d 'Display detailed information on one or more images'
@@ -113,6 +117,16 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-drop -r -d 'D
 complete -c skiff -n '__skiff_path_is \'container create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -F
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s d -l detach -d 'Detached mode: run command in the background'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s e -l env -r -d 'Set environment variables'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -l env-file -r -d 'Read in a file of environment variables'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s i -l interactive -d 'Keep STDIN open even if not attached'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -l privileged -d 'Give extended privileges to the command'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s u -l user -r -d 'Username or UID (format: "<name|uid>[:<group|gid>]")'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s w -l workdir -r -d 'Working directory inside the container'
+complete -c skiff -n '__skiff_path_is \'container exec\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container list\'' -F
 complete -c skiff -n '__skiff_path_is \'container list\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
@@ -158,6 +172,8 @@ complete -c skiff -n '__skiff_path_is \'container start\'' -F
 complete -c skiff -n '__skiff_path_is \'container start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container top\'' -F
+complete -c skiff -n '__skiff_path_is \'container top\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'create\'' -F
 complete -c skiff -n '__skiff_path_is \'create\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l env-file -r -d 'Read environment variables from a file'
@@ -177,6 +193,16 @@ complete -c skiff -n '__skiff_path_is \'create\'' -l cap-drop -r -d 'Drop Linux 
 complete -c skiff -n '__skiff_path_is \'create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'exec\'' -F
+complete -c skiff -n '__skiff_path_is \'exec\'' -s d -l detach -d 'Detached mode: run command in the background'
+complete -c skiff -n '__skiff_path_is \'exec\'' -s e -l env -r -d 'Set environment variables'
+complete -c skiff -n '__skiff_path_is \'exec\'' -l env-file -r -d 'Read in a file of environment variables'
+complete -c skiff -n '__skiff_path_is \'exec\'' -s i -l interactive -d 'Keep STDIN open even if not attached'
+complete -c skiff -n '__skiff_path_is \'exec\'' -l privileged -d 'Give extended privileges to the command'
+complete -c skiff -n '__skiff_path_is \'exec\'' -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c skiff -n '__skiff_path_is \'exec\'' -s u -l user -r -d 'Username or UID (format: "<name|uid>[:<group|gid>]")'
+complete -c skiff -n '__skiff_path_is \'exec\'' -s w -l workdir -r -d 'Working directory inside the container'
+complete -c skiff -n '__skiff_path_is \'exec\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'history\'' -F
 complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
 complete -c skiff -n '__skiff_path_is \'history\'' -l no-trunc -d 'Don\'t truncate output'
@@ -327,6 +353,8 @@ complete -c skiff -n '__skiff_path_is \'system info\'' -F
 complete -c skiff -n '__skiff_path_is \'system info\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'tag\'' -F
 complete -c skiff -n '__skiff_path_is \'tag\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'top\'' -F
+complete -c skiff -n '__skiff_path_is \'top\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'version\'' -F
 complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Format the output using a Go template ({{.Client.Version}}, {{.Client.NodeVersion}}, {{json .}})'
 complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Print usage'

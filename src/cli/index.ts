@@ -1,9 +1,11 @@
 import { Cli, type CommandClass } from 'clipanion';
 import { CreateCommand } from './commands/container/create';
+import { ExecCommand } from './commands/container/exec';
 import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
 import { RunCommand } from './commands/container/run';
 import { StartCommand } from './commands/container/start';
+import { TopCommand } from './commands/container/top';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -29,7 +31,8 @@ export { VERSION };
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
   LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
-  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand];
+  ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
+  ExecCommand, TopCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

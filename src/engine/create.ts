@@ -102,7 +102,7 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
 }
 
 /** A user outside the namespace's map cannot exist in the container: say why, up front. */
-function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
+export function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
   const plan = engine.userns;
   if (!plan) return;
   if (!idMapped(plan.uidMap, uid) || !idMapped(plan.gidMap, gid)) {

@@ -43,8 +43,9 @@ export function humanDuration(ms: number): string {
 /**
  * Go's text/tabwriter as Docker configures it (minwidth 10, tabwidth 1, padding 3, spaces):
  * tab-terminated cells are padded to their column's width; the last cell of a line is not.
+ * (`docker top` uses minwidth 20.)
  */
-export function tabwrite(text: string): string {
+export function tabwrite(text: string, minWidth = 10): string {
   const lines = text.split('\n').map((l) => l.split('\t'));
   const widths: number[] = [];
   for (const cells of lines) {
@@ -52,7 +53,7 @@ export function tabwrite(text: string): string {
       widths[i] = Math.max(widths[i] ?? 0, [...c].length);
     });
   }
-  return lines.map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(Math.max(10, widths[i] + 3)))).join('')).join('\n');
+  return lines.map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(Math.max(minWidth, widths[i] + 3)))).join('')).join('\n');
 }
 
 /** Print a header and rows as Docker's tabwriter does (trailing blanks trimmed). */
