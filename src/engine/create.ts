@@ -6,7 +6,7 @@ import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
-import { idMapped } from '../runtime/userns';
+import { assertUserMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
@@ -102,12 +102,8 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
 }
 
 /** A user outside the namespace's map cannot exist in the container: say why, up front. */
-export function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
-  const plan = engine.userns;
-  if (!plan) return;
-  if (!idMapped(plan.uidMap, uid) || !idMapped(plan.gidMap, gid)) {
-    throw new SkiffError(`user "${spec}" (${uid}:${gid}) is not mapped in the user namespace${plan.subordinate ? '' : ' (no subordinate ID range: only root exists in containers)'}; add a subuid/subgid range or run as root in the container`);
-  }
+function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
+  assertUserMapped(engine.userns, uid, gid, spec);
 }
 
 /**

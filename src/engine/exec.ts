@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { allCapabilities } from '../runtime/capabilities';
@@ -7,12 +6,12 @@ import { monitorFile, spawnExec, type MonitorProcess } from '../runtime/monitor-
 import type { OciSpec } from '../runtime/oci-spec';
 import { seccompProgramHex } from '../runtime/seccomp/program';
 import { resolveUser } from '../runtime/user';
+import { assertUserMapped } from '../runtime/userns';
 import { readImageFile } from '../storage/image-files';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import { refreshState } from './container-state';
 import type { Engine } from './context';
-import { assertMapped } from './create';
 import { expandEnvArg, mergeEnv, readEnvFile } from './env';
 
 export interface ExecOptions {
@@ -54,7 +53,7 @@ function execProcess(engine: Engine, c: ContainerRecord & { state: { pid: number
   if (o.user !== undefined && o.user !== '') {
     const root = `/proc/${c.state.pid}/root`;
     const u = resolveUser(o.user, readImageFile([root], 'etc/passwd'), readImageFile([root], 'etc/group'));
-    assertMapped(engine, u.uid, u.gid, o.user);
+    assertUserMapped(engine.userns, u.uid, u.gid, o.user);
     // Docker lists the primary GID first among the supplementary groups (as run does).
     user = { uid: u.uid, gid: u.gid, additionalGids: [...new Set([u.gid, ...u.additionalGids])] };
     home = u.home;
@@ -101,9 +100,12 @@ export async function execInContainer(engine: Engine, o: ExecOptions): Promise<n
     target: { pid: c.state.pid, start: c.state.pidStart }, keepStdin: o.interactive && !o.detach,
     detach: o.detach, readyFd: 3, seccompProgram,
   });
-  // In the container's directory (ours, not writable by anyone else); gone once the helper read it.
-  const specFile = `${dir}/exec-${crypto.randomBytes(6).toString('hex')}.spec`;
-  fs.writeFileSync(specFile, flat, { mode: 0o600 });
+  // In the container's directory (ours, not writable by anyone else); gone once the helper read
+  // it. Named by our PID (unique among running skiffs; 'wx' refuses a leftover), not by random
+  // bytes: node:crypto alone costs ~10 ms of start-up.
+  const specFile = `${dir}/exec-${process.pid}.spec`;
+  fs.rmSync(specFile, { force: true });
+  fs.writeFileSync(specFile, flat, { mode: 0o600, flag: 'wx' });
   const stdio: [number, number, number] = o.detach ? [-1, -1, -1] : [o.interactive ? 0 : -1, 1, 2];
   let helper: MonitorProcess;
   try {
