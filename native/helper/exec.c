@@ -92,7 +92,7 @@ static void add_item(char **arr, int *count, char *val, const char *key) {
 }
 
 /* The monitor spec's record format (`KEY \0 N \0 F1 \0 ... FN \0`), exec's keys only. */
-static void parse_exec_spec(const char *path, struct exec_spec *s) {
+static void parse_exec_spec(const char *path, struct exec_spec *s, char **target) {
   size_t len;
   char *p = read_spec_file(path, &len), *end = p + len;
   memset(s, 0, sizeof *s);
@@ -163,6 +163,10 @@ static void parse_exec_spec(const char *path, struct exec_spec *s) {
     }
 #undef WANT
   }
+  if (target) {
+    s->target = (pid_t)strtol(target[0], NULL, 10);
+    s->target_start = target[1];
+  }
   if (s->target <= 0 || !s->target_start || s->nargs == 0) die("exec: spec lacks target or args");
   s->env[s->nenv] = NULL;
   s->args[s->nargs] = NULL;
@@ -171,7 +175,7 @@ static void parse_exec_spec(const char *path, struct exec_spec *s) {
 /* ---------- joining the container ---------- */
 
 /* Field 22 of /proc/PID/stat (the start time), as Node records it next to each PID. */
-static int read_start_time(pid_t pid, char *out, size_t outlen) {
+int process_start_time(pid_t pid, char *out, size_t outlen) {
   char path[64], buf[4096];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -228,7 +232,7 @@ static int join_container(const struct exec_spec *s) {
   /* With the pidfd open, a PID reused after this check would leave the pidfd naming the exited
    * process (setns then fails with ESRCH), never the newcomer. */
   char start[32];
-  if (read_start_time(s->target, start, sizeof start) < 0 || strcmp(start, s->target_start) != 0)
+  if (process_start_time(s->target, start, sizeof start) < 0 || strcmp(start, s->target_start) != 0)
     exit(EXIT_NOT_RUNNING);
   int flags = namespaces_to_join(s->target);
   if (flags && setns(pidfd, flags) < 0) {
@@ -465,11 +469,13 @@ static void report(const struct exec_spec *s, const char *text) {
 }
 
 int mode_exec(int argc, char **argv) {
-  if (argc != 2) die("usage: exec SPECFILE");
+  /* PID START after the spec: the target when the spec has none (the monitor's healthchecks:
+   * the spec is written before the container's PID is known). */
+  if (argc != 2 && argc != 4) die("usage: exec SPECFILE [PID START]");
   /* Nothing our caller leaked may reach the container (as in the monitor). */
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die("exec: close_range: %s", strerror(errno));
   static struct exec_spec s;
-  parse_exec_spec(argv[1], &s);
+  parse_exec_spec(argv[1], &s, argc == 4 ? argv + 2 : NULL);
   signal(SIGPIPE, SIG_IGN);
   /* Never let the container's processes read this process's memory through /proc (it holds
    * the user namespace's full capabilities until the fork). */

@@ -92,6 +92,7 @@ struct spec {
   const char *pid_file, *exit_file, *lock_file;
   char *cleanup[16];
   int ncleanup;
+  struct health_config health; /* .spec NULL: no healthcheck */
 };
 
 /* ---------- spec parsing ---------- */
@@ -200,6 +201,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
     else if (!strcmp(key, "lock-file")) { NEED(1); s->lock_file = f[0]; }
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
+    else if (!strcmp(key, "health")) { NEED(4); parse_health_config(f, &s->health); }
     else die("monitor: unknown spec key %s", key);
   }
   if (!s->rootfs || !s->rootfs_type || s->nargs == 0) die("monitor: spec lacks rootfs or args");
@@ -955,6 +957,7 @@ int mode_monitor(int argc, char **argv) {
     write_small_file(s.pid_file, buf);
   }
   report_ready(&s, "ok\n");
+  if (s.health.spec) start_health_runner(&s.health, child);
   if (master >= 0 && s.keep_stdin) {
     make_raw();
     atexit(restore_terminal);

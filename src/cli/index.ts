@@ -18,6 +18,7 @@ import { RmiCommand } from './commands/image/rmi';
 import { SaveCommand } from './commands/image/save';
 import { TagCommand } from './commands/image/tag';
 import { InspectCommand } from './commands/inspect';
+import { HealthcheckRunCommand } from './commands/system/healthcheck';
 import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
@@ -32,7 +33,7 @@ export { VERSION };
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
   LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
-  ExecCommand, TopCommand];
+  ExecCommand, TopCommand, HealthcheckRunCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

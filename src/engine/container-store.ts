@@ -30,6 +30,8 @@ export interface ContainerRecord {
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
+    /** Docker's Config.Healthcheck (durations in ns): the --health-* flags over the image's HEALTHCHECK */
+    healthcheck?: HealthConfig;
   };
   storage: { driver: DriverName; layers: string[] };
   state: {
@@ -45,6 +47,9 @@ export interface ContainerRecord {
     error?: string;
   };
 }
+
+/** Docker's HealthConfig: Test is [] (inherit), ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]; durations in ns, 0 = default. */
+export interface HealthConfig { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number }
 
 export class ContainerStore {
   constructor(readonly dataRoot: string) {}

@@ -11,7 +11,8 @@ import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-opti
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { removeTree } from '../util/remove-tree';
-import type { ContainerRecord } from './container-store';
+import type { ContainerRecord, HealthConfig } from './container-store';
+import { mergeHealthConfig } from './healthcheck';
 import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
 import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
@@ -37,6 +38,8 @@ export interface CreateOptions {
   platform?: string;
   /** --security-opt, --cap-add, --cap-drop, --privileged */
   security?: SecurityFlags;
+  /** --health-* flags as a HealthConfig (healthcheck.ts), merged over the image's HEALTHCHECK */
+  healthcheck?: HealthConfig;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -168,7 +171,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}) },
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}),
+        ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)) },
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };
@@ -188,4 +192,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
     await layers.removeTree(dir).catch(() => removeTree(dir));
     throw e;
   }
+}
+
+function withHealthcheck(h: HealthConfig | undefined): { healthcheck?: HealthConfig } {
+  return h ? { healthcheck: h } : {};
 }

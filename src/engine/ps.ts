@@ -2,6 +2,7 @@ import { humanDuration, table } from '../util/format';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
+import { healthSuffix } from './health-state';
 
 export interface PsOptions { all: boolean; quiet: boolean; noTrunc: boolean }
 
@@ -27,5 +28,5 @@ export function listContainers(engine: Engine, o: PsOptions, now = Date.now()): 
   const id = (c: ContainerRecord) => (o.noTrunc ? c.id : c.id.slice(0, 12));
   if (o.quiet) return all.map((c) => `${id(c)}\n`).join('');
   return table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-    all.map((c) => [id(c), c.image, commandText(c, o.noTrunc), `${humanDuration(now - Date.parse(c.created))} ago`, statusText(c, now), '', c.name]));
+    all.map((c) => [id(c), c.image, commandText(c, o.noTrunc), `${humanDuration(now - Date.parse(c.created))} ago`, statusText(c, now) + healthSuffix(engine, c), '', c.name]));
 }

@@ -12,6 +12,7 @@ import type { Engine } from './context';
 import { refreshState } from './container-state';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
+import { prepareHealthcheck } from './healthcheck';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -36,7 +37,9 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const removesRecord = c.config.autoRemove && !attach;
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
+  const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
+    health,
     rootfsMount: mount, keepStdin: c.config.openStdin && (attach || false), readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,

@@ -15,7 +15,10 @@ import type { UserNamespacePlan } from '../native/helper-namespace';
  */
 
 /** The file names of a container directory that belong to the monitor (it reads or writes them). */
-export const MONITOR_FILES = { spec: 'monitor.spec', config: 'config.json', pid: 'pid', exit: 'exit', log: 'ctr.log' } as const;
+export const MONITOR_FILES = {
+  spec: 'monitor.spec', config: 'config.json', pid: 'pid', exit: 'exit', log: 'ctr.log',
+  healthSpec: 'health.spec', healthLog: 'health.log',
+} as const;
 
 /** The path of one of the monitor's files in a container directory. */
 export function monitorFile(containerDir: string, which: keyof typeof MONITOR_FILES): string {
@@ -78,8 +81,8 @@ export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: st
  * namespaces itself, so it gets no namespace options. Its exit code is the command's; 3 before
  * `ok` means the container is no longer running.
  */
-export function spawnExec(specFile: string, stdio: [number, number, number]): MonitorProcess {
-  return spawnSealedHelper(['exec', specFile], stdio);
+export function spawnExec(specFile: string, stdio: [number, number, number], target?: { pid: number; start: string }): MonitorProcess {
+  return spawnSealedHelper(['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
 }
 
 function spawnSealedHelper(args: string[], stdio: [number, number, number]): MonitorProcess {

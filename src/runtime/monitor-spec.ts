@@ -51,6 +51,8 @@ export interface MonitorOptions {
   lockFile?: string;
   /** the compiled seccomp program (seccomp/program.ts seccompProgramHex); may be left out when it is the precompiled default */
   seccompProgram?: string;
+  /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
+  health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -89,8 +91,9 @@ function processRecords(rec: RecordWriter, p: OciSpec['process'], seccompProgram
 }
 
 export interface ExecOptions {
-  /** the container's init: host PID and start time (process-identity.ts), checked by the helper */
-  target: { pid: number; start: string };
+  /** the container's init: host PID and start time (process-identity.ts), checked by the helper;
+   * absent in the monitor's healthcheck spec, whose runner passes it on the command line */
+  target?: { pid: number; start: string };
   keepStdin: boolean;
   detach: boolean;
   readyFd: number;
@@ -101,7 +104,7 @@ export interface ExecOptions {
 /** Encode the spec of `skiff-helper exec` (native/PROTOCOL.md, exec spec): a process to run in a running container. */
 export function encodeExecSpec(process: OciSpec['process'], o: ExecOptions): Buffer {
   const { rec, encode } = recordWriter();
-  rec('target', o.target.pid, o.target.start);
+  if (o.target) rec('target', o.target.pid, o.target.start);
   processRecords(rec, process, o.seccompProgram);
   rec('stdin', o.keepStdin ? 1 : 0);
   rec('detach', o.detach ? 1 : 0);
@@ -143,5 +146,6 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.exitFile) rec('exit-file', o.exitFile);
   for (const c of o.cleanup ?? []) rec('cleanup', c);
   if (o.lockFile) rec('lock-file', o.lockFile);
+  if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
   return encode();
 }

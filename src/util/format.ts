@@ -66,3 +66,13 @@ export function table(header: string[], rows: string[][]): string {
 export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
+
+/** Go's time.ParseDuration ("1m30s", "500ms"), as nanoseconds; undefined when it is not one. */
+export function parseGoDuration(v: string): number | undefined {
+  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+  if (v === '0') return 0;
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) return undefined;
+  let ns = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ns += Number(m[1]) * unit[m[2]];
+  return Math.round(ns);
+}

@@ -21,8 +21,33 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities (e.g. NET_RAW, or ALL)' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to this container (all capabilities, no seccomp, host devices)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined' });
+  healthCmd = Option.String('--health-cmd', { description: 'Command to run to check health' });
+  healthInterval = Option.String('--health-interval', { description: 'Time between running the check (ms|s|m|h) (default 30s)' });
+  healthRetries = Option.String('--health-retries', { description: 'Consecutive failures needed to report unhealthy (default 3)' });
+  healthStartPeriod = Option.String('--health-start-period', { description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)' });
+  healthTimeout = Option.String('--health-timeout', { description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)' });
+  noHealthcheck = Option.Boolean('--no-healthcheck', false, { description: 'Disable any container-specified HEALTHCHECK' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
+
+  /** The --health-* flags, checked (engine/healthcheck.ts, loaded only when one is given). */
+  protected async healthOptions(): Promise<Pick<CreateOptions, 'healthcheck'>> {
+    const given = this.healthCmd ?? this.healthInterval ?? this.healthRetries ?? this.healthStartPeriod ?? this.healthTimeout;
+    if (given === undefined && !this.noHealthcheck) return {};
+    const { healthConfigFromFlags } = await import('../../engine/healthcheck');
+    let retries: number | undefined;
+    if (this.healthRetries !== undefined) {
+      retries = Number(this.healthRetries);
+      if (!/^-?[0-9]+$/.test(this.healthRetries)) {
+        const { SkiffError } = await import('../../util/errors');
+        throw new SkiffError(`invalid argument "${this.healthRetries}" for "--health-retries" flag: strconv.ParseInt: parsing "${this.healthRetries}": invalid syntax`);
+      }
+    }
+    return { healthcheck: healthConfigFromFlags({
+      cmd: this.healthCmd, interval: this.healthInterval, timeout: this.healthTimeout, startPeriod: this.healthStartPeriod,
+      retries, none: this.noHealthcheck,
+    }) };
+  }
 
   protected createOptions(): CreateOptions {
     return {
