@@ -103,6 +103,38 @@ static int probe(const struct health_config *h, const char *pid, const char *sta
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The log is bounded: past LOG_MAX bytes the runner keeps the newer half (whole lines). Node's
+ * reading of it stays right from any suffix that holds more than `retries` results, which
+ * LOG_MAX / 2 always does (a line is at most ~8 KB). */
+#define LOG_MAX (256 * 1024)
+
+static void trim_log(const char *log) {
+  int fd = open(log, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size <= LOG_MAX) {
+    close(fd);
+    return;
+  }
+  size_t keep = LOG_MAX / 2;
+  char *buf = xmalloc(keep);
+  ssize_t got = pread(fd, buf, keep, size - (off_t)keep);
+  close(fd);
+  char *nl = got > 0 ? memchr(buf, '\n', (size_t)got) : NULL;
+  if (nl) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", log);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out >= 0) {
+      size_t from = (size_t)(nl + 1 - buf);
+      if (write(out, buf + from, (size_t)got - from) == (ssize_t)((size_t)got - from)) rename(tmp, log);
+      else unlink(tmp);
+      close(out);
+    }
+  }
+  free(buf);
+}
+
 static void append_result(const char *log, long long start, long long end, int code, const char *out, size_t len) {
   size_t cap = 64 + 2 * len;
   char *line = xmalloc(cap);
@@ -144,6 +176,7 @@ void start_health_runner(const struct health_config *h, pid_t container) {
     long long t0 = now_ms();
     int code = probe(h, pid, start, out, &len);
     append_result(h->log, t0, now_ms(), code, out, len);
+    trim_log(h->log);
     if (code == 3 && kill(container, 0) < 0) _exit(0); /* the container is gone */
   }
 }

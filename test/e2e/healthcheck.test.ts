@@ -53,6 +53,25 @@ describe('--health-cmd', () => {
     expect(await statusOf(name)).toMatch(/\(health: starting\)$/);
   });
 
+  test('the probe log stays bounded (the newer half is kept past 256 KiB) and the health stays right', async () => {
+    const name = uniqueName('health');
+    // 4096 bytes of output: 8 KiB of hex per probe line
+    const r = await skiff(['run', '-d', '--name', name, '--health-cmd', 'head -c 4096 /dev/zero', '--health-interval', '100ms', BUSYBOX, 'sleep', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    const log = path.join(store().root, 'containers', r.stdout.trim(), 'health.log');
+    let trimmed = false;
+    let last = 0;
+    await waitFor(() => {
+      const size = fs.statSync(log, { throwIfNoEntry: false })?.size ?? 0;
+      if (size < last) trimmed = true;
+      last = size;
+      return trimmed;
+    }, 45_000, 'the log to be trimmed');
+    expect(fs.statSync(log).size).toBeLessThanOrEqual(256 * 1024 + 8300);
+    expect(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).every((l) => /^\d+ \d+ 0 (00)+$/.test(l))).toBe(true);
+    expect(await statusOf(name)).toMatch(/\(healthy\)$/);
+  }, 60_000);
+
   test('bad flags: one line, exit 125, nothing created', async () => {
     const before = (await psAll()).length;
     const bad = await skiff(['run', '--health-interval', 'soon', BUSYBOX, 'true']);
