@@ -40,6 +40,19 @@ int mode_rm(int argc, char **argv);            /* storage.c */
 int mode_copy(int argc, char **argv);          /* storage.c */
 int mode_probe_overlay(int argc, char **argv); /* main.c */
 int mode_monitor(int argc, char **argv);       /* monitor.c */
+int mode_exec(int argc, char **argv);          /* exec.c */
+
+/* Healthchecks (health.c): the monitor's `health SPEC LOG INTERVAL_MS TIMEOUT_MS` record. */
+struct health_config {
+  const char *spec, *log;
+  long interval_ms, timeout_ms;
+};
+void parse_health_config(char **fields, struct health_config *h);
+/* Fork the runner that probes the container every interval; returns at once in the monitor. */
+void start_health_runner(const struct health_config *h, pid_t container);
+
+/* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0 or -1. */
+int process_start_time(pid_t pid, char *out, size_t outlen);
 
 /* Install a seccomp filter given as hex of struct sock_filter[] (seccomp.c); 0 or -1/errno. */
 int install_seccomp(const char *hex);

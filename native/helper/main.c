@@ -218,6 +218,8 @@ static const struct mode modes[] = {
     {"copy", mode_copy, 0, 0},
     {"probe-overlay", mode_probe_overlay, 1, 0},
     {"monitor", mode_monitor, 1, 1},
+    /* joins the container's own user and mount namespaces itself (exec.c): no namespace here */
+    {"exec", mode_exec, 0, 1},
 };
 
 int main(int argc, char **argv) {

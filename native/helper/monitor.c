@@ -103,6 +103,7 @@ struct spec {
   long long log_max_size;
   int log_max_files;
   int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
+  struct health_config health; /* .spec NULL: no healthcheck */
 };
 
 /* ---------- spec parsing ---------- */
@@ -220,6 +221,7 @@ static void parse_spec(const char *path, struct spec *s) {
       s->log_max_size = strtoll(f[2], NULL, 10); s->log_max_files = atoi(f[3]);
     } else if (!strcmp(key, "attach-socket")) { NEED(1); s->attach_socket = f[0]; }
     else if (!strcmp(key, "attached")) { NEED(1); s->attached = atoi(f[0]); }
+    else if (!strcmp(key, "health")) { NEED(4); parse_health_config(f, &s->health); }
     else die("monitor: unknown spec key %s", key);
   }
   if (!s->rootfs || !s->rootfs_type || s->nargs == 0) die("monitor: spec lacks rootfs or args");
@@ -979,6 +981,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   restart_note_started(&s->restart);
   if (first) {
     report_ready(s, "ok\n");
+    /* one runner for the monitor's life, probing the first run's init (see health.c) */
+    if (s->health.spec) start_health_runner(&s->health, child);
     if (master >= 0 && s->keep_stdin) {
       make_raw();
       atexit(restore_terminal);

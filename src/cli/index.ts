@@ -1,5 +1,6 @@
 import { Cli, type CommandClass } from 'clipanion';
 import { CreateCommand } from './commands/container/create';
+import { ExecCommand } from './commands/container/exec';
 import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
 import { RunCommand } from './commands/container/run';
@@ -15,6 +16,7 @@ import { ContainerPruneCommand } from './commands/container/prune';
 import { ContainerExistsCommand } from './commands/container/exists';
 import { AttachCommand } from './commands/container/attach';
 import { LogsCommand } from './commands/container/logs';
+import { TopCommand } from './commands/container/top';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -28,6 +30,7 @@ import { SaveCommand } from './commands/image/save';
 import { TagCommand } from './commands/image/tag';
 import { InspectCommand } from './commands/inspect';
 import { GenerateSystemdCommand } from './commands/system/generate-systemd';
+import { HealthcheckRunCommand } from './commands/system/healthcheck';
 import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
@@ -46,8 +49,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
   ContainerPruneCommand, ContainerExistsCommand,
   GenerateSystemdCommand,
-  
-  LogsCommand, AttachCommand];
+  LogsCommand, AttachCommand,
+  ExecCommand, TopCommand, HealthcheckRunCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

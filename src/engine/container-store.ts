@@ -51,6 +51,8 @@ export interface ContainerRecord {
     run?: RunFlags;
     /** --log-driver/--log-opt (Docker's HostConfig.LogConfig); absent in older records = json-file */
     logConfig?: LogConfig;
+    /** Docker's Config.Healthcheck (durations in ns): the --health-* flags over the image's HEALTHCHECK */
+    healthcheck?: HealthConfig;
   };
   /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
   logPath?: string;
@@ -74,6 +76,9 @@ export interface ContainerRecord {
     restarting?: boolean;
   };
 }
+
+/** Docker's HealthConfig: Test is [] (inherit), ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]; durations in ns, 0 = default. */
+export interface HealthConfig { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number }
 
 export class ContainerStore {
   constructor(readonly dataRoot: string) {}

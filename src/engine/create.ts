@@ -6,7 +6,7 @@ import type { ImageRecord } from '../image/store';
 import { withLock } from '../state/lock';
 import { readImageFile } from '../storage/image-files';
 import { resolveUser } from '../runtime/user';
-import { idMapped } from '../runtime/userns';
+import { assertUserMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
@@ -14,7 +14,8 @@ import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import { SkiffError } from '../util/errors';
 import { parseSignal } from '../util/signals';
 import { removeTree } from '../util/remove-tree';
-import type { ContainerRecord } from './container-store';
+import type { ContainerRecord, HealthConfig } from './container-store';
+import { mergeHealthConfig } from './healthcheck';
 import { usingLayers } from './layers-in-use';
 import type { Engine } from './context';
 import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
@@ -57,6 +58,8 @@ export interface CreateOptions {
   /** --log-driver, --log-opt */
   logDriver?: string;
   logOpts?: string[];
+  /** --health-* flags as a HealthConfig (healthcheck.ts), merged over the image's HEALTHCHECK */
+  healthcheck?: HealthConfig;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -180,11 +183,7 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
 
 /** A user outside the namespace's map cannot exist in the container: say why, up front. */
 function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
-  const plan = engine.userns;
-  if (!plan) return;
-  if (!idMapped(plan.uidMap, uid) || !idMapped(plan.gidMap, gid)) {
-    throw new SkiffError(`user "${spec}" (${uid}:${gid}) is not mapped in the user namespace${plan.subordinate ? '' : ' (no subordinate ID range: only root exists in containers)'}; add a subuid/subgid range or run as root in the container`);
-  }
+  assertUserMapped(engine.userns, uid, gid, spec);
 }
 
 /**
@@ -288,6 +287,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
         hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
+        ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),
         ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },
       logPath: logPathFor(dir, id, logConfig),
@@ -310,4 +310,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
     await layers.removeTree(dir).catch(() => removeTree(dir));
     throw e;
   }
+}
+
+function withHealthcheck(h: HealthConfig | undefined): { healthcheck?: HealthConfig } {
+  return h ? { healthcheck: h } : {};
 }

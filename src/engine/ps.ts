@@ -4,6 +4,7 @@ import { goStruct } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
+import { healthSuffix } from './health-state';
 
 export interface PsOptions {
   all: boolean;
@@ -106,7 +107,7 @@ export function containerFilters(engine: Engine, args: readonly string[], list: 
 }
 
 /** A ps row: docker-cli's ContainerContext fields (keys sorted, as its {{json .}}). */
-export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number): object {
+export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number, health = ''): object {
   const labels = labelsOf(c);
   const row = goStruct({
     Command: commandText(c, noTrunc),
@@ -123,7 +124,7 @@ export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number):
     // skiff does not measure the writable layer: Docker's value when nothing was written
     Size: '0B',
     State: c.state.status,
-    Status: statusText(c, now),
+    Status: statusText(c, now) + health,
   }, '*formatter.ContainerContext');
   // the first local-time conversion loads the time zone (~15 ms): only for formats that show it
   Object.defineProperty(row, 'CreatedAt', { get: () => goTimeString(new Date(Date.parse(c.created))), enumerable: true });
@@ -140,7 +141,7 @@ export function listContainers(engine: Engine, o: PsOptions, now = Date.now()): 
   const showAll = o.all || impliesAll || (o.last !== undefined && o.last > 0);
   let shown = all.filter((c) => (showAll || isLive(c)) && predicates.every((p) => p(c)));
   if (o.last !== undefined && o.last > 0) shown = shown.slice(0, o.last);
-  return shown.map((c) => containerRow(c, o.noTrunc, now));
+  return shown.map((c) => containerRow(c, o.noTrunc, now, healthSuffix(engine, c)));
 }
 
 export const PS_HEADERS: Record<string, string> = {

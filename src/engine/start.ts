@@ -15,6 +15,7 @@ import { refreshState } from './container-state';
 import { namespaceDonorPids } from './namespace-donors';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
+import { prepareHealthcheck } from './healthcheck';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -42,7 +43,9 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const removesRecord = c.config.autoRemove && !attach;
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
+  const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
+    health,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,

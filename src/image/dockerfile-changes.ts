@@ -7,6 +7,7 @@
  */
 import { posix } from 'node:path';
 import { SkiffError } from '../util/errors';
+import { parseGoDuration } from '../util/format';
 
 /** The runtime part of an image config (OCI names, Docker's key order). */
 export interface ChangeConfig {
@@ -254,11 +255,9 @@ function exposedPorts(spec: string): string[] {
 
 /** Go durations in HEALTHCHECK flags, as nanoseconds. */
 function durationNs(v: string, flag: string): number {
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) throw invalid(`invalid duration for --${flag}: ${v}`);
-  let ns = 0;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ns += Number(m[1]) * unit[m[2]];
-  return Math.round(ns);
+  const ns = v === '0' ? undefined : parseGoDuration(v);
+  if (ns === undefined) throw invalid(`invalid duration for --${flag}: ${v}`);
+  return ns;
 }
 
 /** HEALTHCHECK NONE | [--interval=D --timeout=D --start-period=D --start-interval=D --retries=N] CMD ... */

@@ -16,6 +16,7 @@ export interface ImageConfig {
     Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string;
     Labels?: Record<string, string>; ExposedPorts?: Record<string, object>; Volumes?: Record<string, object>;
     StopSignal?: string;
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
   };
   rootfs?: { type: string; diff_ids: string[] };
   history?: object[];

@@ -23,6 +23,7 @@ export const MONITOR_FILES = {
   userStop: 'stopped-by-user',
   /** the monitor's socket for `attach` clients */
   attach: 'attach',
+  healthSpec: 'health.spec', healthLog: 'health.log',
 } as const;
 
 /** The path of one of the monitor's files in a container directory. */
@@ -103,7 +104,21 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
  * helper's file through /proc/self/exe. Throws when it cannot be started.
  */
 export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: string, stdio: [number, number, number]): MonitorProcess {
-  const child = spawnDetached(helperPath(), ['skiff-helper', ...helperArgv(userns, ['monitor', specFile])], stdio, { sealed: true });
+  return spawnSealedHelper(helperArgv(userns, ['monitor', specFile]), stdio);
+}
+
+/**
+ * Start `skiff-helper exec SPECFILE` (a process in a running container; native/PROTOCOL.md) the
+ * way the monitor is started: own session, sealed, report pipe on fd 3. It joins the container's
+ * namespaces itself, so it gets no namespace options. Its exit code is the command's; 3 before
+ * `ok` means the container is no longer running.
+ */
+export function spawnExec(specFile: string, stdio: [number, number, number], target?: { pid: number; start: string }): MonitorProcess {
+  return spawnSealedHelper(['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
+}
+
+function spawnSealedHelper(args: string[], stdio: [number, number, number]): MonitorProcess {
+  const child = spawnDetached(helperPath(), ['skiff-helper', ...args], stdio, { sealed: true });
   const reports = watchReports(child.reportFd);
   let reaped: Promise<number> | undefined;
   const exited = () => (reaped ??= reports.closed.then(() => reapChild(child.pid)));

@@ -65,6 +65,8 @@ export interface MonitorOptions {
   attachSocket?: string;
   /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
   attached?: boolean;
+  /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
+  health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -73,9 +75,12 @@ function bindKind(m: { type: string; source: string }): 'file' | 'dir' {
   try { return fs.statSync(m.source).isDirectory() ? 'dir' : 'file'; } catch { return 'dir'; }
 }
 
-export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
+type RecordWriter = (key: string, ...fields: (string | number)[]) => void;
+
+/** A record writer and the encoded result of what it wrote. */
+function recordWriter(): { rec: RecordWriter; encode(): Buffer } {
   const parts: string[] = [];
-  const rec = (key: string, ...fields: (string | number)[]) => {
+  const rec: RecordWriter = (key, ...fields) => {
     const strings = fields.map(String);
     // Records are NUL-separated: a NUL inside a value (JSON allows \u0000 in an image config)
     // would end the field early and let the rest be read as records of its own.
@@ -83,6 +88,46 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
     if (bad !== undefined) throw new SkiffError(`invalid ${key} "${bad.replace(/\0/g, '\\0')}": contains a NUL byte`);
     parts.push(key, String(strings.length), ...strings);
   };
+  return { rec, encode: () => Buffer.from(parts.map((p) => `${p}\0`).join('')) };
+}
+
+/** The process settings, shared by the container's init (monitor) and `exec` (the same keys). */
+function processRecords(rec: RecordWriter, p: OciSpec['process'], seccompProgram: string | undefined): void {
+  rec('cwd', p.cwd);
+  rec('user', p.user.uid, p.user.gid);
+  if (p.user.additionalGids?.length) rec('groups', ...p.user.additionalGids);
+  for (const e of p.env) rec('env', e);
+  for (const a of p.args) rec('arg', a);
+  rec('caps', ...p.capabilities.bounding.map(capabilityNumber));
+  if (seccompProgram) rec('seccomp', seccompProgram);
+  if (p.noNewPrivileges) rec('no-new-privs', 1);
+  rec('tty', p.terminal ? 1 : 0);
+}
+
+export interface ExecOptions {
+  /** the container's init: host PID and start time (process-identity.ts), checked by the helper;
+   * absent in the monitor's healthcheck spec, whose runner passes it on the command line */
+  target?: { pid: number; start: string };
+  keepStdin: boolean;
+  detach: boolean;
+  readyFd: number;
+  /** the compiled seccomp program, or undefined for none (--privileged, unconfined containers) */
+  seccompProgram: string | undefined;
+}
+
+/** Encode the spec of `skiff-helper exec` (native/PROTOCOL.md, exec spec): a process to run in a running container. */
+export function encodeExecSpec(process: OciSpec['process'], o: ExecOptions): Buffer {
+  const { rec, encode } = recordWriter();
+  if (o.target) rec('target', o.target.pid, o.target.start);
+  processRecords(rec, process, o.seccompProgram);
+  rec('stdin', o.keepStdin ? 1 : 0);
+  rec('detach', o.detach ? 1 : 0);
+  rec('ready-fd', o.readyFd);
+  return encode();
+}
+
+export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
+  const { rec, encode } = recordWriter();
   rec('rootfs', spec.root.path);
   rec('rootfs-mount', o.rootfsMount.type, o.rootfsMount.source, o.rootfsMount.data);
   for (const ns of spec.linux.namespaces) {
@@ -103,19 +148,14 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   rec('symlink', 'pts/ptmx', '/dev/ptmx');
   for (const p of spec.linux.maskedPaths) rec('mask', p);
   for (const p of spec.linux.readonlyPaths) rec('ro', p);
-  rec('cwd', spec.process.cwd);
-  rec('user', spec.process.user.uid, spec.process.user.gid);
-  if (spec.process.user.additionalGids?.length) rec('groups', ...spec.process.user.additionalGids);
-  for (const e of spec.process.env) rec('env', e);
-  for (const a of spec.process.args) rec('arg', a);
-  rec('caps', ...spec.process.capabilities.bounding.map(capabilityNumber));
+  let program: string | undefined;
   if (spec.linux.seccomp) {
-    const program = o.seccompProgram ?? precompiledProgram(spec.linux.seccomp, spec.process.capabilities.bounding);
+    program = o.seccompProgram ?? precompiledProgram(spec.linux.seccomp, spec.process.capabilities.bounding);
     // Never fall back to no filter: a missing program is a bug in the caller.
     if (!program) throw new SkiffError('internal error: the seccomp program was not compiled before encoding the monitor spec');
-    rec('seccomp', program);
   }
-  if (spec.process.noNewPrivileges) rec('no-new-privs', 1);
+  processRecords(rec, spec.process, program);
+  // the container's own process settings, which exec'd processes inherit from it and do not set again
   for (const r of spec.process.rlimits ?? []) {
     const limit = (n: number) => (n < 0 ? 'unlimited' : n);
     rec('rlimit', r.type.replace(/^RLIMIT_/, '').toLowerCase(), limit(r.soft), limit(r.hard));
@@ -125,7 +165,6 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.restart && o.restart.name !== 'no') rec('restart', o.restart.name, o.restart.maximumRetryCount);
   if (o.stopFile) rec('stop-file', o.stopFile);
   if (o.restartFile) rec('restart-file', o.restartFile);
-  rec('tty', spec.process.terminal ? 1 : 0);
   rec('stdin', o.keepStdin ? 1 : 0);
   if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);
   if (o.pidFile) rec('pid-file', o.pidFile);
@@ -135,5 +174,6 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);
-  return Buffer.from(parts.map((p) => `${p}\0`).join(''));
+  if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
+  return encode();
 }

@@ -63,3 +63,11 @@ export function planUserNamespace(env: NodeJS.ProcessEnv = process.env): UserNam
   }
   return { uidMap: buildIdMap(uid, subuids), gidMap: buildIdMap(gid, subgids), subordinate: true, newuidmap, newgidmap };
 }
+
+/** A user outside the namespace's map cannot exist in a container (run, create, exec -u): say why, up front. */
+export function assertUserMapped(plan: UserNamespacePlan | undefined, uid: number, gid: number, spec: string): void {
+  if (!plan) return;
+  if (!idMapped(plan.uidMap, uid) || !idMapped(plan.gidMap, gid)) {
+    throw new SkiffError(`user "${spec}" (${uid}:${gid}) is not mapped in the user namespace${plan.subordinate ? '' : ' (no subordinate ID range: only root exists in containers)'}; add a subuid/subgid range or run as root in the container`);
+  }
+}

@@ -43,8 +43,9 @@ export function humanDuration(ms: number): string {
 /**
  * Go's text/tabwriter as Docker configures it (minwidth 10, tabwidth 1, padding 3, spaces):
  * tab-terminated cells are padded to their column's width; the last cell of a line is not.
+ * (`docker top` uses minwidth 20.)
  */
-export function tabwrite(text: string): string {
+export function tabwrite(text: string, minWidth = 10): string {
   const lines = text.split('\n').map((l) => l.split('\t'));
   const widths: number[] = [];
   for (const cells of lines) {
@@ -52,7 +53,7 @@ export function tabwrite(text: string): string {
       widths[i] = Math.max(widths[i] ?? 0, [...c].length);
     });
   }
-  return lines.map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(Math.max(10, widths[i] + 3)))).join('')).join('\n');
+  return lines.map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(Math.max(minWidth, widths[i] + 3)))).join('')).join('\n');
 }
 
 /** Print a header and rows as Docker's tabwriter does (trailing blanks trimmed). */
@@ -75,4 +76,14 @@ export function goTimeString(d: Date): string {
   const date = `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`;
   const time = `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
   return `${date} ${time} ${zone} ${off === 0 ? 'UTC' : zone}`;
+}
+
+/** Go's time.ParseDuration ("1m30s", "500ms"), as nanoseconds; undefined when it is not one. */
+export function parseGoDuration(v: string): number | undefined {
+  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+  if (v === '0') return 0;
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) return undefined;
+  let ns = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ns += Number(m[1]) * unit[m[2]];
+  return Math.round(ns);
 }

@@ -137,7 +137,11 @@ export function findOption(spec: CommandSpec, name: string): OptionSpec | undefi
 /** Docker's argument synopsis: `IMAGE [COMMAND] [ARG...]`, `CONTAINER [CONTAINER...]`, `[SERVER]`. */
 export function argsSynopsis(args: ArgsSpec): string {
   const words = [...args.required, ...args.optional.map((n) => `[${n}]`)];
-  if (args.rest?.proxy) words.push(`[${args.rest.name}]`, '[ARG...]');
+  // A required proxy (`exec CONTAINER COMMAND [ARG...]`) already named its first word; a proxy
+  // named by a phrase (`top CONTAINER [ps OPTIONS]`) is the whole tail.
+  if (args.rest?.proxy && args.required.includes(args.rest.name)) words.push('[ARG...]');
+  else if (args.rest?.proxy && args.rest.name.includes(' ')) words.push(`[${args.rest.name}]`);
+  else if (args.rest?.proxy) words.push(`[${args.rest.name}]`, '[ARG...]');
   else if (args.rest) words.push(`[${args.rest.name}...]`);
   return words.join(' ');
 }

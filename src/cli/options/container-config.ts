@@ -41,8 +41,33 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (PATH[:OPTIONS])' });
   logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: json-file (default), k8s-file or none' });
   logOpt = Option.Array('--log-opt', [], { description: 'Log driver options (max-size=10m, max-file=3)' });
+  healthCmd = Option.String('--health-cmd', { description: 'Command to run to check health' });
+  healthInterval = Option.String('--health-interval', { description: 'Time between running the check (ms|s|m|h) (default 30s)' });
+  healthRetries = Option.String('--health-retries', { description: 'Consecutive failures needed to report unhealthy (default 3)' });
+  healthStartPeriod = Option.String('--health-start-period', { description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)' });
+  healthTimeout = Option.String('--health-timeout', { description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)' });
+  noHealthcheck = Option.Boolean('--no-healthcheck', false, { description: 'Disable any container-specified HEALTHCHECK' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
+
+  /** The --health-* flags, checked (engine/healthcheck.ts, loaded only when one is given). */
+  protected async healthOptions(): Promise<Pick<CreateOptions, 'healthcheck'>> {
+    const given = this.healthCmd ?? this.healthInterval ?? this.healthRetries ?? this.healthStartPeriod ?? this.healthTimeout;
+    if (given === undefined && !this.noHealthcheck) return {};
+    const { healthConfigFromFlags } = await import('../../engine/healthcheck');
+    let retries: number | undefined;
+    if (this.healthRetries !== undefined) {
+      retries = Number(this.healthRetries);
+      if (!/^-?[0-9]+$/.test(this.healthRetries)) {
+        const { SkiffError } = await import('../../util/errors');
+        throw new SkiffError(`invalid argument "${this.healthRetries}" for "--health-retries" flag: strconv.ParseInt: parsing "${this.healthRetries}": invalid syntax`);
+      }
+    }
+    return { healthcheck: healthConfigFromFlags({
+      cmd: this.healthCmd, interval: this.healthInterval, timeout: this.healthTimeout, startPeriod: this.healthStartPeriod,
+      retries, none: this.noHealthcheck,
+    }) };
+  }
 
   protected createOptions(): CreateOptions {
     return {

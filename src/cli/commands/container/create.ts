@@ -14,7 +14,7 @@ export class CreateCommand extends ContainerConfigCommand {
 
   async execute(): Promise<number> {
     const { createContainer } = await import('../../../engine/create');
-    const c = await createContainer(this.engine, this.createOptions());
+    const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions() });
     this.out(`${c.id}\n`);
     return 0;
   }

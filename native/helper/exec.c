@@ -1,0 +1,582 @@
+/*
+ * exec mode: run one more process in a running container (`skiff exec`), and, for the monitor's
+ * healthchecks to come, any process that must look like the container's own.
+ *
+ * The helper is started by Node outside every namespace (no --uidmap: the container's user
+ * namespace is joined here, not created). It opens a pidfd of the container's init, checks
+ * that the PID still names the process Node recorded (start time), and joins all of its
+ * namespaces at once with setns(pidfd, ...): user first (the kernel orders it), so the other
+ * namespaces are entered with the capabilities the user namespace gives. Joining a PID
+ * namespace only applies to children, so the command is forked; the helper stays outside the
+ * container's PID namespace (the container cannot see or signal it) and supervises: it proxies
+ * the pty (-t), relays terminals it must not hand over (as the monitor does), forwards signals
+ * and exits with the command's code. With `detach 1` it returns once the command has exec'd;
+ * the command is then reparented to the container's init.
+ *
+ * The process settings (user, groups, caps, seccomp program, no_new_privs, env, cwd) come from
+ * Node in the spec file (native/PROTOCOL.md, "exec spec"); they are applied in the same order
+ * as for the container's init.
+ */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define MAX_LIST 1024
+
+struct exec_spec {
+  pid_t target;
+  const char *target_start;
+  const char *cwd;
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[64];
+  int ngroups;
+  char *env[MAX_LIST];
+  int nenv;
+  char *args[MAX_LIST];
+  int nargs;
+  uint64_t caps;
+  const char *seccomp;
+  int no_new_privs, tty, keep_stdin, ready_fd, detach;
+};
+
+/* ---------- spec ---------- */
+
+static char *read_spec_file(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("exec: cannot open spec %s: %s", path, strerror(errno));
+  size_t cap = 65536, off = 0;
+  char *buf = xmalloc(cap);
+  for (;;) {
+    if (off + 1 >= cap) buf = xrealloc(buf, cap *= 2);
+    ssize_t n = read(fd, buf + off, cap - off - 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die("exec: read spec: %s", strerror(errno));
+    if (n == 0) break;
+    off += n;
+  }
+  close(fd);
+  buf[off] = 0;
+  *len = off;
+  return buf;
+}
+
+static void add_item(char **arr, int *count, char *val, const char *key) {
+  if (*count >= MAX_LIST - 1) die("exec: too many %s", key);
+  arr[(*count)++] = val;
+}
+
+/* The monitor spec's record format (`KEY \0 N \0 F1 \0 ... FN \0`), exec's keys only. */
+static void parse_exec_spec(const char *path, struct exec_spec *s, char **target) {
+  size_t len;
+  char *p = read_spec_file(path, &len), *end = p + len;
+  memset(s, 0, sizeof *s);
+  s->ready_fd = -1;
+  s->cwd = "/";
+  while (p < end) {
+    const char *key = p;
+    p += strlen(p) + 1;
+    if (p >= end) die("exec: spec truncated after %s", key);
+    int nf = atoi(p);
+    p += strlen(p) + 1;
+    char *f[64];
+    if (nf < 0 || nf > 64) die("exec: bad field count for %s", key);
+    for (int i = 0; i < nf; i++) {
+      if (p >= end) die("exec: spec truncated in %s", key);
+      f[i] = p;
+      p += strlen(p) + 1;
+    }
+#define WANT(n) \
+  if (nf != (n)) die("exec: spec key %s wants %d fields, got %d", key, (n), nf)
+    if (!strcmp(key, "target")) {
+      WANT(2);
+      s->target = (pid_t)strtol(f[0], NULL, 10);
+      s->target_start = f[1];
+    } else if (!strcmp(key, "cwd")) {
+      WANT(1);
+      s->cwd = f[0];
+    } else if (!strcmp(key, "user")) {
+      WANT(2);
+      s->uid = strtoul(f[0], NULL, 10);
+      s->gid = strtoul(f[1], NULL, 10);
+    } else if (!strcmp(key, "groups")) {
+      if (nf > 64) die("exec: too many groups");
+      for (int i = 0; i < nf; i++) s->groups[s->ngroups++] = strtoul(f[i], NULL, 10);
+    } else if (!strcmp(key, "env")) {
+      WANT(1);
+      add_item(s->env, &s->nenv, f[0], key);
+    } else if (!strcmp(key, "arg")) {
+      WANT(1);
+      add_item(s->args, &s->nargs, f[0], key);
+    } else if (!strcmp(key, "caps")) {
+      for (int i = 0; i < nf; i++) {
+        char *e;
+        unsigned long cap = strtoul(f[i], &e, 10);
+        if (*e || e == f[i] || cap > 63) die("exec: capability number \"%s\" is out of range 0-63", f[i]);
+        s->caps |= 1ULL << cap;
+      }
+    } else if (!strcmp(key, "seccomp")) {
+      WANT(1);
+      s->seccomp = f[0];
+    } else if (!strcmp(key, "no-new-privs")) {
+      WANT(1);
+      s->no_new_privs = atoi(f[0]);
+    } else if (!strcmp(key, "tty")) {
+      WANT(1);
+      s->tty = atoi(f[0]);
+    } else if (!strcmp(key, "stdin")) {
+      WANT(1);
+      s->keep_stdin = atoi(f[0]);
+    } else if (!strcmp(key, "ready-fd")) {
+      WANT(1);
+      s->ready_fd = atoi(f[0]);
+    } else if (!strcmp(key, "detach")) {
+      WANT(1);
+      s->detach = atoi(f[0]);
+    } else {
+      die("exec: unknown spec key %s", key);
+    }
+#undef WANT
+  }
+  if (target) {
+    s->target = (pid_t)strtol(target[0], NULL, 10);
+    s->target_start = target[1];
+  }
+  if (s->target <= 0 || !s->target_start || s->nargs == 0) die("exec: spec lacks target or args");
+  s->env[s->nenv] = NULL;
+  s->args[s->nargs] = NULL;
+}
+
+/* ---------- joining the container ---------- */
+
+/* Field 22 of /proc/PID/stat (the start time), as Node records it next to each PID. */
+int process_start_time(pid_t pid, char *out, size_t outlen) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+  if (!p) return -1;
+  p += 2;
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return -1;
+    p++;
+  }
+  size_t len = strcspn(p, " ");
+  if (len + 1 > outlen) return -1;
+  memcpy(out, p, len);
+  out[len] = 0;
+  return 0;
+}
+
+/*
+ * The namespaces of the target that differ from ours: setns(2) refuses to "join" the user
+ * namespace we are already in (rootful, or --network host's net namespace is simply shared).
+ */
+static int namespaces_to_join(pid_t pid) {
+  static const struct { const char *name; int flag; } all[] = {
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS},
+      {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+  };
+  int flags = 0;
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    char theirs[64], ours[64];
+    struct stat a, b;
+    snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", (int)pid, all[i].name);
+    snprintf(ours, sizeof ours, "/proc/self/ns/%s", all[i].name);
+    if (stat(theirs, &a) < 0) die("exec: cannot read the container's %s namespace: %s", all[i].name, strerror(errno));
+    if (stat(ours, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) flags |= all[i].flag;
+  }
+  return flags;
+}
+
+/* Exit 3 tells Node the container is not running (any more): it ended before we got in. */
+#define EXIT_NOT_RUNNING 3
+
+static int join_container(const struct exec_spec *s) {
+  int pidfd = (int)syscall(SYS_pidfd_open, s->target, 0);
+  if (pidfd < 0) {
+    if (errno == ESRCH) exit(EXIT_NOT_RUNNING);
+    die("exec: pidfd_open %d: %s", (int)s->target, strerror(errno));
+  }
+  /* With the pidfd open, a PID reused after this check would leave the pidfd naming the exited
+   * process (setns then fails with ESRCH), never the newcomer. */
+  char start[32];
+  if (process_start_time(s->target, start, sizeof start) < 0 || strcmp(start, s->target_start) != 0)
+    exit(EXIT_NOT_RUNNING);
+  int flags = namespaces_to_join(s->target);
+  if (flags && setns(pidfd, flags) < 0) {
+    if (errno == ESRCH) exit(EXIT_NOT_RUNNING);
+    die("exec: cannot join the container's namespaces: %s", strerror(errno));
+  }
+  close(pidfd);
+  /* Rootless: we entered the user namespace as its owner's ID, which the map makes root. */
+  if ((flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+    die("exec: cannot become root in the container's user namespace: %s", strerror(errno));
+  /* setns into the mount namespace put us at its root: the container's. */
+  if (chdir("/") < 0) die("exec: chdir /: %s", strerror(errno));
+  return flags;
+}
+
+/*
+ * A pty from the container's own devpts instance (/dev/pts is the runtime's mount: the image
+ * cannot put anything else there, but container root could bind something over it, so the
+ * multiplexer is opened without following links and checked to be a devpts node).
+ */
+static int open_container_pty(int *slave_out) {
+  struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+  int master = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/pts/ptmx", &how, sizeof how);
+  struct statfs sf;
+  if (master < 0) die("exec: cannot open the container's /dev/pts/ptmx: %s", strerror(errno));
+  if (fstatfs(master, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC)
+    die("exec: the container's /dev/pts/ptmx is not on devpts; refusing to use it");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die("exec: unlock pty: %s", strerror(errno));
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) die("exec: open pty peer: %s", strerror(errno));
+  struct winsize ws;
+  if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0) ioctl(slave, TIOCSWINSZ, &ws);
+  *slave_out = slave;
+  return master;
+}
+
+/* ---------- the command (forked child, in the container's PID namespace) ---------- */
+
+static int err_fd = -1;
+
+static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void fail(int code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(msg, sizeof msg, "%d ", code);
+  vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+  va_end(ap);
+  if (write(err_fd, msg, strlen(msg)) < 0) {
+  }
+  _exit(code);
+}
+
+/* Bounding set, groups, IDs, then exactly the kept caps for root and none for anyone else,
+ * inheritable and ambient emptied: the same credentials as the container's init. */
+static void set_credentials(const struct exec_spec *s) {
+  for (int cap = 0; cap <= 63; cap++) {
+    if (s->caps & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      fail(125, "drop capability %d: %s", cap, strerror(errno));
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  /* EPERM: a user namespace with setgroups denied (no subordinate IDs) has only one group. */
+  if (setgroups(s->ngroups, s->groups) < 0 && errno != EPERM) fail(125, "setgroups: %s", strerror(errno));
+  if (setresgid(s->gid, s->gid, s->gid) < 0) fail(125, "cannot switch to group %u: %s", s->gid, strerror(errno));
+  if (setresuid(s->uid, s->uid, s->uid) < 0) fail(125, "cannot switch to user %u: %s", s->uid, strerror(errno));
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2] = {{0}};
+  if (s->uid == 0) {
+    d[0].effective = d[0].permitted = (uint32_t)s->caps;
+    d[1].effective = d[1].permitted = (uint32_t)(s->caps >> 32);
+  }
+  if (syscall(SYS_capset, &h, d) < 0) fail(125, "capset: %s", strerror(errno));
+}
+
+static void load_filter(const struct exec_spec *s) {
+  if (install_seccomp(s->seccomp) < 0) fail(125, "seccomp: %s", strerror(errno));
+}
+
+static const char *path_of(const struct exec_spec *s) {
+  for (int i = 0; i < s->nenv; i++)
+    if (!strncmp(s->env[i], "PATH=", 5)) return s->env[i] + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/* execve with the container's PATH and Docker's codes: 127 not found, 126 not executable. */
+static void exec_in_path(const struct exec_spec *s) {
+  const char *cmd = s->args[0];
+  if (strchr(cmd, '/')) {
+    execve(cmd, s->args, s->env);
+    int e = errno;
+    fail(e == ENOENT ? 127 : 126, "exec %s: %s", cmd, strerror(e));
+  }
+  char path[4096];
+  int saw_eacces = 0;
+  for (const char *dirs = path_of(s);;) {
+    const char *colon = strchr(dirs, ':');
+    size_t n = colon ? (size_t)(colon - dirs) : strlen(dirs);
+    snprintf(path, sizeof path, "%.*s/%s", (int)n, n ? dirs : ".", cmd);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      execve(path, s->args, s->env);
+      if (errno == EACCES) saw_eacces = 1;
+      else if (errno != ENOENT) fail(126, "exec %s: %s", cmd, strerror(errno));
+    }
+    if (!colon) break;
+    dirs = colon + 1;
+  }
+  if (saw_eacces) fail(126, "exec %s: permission denied", cmd);
+  fail(127, "exec: \"%s\": executable file not found in $PATH", cmd);
+}
+
+static void reset_signals(const sigset_t *oldmask) {
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+  } dfl = {SIG_DFL, 0, NULL, 0};
+  /* Raw rt_sigaction: glibc refuses its own real-time signals 32 and 33 (see monitor.c). */
+  for (int sig = 1; sig <= 64; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+  sigprocmask(SIG_SETMASK, oldmask, NULL);
+}
+
+static void run_command(const struct exec_spec *s, const int child_fd[3], const sigset_t *oldmask) {
+  if (setsid() < 0) fail(125, "setsid: %s", strerror(errno));
+  for (int i = 0; i < 3; i++)
+    if (dup2(child_fd[i], i) < 0) fail(125, "stdio: %s", strerror(errno));
+  if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0) fail(125, "set controlling tty: %s", strerror(errno));
+  if (s->seccomp && !s->no_new_privs) load_filter(s);
+  set_credentials(s);
+  if (s->no_new_privs) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(125, "no_new_privs: %s", strerror(errno));
+    if (s->seccomp) load_filter(s);
+  }
+  /* Docker counts a missing working directory as "not found" (127). */
+  if (chdir(s->cwd) < 0) fail(errno == ENOENT ? 127 : 126, "chdir to cwd (\"%s\") failed: %s", s->cwd, strerror(errno));
+  reset_signals(oldmask);
+  exec_in_path(s);
+}
+
+/* ---------- supervising ---------- */
+
+/* One byte stream the helper copies: FROM -> TO. `closes_to`: at EOF close TO as well (a pipe
+ * that stands in for the container's stdin, so the command sees EOF too). */
+struct relay {
+  int from, to, closes_to;
+};
+
+static int copy_chunk(int from, int to) {
+  char buf[16384];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+  if (n <= 0) return -1;
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = write(to, buf + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    off += w;
+  }
+  return 0;
+}
+
+static void close_relay(struct relay *r) {
+  if (r->closes_to && r->to >= 0) close(r->to);
+  if (r->from > 2) close(r->from);
+  r->from = -1;
+}
+
+/* What the command got is written; drain what it left in pipes or the pty without waiting for
+ * processes it started in the background (they may hold the other end for ever). */
+static void drain_outputs(struct relay *r, int n) {
+  for (int i = 0; i < n; i++) {
+    if (r[i].from < 0 || r[i].from == 0) continue;
+    fcntl(r[i].from, F_SETFL, fcntl(r[i].from, F_GETFL) | O_NONBLOCK);
+    char buf[16384];
+    ssize_t got;
+    while ((got = read(r[i].from, buf, sizeof buf)) > 0)
+      for (ssize_t off = 0; off < got;) {
+        ssize_t w = write(r[i].to, buf + off, got - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+        off += w;
+      }
+  }
+}
+
+static struct termios saved_termios;
+static int termios_saved;
+
+static void restore_terminal(void) {
+  if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
+}
+
+static int supervise(pid_t child, int sigfd, int master, struct relay *r, int n) {
+  for (;;) {
+    struct pollfd p[8];
+    p[0] = (struct pollfd){sigfd, POLLIN, 0};
+    for (int i = 0; i < n; i++) p[i + 1] = (struct pollfd){r[i].from, POLLIN, 0};
+    if (poll(p, n + 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("exec: poll: %s", strerror(errno));
+    }
+    if (p[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (read(sigfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+          int status;
+          pid_t got = waitpid(child, &status, WNOHANG);
+          if (got == child) {
+            drain_outputs(r, n);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          }
+        } else if (si.ssi_signo == SIGWINCH) {
+          struct winsize ws;
+          if (master >= 0 && (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0))
+            ioctl(master, TIOCSWINSZ, &ws);
+        } else {
+          kill(child, (int)si.ssi_signo);
+        }
+      }
+    }
+    for (int i = 0; i < n; i++)
+      if (r[i].from >= 0 && (p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) && copy_chunk(r[i].from, r[i].to) < 0)
+        close_relay(&r[i]);
+  }
+}
+
+static void report(const struct exec_spec *s, const char *text) {
+  if (s->ready_fd >= 0 && write(s->ready_fd, text, strlen(text)) < 0) {
+  }
+}
+
+int mode_exec(int argc, char **argv) {
+  /* PID START after the spec: the target when the spec has none (the monitor's healthchecks:
+   * the spec is written before the container's PID is known). */
+  if (argc != 2 && argc != 4) die("usage: exec SPECFILE [PID START]");
+  /* Nothing our caller leaked may reach the container (as in the monitor). */
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die("exec: close_range: %s", strerror(errno));
+  static struct exec_spec s;
+  parse_exec_spec(argv[1], &s, argc == 4 ? argv + 2 : NULL);
+  signal(SIGPIPE, SIG_IGN);
+  /* Never let the container's processes read this process's memory through /proc (it holds
+   * the user namespace's full capabilities until the fork). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  for (int fd = 0; fd < 3; fd++) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  }
+  /* The host's null device, before we are in the container (whose /dev the container owns). */
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) die("exec: /dev/null: %s", strerror(errno));
+  join_container(&s);
+
+  /* What the command gets as fds 0-1-2, and the streams we copy. Without -t a terminal is never
+   * handed over: the command gets a pipe and we copy (it could otherwise change the terminal's
+   * modes or push input into it). Pipes and files pass through. */
+  int child_fd[3], master = -1;
+  struct relay relays[4];
+  int nrelays = 0;
+  if (s.detach) {
+    for (int i = 0; i < 3; i++) child_fd[i] = null_fd;
+  } else if (s.tty) {
+    int slave;
+    master = open_container_pty(&slave);
+    if (fchown(slave, s.uid, (gid_t)-1) < 0) {
+    } /* the command's own terminal, as Docker's */
+    for (int i = 0; i < 3; i++) child_fd[i] = slave;
+    relays[nrelays++] = (struct relay){master, 1, 0};
+    if (s.keep_stdin) relays[nrelays++] = (struct relay){0, master, 0};
+  } else {
+    for (int fd = 0; fd < 3; fd++) {
+      child_fd[fd] = fd;
+      if (fd == 0 && !s.keep_stdin) {
+        child_fd[0] = null_fd;
+        continue;
+      }
+      if (!isatty(fd)) continue;
+      int pp[2];
+      if (pipe2(pp, O_CLOEXEC) < 0) die("exec: pipe: %s", strerror(errno));
+      if (fd == 0) {
+        child_fd[0] = pp[0];
+        relays[nrelays++] = (struct relay){0, pp[1], 1};
+      } else {
+        child_fd[fd] = pp[1];
+        relays[nrelays++] = (struct relay){pp[0], fd, 0};
+      }
+    }
+  }
+
+  sigset_t mask, oldmask;
+  sigemptyset(&mask);
+  int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGCONT};
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&mask, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &mask, &oldmask);
+  int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sigfd < 0) die("exec: signalfd: %s", strerror(errno));
+
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) < 0) die("exec: pipe: %s", strerror(errno));
+  pid_t child = fork();
+  if (child < 0) die("exec: fork: %s", strerror(errno));
+  if (child == 0) {
+    close(errpipe[0]);
+    err_fd = errpipe[1];
+    run_command(&s, child_fd, &oldmask);
+  }
+  close(errpipe[1]);
+  /* The command's ends are its own now (the pty slave is all three with -t: close it once). */
+  for (int i = 0; i < 3; i++) {
+    int fd = child_fd[i];
+    if (fd <= 2 || fd == null_fd) continue;
+    close(fd);
+    for (int j = i; j < 3; j++)
+      if (child_fd[j] == fd) child_fd[j] = -1;
+  }
+  char err[1100];
+  ssize_t n = read(errpipe[0], err, sizeof err - 1);
+  close(errpipe[0]);
+  if (n > 0) {
+    err[n] = 0;
+    int code = atoi(err);
+    const char *msg = strchr(err, ' ');
+    msg = msg ? msg + 1 : err;
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+    }
+    char line[1200];
+    snprintf(line, sizeof line, "err %d %s\n", code, msg);
+    if (s.ready_fd >= 0) report(&s, line);
+    else fprintf(stderr, "skiff: %s\n", msg);
+    return code;
+  }
+  report(&s, "ok\n");
+  if (s.detach) return 0;
+  if (master >= 0 && s.keep_stdin && isatty(0) && tcgetattr(0, &saved_termios) == 0) {
+    struct termios raw = saved_termios;
+    termios_saved = 1;
+    cfmakeraw(&raw);
+    tcsetattr(0, TCSADRAIN, &raw);
+    atexit(restore_terminal);
+  }
+  int code = supervise(child, sigfd, master, relays, nrelays);
+  restore_terminal();
+  return code;
+}
