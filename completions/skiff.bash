@@ -6,12 +6,13 @@ _skiff() {
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
     ['@']='container create history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
-    ['@container']='create list ls ps remove rm run start'
+    ['@container']='create inspect list ls ps remove rm run start'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
     ['@system']='info'
   )
   local -A opts=(
     ['@container create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --help'
+    ['@container inspect']='-f --format -s --size -h --help'
     ['@container list']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ls']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ps']='-a --all -q --quiet --no-trunc -h --help'
@@ -55,6 +56,7 @@ _skiff() {
   )
   local -A argopts=(
     ['@container create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
+    ['@container inspect']='-f --format'
     ['@container list']=''
     ['@container ls']=''
     ['@container ps']=''

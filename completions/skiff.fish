@@ -36,7 +36,7 @@ function __skiff_path_children
         case ''
             printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
         case 'container'
-            printf '%s\n' 'create' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
+            printf '%s\n' 'create' 'inspect' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
@@ -73,6 +73,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'inspect' -d 'Display detailed information on one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'list' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ls' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ps' -d 'List containers'
@@ -113,6 +114,10 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-drop -r -d 'D
 complete -c skiff -n '__skiff_path_is \'container create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container inspect\'' -F
+complete -c skiff -n '__skiff_path_is \'container inspect\'' -s f -l format -r -d 'Format output using a Go template'
+complete -c skiff -n '__skiff_path_is \'container inspect\'' -s s -l size -d 'Display total file sizes'
+complete -c skiff -n '__skiff_path_is \'container inspect\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container list\'' -F
 complete -c skiff -n '__skiff_path_is \'container list\'' -s a -l all -d 'Show all containers (default shows just running)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
@@ -260,8 +265,8 @@ complete -c skiff -n '__skiff_path_is \'info\'' -F
 complete -c skiff -n '__skiff_path_is \'info\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'inspect\'' -F
 complete -c skiff -n '__skiff_path_is \'inspect\'' -s f -l format -r -d 'Format output using a Go template'
-complete -c skiff -n '__skiff_path_is \'inspect\'' -l type -r -d 'Only inspect objects of the given type (image)'
-complete -c skiff -n '__skiff_path_is \'inspect\'' -s s -l size -d 'Display total file sizes (accepted; image sizes are always shown)'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -l type -r -d 'Only inspect objects of the given type (container or image)'
+complete -c skiff -n '__skiff_path_is \'inspect\'' -s s -l size -d 'Display total file sizes if the type is container'
 complete -c skiff -n '__skiff_path_is \'inspect\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'load\'' -F
 complete -c skiff -n '__skiff_path_is \'load\'' -s i -l input -r -d 'Read from tar archive file, instead of STDIN'

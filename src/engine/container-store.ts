@@ -30,6 +30,14 @@ export interface ContainerRecord {
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
+    /** as asked, for inspect (Config.Entrypoint/Cmd/WorkingDir, HostConfig.CapAdd/CapDrop, AttachStd*); absent in older records */
+    entrypoint?: string[];
+    cmd?: string[];
+    workingDir?: string;
+    capAdd?: string[];
+    capDrop?: string[];
+    securityOpt?: string[];
+    attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   };
   storage: { driver: DriverName; layers: string[] };
   state: {

@@ -37,6 +37,8 @@ export interface CreateOptions {
   platform?: string;
   /** --security-opt, --cap-add, --cap-drop, --privileged */
   security?: SecurityFlags;
+  /** run -d: nothing attached (inspect's Config.AttachStd*) */
+  detach?: boolean;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -99,6 +101,22 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
   const ep = entrypoint !== undefined ? (entrypoint === '' ? [] : [entrypoint]) : image.Entrypoint ?? [];
   const cmd = command.length ? command : entrypoint !== undefined ? [] : image.Cmd ?? [];
   return [...ep, ...cmd];
+}
+
+/** What create was asked, kept apart for inspect (the argv above is Entrypoint and Cmd resolved). */
+function asAsked(o: CreateOptions, image: { Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string }): Partial<ContainerRecord['config']> {
+  const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? [] : [o.entrypoint]) : image.Entrypoint;
+  const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? undefined : image.Cmd;
+  const attached = !o.detach;
+  return {
+    ...(entrypoint?.length ? { entrypoint } : {}),
+    ...(cmd?.length ? { cmd } : {}),
+    workingDir: o.workdir || image.WorkingDir || '',
+    ...(o.security?.capAdd.length ? { capAdd: o.security.capAdd } : {}),
+    ...(o.security?.capDrop.length ? { capDrop: o.security.capDrop } : {}),
+    ...(o.security?.securityOpt.length ? { securityOpt: o.security.securityOpt } : {}),
+    attach: { stdin: attached && o.interactive, stdout: attached, stderr: attached },
+  };
 }
 
 /** A user outside the namespace's map cannot exist in the container: say why, up front. */
@@ -172,7 +190,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}) },
+        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}),
+        ...asAsked(o, cfg) },
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };

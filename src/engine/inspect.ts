@@ -104,7 +104,7 @@ export interface InspectResult { stdout: string; errors: string[] }
  */
 export function inspectImages(engine: Engine, names: string[], format?: string,
   notFound = (n: string) => `No such image: ${n}`): InspectResult {
-  const tmpl = format && format !== 'json' ? parseTemplateForInspect(format) : undefined;
+  if (format && format !== 'json') parseTemplateForInspect(format); // a bad template fails before any lookup
   const found: object[] = [];
   const errors: string[] = [];
   for (const name of names) {
@@ -118,6 +118,12 @@ export function inspectImages(engine: Engine, names: string[], format?: string,
     if (!image) { errors.push(notFound(name)); continue; }
     found.push(imageInspect(image, storageInfo(engine, image)));
   }
+  return renderInspect(found, errors, format);
+}
+
+/** The found objects as Docker prints them: an indented JSON array, or each through the template. */
+export function renderInspect(found: object[], errors: string[], format?: string): InspectResult {
+  const tmpl = format && format !== 'json' ? parseTemplateForInspect(format) : undefined;
   if (tmpl) {
     let stdout = '';
     for (const o of found) {
