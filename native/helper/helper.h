@@ -40,6 +40,10 @@ int mode_rm(int argc, char **argv);            /* storage.c */
 int mode_copy(int argc, char **argv);          /* storage.c */
 int mode_probe_overlay(int argc, char **argv); /* main.c */
 int mode_monitor(int argc, char **argv);       /* monitor.c */
+int mode_tar_out(int argc, char **argv);       /* copy_in_out.c */
+int mode_tar_in(int argc, char **argv);        /* copy_in_out.c */
+int mode_stat_path(int argc, char **argv);     /* copy_in_out.c */
+int mode_changes(int argc, char **argv);       /* copy_in_out.c */
 
 /* Install a seccomp filter given as hex of struct sock_filter[] (seccomp.c); 0 or -1/errno. */
 int install_seccomp(const char *hex);

@@ -217,6 +217,11 @@ static const struct mode modes[] = {
     {"copy", mode_copy, 0, 0},
     {"probe-overlay", mode_probe_overlay, 1, 0},
     {"monitor", mode_monitor, 1, 1},
+    /* cp, export, diff, commit (copy_in_out.c); --overlay makes its own mount namespace */
+    {"tar-out", mode_tar_out, 0, 0},
+    {"tar-in", mode_tar_in, 0, 0},
+    {"stat-path", mode_stat_path, 0, 0},
+    {"changes", mode_changes, 0, 0},
 };
 
 int main(int argc, char **argv) {

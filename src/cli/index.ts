@@ -1,6 +1,7 @@
 import { Cli, type CommandClass } from 'clipanion';
 import { CreateCommand } from './commands/container/create';
 import { ContainerInspectCommand } from './commands/container/inspect';
+import { CpCommand } from './commands/container/cp';
 import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
 import { RunCommand } from './commands/container/run';
@@ -29,7 +30,7 @@ export { VERSION };
 
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
+  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, HistoryCommand, SaveCommand, ImportCommand,
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
