@@ -99,16 +99,20 @@ int mode_stat_path(int argc, char **argv) {
   return 0;
 }
 
-/* tar-out [--follow] [--layer] [--name ARC] [--owner U:G] ROOTOPT PATH: PATH (and everything
- * below it) as a tar on stdout, its top entry named ARC (default: PATH's last component; ""
- * writes a directory's children only). --layer: overlay whiteouts become .wh. entries. */
+/* tar-out [--follow] [--layer] [--name ARC] [--owner U:G] [--exclude ARC]... ROOTOPT PATH:
+ * PATH (and everything below it) as a tar on stdout, its top entry named ARC (default: PATH's
+ * last component; "" writes a directory's children only). --layer: overlay whiteouts become
+ * .wh. entries. --exclude: an entry of that archive name is left out with all below it. */
 int mode_tar_out(int argc, char **argv) {
   g_what = "tar-out";
   struct tar_writer tw = {.fd = 1};
   int root = -1, follow = 0, i = 1;
   const char *arc = NULL;
+  tw.exclude = xmalloc((size_t)argc * sizeof *tw.exclude);
+  int nexclude = 0;
   for (; i < argc - 1; i++) {
     if (!strcmp(argv[i], "--follow")) follow = 1;
+    else if (!strcmp(argv[i], "--exclude") && i + 1 < argc - 1) tw.exclude[nexclude++] = argv[++i];
     else if (!strcmp(argv[i], "--layer")) tw.whiteouts = 1;
     else if (!strcmp(argv[i], "--name") && i + 1 < argc - 1) arc = argv[++i];
     else if (!strcmp(argv[i], "--owner") && i + 1 < argc - 1) {
@@ -116,7 +120,8 @@ int mode_tar_out(int argc, char **argv) {
       tw.owner_set = 1;
     } else if (!root_option(argv, argc, &i, &root)) break;
   }
-  if (root < 0 || i != argc - 1) die("usage: tar-out [--follow] [--layer] [--name ARC] [--owner U:G] --root DIR|--pid PID|--overlay DATA DIR PATH");
+  tw.exclude[nexclude] = NULL;
+  if (root < 0 || i != argc - 1) die("usage: tar-out [--follow] [--layer] [--name ARC] [--owner U:G] [--exclude ARC]... --root DIR|--pid PID|--overlay DATA DIR PATH");
   const char *path = argv[i];
   int fd = resolve(root, path, follow);
   if (fd < 0) die("tar-out: %s: %s", path, strerror(errno));

@@ -218,8 +218,15 @@ static void copy_data(int fd, uint64_t size, const char *name) {
 static void walk_dir(int dirfd, const char *arcdir);
 
 /* The entry that the O_PATH fd PFD (never a followed symlink) refers to, named ARCNAME. */
+static int excluded(const char *arcname) {
+  for (char **e = g_tw->exclude; e && *e; e++)
+    if (!strcmp(*e, arcname)) return 1;
+  return 0;
+}
+
 void tw_entry(struct tar_writer *tw, int pfd, const char *arcname) {
   g_tw = tw;
+  if (*arcname && excluded(arcname)) return;
   struct stat st;
   if (fstat(pfd, &st) < 0) die("tar: %s: %s", arcname, strerror(errno));
   char name[MAX_TAR_PATH + 2];

@@ -11,6 +11,7 @@ struct tar_writer {
   int whiteouts; /* overlay upper dir: char 0:0 -> .wh.NAME, opaque dir -> DIR/.wh..wh..opq */
   int owner_set; /* every entry owned by uid:gid instead of the file's */
   uint32_t uid, gid;
+  char **exclude; /* archive names left out (with everything below them), NULL-terminated */
 };
 
 /* Write the entry that O_PATH fd PFD refers to (a directory with everything below it) as

@@ -67,3 +67,11 @@ export function spawnHelperStream(userns: UserNamespacePlan | undefined, mode: s
   done.catch(() => {});
   return { child, done };
 }
+
+/**
+ * What the container's start-up puts into its writable layer as mount points (the files bound
+ * over /etc/hostname, hosts and resolv.conf; the tmpfs, proc and sysfs dirs). Docker keeps
+ * these in a separate init layer, so they are never a container's own change: diff and commit
+ * leave them out. Relative, as the helper names archive entries.
+ */
+export const RUNTIME_MOUNT_POINTS = ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'dev', 'proc', 'sys'];
