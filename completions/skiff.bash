@@ -5,13 +5,18 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='container create history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
-    ['@container']='create inspect list ls ps remove rm run start'
+    ['@']='commit container cp create diff export history image images import info inspect load login logout ps pull push rm rmi run save start system tag version'
+    ['@container']='commit cp create diff export inspect list ls ps remove rm run start'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
     ['@system']='info'
   )
   local -A opts=(
+    ['@commit']='-a --author -c --change -m --message -p --pause -h --help'
+    ['@container commit']='-a --author -c --change -m --message -p --pause -h --help'
+    ['@container cp']='-a --archive -L --follow-link -q --quiet -h --help'
     ['@container create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --help'
+    ['@container diff']='-h --help'
+    ['@container export']='-o --output -h --help'
     ['@container inspect']='-f --format -s --size -h --help'
     ['@container list']='-a --all -q --quiet --no-trunc -h --help'
     ['@container ls']='-a --all -q --quiet --no-trunc -h --help'
@@ -20,7 +25,10 @@ _skiff() {
     ['@container rm']='-f --force -h --help'
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt -d --detach --help'
     ['@container start']='-a --attach -i --interactive -h --help'
+    ['@cp']='-a --archive -L --follow-link -q --quiet -h --help'
     ['@create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt --help'
+    ['@diff']='-h --help'
+    ['@export']='-o --output -h --help'
     ['@history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image import']='-c --change -m --message --platform -h --help'
@@ -55,7 +63,12 @@ _skiff() {
     ['@version']='-f --format -h --help'
   )
   local -A argopts=(
+    ['@commit']='-a --author -c --change -m --message'
+    ['@container commit']='-a --author -c --change -m --message'
+    ['@container cp']=''
     ['@container create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
+    ['@container diff']=''
+    ['@container export']='-o --output'
     ['@container inspect']='-f --format'
     ['@container list']=''
     ['@container ls']=''
@@ -64,7 +77,10 @@ _skiff() {
     ['@container rm']=''
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
     ['@container start']=''
+    ['@cp']=''
     ['@create']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt'
+    ['@diff']=''
+    ['@export']='-o --output'
     ['@history']='--format'
     ['@image history']='--format'
     ['@image import']='-c --change -m --message --platform'

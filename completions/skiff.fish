@@ -34,9 +34,9 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'container' 'create' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
+            printf '%s\n' 'commit' 'container' 'cp' 'create' 'diff' 'export' 'history' 'image' 'images' 'import' 'info' 'inspect' 'load' 'login' 'logout' 'ps' 'pull' 'push' 'rm' 'rmi' 'run' 'save' 'start' 'system' 'tag' 'version'
         case 'container'
-            printf '%s\n' 'create' 'inspect' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
+            printf '%s\n' 'commit' 'cp' 'create' 'diff' 'export' 'inspect' 'list' 'ls' 'ps' 'remove' 'rm' 'run' 'start'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
         case 'system'
@@ -50,8 +50,12 @@ complete -c skiff -n '__skiff_path_is \'\'' -l runroot -r -F -d 'State directory
 complete -c skiff -n '__skiff_path_is \'\'' -l storage-driver -r -F -d 'Storage driver: overlay, fuse-overlayfs or vfs (default: the best that works here)'
 complete -c skiff -n '__skiff_path_is \'\'' -l log-level -r -F -d 'Set the logging level ("debug" shows stack traces of errors)'
 complete -c skiff -n '__skiff_path_is \'\'' -l version -d 'Show the version'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'commit' -d 'Create a new image from a container\'s changes'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'container' -d 'container commands'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'cp' -d 'Copy files/folders between a container and the local filesystem'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'diff' -d 'Inspect changes to files or directories on a container\'s filesystem'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'export' -d 'Export a container\'s filesystem as a tar archive'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'history' -d 'Show the history of an image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'image' -d 'image commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'images' -d 'List images'
@@ -72,7 +76,11 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'start' -d 'Start one or more sto
 complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'commit' -d 'Create a new image from a container\'s changes'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'cp' -d 'Copy files/folders between a container and the local filesystem'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'create' -d 'Create a new container'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'diff' -d 'Inspect changes to files or directories on a container\'s filesystem'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'export' -d 'Export a container\'s filesystem as a tar archive'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'inspect' -d 'Display detailed information on one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'list' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'ls' -d 'List containers'
@@ -95,6 +103,23 @@ complete -c skiff -n '__skiff_path_is \'image\'' -a 'rm' -d 'Remove one or more 
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
 complete -c skiff -n '__skiff_path_is \'system\'' -a 'info' -d 'Display system-wide information'
+complete -c skiff -n '__skiff_path_is \'commit\'' -F
+complete -c skiff -n '__skiff_path_is \'commit\'' -s a -l author -r -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
+complete -c skiff -n '__skiff_path_is \'commit\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
+complete -c skiff -n '__skiff_path_is \'commit\'' -s m -l message -r -d 'Commit message'
+complete -c skiff -n '__skiff_path_is \'commit\'' -s p -l pause -d 'Pause container during commit (accepted; the layer is read as it is)'
+complete -c skiff -n '__skiff_path_is \'commit\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -F
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s a -l author -r -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s m -l message -r -d 'Commit message'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s p -l pause -d 'Pause container during commit (accepted; the layer is read as it is)'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container cp\'' -F
+complete -c skiff -n '__skiff_path_is \'container cp\'' -s a -l archive -d 'Archive mode (copy all uid/gid information)'
+complete -c skiff -n '__skiff_path_is \'container cp\'' -s L -l follow-link -d 'Always follow symbol link in SRC_PATH'
+complete -c skiff -n '__skiff_path_is \'container cp\'' -s q -l quiet -d 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached'
+complete -c skiff -n '__skiff_path_is \'container cp\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container create\'' -F
 complete -c skiff -n '__skiff_path_is \'container create\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l env-file -r -d 'Read environment variables from a file'
@@ -114,6 +139,11 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -l cap-drop -r -d 'D
 complete -c skiff -n '__skiff_path_is \'container create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container diff\'' -F
+complete -c skiff -n '__skiff_path_is \'container diff\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container export\'' -F
+complete -c skiff -n '__skiff_path_is \'container export\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
+complete -c skiff -n '__skiff_path_is \'container export\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container inspect\'' -F
 complete -c skiff -n '__skiff_path_is \'container inspect\'' -s f -l format -r -d 'Format output using a Go template'
 complete -c skiff -n '__skiff_path_is \'container inspect\'' -s s -l size -d 'Display total file sizes'
@@ -163,6 +193,11 @@ complete -c skiff -n '__skiff_path_is \'container start\'' -F
 complete -c skiff -n '__skiff_path_is \'container start\'' -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'cp\'' -F
+complete -c skiff -n '__skiff_path_is \'cp\'' -s a -l archive -d 'Archive mode (copy all uid/gid information)'
+complete -c skiff -n '__skiff_path_is \'cp\'' -s L -l follow-link -d 'Always follow symbol link in SRC_PATH'
+complete -c skiff -n '__skiff_path_is \'cp\'' -s q -l quiet -d 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached'
+complete -c skiff -n '__skiff_path_is \'cp\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'create\'' -F
 complete -c skiff -n '__skiff_path_is \'create\'' -s e -l env -r -d 'Set environment variables (KEY=VALUE, or KEY to copy it from here)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l env-file -r -d 'Read environment variables from a file'
@@ -182,6 +217,11 @@ complete -c skiff -n '__skiff_path_is \'create\'' -l cap-drop -r -d 'Drop Linux 
 complete -c skiff -n '__skiff_path_is \'create\'' -l privileged -d 'Give extended privileges to this container (all capabilities, no seccomp, host devices)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l security-opt -r -d 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined'
 complete -c skiff -n '__skiff_path_is \'create\'' -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'diff\'' -F
+complete -c skiff -n '__skiff_path_is \'diff\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'export\'' -F
+complete -c skiff -n '__skiff_path_is \'export\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
+complete -c skiff -n '__skiff_path_is \'export\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'history\'' -F
 complete -c skiff -n '__skiff_path_is \'history\'' -s H -l human -d 'Print sizes and dates in human readable format (default true; -H=false to turn off)'
 complete -c skiff -n '__skiff_path_is \'history\'' -l no-trunc -d 'Don\'t truncate output'

@@ -61,7 +61,8 @@ export function spawnHelperStream(userns: UserNamespacePlan | undefined, mode: s
     child.on('close', (code, signal) => {
       if (code === 0) { resolve(stdout); return; }
       const last = stderr.trim().split('\n').filter(Boolean).at(-1)?.replace(/^skiff-helper: /, '');
-      reject(new SkiffError(`${what}: ${last ?? `skiff-helper exited with ${signal ?? code}`}`));
+      // Docker's daemon-side failures (a file it cannot copy, a bad tar) exit 1
+      reject(new SkiffError(`${what}: ${last ?? `skiff-helper exited with ${signal ?? code}`}`, 1));
     });
   });
   done.catch(() => {});

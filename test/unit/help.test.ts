@@ -142,7 +142,7 @@ describe('management nouns', () => {
   });
   it('each noun lists its verbs once, by the first name', () => {
     const verbs = nounHelp('skiff', 'container').split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
-    expect(verbs).toEqual(['create', 'inspect', 'ls', 'rm', 'run', 'start']);
+    expect(verbs).toEqual(['commit', 'cp', 'create', 'diff', 'export', 'inspect', 'ls', 'rm', 'run', 'start']);
   });
 });
 
