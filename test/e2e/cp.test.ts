@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, isRootless, sh, shq, skiff, store, uniqueName, useStore, waitFor, type RunResult } from './harness';
+import { BUSYBOX, isRootless, sh, shq, skiff, skiffPty, store, uniqueName, useStore, waitFor, type RunResult } from './harness';
 
 useStore();
 
@@ -246,6 +246,9 @@ describe('diff, export, commit', () => {
     await ok(['export', '-o', file, name]);
     const r = await sh(`tar xOf ${shq(file)} marker`);
     expect(r.stdout).toBe('exported\n');
+    const tty = await skiffPty(['export', name]);
+    expect(tty.code).toBe(1);
+    expect(tty.stdout).toContain('cowardly refusing to save to a terminal. Use the -o flag or redirect');
   });
 
   test('commit makes an image of the changes (with -c and -m) that runs with them', async () => {
