@@ -818,6 +818,7 @@ int mode_apply_tar(int argc, char **argv) {
     if (g_blob_fd < 0) die("apply-tar: %s: %s", g_blob_path, strerror(errno));
   }
   layer_open(argv[i], flatten, opaque);
+  if (g_plain) layer_keep_dirs();
   SHA256_Init(&g_sha);
   detect_codec();
   walk_archive();

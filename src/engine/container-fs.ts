@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { helperPath } from '../native/assets';
 import { helperArgv } from '../native/helper';
@@ -27,13 +28,17 @@ export function containerRootArgs(engine: Engine, record: ContainerRecord, o: { 
     throw new SkiffError(`container ${c.name}: ${running ? 'this' : 'a stopped container\'s'} filesystem cannot be reached with the ${c.storage.driver} storage driver yet; start the container first`);
   }
   const lowers = c.storage.layers.map((l) => layerDiffDir(engine.paths.dataRoot, l)).reverse();
+  if (lowers.length === 0) { // an image without layers: overlay needs a lower dir all the same
+    lowers.push(path.join(dir, 'empty'));
+    fs.mkdirSync(lowers[0], { recursive: true });
+  }
   const upper = path.join(dir, 'upper');
   const userxattr = engine.userns ? ',userxattr' : '';
   // Read-only: the upper dir as the top lower layer. The running container's mount keeps its
   // upper and work dirs; this mount takes neither, so the two never share a work dir.
   const data = !o.write || running
     ? `lowerdir=${[upper, ...lowers].join(':')}${userxattr}`
-    : `lowerdir=${lowers.length ? lowers.join(':') : path.join(dir, 'empty')},upperdir=${upper},workdir=${path.join(dir, 'work')}${userxattr}`;
+    : `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${path.join(dir, 'work')}${userxattr}`;
   return ['--overlay', data, path.join(dir, 'merged')];
 }
 

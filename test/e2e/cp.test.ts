@@ -124,6 +124,20 @@ describe('cp into a container', () => {
     expect((await ok(['start', '-a', name])).stdout).toBe('added while stopped\n');
   });
 
+  test('a file never replaces a directory there (Docker\'s rule): the copy fails and the directory stays', async () => {
+    const name = uniqueName('cpkeep');
+    await ok(['run', '--name', name, BUSYBOX, 'sh', '-c', 'mkdir -p /d/sub && touch /d/sub/keep && ls /d/sub']);
+    const src = hostDir(`keep-${name}`);
+    fs.mkdirSync(path.join(src, 'd'));
+    fs.writeFileSync(path.join(src, 'd/sub'), 'a file\n');
+    const r = await skiff(['cp', path.join(src, 'd'), `${name}:/`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot overwrite a directory with a non-directory');
+    const again = await skiff(['start', '-a', name]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe('keep\n');
+  });
+
   test('copied files belong to container root; with -a they keep their uid/gid', async () => {
     const live = await liveContainer('true', 'stat -c %u:%g /plain /kept');
     const name = live.name;
