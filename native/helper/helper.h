@@ -53,6 +53,10 @@ void start_health_runner(const struct health_config *h, pid_t container);
 
 /* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0 or -1. */
 int process_start_time(pid_t pid, char *out, size_t outlen);
+int mode_tar_out(int argc, char **argv);       /* copy_in_out.c */
+int mode_tar_in(int argc, char **argv);        /* copy_in_out.c */
+int mode_stat_path(int argc, char **argv);     /* copy_in_out.c */
+int mode_changes(int argc, char **argv);       /* copy_in_out.c */
 
 /* Install a seccomp filter given as hex of struct sock_filter[] (seccomp.c); 0 or -1/errno. */
 int install_seccomp(const char *hex);

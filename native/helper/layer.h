@@ -35,6 +35,9 @@ struct layer_op {
 typedef void (*layer_data_fn)(int fd, uint64_t n, const char *path);
 
 void layer_open(const char *dir, int flatten, const char *opaque_xattr);
+/* cp's rule (Docker's NoOverwriteDirNonDir): an entry never replaces a directory by a
+ * non-directory or a non-directory by a directory; the copy fails instead. */
+void layer_keep_dirs(void);
 void layer_apply(const struct layer_op *op, layer_data_fn data);
 /* Directory mtimes (adding entries changed them), then syncfs. */
 void layer_finish(void);

@@ -220,6 +220,11 @@ static const struct mode modes[] = {
     {"monitor", mode_monitor, 1, 1},
     /* joins the container's own user and mount namespaces itself (exec.c): no namespace here */
     {"exec", mode_exec, 0, 1},
+    /* cp, export, diff, commit (copy_in_out.c); --overlay makes its own mount namespace */
+    {"tar-out", mode_tar_out, 0, 0},
+    {"tar-in", mode_tar_in, 0, 0},
+    {"stat-path", mode_stat_path, 0, 0},
+    {"changes", mode_changes, 0, 0},
 };
 
 int main(int argc, char **argv) {

@@ -317,6 +317,7 @@ static int g_flatten;            /* --flatten: whiteouts remove instead of marki
 static const char *g_opaque_xattr = "trusted.overlay.opaque";
 static struct table g_written;   /* --flatten: paths this layer wrote (kept by OPAQUE) */
 static int g_noted_xattr, g_noted_dev;
+static int g_keep_dirs; /* cp (tar-in): never replace a directory by a non-directory or back */
 
 /* Directory mtimes to apply after everything else: adding entries changes them. */
 struct dir_time {
@@ -447,6 +448,7 @@ static void clear_entry(int pfd, const char *name, const char *path) {
     if (errno == ENOENT) return;
     fail(path, errno);
   }
+  if (g_keep_dirs && S_ISDIR(st.st_mode)) fail_msg(path, "cannot overwrite a directory with a non-directory");
   if (S_ISDIR(st.st_mode)) rm_tree(pfd, name, path, g_root_dev);
   else if (unlinkat(pfd, name, 0) < 0) fail(path, errno);
   cache_drop(); /* last: PFD may be the cached fd */
@@ -495,6 +497,7 @@ static int make_dir(const char *path, mode_t perm) {
       if (errno != EEXIST) fail(path, errno);
       if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(path, errno);
       if (!S_ISDIR(st.st_mode)) {
+        if (g_keep_dirs) fail_msg(path, "cannot overwrite a non-directory with a directory");
         clear_entry(pfd, name, path);
         pfd = must_parent(path, &name);
         if (mkdirat(pfd, name, perm) < 0) fail(path, errno);
@@ -736,6 +739,8 @@ void layer_open(const char *dir, int flatten, const char *opaque_xattr) {
    * below DIR is an earlier layer's copy, whose directories may carry one. */
   if (flatten || getxattr(g_root_name, "system.posix_acl_default", NULL, 0) > 0) g_acl_may_mask_modes = 1;
 }
+
+void layer_keep_dirs(void) { g_keep_dirs = 1; }
 
 void layer_apply(const struct layer_op *op, layer_data_fn data) {
   g_f = op;

@@ -591,12 +591,15 @@ static void join_rel(char *out, size_t len, const char *path, const char *name) 
 }
 
 static struct layer_op g_op;
+/* tar-in (cp): names are only names (no whiteouts), and --owner gives every entry one owner */
+static int g_plain, g_owner_set;
+static uint32_t g_owner_uid, g_owner_gid;
 
 static void set_common(uint32_t op, uint32_t mode, uint64_t uid, uint64_t gid, int64_t mtime) {
   g_op.op = op;
   g_op.mode = mode;
-  g_op.uid = uid > 0xffffffffu ? 0xffffffffu : (uint32_t)uid;
-  g_op.gid = gid > 0xffffffffu ? 0xffffffffu : (uint32_t)gid;
+  g_op.uid = g_owner_set ? g_owner_uid : uid > 0xffffffffu ? 0xffffffffu : (uint32_t)uid;
+  g_op.gid = g_owner_set ? g_owner_gid : gid > 0xffffffffu ? 0xffffffffu : (uint32_t)gid;
   g_op.mtime = mtime;
   g_op.arg[0] = '\0';
   g_op.arg_len = 0;
@@ -648,11 +651,11 @@ static int apply_entry(char type, const char *name, size_t name_len, const char 
   enum kind k = kind_of(type, name);
 
   /* AUFS metadata at the top (.wh..wh.plnk, .wh..wh.aufs...) is not content. */
-  if (!strncmp(path, ".wh..wh.", 8) && strcmp(path, ".wh..wh..opq")) {
+  if (!g_plain && !strncmp(path, ".wh..wh.", 8) && strcmp(path, ".wh..wh..opq")) {
     warnx_("note: skipping AUFS metadata entry %s", quoted(name));
     return 0;
   }
-  if (!strncmp(base, ".wh.", 4)) {
+  if (!g_plain && !strncmp(base, ".wh.", 4)) {
     if (!strcmp(base, ".wh..wh..opq")) {
       set_common(OP_OPAQUE, 0, uid, gid, mtime);
       snprintf(g_op.path, sizeof g_op.path, "%.*s", (int)(base == path ? 0 : base - path - 1), path);
@@ -804,6 +807,8 @@ int mode_apply_tar(int argc, char **argv) {
     if (!strcmp(argv[i], "--flatten")) flatten = 1;
     else if (!strcmp(argv[i], "--opaque-xattr") && i + 1 < argc && argv[i + 1][0]) opaque = argv[++i];
     else if (!strcmp(argv[i], "--blob-out") && i + 1 < argc && argv[i + 1][0]) g_blob_path = argv[++i];
+    else if (!strcmp(argv[i], "--plain")) g_plain = 1;
+    else if (!strcmp(argv[i], "--owner") && i + 1 < argc && sscanf(argv[i + 1], "%u:%u", &g_owner_uid, &g_owner_gid) == 2) g_owner_set = 1, i++;
     else die("apply-tar: bad option %s (usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR)", argv[i]);
   }
   if (i + 1 != argc) die("apply-tar: usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR");
@@ -813,6 +818,7 @@ int mode_apply_tar(int argc, char **argv) {
     if (g_blob_fd < 0) die("apply-tar: %s: %s", g_blob_path, strerror(errno));
   }
   layer_open(argv[i], flatten, opaque);
+  if (g_plain) layer_keep_dirs();
   SHA256_Init(&g_sha);
   detect_codec();
   walk_archive();

@@ -1,6 +1,11 @@
 import { Cli, type CommandClass } from 'clipanion';
 import { CreateCommand } from './commands/container/create';
 import { ExecCommand } from './commands/container/exec';
+import { ContainerInspectCommand } from './commands/container/inspect';
+import { CommitCommand } from './commands/container/commit';
+import { CpCommand } from './commands/container/cp';
+import { DiffCommand } from './commands/container/diff';
+import { ExportCommand } from './commands/container/export';
 import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
 import { RunCommand } from './commands/container/run';
@@ -43,7 +48,7 @@ export { VERSION };
 
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, InspectCommand, HistoryCommand, SaveCommand, ImportCommand,
+  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand,
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
   // the container state machine's verbs
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,

@@ -53,6 +53,14 @@ export interface ContainerRecord {
     logConfig?: LogConfig;
     /** Docker's Config.Healthcheck (durations in ns): the --health-* flags over the image's HEALTHCHECK */
     healthcheck?: HealthConfig;
+    /** as asked, for inspect (Config.Entrypoint/Cmd/WorkingDir, HostConfig.CapAdd/CapDrop, AttachStd*); absent in older records */
+    entrypoint?: string[];
+    cmd?: string[];
+    workingDir?: string;
+    capAdd?: string[];
+    capDrop?: string[];
+    securityOpt?: string[];
+    attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   };
   /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
   logPath?: string;

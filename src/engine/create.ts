@@ -60,6 +60,8 @@ export interface CreateOptions {
   logOpts?: string[];
   /** --health-* flags as a HealthConfig (healthcheck.ts), merged over the image's HEALTHCHECK */
   healthcheck?: HealthConfig;
+  /** run -d: nothing attached (inspect's Config.AttachStd*) */
+  detach?: boolean;
 }
 
 function parseNetwork(n: string | undefined): NetworkMode {
@@ -181,6 +183,22 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
   return [...ep, ...cmd];
 }
 
+/** What create was asked, kept apart for inspect (the argv above is Entrypoint and Cmd resolved). */
+function asAsked(o: CreateOptions, image: { Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string }): Partial<ContainerRecord['config']> {
+  const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? [] : [o.entrypoint]) : image.Entrypoint;
+  const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? undefined : image.Cmd;
+  const attached = !o.detach;
+  return {
+    ...(entrypoint?.length ? { entrypoint } : {}),
+    ...(cmd?.length ? { cmd } : {}),
+    workingDir: o.workdir || image.WorkingDir || '',
+    ...(o.security?.capAdd.length ? { capAdd: o.security.capAdd } : {}),
+    ...(o.security?.capDrop.length ? { capDrop: o.security.capDrop } : {}),
+    ...(o.security?.securityOpt.length ? { securityOpt: o.security.securityOpt } : {}),
+    attach: { stdin: attached && o.interactive, stdout: attached, stderr: attached },
+  };
+}
+
 /** A user outside the namespace's map cannot exist in the container: say why, up front. */
 function assertMapped(engine: Engine, uid: number, gid: number, spec: string): void {
   assertUserMapped(engine.userns, uid, gid, spec);
@@ -287,6 +305,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
         hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
+        ...asAsked(o, cfg),
         ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),
         ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },

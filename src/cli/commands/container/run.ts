@@ -15,7 +15,7 @@ export class RunCommand extends ContainerConfigCommand {
   async execute(): Promise<number> {
     const { createContainer } = await import('../../../engine/create');
     const { startContainer } = await import('../../../engine/start');
-    const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions() });
+    const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions(), detach: this.detach });
     const code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive });
     if (this.detach) this.out(`${c.id}\n`);
     return code ?? 0;

@@ -1,0 +1,303 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { MONITOR_FILES } from '../runtime/monitor-client';
+import { layerDiffDir } from '../storage/layout';
+import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct } from '../util/go-template';
+import type { ContainerRecord } from './container-store';
+import type { Engine } from './context';
+import { refreshState } from './container-state';
+import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
+import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
+
+/**
+ * Record fields that other parts of skiff add (labels, log driver, restart policy, health,
+ * stop signal): read when present, Docker's defaults otherwise, so an older record (or one
+ * written before those flags existed) still inspects.
+ */
+interface OptionalRecordFields {
+  labels?: Record<string, string>;
+  logConfig?: { type?: string; config?: Record<string, string> };
+  restartPolicy?: { name?: string; maximumRetryCount?: number };
+  stopSignal?: string;
+  stopTimeout?: number;
+  healthcheck?: unknown;
+}
+interface OptionalStateFields {
+  paused?: boolean;
+  restarting?: boolean;
+  oomKilled?: boolean;
+  restartCount?: number;
+  health?: { status?: string; failingStreak?: number; log?: unknown[] };
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const nonEmpty = <T>(v: T[] | undefined) => (v && v.length ? v : NIL_SLICE);
+
+export interface ContainerInspectOptions {
+  /** -s/--size: SizeRw (the writable layer) and SizeRootFs (that plus the image) */
+  size?: boolean;
+  /** image labels and config, when the image is still here (Docker merges its labels in) */
+  imageConfig?: Record<string, unknown>;
+  imageSize?: number;
+}
+
+/** Docker's State object (api/types/container.State), from the record's (refreshed) state. */
+function inspectState(c: ContainerRecord): object {
+  const s = c.state as ContainerRecord['state'] & OptionalStateFields;
+  const status = s.paused ? 'paused' : s.restarting ? 'restarting' : s.status;
+  const out: Record<string, unknown> = {
+    Status: status,
+    Running: s.status === 'running',
+    Paused: !!s.paused,
+    Restarting: !!s.restarting,
+    OOMKilled: !!s.oomKilled,
+    Dead: false,
+    Pid: s.status === 'running' ? s.pid ?? 0 : 0,
+    ExitCode: s.status === 'exited' ? s.exitCode ?? 0 : 0,
+    Error: s.error ?? '',
+    StartedAt: s.startedAt ?? ZERO_TIME,
+    FinishedAt: s.finishedAt ?? ZERO_TIME,
+  };
+  if (s.health) {
+    out.Health = goStruct({
+      Status: s.health.status ?? 'starting',
+      FailingStreak: s.health.failingStreak ?? 0,
+      Log: s.health.log ?? [],
+    }, '*container.Health');
+  }
+  return goStruct(out, '*container.State');
+}
+
+/** HostConfig as Docker prints it, with what skiff records and Docker's zero values for the rest. */
+function inspectHostConfig(c: ContainerRecord): object {
+  const cfg = c.config as ContainerRecord['config'] & OptionalRecordFields;
+  const sec = cfg.security;
+  const log = cfg.logConfig;
+  const restart = cfg.restartPolicy;
+  return goStruct({
+    Binds: NIL_SLICE,
+    ContainerIDFile: '',
+    LogConfig: goStruct({ Type: log?.type ?? 'json-file', Config: log?.config ?? {} }, 'container.LogConfig'),
+    NetworkMode: cfg.network,
+    PortBindings: {},
+    RestartPolicy: goStruct({ Name: restart?.name ?? 'no', MaximumRetryCount: restart?.maximumRetryCount ?? 0 }, 'container.RestartPolicy'),
+    AutoRemove: cfg.autoRemove,
+    VolumeDriver: '',
+    VolumesFrom: NIL_SLICE,
+    ConsoleSize: [0, 0],
+    CapAdd: nonEmpty(cfg.capAdd),
+    CapDrop: nonEmpty(cfg.capDrop),
+    CgroupnsMode: 'private',
+    Dns: [],
+    DnsOptions: [],
+    DnsSearch: [],
+    ExtraHosts: NIL_SLICE,
+    GroupAdd: NIL_SLICE,
+    IpcMode: 'private',
+    Cgroup: '',
+    Links: NIL_SLICE,
+    OomScoreAdj: 0,
+    PidMode: '',
+    Privileged: !!sec?.privileged,
+    PublishAllPorts: false,
+    ReadonlyRootfs: false,
+    SecurityOpt: nonEmpty(cfg.securityOpt),
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: 67108864,
+    Runtime: 'skiff',
+    Isolation: '',
+    CpuShares: 0,
+    Memory: 0,
+    NanoCpus: 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: '',
+    CpusetMems: '',
+    Devices: [],
+    DeviceCgroupRules: NIL_SLICE,
+    DeviceRequests: NIL_SLICE,
+    MemoryReservation: 0,
+    MemorySwap: 0,
+    MemorySwappiness: NIL_POINTER,
+    OomKillDisable: NIL_POINTER,
+    PidsLimit: NIL_POINTER,
+    Ulimits: [],
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+  }, '*container.HostConfig');
+}
+
+/** Docker's overlay2 GraphDriver: the image layers (top first) below the container's upper dir. */
+function inspectGraphDriver(engine: Engine, c: ContainerRecord): object {
+  const dir = engine.containers.dir(c.id);
+  if (c.storage.driver === 'vfs') return goStruct({ Data: NIL_MAP, Name: 'vfs' }, 'storage.DriverData');
+  const lower = c.storage.layers.map((l) => layerDiffDir(engine.paths.dataRoot, l)).reverse();
+  const data: Record<string, string> = {};
+  if (lower.length) data.LowerDir = lower.join(':');
+  Object.assign(data, { MergedDir: path.join(dir, 'merged'), UpperDir: path.join(dir, 'upper'), WorkDir: path.join(dir, 'work') });
+  return goStruct({ Data: data, Name: c.storage.driver }, 'storage.DriverData');
+}
+
+/**
+ * Config (container.Config): what the container was created with. Entrypoint and Cmd are kept
+ * apart in records since inspect; older records only have the resolved argv, shown as Cmd.
+ */
+function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, unknown>): object {
+  const cfg = c.config as ContainerRecord['config'] & OptionalRecordFields;
+  const imageLabels = (imageConfig.Labels ?? {}) as Record<string, string>;
+  const labels = { ...imageLabels, ...(cfg.labels ?? {}) };
+  // Records from before Entrypoint and Cmd were kept apart have only the resolved argv.
+  const asAsked = cfg.workingDir !== undefined;
+  const raw: Record<string, unknown> = {
+    Hostname: cfg.hostname,
+    Domainname: '',
+    User: cfg.userSpec,
+    ExposedPorts: imageConfig.ExposedPorts,
+    Env: cfg.env,
+    Cmd: asAsked ? cfg.cmd : [c.path, ...c.args],
+    Healthcheck: cfg.healthcheck ?? imageConfig.Healthcheck,
+    Image: c.image,
+    Volumes: imageConfig.Volumes,
+    WorkingDir: cfg.workingDir ?? cfg.cwd,
+    Entrypoint: cfg.entrypoint,
+    OnBuild: imageConfig.OnBuild,
+    Labels: labels,
+    StopSignal: cfg.stopSignal ?? imageConfig.StopSignal,
+    StopTimeout: cfg.stopTimeout,
+  };
+  const out = inspectConfig(raw) as Record<string, unknown>;
+  // inspectConfig is the image's view (nothing attached); a container records how it was run.
+  const attach = cfg.attach ?? { stdin: false, stdout: false, stderr: false };
+  Object.assign(out, {
+    AttachStdin: attach.stdin, AttachStdout: attach.stdout, AttachStderr: attach.stderr,
+    Tty: cfg.tty, OpenStdin: cfg.openStdin, StdinOnce: cfg.openStdin && attach.stdin,
+  });
+  return out;
+}
+
+/** NetworkSettings for the modes skiff has (none, host): one network entry, no addresses. */
+function inspectNetworkSettings(c: ContainerRecord): object {
+  const endpoint = goStruct({
+    IPAMConfig: NIL_POINTER, Links: NIL_SLICE, Aliases: NIL_SLICE, MacAddress: '', DriverOpts: NIL_MAP, GwPriority: 0,
+    NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
+    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: NIL_SLICE,
+  }, '*network.EndpointSettings');
+  return goStruct({
+    Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
+    LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: NIL_SLICE, SecondaryIPv6Addresses: NIL_SLICE,
+    EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
+    IPv6Gateway: '', MacAddress: '',
+    Networks: { [c.config.network]: endpoint },
+  }, '*container.NetworkSettings');
+}
+
+/** Bytes of the files below DIR (what `du -b` counts, hard links once); unreadable parts are skipped. */
+export function treeSize(dir: string): number {
+  let total = 0;
+  const seen = new Set<string>();
+  const walk = (d: string) => {
+    let names: string[];
+    try { names = fs.readdirSync(d); } catch { return; }
+    for (const n of names) {
+      const p = path.join(d, n);
+      let st: fs.Stats;
+      try { st = fs.lstatSync(p); } catch { continue; }
+      if (st.isDirectory()) { walk(p); continue; }
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      if (st.isFile() || st.isSymbolicLink()) total += st.size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** One container as Docker's GET /containers/{id}/json: the object `container inspect` prints. */
+export function containerInspect(engine: Engine, record: ContainerRecord, o: ContainerInspectOptions = {}): object {
+  const c = refreshState(engine, record);
+  const dir = engine.containers.dir(c.id);
+  const rs = c.state as OptionalStateFields;
+  const out: Record<string, unknown> = {
+    Id: c.id,
+    Created: c.created,
+    Path: c.path,
+    Args: c.args,
+    State: inspectState(c),
+    Image: c.imageId,
+    ResolvConfPath: path.join(dir, 'resolv.conf'),
+    HostnamePath: path.join(dir, 'hostname'),
+    HostsPath: path.join(dir, 'hosts'),
+    LogPath: path.join(dir, (c as { logPath?: string }).logPath ?? MONITOR_FILES.log),
+    Name: `/${c.name}`,
+    RestartCount: rs.restartCount ?? 0,
+    Driver: c.storage.driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: NIL_SLICE,
+    HostConfig: inspectHostConfig(c),
+    GraphDriver: inspectGraphDriver(engine, c),
+  };
+  if (o.size) {
+    const rw = treeSize(path.join(dir, c.storage.driver === 'vfs' ? 'rootfs' : 'upper'));
+    out.SizeRw = rw;
+    out.SizeRootFs = c.storage.driver === 'vfs' ? rw : rw + (o.imageSize ?? 0);
+  }
+  Object.assign(out, {
+    Mounts: [],
+    Config: inspectContainerConfig(c, o.imageConfig ?? {}),
+    NetworkSettings: inspectNetworkSettings(c),
+  });
+  return goStruct(out, 'container.InspectResponse', { ID: 'Id' });
+}
+
+/** The inspect object for a container record, looking up its image for labels and size. */
+export function inspectContainerRecord(engine: Engine, c: ContainerRecord, size: boolean): object {
+  const image = engine.images.get(c.imageId);
+  return containerInspect(engine, c, {
+    size,
+    imageConfig: (image?.config.config ?? {}) as Record<string, unknown>,
+    imageSize: image?.size,
+  });
+}
+
+export type InspectType = 'container' | 'image' | undefined;
+
+/**
+ * `inspect NAME...` (and `container inspect`): each name resolved as Docker's CLI does, a
+ * container first and then an image unless --type picks one, the found objects in the order
+ * given, and one error per name not found (Docker goes on past them and exits 1).
+ */
+export function inspectObjects(engine: Engine, names: string[], o: { type: InspectType; size: boolean }): InspectResult {
+  const found: object[] = [];
+  const errors: SkiffError[] = [];
+  const notFound = o.type === undefined ? 'object' : o.type;
+  for (const name of names) {
+    try {
+      const c = o.type === 'image' ? undefined : engine.containers.find(name);
+      if (c) { found.push(inspectContainerRecord(engine, c, o.size)); continue; }
+      const image = o.type === 'container' ? undefined : engine.images.find(name);
+      if (image) { found.push(imageInspect(image, storageInfo(engine, image))); continue; }
+      errors.push(new NotFoundError(`No such ${notFound}: ${name}`));
+    } catch (e) {
+      errors.push(asSkiffError(e));
+    }
+  }
+  return { found, errors };
+}
