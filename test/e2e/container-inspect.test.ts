@@ -100,14 +100,14 @@ describe('inspect dispatch', () => {
     await ok(['rmi', tag]);
     const asImage = await skiff(['inspect', '--type', 'image', name]);
     expect(asImage.code).toBe(1);
-    expect(asImage.stderr).toBe(`Error: No such image: ${name}\n`);
+    expect(asImage.stderr).toBe(`skiff: No such image: ${name}\n`);
     const asContainer = await skiff(['inspect', '--type', 'container', '-f', '{{.Name}}', BUSYBOX, name]);
     expect(asContainer.code).toBe(1);
     expect(asContainer.stdout).toBe(`/${name}\n`);
-    expect(asContainer.stderr).toBe(`Error: No such container: ${BUSYBOX}\n`);
+    expect(asContainer.stderr).toBe(`skiff: No such container: ${BUSYBOX}\n`);
     const ci = await skiff(['container', 'inspect', 'no-such-ctr']);
     expect(ci.code).toBe(1);
     expect(ci.stdout).toBe('[]\n');
-    expect(ci.stderr).toBe('Error: No such container: no-such-ctr\n');
+    expect(ci.stderr).toBe('skiff: No such container: no-such-ctr\n');
   });
 });

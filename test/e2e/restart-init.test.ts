@@ -21,8 +21,11 @@ async function runDetached(args: string[]): Promise<string> {
 
 const containerDir = (id: string) => path.join(store().root, 'containers', id);
 const record = (id: string) => JSON.parse(fs.readFileSync(path.join(containerDir(id), 'container.json'), 'utf8'));
+/** How many times the container printed LINE: its json-file log (Docker's format, one JSON object per line). */
 const logLines = (id: string, line: string) => {
-  try { return fs.readFileSync(path.join(containerDir(id), 'ctr.log'), 'utf8').split('\n').filter((l) => l === line).length; } catch { return 0; }
+  let text: string;
+  try { text = fs.readFileSync(path.join(containerDir(id), `${id}-json.log`), 'utf8'); } catch { return 0; }
+  return text.split('\n').filter(Boolean).filter((l) => (JSON.parse(l) as { log: string }).log === `${line}\n`).length;
 };
 const statusOf = async (id: string) => (await psAll()).find((r) => r['CONTAINER ID'] === id)?.STATUS ?? '';
 /** Running, not a zombie (an exited monitor may wait a while for whoever adopted it to reap it). */

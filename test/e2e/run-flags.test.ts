@@ -35,9 +35,11 @@ async function donor(flags: string[]): Promise<{ name: string; ipc: string; pid:
     'readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; exec sleep 60']);
   expect(r.code, r.stderr).toBe(0);
   started.push(name);
-  const log = path.join(store().root, 'containers', r.stdout.trim(), 'ctr.log');
+  const id = r.stdout.trim();
+  const log = path.join(store().root, 'containers', id, `${id}-json.log`);
   const [ipc, pid] = await waitFor(() => {
-    const l = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+    // the container's json-file log: one {"log":"LINE\n",...} object per line
+    const l = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((j) => (JSON.parse(j) as { log: string }).log.trim()) : [];
     return l.length >= 2 ? l : undefined;
   }, 10_000, 'the donor to print its namespaces');
   return { name, ipc, pid };

@@ -71,7 +71,7 @@ describe('stop', () => {
     const r = await skiff(['stop', name, 'no-such-ctr', name]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`${name}\n${name}\n`);
-    expect(errorLines(r.stderr)).toEqual(['Error: No such container: no-such-ctr']);
+    expect(errorLines(r.stderr)).toEqual(['skiff: No such container: no-such-ctr']);
   });
 
   test('a bad signal is refused before anything is signalled', async () => {
@@ -139,7 +139,7 @@ describe('wait', () => {
     const r = await skiff(['wait', a, 'no-such-ctr', b]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('3\n5\n');
-    expect(errorLines(r.stderr)).toEqual(['Error: No such container: no-such-ctr']);
+    expect(errorLines(r.stderr)).toEqual(['skiff: No such container: no-such-ctr']);
   });
 
   test('--condition running (Podman) returns once a created container runs', async () => {
@@ -172,11 +172,11 @@ describe('rm', () => {
   test('rm of a missing container is exit 1; with -f it is said on stderr and exit 0 (Docker 28)', async () => {
     const plain = await skiff(['rm', 'no-such-ctr']);
     expect(plain.code).toBe(1);
-    expect(errorLines(plain.stderr)).toEqual(['Error: No such container: no-such-ctr']);
+    expect(errorLines(plain.stderr)).toEqual(['skiff: No such container: no-such-ctr']);
     const forced = await skiff(['rm', '-f', 'no-such-ctr']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toBe('');
-    expect(errorLines(forced.stderr)).toEqual(['Error: No such container: no-such-ctr']);
+    expect(errorLines(forced.stderr)).toEqual(['skiff: No such container: no-such-ctr']);
   });
 
   test('rm -v is accepted', async () => {
@@ -249,7 +249,7 @@ describe('pause', () => {
     expect((await skiff(['pause', name])).code).toBe(0);
     const refused = await skiff(['rm', name]);
     expect(refused.code).toBe(1);
-    expect(errorLines(refused.stderr)).toEqual([`Error: cannot remove container "/${name}": container is paused: unpause the container before stopping or force remove`]);
+    expect(errorLines(refused.stderr)).toEqual([`skiff: cannot remove container "/${name}": container is paused: unpause the container before stopping or force remove`]);
     const { value: rm, ms } = await timed(() => skiff(['rm', '-f', name]));
     expect(rm.code, rm.stderr).toBe(0);
     expect(ms).toBeLessThan(8000);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../../base';
+import { forEachTarget } from '../../targets';
 
 export class WaitCommand extends SkiffCommand {
   static override paths = [['wait']];
@@ -13,15 +14,8 @@ export class WaitCommand extends SkiffCommand {
   async execute(): Promise<number> {
     const { checkCondition, waitContainer } = await import('../../../engine/wait');
     if (this.condition !== undefined) checkCondition(this.condition);
-    let code = 0;
-    for (const name of this.containers) {
-      try {
-        this.out(`${await waitContainer(this.engine, name, this.condition)}\n`);
-      } catch (e) {
-        this.context.stderr.write(`Error: ${(e as Error).message}\n`);
-        code = 1;
-      }
-    }
-    return code;
+    return forEachTarget(this, this.containers, (name) => waitContainer(this.engine, name, this.condition), {
+      done: (_name, exitCode) => this.out(`${exitCode}\n`),
+    });
   }
 }
