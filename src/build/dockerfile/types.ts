@@ -80,7 +80,7 @@ export interface CopyInstruction extends Base {
   parents: boolean;
   /** ADD --checksum. */
   checksum?: string;
-  /** ADD --keep-git-dir (accepted, git sources are not supported). */
+  /** `--exclude=PATTERN` (Dockerfile 1.7+): sources matching it are left out. */
   exclude: string[];
   heredocs: Heredoc[];
 }
