@@ -8,6 +8,7 @@
 #include "helper.h"
 #include "init.h"
 #include "process_opts.h"
+#include "usermode_net.h"
 #include "restart.h"
 
 #include <errno.h>
@@ -72,7 +73,7 @@ struct mnt {
 struct spec {
   const char *rootfs, *rootfs_type, *rootfs_source, *rootfs_data;
   int ns_flags;
-  const char *hostname, *cwd;
+  const char *hostname, *domainname, *cwd;
   struct mnt mounts[MAX_ITEMS];
   int nmounts;
   const char *sym_target[MAX_ITEMS], *sym_link[MAX_ITEMS];
@@ -104,6 +105,7 @@ struct spec {
   int log_max_files;
   int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
   struct health_config health; /* .spec NULL: no healthcheck */
+  struct usermode_net net;     /* the user-mode network helper (usermode_net.c); argc 0: none */
 };
 
 /* ---------- spec parsing ---------- */
@@ -176,6 +178,7 @@ static void parse_spec(const char *path, struct spec *s) {
       s->rootfs_type = f[0]; s->rootfs_source = f[1]; s->rootfs_data = f[2];
     } else if (!strcmp(key, "ns")) { NEED(1); s->ns_flags |= ns_flag(f[0]); }
     else if (!strcmp(key, "hostname")) { NEED(1); s->hostname = f[0]; }
+    else if (!strcmp(key, "domainname")) { NEED(1); s->domainname = f[0]; }
     else if (!strcmp(key, "mount")) {
       NEED(6);
       if (s->nmounts >= MAX_ITEMS) die("monitor: too many mounts");
@@ -215,6 +218,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
+    else if (usermode_net_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
       s->log_format = f[0]; s->log_path = f[1];
@@ -233,6 +237,9 @@ static void parse_spec(const char *path, struct spec *s) {
 
 /* Errors in the child travel to the monitor over a CLOEXEC pipe: "CODE message". */
 static int err_fd = -1;
+/* With a user-mode network, the init waits on this pipe before it runs the command: the
+ * monitor writes a byte once the network helper is ready (EOF: it gave up). */
+static int net_go_fd = -1;
 
 static void child_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 static void child_fail(int code, const char *fmt, ...) {
@@ -625,6 +632,8 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     child_fail(125, "sethostname: %s", strerror(errno));
+  if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+    child_fail(125, "setdomainname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
   setup_rootfs(s, null_fd);
   if (s->tty) setup_tty(tty_sock);
@@ -632,6 +641,14 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   close(null_fd);
   mkdir_p(s->cwd);
   if (process_opts_apply(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
+  if (net_go_fd >= 0) {
+    char go;
+    ssize_t n;
+    while ((n = read(net_go_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) _exit(125); /* the monitor reports why */
+    close(net_go_fd);
+  }
   /* After the last mount. Without no_new_privs the filter needs CAP_SYS_ADMIN (in the namespace),
    * so it goes in before the capabilities are dropped; with it, as late as possible (as runc). */
   if (s->seccomp && !s->no_new_privs) load_seccomp(s);
@@ -928,8 +945,9 @@ static void report_ready(const struct spec *s, const char *text) {
  * Returns the exit code (125/126/127 when it never started).
  */
 static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int first, int *started) {
-  int errpipe[2], alive[2], sock[2] = {-1, -1};
+  int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1};
   if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  if (s->net.argc && pipe2(go, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   struct stdio_relay relay;
   setup_stdio_relay(s, &relay);
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
@@ -942,8 +960,18 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     close(alive[1]);
     err_fd = errpipe[1];
     if (sock[0] >= 0) close(sock[0]);
+    if (go[1] >= 0) close(go[1]);
+    net_go_fd = go[0];
     container_init(s, sock[1], alive[0], &relay, oldmask);
   }
+  if (go[0] >= 0) close(go[0]);
+  /* The network comes up while the init mounts its root; the command waits for it. */
+  struct usermode_net_proc net = {-1, -1, -1};
+  char net_err[600] = "";
+  if (s->net.argc && usermode_net_start(&s->net, child, oldmask, &net, net_err, sizeof net_err) < 0) kill(child, SIGKILL);
+  else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
+  }
+  if (go[1] >= 0) close(go[1]);
   /* alive[1] stays open (close-on-exec) until this run ends: see die_with_monitor. */
   close(alive[0]);
   close(errpipe[1]);
@@ -957,6 +985,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   char err[1100];
   ssize_t n = read(errpipe[0], err, sizeof err - 1);
   close(errpipe[0]);
+  if (net_err[0] && n <= 0) n = snprintf(err, sizeof err, "125 %s", net_err);
   *started = n <= 0;
   if (n > 0) {
     /* The container never started: report like Docker and exit 125/126/127. */
@@ -970,6 +999,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     snprintf(line, sizeof line, "err %d %s\n", code, msg);
     if (first && s->ready_fd >= 0) report_ready(s, line);
     else fprintf(stderr, "skiff: %s\n", msg);
+    usermode_net_stop(&net, &s->net);
     close(alive[1]);
     if (master >= 0) close(master);
     return code;
@@ -990,6 +1020,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  usermode_net_stop(&net, &s->net);
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -5,6 +5,7 @@ import { ContainerInspectCommand } from './commands/container/inspect';
 import { CommitCommand } from './commands/container/commit';
 import { CpCommand } from './commands/container/cp';
 import { DiffCommand } from './commands/container/diff';
+import { PortCommand } from './commands/container/port';
 import { ExportCommand } from './commands/container/export';
 import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
@@ -55,7 +56,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ContainerPruneCommand, ContainerExistsCommand,
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
-  ExecCommand, TopCommand, HealthcheckRunCommand];
+  ExecCommand, TopCommand, HealthcheckRunCommand,
+  PortCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

@@ -6,7 +6,9 @@ import { networkName, parseNetworkMode } from '../network/network-mode';
 import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { refreshState } from './container-state';
+import { isLive, refreshState } from './container-state';
+import { networkPortsMap, portBindingsMap } from '../network/ports';
+import { boundPorts } from './container-network';
 import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
 import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
 
@@ -80,7 +82,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     ContainerIDFile: '',
     LogConfig: goStruct({ Type: log?.type ?? 'json-file', Config: log?.config ?? {} }, 'container.LogConfig'),
     NetworkMode: cfg.network,
-    PortBindings: {},
+    PortBindings: portBindingsMap(cfg.net?.publish ?? []),
     RestartPolicy: goStruct({ Name: restart?.name ?? 'no', MaximumRetryCount: restart?.maximumRetryCount ?? 0 }, 'container.RestartPolicy'),
     AutoRemove: cfg.autoRemove,
     VolumeDriver: '',
@@ -89,10 +91,10 @@ function inspectHostConfig(c: ContainerRecord): object {
     CapAdd: nonEmpty(cfg.capAdd),
     CapDrop: nonEmpty(cfg.capDrop),
     CgroupnsMode: 'private',
-    Dns: [],
-    DnsOptions: [],
-    DnsSearch: [],
-    ExtraHosts: NIL_SLICE,
+    Dns: cfg.net?.dns?.servers ?? [],
+    DnsOptions: cfg.net?.dns?.options ?? [],
+    DnsSearch: cfg.net?.dns?.search ?? [],
+    ExtraHosts: nonEmpty(cfg.net?.addHosts),
     GroupAdd: NIL_SLICE,
     IpcMode: 'private',
     Cgroup: '',
@@ -100,7 +102,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     OomScoreAdj: 0,
     PidMode: '',
     Privileged: !!sec?.privileged,
-    PublishAllPorts: false,
+    PublishAllPorts: !!cfg.net?.publishAll,
     ReadonlyRootfs: false,
     SecurityOpt: nonEmpty(cfg.securityOpt),
     UTSMode: '',
@@ -163,9 +165,9 @@ function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, 
   const asAsked = cfg.workingDir !== undefined;
   const raw: Record<string, unknown> = {
     Hostname: cfg.hostname,
-    Domainname: '',
+    Domainname: cfg.net?.domainname ?? '',
     User: cfg.userSpec,
-    ExposedPorts: imageConfig.ExposedPorts,
+    ExposedPorts: cfg.net?.exposed?.length ? Object.fromEntries(cfg.net.exposed.map((p) => [p, {}])) : imageConfig.ExposedPorts,
     Env: cfg.env,
     Cmd: asAsked ? cfg.cmd : [c.path, ...c.args],
     Healthcheck: cfg.healthcheck ?? imageConfig.Healthcheck,
@@ -189,14 +191,14 @@ function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, 
 }
 
 /** NetworkSettings for the modes skiff has (none, host): one network entry, no addresses. */
-function inspectNetworkSettings(c: ContainerRecord): object {
+function inspectNetworkSettings(c: ContainerRecord, dir: string): object {
   const endpoint = goStruct({
     IPAMConfig: NIL_POINTER, Links: NIL_SLICE, Aliases: NIL_SLICE, MacAddress: '', DriverOpts: NIL_MAP, GwPriority: 0,
     NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
     GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: NIL_SLICE,
   }, '*network.EndpointSettings');
   return goStruct({
-    Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
+    Bridge: '', SandboxID: '', SandboxKey: '', Ports: isLive(c) ? networkPortsMap(c.config.net?.exposed ?? [], boundPorts(dir)) : {}, HairpinMode: false,
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: NIL_SLICE, SecondaryIPv6Addresses: NIL_SLICE,
     EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', MacAddress: '',
@@ -263,7 +265,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
   Object.assign(out, {
     Mounts: [],
     Config: inspectContainerConfig(c, o.imageConfig ?? {}),
-    NetworkSettings: inspectNetworkSettings(c),
+    NetworkSettings: inspectNetworkSettings(c, dir),
   });
   return goStruct(out, 'container.InspectResponse', { ID: 'Id' });
 }

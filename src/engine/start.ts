@@ -17,6 +17,7 @@ import { namespaceDonorPids } from './namespace-donors';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 import { prepareHealthcheck } from './healthcheck';
+import { prepareNetwork } from './container-network';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -46,6 +47,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
+  const userModeNetwork = await prepareNetwork(engine, c, dir);
   const flat = encodeMonitorSpec(spec, {
     health,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
@@ -54,6 +56,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
     init: c.config.run?.init, restart: c.config.restartPolicy,
     ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
+    network: userModeNetwork, domainname: c.config.net?.domainname,
   });
   fs.writeFileSync(monitorFile(dir, 'config'), JSON.stringify(spec, null, 2));
   const specFile = monitorFile(dir, 'spec');
