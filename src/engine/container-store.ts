@@ -7,6 +7,7 @@ import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
+import type { Endpoint } from '../network/user-networks/endpoint';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -62,6 +63,8 @@ export interface ContainerRecord {
     securityOpt?: string[];
     attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   };
+  /** user-defined networks the container is on, by network name (network-connect.ts) */
+  endpoints?: Record<string, Endpoint>;
   /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
   logPath?: string;
   storage: { driver: DriverName; layers: string[] };
