@@ -623,6 +623,7 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   int null_fd = open_host_null();
   char msg[512];
   if (process_opts_join_ipc(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
+  if (process_opts_join_net(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)

@@ -4,7 +4,7 @@ import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
 import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
-import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
 import type { Endpoint } from '../network/user-networks/endpoint';
@@ -36,7 +36,8 @@ export interface ContainerRecord {
     hostname: string;
     tty: boolean;
     openStdin: boolean;
-    network: NetworkMode;
+    /** --network as Docker's HostConfig.NetworkMode text (network/network-mode.ts parses it) */
+    network: string;
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
