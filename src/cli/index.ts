@@ -40,6 +40,11 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { VolumeCreateCommand } from './commands/volume/create';
+import { VolumeInspectCommand } from './commands/volume/inspect';
+import { VolumeLsCommand } from './commands/volume/ls';
+import { VolumePruneCommand } from './commands/volume/prune';
+import { VolumeRmCommand } from './commands/volume/rm';
 import { withNounForms } from './nouns';
 import { programName } from './program';
 import { VERSION } from '../util/version';
@@ -55,7 +60,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ContainerPruneCommand, ContainerExistsCommand,
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
-  ExecCommand, TopCommand, HealthcheckRunCommand];
+  ExecCommand, TopCommand, HealthcheckRunCommand,
+  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

@@ -7,6 +7,7 @@ import type { DriverName } from '../storage/driver';
 import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
+import type { MountRequest } from '../runtime/mount-spec';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -61,6 +62,12 @@ export interface ContainerRecord {
     capDrop?: string[];
     securityOpt?: string[];
     attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
+    /** -v, --mount, --volumes-from and the image's VOLUMEs (volume sources are volume names); absent = none */
+    mounts?: MountRequest[];
+    /** --read-only */
+    readOnlyRootfs?: boolean;
+    /** --volumes-from as typed (HostConfig.VolumesFrom) */
+    volumesFrom?: string[];
   };
   /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
   logPath?: string;

@@ -22,7 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['main.ts'],
   ['cli'],
   ['engine'],
-  ['image', 'storage', 'runtime'],
+  ['image', 'storage', 'runtime', 'volume'],
   ['state'],
   ['native'],
   ['util'],
