@@ -40,6 +40,11 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkInspectCommand } from './commands/network/inspect';
+import { NetworkLsCommand } from './commands/network/ls';
+import { NetworkPruneCommand } from './commands/network/prune';
+import { NetworkRmCommand } from './commands/network/rm';
 import { VolumeCreateCommand } from './commands/volume/create';
 import { VolumeInspectCommand } from './commands/volume/inspect';
 import { VolumeLsCommand } from './commands/volume/ls';
@@ -61,7 +66,9 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
   ExecCommand, TopCommand, HealthcheckRunCommand,
-  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
+  // user-defined networks
+  NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
+    VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).
