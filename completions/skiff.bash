@@ -5,11 +5,12 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs pause ps pull push rename restart rm rmi run save start stop system tag top unpause version wait'
+    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs network pause ps pull push rename restart rm rmi run save start stop system tag top unpause version wait'
     ['@container']='attach commit cp create diff exec exists export inspect kill list logs ls pause prune ps remove rename restart rm run start stop top unpause wait'
     ['@generate']='systemd'
     ['@healthcheck']='run'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
+    ['@network']='create inspect list ls prune remove rm'
     ['@system']='info'
   )
   local -A opts=(
@@ -71,6 +72,13 @@ _skiff() {
     ['@login']='-u --username -p --password --password-stdin --tls-verify -h --help'
     ['@logout']='-h --help'
     ['@logs']='--details -f --follow --since -n --tail -t --timestamps --until -h --help'
+    ['@network create']='--attachable -d --driver --gateway --internal --ipv6 --label -o --opt --subnet -h --help'
+    ['@network inspect']='-f --format -v --verbose -h --help'
+    ['@network list']='-f --filter --format --no-trunc -q --quiet -h --help'
+    ['@network ls']='-f --filter --format --no-trunc -q --quiet -h --help'
+    ['@network prune']='--filter -f --force -h --help'
+    ['@network remove']='-f --force -h --help'
+    ['@network rm']='-f --force -h --help'
     ['@pause']='-a --all -h --help'
     ['@ps']='-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -h --help'
     ['@pull']='-q --quiet --platform --tls-verify -h --help'
@@ -149,6 +157,13 @@ _skiff() {
     ['@login']='-u --username -p --password'
     ['@logout']=''
     ['@logs']='--since -n --tail --until'
+    ['@network create']='-d --driver --gateway --label -o --opt --subnet'
+    ['@network inspect']='-f --format'
+    ['@network list']='-f --filter --format'
+    ['@network ls']='-f --filter --format'
+    ['@network prune']='--filter'
+    ['@network remove']=''
+    ['@network rm']=''
     ['@pause']=''
     ['@ps']='-f --filter --format -n --last'
     ['@pull']='--platform'

@@ -40,6 +40,11 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkInspectCommand } from './commands/network/inspect';
+import { NetworkLsCommand } from './commands/network/ls';
+import { NetworkPruneCommand } from './commands/network/prune';
+import { NetworkRmCommand } from './commands/network/rm';
 import { withNounForms } from './nouns';
 import { programName } from './program';
 import { VERSION } from '../util/version';
@@ -55,7 +60,9 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ContainerPruneCommand, ContainerExistsCommand,
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
-  ExecCommand, TopCommand, HealthcheckRunCommand];
+  ExecCommand, TopCommand, HealthcheckRunCommand,
+  // user-defined networks
+  NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

@@ -4,9 +4,10 @@ import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
 import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
-import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
+import type { Endpoint } from '../network/user-networks/endpoint';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -35,7 +36,8 @@ export interface ContainerRecord {
     hostname: string;
     tty: boolean;
     openStdin: boolean;
-    network: NetworkMode;
+    /** --network as Docker's HostConfig.NetworkMode text (network/network-mode.ts parses it) */
+    network: string;
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
@@ -62,6 +64,8 @@ export interface ContainerRecord {
     securityOpt?: string[];
     attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   };
+  /** user-defined networks the container is on, by network name (network-connect.ts) */
+  endpoints?: Record<string, Endpoint>;
   /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
   logPath?: string;
   storage: { driver: DriverName; layers: string[] };
