@@ -10,6 +10,7 @@
 #include "net_holder.h"
 #include "process_opts.h"
 #include "restart.h"
+#include "volume_mount.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -106,6 +107,7 @@ struct spec {
   int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
   struct health_config health; /* .spec NULL: no healthcheck */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
+  struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -217,6 +219,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
+    else if (volume_parse_key(&s->vol, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
@@ -435,10 +438,13 @@ static void readonly_path(int rootfd, const char *path) {
 static void setup_rootfs(const struct spec *s, int null_fd) {
   int rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) child_fail(125, "cannot open rootfs %s: %s", s->rootfs, strerror(errno));
+  const char *verr = volume_prepare(&s->vol, rootfd);
+  if (verr) child_fail(125, "%s", verr);
   for (int i = 0; i < s->nmounts; i++) do_mount(rootfd, &s->mounts[i]);
   for (int i = 0; i < s->nsyms; i++) do_symlink(rootfd, s->sym_target[i], s->sym_link[i]);
   for (int i = 0; i < s->nros; i++) readonly_path(rootfd, s->ros[i]);
   for (int i = 0; i < s->nmasks; i++) mask_path(rootfd, s->masks[i], null_fd);
+  if ((verr = volume_finish(&s->vol, rootfd))) child_fail(125, "%s", verr);
   if (fchdir(rootfd) < 0) child_fail(125, "chdir rootfs: %s", strerror(errno));
   close(rootfd);
   /* pivot_root(".", ".") stacks the old root under the new one; detach it right away. */
