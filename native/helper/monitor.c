@@ -265,40 +265,9 @@ static int openat2_in_root(int rootfd, const char *path, int flags) {
  * Returns an O_PATH fd for the target.
  */
 static int ensure_target(int rootfd, const char *dst, int is_file) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s", dst);
-  for (char *p = path + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    int fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
-    if (fd < 0) {
-      char *slash = strrchr(path, '/');
-      *slash = 0;
-      int parent = openat2_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-      *slash = '/';
-      if (parent < 0 || (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST))
-        child_fail(125, "cannot create %s in the rootfs: %s", path, strerror(errno));
-      close(parent);
-    } else close(fd);
-    *p = '/';
-  }
-  int fd = openat2_in_root(rootfd, path, O_PATH);
-  if (fd >= 0) return fd;
-  char *slash = strrchr(path, '/');
-  *slash = 0;
-  int parent = openat2_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-  *slash = '/';
-  if (parent < 0) child_fail(125, "cannot resolve %s in the rootfs: %s", dst, strerror(errno));
-  if (is_file) {
-    int f = openat(parent, slash + 1, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f < 0) child_fail(125, "cannot create %s in the rootfs: %s", dst, strerror(errno));
-    close(f);
-  } else if (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST) {
-    child_fail(125, "cannot create %s in the rootfs: %s", dst, strerror(errno));
-  }
-  close(parent);
-  fd = openat2_in_root(rootfd, path, O_PATH);
-  if (fd < 0) child_fail(125, "cannot resolve %s in the rootfs: %s", dst, strerror(errno));
+  const char *err;
+  int fd = volume_mount_target(rootfd, dst, is_file, &err);
+  if (fd < 0) child_fail(125, "%s", err);
   return fd;
 }
 

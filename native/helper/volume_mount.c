@@ -66,6 +66,84 @@ static int open_in_root(int rootfd, const char *path, int flags) {
   return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+/* Create the missing entry NAME in PARENT: an empty file or a directory; 0 or -1 with errno. */
+static int create_entry(int parent, const char *name, int is_file) {
+  if (!is_file) return mkdirat(parent, name, 0755) < 0 && errno != EEXIST ? -1 : 0;
+  int f = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0) return -1;
+  close(f);
+  return 0;
+}
+
+int volume_mount_target(int rootfd, const char *dst, int is_file, const char **err) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s", dst) >= (int)sizeof path) {
+    *err = failed("mount destination %s is too long", dst);
+    return -1;
+  }
+  for (int hops = 0; hops < 40; hops++) {
+    size_t len = strlen(path);
+    int restarted = 0, made = 0;
+    for (size_t i = 1; i <= len && !restarted; i++) {
+      if (path[i] != '/' && path[i] != '\0') continue;
+      char save = path[i];
+      int last = save == '\0' || (save == '/' && path[i + 1] == '\0');
+      path[i] = '\0';
+      int fd = open_in_root(rootfd, path, O_PATH | (last ? 0 : O_DIRECTORY));
+      if (fd >= 0) {
+        if (last) return fd;
+        close(fd);
+        path[i] = save;
+        continue;
+      }
+      if (errno != ENOENT) {
+        *err = failed("cannot resolve %s in the container's root: %s", path, strerror(errno));
+        return -1;
+      }
+      /* missing: the entry itself, or a symlink whose target is missing */
+      char *slash = strrchr(path, '/');
+      *slash = '\0';
+      int parent = open_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
+      *slash = '/';
+      if (parent < 0) {
+        *err = failed("cannot resolve %s in the container's root: %s", path, strerror(errno));
+        return -1;
+      }
+      char target[4096];
+      ssize_t n = readlinkat(parent, slash + 1, target, sizeof target - 1);
+      if (n >= 0) {
+        /* follow it inside the root: TARGET (from the parent, or from the root) then the rest */
+        target[n] = '\0';
+        char next[4096];
+        const char *rest = last ? "" : path + i + 1;
+        *slash = '\0';
+        int w = target[0] == '/' ? snprintf(next, sizeof next, "%s/%s", target, rest)
+                                 : snprintf(next, sizeof next, "%s/%s/%s", path, target, rest);
+        close(parent);
+        if (w >= (int)sizeof next) {
+          *err = failed("mount destination %s resolves to a path too long", dst);
+          return -1;
+        }
+        memcpy(path, next, (size_t)w + 1);
+        while (w > 1 && path[w - 1] == '/') path[--w] = '\0';
+        restarted = 1;
+        break;
+      }
+      int rc = ++made > 512 ? (errno = ELOOP, -1) : create_entry(parent, slash + 1, last && is_file);
+      close(parent);
+      if (rc < 0) {
+        *err = failed("cannot create %s in the container's root: %s", path, strerror(errno));
+        return -1;
+      }
+      i--; /* open what was just made */
+      path[i + 1] = save;
+    }
+    if (!restarted) break;
+  }
+  *err = failed("cannot resolve %s in the container's root: too many levels of symbolic links", dst);
+  return -1;
+}
+
 /* 1 when the directory open on FD has no entries, 0 when it has, -1 on error. */
 static int dir_is_empty(int fd) {
   int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -23,6 +23,12 @@ int volume_parse_key(struct volume_prep *v, const char *key, int nf, char **f);
  * the container's root; NULL, or a message saying what failed. */
 const char *volume_prepare(const struct volume_prep *v, int rootfd);
 
+/* The mount point DST (absolute) inside the root as an O_PATH fd, made (a directory, or an
+ * empty file with IS_FILE) where missing, resolved in the root (RESOLVE_IN_ROOT) at every step:
+ * a dangling symlink on the way is followed inside the root and its target made, as runc's
+ * securejoin does. -1 with a message in *ERR. */
+int volume_mount_target(int rootfd, const char *dst, int is_file, const char **err);
+
 /* After every mount under the root: make the root itself read-only (--read-only). */
 const char *volume_finish(const struct volume_prep *v, int rootfd);
 
