@@ -1,0 +1,783 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BuildCache, baseKey, FileDigests, stepKey, type CachedLayer } from '../build/cache';
+import type { Command, CopyInstruction, Dockerfile, Instruction, RunInstruction, Stage } from '../build/dockerfile/types';
+import { chainIds } from '../image/chain-id';
+import { canonicalString, familiarString, parseReference } from '../image/reference';
+import { hostPlatform, parsePlatform, platformString } from '../image/platform';
+import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
+import type { NetworkMode, OciMount } from '../runtime/oci-spec';
+import { resolveUser, type ResolvedUser } from '../runtime/user';
+import type { LayerStore } from '../storage/layer-store';
+import { readImageFile } from '../storage/image-files';
+import { SkiffError } from '../util/errors';
+import { BuildStepRoot } from './build-container';
+import { copyDestination, InputDigest, packEntries, parseChmod, planContextEntries, retarEntries, type BuildContextFiles, type CopyOwner, type PlannedEntry } from './build-copy';
+import type { Engine } from './context';
+import { DEFAULT_PATH } from './env';
+import { usingLayers } from './layers-in-use';
+import { tagTarget } from './tag';
+
+/** How the build reports progress (cli/output/build-progress.ts draws it). */
+export interface BuildReporter {
+  /** A new step (Docker's vertex), e.g. `[2/3] RUN echo hi`. */
+  step(label: string): BuildStepReport;
+  warn(message: string): void;
+}
+
+export interface BuildStepReport {
+  cached(): void;
+  /** the command's own output (RUN), as it comes */
+  output(chunk: Buffer): void;
+  /** a line about the step (`writing image sha256:… done`) */
+  log(line: string): void;
+  done(): void;
+  failed(message: string): void;
+}
+
+export interface BuildOptions {
+  dockerfile: Dockerfile;
+  context: BuildContextFiles;
+  /** -t, as given */
+  tags: string[];
+  /** --build-arg NAME=VALUE (NAME alone: from the environment) */
+  buildArgs: Record<string, string>;
+  /** --label */
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  /** --pull: always fetch the base images */
+  pull: boolean;
+  /** --network for RUN: default, none, host */
+  network?: string;
+  /** --secret id=ID,src=FILE */
+  secrets: Record<string, string>;
+  platform?: string;
+  reporter: BuildReporter;
+}
+
+/** One history entry of the image config (OCI). */
+interface HistoryEntry { created?: string; created_by?: string; comment?: string; empty_layer?: boolean; author?: string }
+
+type ContainerConfig = NonNullable<ImageConfig['config']> & {
+  Shell?: string[]; OnBuild?: string[] | null; ArgsEscaped?: boolean;
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+};
+
+/** The image a stage has built so far. */
+interface ImageState {
+  os: string;
+  architecture: string;
+  variant?: string;
+  author?: string;
+  config: ContainerConfig;
+  history: HistoryEntry[];
+  layers: LayerDescriptor[];
+  /** the unpacked size of all layers */
+  size: number;
+  /** the cache key of this state (chains the base image and every instruction) */
+  key: string;
+}
+
+/** The proxy args Docker passes without an ARG, and keeps out of the image and the cache key. */
+const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+/** BuildKit's automatic platform args, given a value when a stage declares them. */
+function platformArgs(): Record<string, string> {
+  const p = hostPlatform();
+  const platform = platformString(p);
+  return {
+    TARGETPLATFORM: platform, TARGETOS: p.os, TARGETARCH: p.architecture, TARGETVARIANT: p.variant ?? '',
+    BUILDPLATFORM: platform, BUILDOS: p.os, BUILDARCH: p.architecture, BUILDVARIANT: p.variant ?? '',
+  };
+}
+
+/**
+ * Expand $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} in TEXT with LOOKUP (interim: the front
+ * end's word expansion replaces this when it lands).
+ */
+export function expandVars(text: string, lookup: (name: string) => string | undefined): string {
+  return text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])((?:[^}\\]|\\.)*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (m: string, braced?: string, op?: string, word?: string, bare?: string) => {
+      if (m === '\\$') return m;
+      const name = braced ?? bare!;
+      const value = lookup(name);
+      if (op === '-') return value ? value : expandVars(word ?? '', lookup);
+      if (op === '+') return value ? expandVars(word ?? '', lookup) : '';
+      return value ?? '';
+    });
+}
+
+/** Build args in a stage: declared (ARG) names and their values. */
+class StageArgs {
+  private readonly values = new Map<string, string | undefined>();
+  constructor(private readonly given: Record<string, string>, private readonly used: Set<string>) {}
+
+  declare(name: string, defaultValue: string | undefined, globalValue: string | undefined): void {
+    let v = Object.hasOwn(this.given, name) ? this.given[name] : defaultValue ?? globalValue;
+    if (v === undefined && Object.hasOwn(platformArgs(), name)) v = platformArgs()[name];
+    if (Object.hasOwn(this.given, name)) this.used.add(name);
+    this.values.set(name, v);
+  }
+
+  get(name: string): string | undefined { return this.values.get(name); }
+
+  /** NAME=VALUE for every declared arg with a value, plus the proxy args given: RUN's environment. */
+  environment(): string[] {
+    const out: string[] = [];
+    for (const [k, v] of this.values) if (v !== undefined) out.push(`${k}=${v}`);
+    for (const p of PROXY_ARGS) {
+      if (Object.hasOwn(this.given, p) && !this.values.has(p)) { out.push(`${p}=${this.given[p]}`); this.used.add(p); }
+    }
+    return out;
+  }
+
+  /** What the cache key must see: the declared args' values (proxy args excepted, as Docker). */
+  keyPart(): string {
+    return [...this.values].filter(([k, v]) => v !== undefined && !PROXY_ARGS.includes(k)).map(([k, v]) => `${k}=${v}`).sort().join('\n');
+  }
+}
+
+/** `KEY=VALUE` lists: set or replace KEY. */
+function setEnv(env: string[], key: string, value: string): string[] {
+  return [...env.filter((e) => e.split('=', 1)[0] !== key), `${key}=${value}`];
+}
+
+function envLookup(env: string[], name: string): string | undefined {
+  for (let i = env.length - 1; i >= 0; i--) {
+    const eq = env[i].indexOf('=');
+    if (env[i].slice(0, eq) === name) return env[i].slice(eq + 1);
+  }
+  return undefined;
+}
+
+/** Docker's argv for a RUN/CMD/ENTRYPOINT: exec form as is, shell form through SHELL. */
+function commandArgs(c: Command, shell: string[] | undefined): string[] {
+  return c.form === 'exec' ? c.args : [...(shell ?? ['/bin/sh', '-c']), c.text];
+}
+
+function stepFailed(message: string, loc: { file: string; line: number }): SkiffError {
+  const e = new SkiffError(`${message} (${path.basename(loc.file)}:${loc.line})`, 1);
+  return e;
+}
+
+/** Runs a parsed Dockerfile: each stage that the target needs, on demand, in the order needed. */
+class Builder {
+  private readonly stages = new Map<number, Promise<ImageState>>();
+  private readonly cache: BuildCache;
+  private readonly digests: FileDigests;
+  private readonly usedArgs = new Set<string>();
+  private readonly multiStage: boolean;
+  private readonly globalArgs = new Map<string, string | undefined>();
+  private layers!: LayerStore;
+  private readonly network: NetworkMode;
+
+  constructor(private readonly engine: Engine, private readonly o: BuildOptions) {
+    this.cache = new BuildCache(engine.paths.dataRoot);
+    this.digests = new FileDigests(engine.paths.dataRoot);
+    this.multiStage = o.dockerfile.stages.length > 1;
+    this.network = buildNetwork(o.network);
+    for (const a of o.dockerfile.globalArgs.flatMap((g) => g.args)) {
+      const given = Object.hasOwn(o.buildArgs, a.name);
+      if (given) this.usedArgs.add(a.name);
+      const v = given ? o.buildArgs[a.name] : a.default !== undefined ? expandVars(a.default, (n) => this.globalArgs.get(n)) : undefined;
+      this.globalArgs.set(a.name, v ?? platformArgs()[a.name]);
+    }
+  }
+
+  async run(): Promise<string> {
+    this.layers = await this.engine.layers();
+    const target = this.targetStage();
+    const state = await this.stage(target.index);
+    this.digests.save();
+    const unused = Object.keys(this.o.buildArgs).filter((a) => !this.usedArgs.has(a) && !PROXY_ARGS.includes(a));
+    if (unused.length) this.o.reporter.warn(`One or more build-args [${unused.join(' ')}] were not consumed`);
+    return this.exportImage(state);
+  }
+
+  private targetStage(): Stage {
+    const stages = this.o.dockerfile.stages;
+    if (stages.length === 0) throw new SkiffError(`${this.o.dockerfile.file}: the Dockerfile has no FROM instruction`, 1);
+    if (this.o.target === undefined) return stages.at(-1)!;
+    const t = stages.find((s) => s.name === this.o.target!.toLowerCase());
+    if (!t) throw new SkiffError(`failed to reach build target ${this.o.target} in Dockerfile`, 1);
+    return t;
+  }
+
+  /** A stage by name or index (`--from=builder`, `--from=0`); undefined when it is an image. */
+  private stageRef(ref: string, before: number): Stage | undefined {
+    const lower = ref.toLowerCase();
+    const byName = this.o.dockerfile.stages.find((s) => s.name === lower && s.index < before);
+    if (byName) return byName;
+    if (/^[0-9]+$/.test(ref)) {
+      const idx = Number(ref);
+      if (idx >= before) throw new SkiffError(`invalid stage index ${ref}: a stage can only use the stages before it`, 1);
+      return this.o.dockerfile.stages[idx];
+    }
+    return undefined;
+  }
+
+  private stage(index: number): Promise<ImageState> {
+    let p = this.stages.get(index);
+    if (!p) {
+      p = this.buildStage(this.o.dockerfile.stages[index]);
+      this.stages.set(index, p);
+    }
+    return p;
+  }
+
+  private label(stage: Stage, k: number, n: number, text: string): string {
+    const who = this.multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
+    return `[${who}${k}/${n}] ${text}`;
+  }
+
+  private async buildStage(stage: Stage): Promise<ImageState> {
+    const steps = stage.instructions.filter((i) => ['RUN', 'COPY', 'ADD'].includes(i.kind)).length + 1;
+    const args = new StageArgs(this.o.buildArgs, this.usedArgs);
+    const fromName = expandVars(stage.from.image, (n) => this.globalArgs.get(n));
+    if (stage.from.platform) this.checkPlatform(expandVars(stage.from.platform, (n) => this.globalArgs.get(n)));
+    let state = await this.fromImage(stage, fromName, this.label(stage, 1, steps, `FROM ${fromName}`));
+    let k = 1;
+    let cmdSet = false;
+    const lookup = (n: string) => envLookup(state.config.Env ?? [], n) ?? args.get(n);
+    const x = (s: string) => expandVars(s, lookup);
+    for (const ins of stage.instructions) {
+      const empty = (mutate: (c: ContainerConfig) => void, createdBy = ins.text) => {
+        const config = structuredClone(state.config);
+        mutate(config);
+        state = { ...state, config, history: [...state.history, { created: new Date().toISOString(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }],
+          key: stepKey(state.key, [JSON.stringify(config)]) };
+      };
+      switch (ins.kind) {
+        case 'ARG':
+          for (const a of ins.args) args.declare(a.name, a.default !== undefined ? x(a.default) : undefined, this.globalArgs.get(a.name));
+          state = { ...state, key: stepKey(state.key, ['ARG', args.keyPart()]) };
+          break;
+        case 'ENV':
+          empty((c) => { for (const [k2, v] of ins.pairs) c.Env = setEnv(c.Env ?? [], x(k2), x(v)); });
+          break;
+        case 'LABEL':
+          empty((c) => { for (const [k2, v] of ins.pairs) c.Labels = { ...(c.Labels ?? {}), [x(k2)]: x(v) }; });
+          break;
+        case 'MAINTAINER':
+          state = { ...state, author: ins.name };
+          empty(() => undefined);
+          break;
+        case 'WORKDIR':
+          empty((c) => { c.WorkingDir = path.posix.resolve('/', c.WorkingDir || '/', x(ins.path)); });
+          break;
+        case 'USER':
+          empty((c) => { c.User = x(ins.user); });
+          break;
+        case 'CMD':
+          empty((c) => { c.Cmd = commandArgs(ins.command, c.Shell); });
+          cmdSet = true;
+          break;
+        case 'ENTRYPOINT':
+          empty((c) => {
+            c.Entrypoint = commandArgs(ins.command, c.Shell);
+            if (!cmdSet) c.Cmd = undefined; // an inherited CMD is reset by a new ENTRYPOINT (Docker)
+          });
+          break;
+        case 'EXPOSE':
+          empty((c) => {
+            for (const p of ins.ports.map(x)) c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [p.includes('/') ? p.toLowerCase() : `${p}/tcp`]: {} };
+          });
+          break;
+        case 'VOLUME':
+          empty((c) => { for (const v of ins.paths.map(x)) c.Volumes = { ...(c.Volumes ?? {}), [v]: {} }; });
+          break;
+        case 'SHELL':
+          empty((c) => { c.Shell = ins.shell; });
+          break;
+        case 'STOPSIGNAL':
+          empty((c) => { c.StopSignal = x(ins.signal); });
+          break;
+        case 'HEALTHCHECK':
+          empty((c) => {
+            c.Healthcheck = ins.test === null ? { Test: ['NONE'] } : {
+              Test: ins.test,
+              ...(ins.options.interval !== undefined ? { Interval: ins.options.interval } : {}),
+              ...(ins.options.timeout !== undefined ? { Timeout: ins.options.timeout } : {}),
+              ...(ins.options.startPeriod !== undefined ? { StartPeriod: ins.options.startPeriod } : {}),
+              ...(ins.options.startInterval !== undefined ? { StartInterval: ins.options.startInterval } : {}),
+              ...(ins.options.retries !== undefined ? { Retries: ins.options.retries } : {}),
+            };
+          });
+          break;
+        case 'ONBUILD':
+          empty((c) => { c.OnBuild = [...(c.OnBuild ?? []), ins.text.replace(/^\s*ONBUILD\s+/i, '')]; });
+          break;
+        case 'RUN':
+          state = await this.runStep(stage, ins, state, args, this.label(stage, ++k, steps, ins.text));
+          break;
+        case 'COPY':
+        case 'ADD':
+          state = await this.copyStep(stage, ins, state, x, this.label(stage, ++k, steps, ins.text));
+          break;
+        case 'FROM':
+          break; // the parser starts a stage at each FROM
+      }
+    }
+    return state;
+  }
+
+  private checkPlatform(p: string): void {
+    const wanted = parsePlatform(p);
+    const host = hostPlatform();
+    if (wanted.os !== host.os || wanted.architecture !== host.architecture) {
+      throw new SkiffError(`platform ${p} is not this host's (${platformString(host)}): skiff builds for the host's platform only`, 1);
+    }
+  }
+
+  /** FROM: scratch, an earlier stage, or an image (pulled when missing, or always with --pull). */
+  private async fromImage(stage: Stage, name: string, label: string): Promise<ImageState> {
+    if (name.toLowerCase() === 'scratch') {
+      const p = hostPlatform();
+      return { os: p.os, architecture: p.architecture, variant: p.variant, config: { Env: [DEFAULT_PATH] }, history: [], layers: [], size: 0, key: baseKey(undefined) };
+    }
+    const earlier = this.stageRef(name, stage.index);
+    if (earlier && !/^[0-9]+$/.test(name)) return this.stage(earlier.index);
+    const step = this.o.reporter.step(label);
+    try {
+      const image = await this.image(name, step);
+      step.done();
+      return stateOf(image);
+    } catch (e) {
+      step.failed((e as Error).message);
+      throw e;
+    }
+  }
+
+  private async image(name: string, step: BuildStepReport): Promise<ImageRecord> {
+    const local = this.o.pull ? undefined : this.engine.images.find(name);
+    if (local) { step.cached(); return local; }
+    const { pullImage } = await import('./pull');
+    const out = new (await import('node:stream')).Writable({
+      write(chunk: Buffer, _enc, cb) { for (const l of chunk.toString('utf8').split(/[\r\n]+/)) if (l.trim()) step.log(l.trim()); cb(); },
+    });
+    return (await pullImage(this.engine, name, { out, quiet: false, printReference: false, platform: this.o.platform })).image;
+  }
+
+  /** The step's cache entry, if its layer is still in the store. */
+  private cached(key: string, parent: ImageState): CachedLayer | undefined {
+    if (this.o.noCache) return undefined;
+    const hit = this.cache.get(key);
+    if (!hit) return undefined;
+    if (!hit.layer) return hit;
+    const chain = chainIds([...parent.layers.map((l) => l.diffId), hit.diffId]);
+    return this.layers.has(chain.at(-1)!) && this.engine.blobs.has(hit.digest) ? hit : undefined;
+  }
+
+  private withLayer(state: ImageState, key: string, hit: CachedLayer, createdBy: string): ImageState {
+    const history: HistoryEntry = { created: new Date().toISOString(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(hit.layer ? {} : { empty_layer: true }) };
+    return {
+      ...state, key, history: [...state.history, history],
+      layers: hit.layer ? [...state.layers, { mediaType: hit.mediaType, digest: hit.digest, size: hit.blobSize, diffId: hit.diffId }] : state.layers,
+      size: state.size + (hit.layer ? hit.size : 0),
+    };
+  }
+
+  private userOf(state: ImageState, spec: string): ResolvedUser {
+    const dirs = this.layerDirs(state);
+    return resolveUser(spec, readImageFile(dirs, 'etc/passwd'), readImageFile(dirs, 'etc/group'));
+  }
+
+  private layerDirs(state: ImageState): string[] {
+    return chainIds(state.layers.map((l) => l.diffId)).map((c) => this.layers.diffDir(c));
+  }
+
+  /** One step that makes a layer in a step root: from the cache, or by FN and a commit. */
+  private async layerStep(state: ImageState, key: string, label: string, createdBy: string,
+    fn: (root: BuildStepRoot, step: BuildStepReport) => Promise<void>): Promise<ImageState> {
+    const step = this.o.reporter.step(label);
+    const hit = this.cached(key, state);
+    if (hit) {
+      step.cached();
+      return this.withLayer(state, key, hit, createdBy);
+    }
+    const root = await BuildStepRoot.create(this.engine, this.layers, chainIds(state.layers.map((l) => l.diffId)));
+    try {
+      await fn(root, step);
+      const layer = await root.commit(state.layers.map((l) => l.diffId));
+      const entry: CachedLayer = layer
+        ? { diffId: layer.descriptor.diffId, digest: layer.descriptor.digest, mediaType: layer.descriptor.mediaType, blobSize: layer.descriptor.size, size: layer.size, layer: true }
+        : { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false };
+      this.cache.put(key, entry);
+      step.done();
+      return this.withLayer(state, key, entry, createdBy);
+    } catch (e) {
+      step.failed((e as Error).message);
+      throw e;
+    } finally {
+      await root.remove().catch(() => undefined);
+    }
+  }
+
+  private async runStep(stage: Stage, ins: RunInstruction, state: ImageState, args: StageArgs, label: string): Promise<ImageState> {
+    const argv = runArgs(ins, state.config.Shell);
+    const network = ins.network ? buildNetwork(ins.network) : this.network;
+    const mounts = ins.mounts.map((m) => JSON.stringify(m));
+    const key = stepKey(state.key, ['RUN', JSON.stringify(argv), args.keyPart(), network, ...mounts]);
+    const createdBy = `RUN ${argv.join(' ')} # buildkit`;
+    return this.layerStep(state, key, label, createdBy, async (root, step) => {
+      const user = this.userOf(state, state.config.User ?? '');
+      let env = [...(state.config.Env ?? [])];
+      if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
+      for (const a of args.environment()) if (envLookup(env, a.split('=', 1)[0]) === undefined) env.push(a);
+      if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+      const runMounts = await this.runMounts(stage, ins, state);
+      const outFile = path.join(root.dir, 'output');
+      const fd = fs.openSync(outFile, 'w+', 0o600);
+      const tail = followFile(fd, (chunk) => step.output(chunk));
+      let code: number;
+      try {
+        code = await root.run({ args: argv, env, cwd: state.config.WorkingDir || '/', user, network, mounts: runMounts, outputFd: fd });
+      } finally {
+        await tail.stop();
+        fs.closeSync(fd);
+      }
+      if (code !== 0) {
+        throw stepFailed(`process "${argv.join(' ')}" did not complete successfully: exit code: ${code}`, ins.loc);
+      }
+    });
+  }
+
+  /** RUN --mount: what each becomes in the step's container. */
+  private async runMounts(stage: Stage, ins: RunInstruction, state: ImageState): Promise<OciMount[]> {
+    const out: OciMount[] = [];
+    for (const m of ins.mounts) {
+      switch (m.type) {
+        case 'cache': {
+          const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
+          const id = (m.id ?? target).replace(/[^A-Za-z0-9_.-]/g, '_');
+          const dir = path.join(this.cache.dir, 'mounts', id);
+          fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+          out.push({ destination: target, type: 'bind', source: dir, options: ['rbind', 'nodev', 'nosuid', ...(m.readonly ? ['ro'] : [])] });
+          break;
+        }
+        case 'tmpfs':
+          out.push({ destination: path.posix.resolve(state.config.WorkingDir || '/', m.target ?? ''), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : [])] });
+          break;
+        case 'secret': {
+          const id = m.id ?? path.posix.basename(m.target ?? '');
+          const src = this.o.secrets[id];
+          if (src === undefined) {
+            if (m.required) throw stepFailed(`secret ${id} not found: pass it with --secret id=${id},src=FILE`, ins.loc);
+            break;
+          }
+          out.push({ destination: m.target ?? `/run/secrets/${id}`, type: 'bind', source: src, options: ['rbind', 'ro', 'nodev', 'nosuid', 'noexec'] });
+          break;
+        }
+        case 'bind': {
+          const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
+          if (m.from !== undefined) throw stepFailed('RUN --mount=type=bind,from=… is not supported yet: copy the files with COPY --from', ins.loc);
+          const root = this.o.context.root;
+          if (!root) throw stepFailed('RUN --mount=type=bind needs a build context', ins.loc);
+          const rel = path.posix.normalize(m.source ?? '.').replace(/^\/+/, '');
+          if (rel === '..' || rel.startsWith('../')) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
+          const src = path.join(root, rel);
+          const real = fs.realpathSync(src);
+          if (real !== fs.realpathSync(root) && !real.startsWith(`${fs.realpathSync(root)}/`)) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
+          // BuildKit's bind mounts are writable scratch copies unless rw is off; read-only keeps the context safe.
+          out.push({ destination: target, type: 'bind', source: real, options: ['rbind', 'ro', 'nodev', 'nosuid'] });
+          break;
+        }
+        case 'ssh':
+          throw stepFailed('RUN --mount=type=ssh is not supported', ins.loc);
+      }
+    }
+    void stage;
+    return out;
+  }
+
+  private chownOf(state: ImageState, spec: string | undefined): CopyOwner {
+    if (!spec) return { uid: 0, gid: 0 };
+    const [user, group] = spec.split(':', 2);
+    const u = this.userOf(state, user);
+    if (group === undefined || group === '') return { uid: u.uid, gid: /^[0-9]+$/.test(user) ? u.uid : u.uid };
+    const g = this.userOf(state, `${user}:${group}`);
+    return { uid: u.uid, gid: g.gid };
+  }
+
+  private async copyStep(stage: Stage, ins: CopyInstruction, state: ImageState, x: (s: string) => string, label: string): Promise<ImageState> {
+    const dest = copyDestination(x(ins.dest), state.config.WorkingDir);
+    const owner = this.chownOf(state, ins.chown && x(ins.chown));
+    const chmod = parseChmod(ins.chmod && x(ins.chmod));
+    const sources = ins.sources.map(x);
+    const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
+    if (ins.from !== undefined) return this.copyFromStep(stage, ins, state, x(ins.from), sources, dest, owner, chmod, label);
+
+    // Plan the entries (relative to the destination) and digest them: the cache key's input.
+    const digest = new InputDigest();
+    const planned: PlannedEntry[] = [];
+    const local = sources.filter((s) => !heredocs.has(s) && !/^https?:\/\//.test(s));
+    const resolved = local.length ? this.resolveSources(local, ins) : [];
+    const many = resolved.length + sources.length - local.length > 1;
+    if (many && !dest.trailingSlash) {
+      throw stepFailed(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, ins.loc);
+    }
+    return this.layerStepWithPlan(state, ins, label, dest, async (root) => {
+      const destIsDir = dest.trailingSlash || many || (await root.stat(dest.abs)) === 'dir';
+      for (const rel of resolved) {
+        const st = fs.lstatSync(path.join(this.o.context.root!, rel));
+        const name = st.isDirectory() ? '' : destIsDir ? path.posix.basename(rel) : '';
+        if (ins.kind === 'ADD' && st.isFile() && await isArchive(path.join(this.o.context.root!, rel))) {
+          planned.push({ name: '', type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(), source: path.join(this.o.context.root!, rel), size: -1 });
+          digest.add({ name: rel, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date() }, this.digests.digest(path.join(this.o.context.root!, rel), fs.lstatSync(path.join(this.o.context.root!, rel), { bigint: true })));
+          continue;
+        }
+        planContextEntries(this.o.context, rel, name, owner, chmod, this.digests, digest, planned);
+      }
+      for (const s of sources.filter((s2) => heredocs.has(s2))) {
+        const h = heredocs.get(s)!;
+        const data = Buffer.from(h.expand ? x(h.content) : h.content);
+        const e: PlannedEntry = { name: destIsDir ? h.name : '', type: 'file', mode: chmod ?? 0o644, ...owner, mtime: new Date(), data, size: data.length };
+        planned.push(e);
+        digest.add(e, createHashHex(data));
+      }
+      for (const url of sources.filter((s2) => /^https?:\/\//.test(s2))) {
+        if (ins.kind !== 'ADD') throw stepFailed(`COPY cannot download ${url}: use ADD`, ins.loc);
+        const data = await download(url, ins.loc);
+        const base = path.posix.basename(new URL(url).pathname) || 'index.html';
+        const e: PlannedEntry = { name: destIsDir ? base : '', type: 'file', mode: chmod ?? 0o600, ...owner, mtime: new Date(), data, size: data.length };
+        planned.push(e);
+        digest.add(e, createHashHex(data));
+      }
+      return { entries: planned, digest: digest.hex(), destIsDir };
+    }, owner);
+  }
+
+  private resolveSources(sources: string[], ins: CopyInstruction): string[] {
+    if (!this.o.context.root) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
+    return this.o.context.resolve(sources);
+  }
+
+  /**
+   * COPY/ADD from the context: PLAN lists the entries (in a step root, to see what is at the
+   * destination) and their digest; the cache is asked with that digest before anything is
+   * written. The entries are applied below the deepest existing directory of the destination.
+   */
+  private async layerStepWithPlan(state: ImageState, ins: CopyInstruction, label: string, dest: { abs: string },
+    plan: (root: BuildStepRoot) => Promise<{ entries: PlannedEntry[]; digest: string; destIsDir: boolean }>, owner: CopyOwner): Promise<ImageState> {
+    const step = this.o.reporter.step(label);
+    const createdBy = `${ins.text} # buildkit`;
+    const root = await BuildStepRoot.create(this.engine, this.layers, chainIds(state.layers.map((l) => l.diffId)));
+    try {
+      const { entries, digest, destIsDir } = await plan(root);
+      const key = stepKey(state.key, [ins.kind, dest.abs, String(destIsDir), JSON.stringify({ chown: ins.chown, chmod: ins.chmod }), digest]);
+      const hit = this.cached(key, state);
+      if (hit) {
+        step.cached();
+        return this.withLayer(state, key, hit, createdBy);
+      }
+      const destDir = destIsDir ? dest.abs : path.posix.dirname(dest.abs);
+      const { base, missing } = await deepestExisting(root, destDir);
+      const prefix = missing.join('/');
+      const dirs: PlannedEntry[] = missing.map((_, i) => ({ name: missing.slice(0, i + 1).join('/'), type: 'directory', mode: 0o755, ...owner, mtime: new Date() }));
+      const lastName = destIsDir ? '' : path.posix.basename(dest.abs);
+      const archives = entries.filter((e) => e.size === -1);
+      const files = entries.filter((e) => e.size !== -1).map((e) => {
+        const name = [prefix, e.name || lastName].filter(Boolean).join('/');
+        return { ...e, name };
+      }).filter((e) => e.name !== '');
+      await root.tarIn(packEntries([...dirs, ...files]), base, ins.kind);
+      for (const a of archives) {
+        const input = await decompressed(a.source!);
+        await root.tarIn(retarEntries(input, [prefix].filter(Boolean).join('/'), ins.chown ? owner : undefined, undefined), base, ins.kind);
+      }
+      const layer = await root.commit(state.layers.map((l) => l.diffId));
+      const entry: CachedLayer = layer
+        ? { diffId: layer.descriptor.diffId, digest: layer.descriptor.digest, mediaType: layer.descriptor.mediaType, blobSize: layer.descriptor.size, size: layer.size, layer: true }
+        : { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false };
+      this.cache.put(key, entry);
+      step.done();
+      return this.withLayer(state, key, entry, createdBy);
+    } catch (e) {
+      step.failed((e as Error).message);
+      throw e;
+    } finally {
+      await root.remove().catch(() => undefined);
+    }
+  }
+
+  /** COPY --from=STAGE|IMAGE: the paths read out of that root by the helper, re-owned on the way. */
+  private async copyFromStep(stage: Stage, ins: CopyInstruction, state: ImageState, from: string, sources: string[],
+    dest: { abs: string; trailingSlash: boolean }, owner: CopyOwner, chmod: number | undefined, label: string): Promise<ImageState> {
+    const earlier = this.stageRef(from, stage.index);
+    let src: ImageState;
+    if (earlier) src = await this.stage(earlier.index);
+    else {
+      const fromStep = this.o.reporter.step(`[internal] load image ${from}`);
+      src = stateOf(await this.image(from, fromStep));
+      fromStep.done();
+    }
+    if (sources.length > 1 && !dest.trailingSlash) {
+      throw stepFailed(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, ins.loc);
+    }
+    const key0 = stepKey(state.key, [ins.kind, 'from', src.key, JSON.stringify(sources), dest.abs, String(dest.trailingSlash), JSON.stringify({ chown: ins.chown, chmod: ins.chmod })]);
+    return this.layerStep(state, key0, label, `${ins.text} # buildkit`, async (root) => {
+      const srcRoot = await BuildStepRoot.create(this.engine, this.layers, chainIds(src.layers.map((l) => l.diffId)));
+      try {
+        const destIsDir = dest.trailingSlash || sources.length > 1 || (await root.stat(dest.abs)) === 'dir';
+        for (const s of sources) {
+          const p = path.posix.resolve('/', s);
+          const kind = await srcRoot.stat(p);
+          if (kind === 'missing') throw stepFailed(`failed to compute cache key: "${p}": not found`, ins.loc);
+          const isDir = kind === 'dir';
+          const destDir = isDir || destIsDir ? dest.abs : path.posix.dirname(dest.abs);
+          const { base, missing } = await deepestExisting(root, destDir);
+          const dirs: PlannedEntry[] = missing.map((_, i) => ({ name: missing.slice(0, i + 1).join('/'), type: 'directory', mode: 0o755, ...owner, mtime: new Date() }));
+          if (dirs.length) await root.tarIn(packEntries(dirs), base, ins.kind);
+          const name = isDir ? '' : destIsDir ? path.posix.basename(p) : path.posix.basename(dest.abs);
+          const out = srcRoot.tarOut(p, name, ins.kind);
+          await root.tarIn(retarEntries(out, missing.join('/'), owner, chmod), base, ins.kind);
+        }
+      } finally {
+        await srcRoot.remove().catch(() => undefined);
+      }
+    });
+  }
+
+  /** The final image: config, history, layers, recorded with its tags (ImageStore.commit). */
+  private async exportImage(state: ImageState): Promise<string> {
+    const step = this.o.reporter.step('exporting to image');
+    const created = new Date().toISOString();
+    const config: ContainerConfig = { ...state.config };
+    if (Object.keys(this.o.labels).length) config.Labels = { ...(config.Labels ?? {}), ...this.o.labels };
+    const bytes = Buffer.from(JSON.stringify({
+      architecture: state.architecture,
+      ...(state.author ? { author: state.author } : {}),
+      config,
+      created,
+      history: state.history,
+      os: state.os,
+      rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
+      ...(state.variant ? { variant: state.variant } : {}),
+    }));
+    const tags = this.o.tags.map((t) => canonicalString(tagTarget(t)));
+    const image = await this.engine.images.commit({ source: 'import', configBytes: bytes, layers: state.layers, size: state.size, tags, recordedAt: created });
+    step.log(`writing image ${image.id} done`);
+    for (const t of tags) step.log(`naming to ${familiarString(parseReference(t))} done`);
+    step.done();
+    return image.id;
+  }
+}
+
+function createHashHex(data: Buffer): string {
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(data).digest('hex');
+}
+
+/** The deepest directory of DIR that exists in ROOT, and the names below it still to create. */
+async function deepestExisting(root: BuildStepRoot, dir: string): Promise<{ base: string; missing: string[] }> {
+  const missing: string[] = [];
+  let cur = dir;
+  for (;;) {
+    const kind = await root.stat(cur);
+    if (kind === 'dir') return { base: cur, missing };
+    if (kind !== 'missing') throw new SkiffError(`cannot copy to ${dir}: ${cur} exists and is not a directory`, 1);
+    missing.unshift(path.posix.basename(cur));
+    cur = path.posix.dirname(cur);
+  }
+}
+
+/** ADD of a local archive: gzip'd or plain tar are extracted. */
+async function isArchive(file: string): Promise<boolean> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(262);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+    return n >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function decompressed(file: string): Promise<import('node:stream').Readable> {
+  const input = fs.createReadStream(file);
+  const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(2);
+  fs.readSync(fd, head, 0, 2, 0);
+  fs.closeSync(fd);
+  if (head[0] === 0x1f && head[1] === 0x8b) return input.pipe((await import('node:zlib')).createGunzip());
+  return input;
+}
+
+async function download(url: string, loc: { file: string; line: number }): Promise<Buffer> {
+  let res: Response;
+  try { res = await fetch(url); } catch (e) {
+    throw stepFailed(`failed to download ${url}: ${(e as Error).message}`, loc);
+  }
+  if (!res.ok) throw stepFailed(`failed to download ${url}: ${res.status} ${res.statusText}`, loc);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** RUN's argv: heredoc bodies go to the shell with the command (a lone `<<EOF` is the script itself). */
+function runArgs(ins: RunInstruction, shell: string[] | undefined): string[] {
+  if (ins.command.form === 'exec' || ins.heredocs.length === 0) return commandArgs(ins.command, shell);
+  const text = ins.command.text.trim();
+  const sh = shell ?? ['/bin/sh', '-c'];
+  if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z0-9_]+\1$/.test(text)) return [...sh, ins.heredocs[0].content];
+  const bodies = ins.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}\n`).join('');
+  return [...sh, `${ins.command.text}\n${bodies}`];
+}
+
+function stateOf(image: ImageRecord): ImageState {
+  const full = image.config as ImageConfig & { variant?: string; author?: string };
+  const p = hostPlatform();
+  return {
+    os: full.os ?? p.os, architecture: full.architecture ?? p.architecture, variant: full.variant, ...(full.author ? { author: full.author } : {}),
+    config: structuredClone(full.config ?? {}) as ContainerConfig,
+    history: [...(full.history ?? [])] as HistoryEntry[],
+    layers: [...(image.layers ?? [])],
+    size: image.size,
+    key: baseKey(image.id),
+  };
+}
+
+/**
+ * The build's network for RUN: `none`, `host`, or `default`. There is no user-mode network yet
+ * (see ARCHITECTURE.md), and a build must reach package mirrors, so `default` is the host's
+ * network (the step still has its own mount, PID, IPC and UTS namespaces).
+ */
+function buildNetwork(n: string | undefined): NetworkMode {
+  if (n === undefined || n === 'default' || n === 'host') return 'host';
+  if (n === 'none') return 'none';
+  throw new SkiffError(`network mode "${n}" not supported by build: use default, host or none`, 1);
+}
+
+/** Copy what a file receives to FN as it grows (the RUN's output, written by the monitor). */
+function followFile(fd: number, fn: (chunk: Buffer) => void): { stop(): Promise<void> } {
+  let pos = 0;
+  const buf = Buffer.allocUnsafe(65536);
+  const drain = () => {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n <= 0) return;
+      pos += n;
+      fn(Buffer.from(buf.subarray(0, n)));
+    }
+  };
+  const timer = setInterval(drain, 50);
+  return { async stop() { clearInterval(timer); drain(); } };
+}
+
+/**
+ * `skiff build`: runs the Dockerfile's stages that the target needs and records the image.
+ * Layers made along the way are safe from a concurrent rmi or prune until the image names them.
+ */
+export async function buildImage(engine: Engine, o: BuildOptions): Promise<string> {
+  if (o.platform) {
+    const wanted = parsePlatform(o.platform);
+    const host = hostPlatform();
+    if (wanted.os !== host.os || wanted.architecture !== host.architecture) {
+      throw new SkiffError(`platform ${o.platform} is not this host's (${platformString(host)}): skiff builds for the host's platform only`, 1);
+    }
+  }
+  for (const t of o.tags) tagTarget(t);
+  engine.ensureDirs();
+  return usingLayers(engine, () => new Builder(engine, o).run());
+}
+
+export type { Instruction };
