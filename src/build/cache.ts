@@ -29,6 +29,8 @@ export interface CachedLayer {
   size: number;
   /** false: the step changed nothing, no layer (history's empty_layer) */
   layer: boolean;
+  /** when the step ran: its history time, so a cached rebuild makes the same image */
+  created?: string;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildCache, baseKey, FileDigests, stepKey, type CachedLayer } from '../build/cache';
-import type { Command, CopyInstruction, Dockerfile, Instruction, RunInstruction, Stage } from '../build/dockerfile/types';
+import { expandInstruction, platformArgs, runScript, stageArgScope, undefinedVariableWarnings, type ArgScope, type BuildPlan, type StagePlan, type SourceRef } from '../build/dockerfile';
+import type { Command, CopyInstruction, Instruction, RunInstruction, Stage } from '../build/dockerfile/types';
+import { BuildError } from '../errors';
 import { chainIds } from '../image/chain-id';
 import { canonicalString, familiarString, parseReference } from '../image/reference';
 import { hostPlatform, parsePlatform, platformString } from '../image/platform';
@@ -36,15 +38,13 @@ export interface BuildStepReport {
 }
 
 export interface BuildOptions {
-  dockerfile: Dockerfile;
+  /** the parsed Dockerfile, its needed stages in order and the build args (the front end's planBuild) */
+  plan: BuildPlan;
   context: BuildContextFiles;
   /** -t, as given */
   tags: string[];
-  /** --build-arg NAME=VALUE (NAME alone: from the environment) */
-  buildArgs: Record<string, string>;
   /** --label */
   labels: Record<string, string>;
-  target?: string;
   noCache: boolean;
   /** --pull: always fetch the base images */
   pull: boolean;
@@ -77,70 +77,26 @@ interface ImageState {
   size: number;
   /** the cache key of this state (chains the base image and every instruction) */
   key: string;
+  /**
+   * When the newest layer was made (or the base image): the time of every history entry
+   * after it and of the image, so a rebuild from the cache makes the same image ID.
+   */
+  time: string;
 }
 
-/** The proxy args Docker passes without an ARG, and keeps out of the image and the cache key. */
-const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
-
-/** BuildKit's automatic platform args, given a value when a stage declares them. */
-function platformArgs(): Record<string, string> {
-  const p = hostPlatform();
-  const platform = platformString(p);
-  return {
-    TARGETPLATFORM: platform, TARGETOS: p.os, TARGETARCH: p.architecture, TARGETVARIANT: p.variant ?? '',
-    BUILDPLATFORM: platform, BUILDOS: p.os, BUILDARCH: p.architecture, BUILDVARIANT: p.variant ?? '',
-  };
-}
-
-/**
- * Expand $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} in TEXT with LOOKUP (interim: the front
- * end's word expansion replaces this when it lands).
- */
-export function expandVars(text: string, lookup: (name: string) => string | undefined): string {
-  return text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])((?:[^}\\]|\\.)*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (m: string, braced?: string, op?: string, word?: string, bare?: string) => {
-      if (m === '\\$') return m;
-      const name = braced ?? bare!;
-      const value = lookup(name);
-      if (op === '-') return value ? value : expandVars(word ?? '', lookup);
-      if (op === '+') return value ? expandVars(word ?? '', lookup) : '';
-      return value ?? '';
-    });
-}
-
-/** Build args in a stage: declared (ARG) names and their values. */
-class StageArgs {
-  private readonly values = new Map<string, string | undefined>();
-  constructor(private readonly given: Record<string, string>, private readonly used: Set<string>) {}
-
-  declare(name: string, defaultValue: string | undefined, globalValue: string | undefined): void {
-    let v = Object.hasOwn(this.given, name) ? this.given[name] : defaultValue ?? globalValue;
-    if (v === undefined && Object.hasOwn(platformArgs(), name)) v = platformArgs()[name];
-    if (Object.hasOwn(this.given, name)) this.used.add(name);
-    this.values.set(name, v);
-  }
-
-  get(name: string): string | undefined { return this.values.get(name); }
-
-  /** NAME=VALUE for every declared arg with a value, plus the proxy args given: RUN's environment. */
-  environment(): string[] {
-    const out: string[] = [];
-    for (const [k, v] of this.values) if (v !== undefined) out.push(`${k}=${v}`);
-    for (const p of PROXY_ARGS) {
-      if (Object.hasOwn(this.given, p) && !this.values.has(p)) { out.push(`${p}=${this.given[p]}`); this.used.add(p); }
-    }
-    return out;
-  }
-
-  /** What the cache key must see: the declared args' values (proxy args excepted, as Docker). */
-  keyPart(): string {
-    return [...this.values].filter(([k, v]) => v !== undefined && !PROXY_ARGS.includes(k)).map(([k, v]) => `${k}=${v}`).sort().join('\n');
-  }
+/** The platform args the front end sets: this host's (builds are for the host's platform only). */
+function automaticArgs(): Map<string, string> {
+  return platformArgs(hostPlatform());
 }
 
 /** `KEY=VALUE` lists: set or replace KEY. */
 function setEnv(env: string[], key: string, value: string): string[] {
   return [...env.filter((e) => e.split('=', 1)[0] !== key), `${key}=${value}`];
+}
+
+/** The build args a RUN sees, for its cache key (the proxy args are not part of it, as Docker's). */
+function argsKey(scope: ArgScope): string {
+  return [...scope.entries()].map(([k, v]) => `${k}=${v}`).join('\n');
 }
 
 function envLookup(env: string[], name: string): string | undefined {
@@ -157,73 +113,67 @@ function commandArgs(c: Command, shell: string[] | undefined): string[] {
 }
 
 function stepFailed(message: string, loc: { file: string; line: number }): SkiffError {
-  const e = new SkiffError(`${message} (${path.basename(loc.file)}:${loc.line})`, 1);
-  return e;
+  return new BuildError(message, loc);
 }
 
-/** Runs a parsed Dockerfile: each stage that the target needs, on demand, in the order needed. */
+/** Runs a planned Dockerfile: the stages the target needs, dependencies first. */
 class Builder {
-  private readonly stages = new Map<number, Promise<ImageState>>();
+  private readonly results = new Map<number, ImageState>();
   private readonly cache: BuildCache;
   private readonly digests: FileDigests;
-  private readonly usedArgs = new Set<string>();
   private readonly multiStage: boolean;
-  private readonly globalArgs = new Map<string, string | undefined>();
   private layers!: LayerStore;
   private readonly network: NetworkMode;
+  private readonly plan: BuildPlan;
 
   constructor(private readonly engine: Engine, private readonly o: BuildOptions) {
+    this.plan = o.plan;
     this.cache = new BuildCache(engine.paths.dataRoot);
     this.digests = new FileDigests(engine.paths.dataRoot);
-    this.multiStage = o.dockerfile.stages.length > 1;
+    this.multiStage = o.plan.dockerfile.stages.length > 1;
     this.network = buildNetwork(o.network);
-    for (const a of o.dockerfile.globalArgs.flatMap((g) => g.args)) {
-      const given = Object.hasOwn(o.buildArgs, a.name);
-      if (given) this.usedArgs.add(a.name);
-      const v = given ? o.buildArgs[a.name] : a.default !== undefined ? expandVars(a.default, (n) => this.globalArgs.get(n)) : undefined;
-      this.globalArgs.set(a.name, v ?? platformArgs()[a.name]);
-    }
   }
 
   async run(): Promise<string> {
+    for (const w of this.plan.warnings) this.o.reporter.warn(`${w.message} (${w.file}:${w.line})`);
     this.layers = await this.engine.layers();
-    const target = this.targetStage();
-    const state = await this.stage(target.index);
+    let state: ImageState | undefined;
+    for (const sp of this.plan.stages) {
+      state = await this.buildStage(sp);
+      this.results.set(sp.stage.index, state);
+    }
     this.digests.save();
-    const unused = Object.keys(this.o.buildArgs).filter((a) => !this.usedArgs.has(a) && !PROXY_ARGS.includes(a));
+    const unused = this.plan.buildArgs.unconsumed();
     if (unused.length) this.o.reporter.warn(`One or more build-args [${unused.join(' ')}] were not consumed`);
-    return this.exportImage(state);
+    return this.exportImage(state!);
   }
 
-  private targetStage(): Stage {
-    const stages = this.o.dockerfile.stages;
-    if (stages.length === 0) throw new SkiffError(`${this.o.dockerfile.file}: the Dockerfile has no FROM instruction`, 1);
-    if (this.o.target === undefined) return stages.at(-1)!;
-    const t = stages.find((s) => s.name === this.o.target!.toLowerCase());
-    if (!t) throw new SkiffError(`failed to reach build target ${this.o.target} in Dockerfile`, 1);
-    return t;
-  }
-
-  /** A stage by name or index (`--from=builder`, `--from=0`); undefined when it is an image. */
-  private stageRef(ref: string, before: number): Stage | undefined {
-    const lower = ref.toLowerCase();
-    const byName = this.o.dockerfile.stages.find((s) => s.name === lower && s.index < before);
-    if (byName) return byName;
-    if (/^[0-9]+$/.test(ref)) {
-      const idx = Number(ref);
-      if (idx >= before) throw new SkiffError(`invalid stage index ${ref}: a stage can only use the stages before it`, 1);
-      return this.o.dockerfile.stages[idx];
+  /** What a FROM, COPY --from or RUN --mount from= names, as an image state. */
+  private async source(ref: SourceRef, label: string): Promise<ImageState> {
+    switch (ref.kind) {
+      case 'scratch': {
+        const p = hostPlatform();
+        return { os: p.os, architecture: p.architecture, variant: p.variant, config: { Env: [DEFAULT_PATH] }, history: [], layers: [], size: 0, key: baseKey(undefined), time: new Date(0).toISOString() };
+      }
+      case 'stage': {
+        const done = this.results.get(ref.index);
+        if (!done) throw new BuildError(`stage ${ref.index} was not built before the stage that needs it`);
+        return done;
+      }
+      case 'context':
+        throw new BuildError(`--build-context ${ref.name} is not supported by the executor yet`);
+      case 'image': {
+        const step = this.o.reporter.step(label);
+        try {
+          const image = await this.image(ref.ref, step);
+          step.done();
+          return stateOf(image);
+        } catch (e) {
+          step.failed((e as Error).message);
+          throw e;
+        }
+      }
     }
-    return undefined;
-  }
-
-  private stage(index: number): Promise<ImageState> {
-    let p = this.stages.get(index);
-    if (!p) {
-      p = this.buildStage(this.o.dockerfile.stages[index]);
-      this.stages.set(index, p);
-    }
-    return p;
   }
 
   private label(stage: Stage, k: number, n: number, text: string): string {
@@ -231,43 +181,46 @@ class Builder {
     return `[${who}${k}/${n}] ${text}`;
   }
 
-  private async buildStage(stage: Stage): Promise<ImageState> {
+  private async buildStage(sp: StagePlan): Promise<ImageState> {
+    const stage = sp.stage;
+    const escape = this.plan.dockerfile.directives.escape;
     const steps = stage.instructions.filter((i) => ['RUN', 'COPY', 'ADD'].includes(i.kind)).length + 1;
-    const args = new StageArgs(this.o.buildArgs, this.usedArgs);
-    const fromName = expandVars(stage.from.image, (n) => this.globalArgs.get(n));
-    if (stage.from.platform) this.checkPlatform(expandVars(stage.from.platform, (n) => this.globalArgs.get(n)));
-    let state = await this.fromImage(stage, fromName, this.label(stage, 1, steps, `FROM ${fromName}`));
+    const scope = stageArgScope(this.plan, automaticArgs());
+    if (sp.platform) this.checkPlatform(sp.platform);
+    const fromText = sp.base.kind === 'image' ? `FROM ${sp.base.ref}` : stage.from.text;
+    let state = await this.source(sp.base, this.label(stage, 1, steps, fromText));
     let k = 1;
     let cmdSet = false;
-    const lookup = (n: string) => envLookup(state.config.Env ?? [], n) ?? args.get(n);
-    const x = (s: string) => expandVars(s, lookup);
-    for (const ins of stage.instructions) {
+    const lookup = (n: string) => envLookup(state.config.Env ?? [], n) ?? scope.get(n);
+    for (const raw of stage.instructions) {
+      if (raw.kind === 'ARG') {
+        for (const w of undefinedVariableWarnings(raw, scope.declare(raw, lookup))) this.o.reporter.warn(`${w.message} (${w.file}:${w.line})`);
+        state = { ...state, key: stepKey(state.key, ['ARG', argsKey(scope)]) };
+        continue;
+      }
+      const { instruction: ins } = expandInstruction(raw, lookup, escape);
       const empty = (mutate: (c: ContainerConfig) => void, createdBy = ins.text) => {
         const config = structuredClone(state.config);
         mutate(config);
-        state = { ...state, config, history: [...state.history, { created: new Date().toISOString(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }],
+        state = { ...state, config, history: [...state.history, { created: state.time, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }],
           key: stepKey(state.key, [JSON.stringify(config)]) };
       };
       switch (ins.kind) {
-        case 'ARG':
-          for (const a of ins.args) args.declare(a.name, a.default !== undefined ? x(a.default) : undefined, this.globalArgs.get(a.name));
-          state = { ...state, key: stepKey(state.key, ['ARG', args.keyPart()]) };
-          break;
         case 'ENV':
-          empty((c) => { for (const [k2, v] of ins.pairs) c.Env = setEnv(c.Env ?? [], x(k2), x(v)); });
+          empty((c) => { for (const [k2, v] of ins.pairs) c.Env = setEnv(c.Env ?? [], k2, v); });
           break;
         case 'LABEL':
-          empty((c) => { for (const [k2, v] of ins.pairs) c.Labels = { ...(c.Labels ?? {}), [x(k2)]: x(v) }; });
+          empty((c) => { for (const [k2, v] of ins.pairs) c.Labels = { ...(c.Labels ?? {}), [k2]: v }; });
           break;
         case 'MAINTAINER':
           state = { ...state, author: ins.name };
           empty(() => undefined);
           break;
         case 'WORKDIR':
-          empty((c) => { c.WorkingDir = path.posix.resolve('/', c.WorkingDir || '/', x(ins.path)); });
+          empty((c) => { c.WorkingDir = path.posix.resolve('/', c.WorkingDir || '/', ins.path); });
           break;
         case 'USER':
-          empty((c) => { c.User = x(ins.user); });
+          empty((c) => { c.User = ins.user; });
           break;
         case 'CMD':
           empty((c) => { c.Cmd = commandArgs(ins.command, c.Shell); });
@@ -281,17 +234,17 @@ class Builder {
           break;
         case 'EXPOSE':
           empty((c) => {
-            for (const p of ins.ports.map(x)) c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [p.includes('/') ? p.toLowerCase() : `${p}/tcp`]: {} };
+            for (const p of ins.ports) c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [p.includes('/') ? p.toLowerCase() : `${p}/tcp`]: {} };
           });
           break;
         case 'VOLUME':
-          empty((c) => { for (const v of ins.paths.map(x)) c.Volumes = { ...(c.Volumes ?? {}), [v]: {} }; });
+          empty((c) => { for (const v of ins.paths) c.Volumes = { ...(c.Volumes ?? {}), [v]: {} }; });
           break;
         case 'SHELL':
           empty((c) => { c.Shell = ins.shell; });
           break;
         case 'STOPSIGNAL':
-          empty((c) => { c.StopSignal = x(ins.signal); });
+          empty((c) => { c.StopSignal = ins.signal; });
           break;
         case 'HEALTHCHECK':
           empty((c) => {
@@ -306,17 +259,17 @@ class Builder {
           });
           break;
         case 'ONBUILD':
-          empty((c) => { c.OnBuild = [...(c.OnBuild ?? []), ins.text.replace(/^\s*ONBUILD\s+/i, '')]; });
+          empty((c) => { c.OnBuild = [...(c.OnBuild ?? []), ins.trigger.text]; });
           break;
         case 'RUN':
-          state = await this.runStep(stage, ins, state, args, this.label(stage, ++k, steps, ins.text));
+          state = await this.runStep(sp, ins, state, scope, this.label(stage, ++k, steps, ins.text));
           break;
         case 'COPY':
         case 'ADD':
-          state = await this.copyStep(stage, ins, state, x, this.label(stage, ++k, steps, ins.text));
+          state = await this.copyStep(sp, ins, sp.refs.get(raw as CopyInstruction), state, this.label(stage, ++k, steps, ins.text));
           break;
-        case 'FROM':
-          break; // the parser starts a stage at each FROM
+        default:
+          break; // FROM starts a stage (the parser splits there); ARG is handled above
       }
     }
     return state;
@@ -327,25 +280,6 @@ class Builder {
     const host = hostPlatform();
     if (wanted.os !== host.os || wanted.architecture !== host.architecture) {
       throw new SkiffError(`platform ${p} is not this host's (${platformString(host)}): skiff builds for the host's platform only`, 1);
-    }
-  }
-
-  /** FROM: scratch, an earlier stage, or an image (pulled when missing, or always with --pull). */
-  private async fromImage(stage: Stage, name: string, label: string): Promise<ImageState> {
-    if (name.toLowerCase() === 'scratch') {
-      const p = hostPlatform();
-      return { os: p.os, architecture: p.architecture, variant: p.variant, config: { Env: [DEFAULT_PATH] }, history: [], layers: [], size: 0, key: baseKey(undefined) };
-    }
-    const earlier = this.stageRef(name, stage.index);
-    if (earlier && !/^[0-9]+$/.test(name)) return this.stage(earlier.index);
-    const step = this.o.reporter.step(label);
-    try {
-      const image = await this.image(name, step);
-      step.done();
-      return stateOf(image);
-    } catch (e) {
-      step.failed((e as Error).message);
-      throw e;
     }
   }
 
@@ -370,9 +304,10 @@ class Builder {
   }
 
   private withLayer(state: ImageState, key: string, hit: CachedLayer, createdBy: string): ImageState {
-    const history: HistoryEntry = { created: new Date().toISOString(), created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(hit.layer ? {} : { empty_layer: true }) };
+    const time = hit.created ?? state.time;
+    const history: HistoryEntry = { created: time, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(hit.layer ? {} : { empty_layer: true }) };
     return {
-      ...state, key, history: [...state.history, history],
+      ...state, key, time, history: [...state.history, history],
       layers: hit.layer ? [...state.layers, { mediaType: hit.mediaType, digest: hit.digest, size: hit.blobSize, diffId: hit.diffId }] : state.layers,
       size: state.size + (hit.layer ? hit.size : 0),
     };
@@ -387,9 +322,22 @@ class Builder {
     return chainIds(state.layers.map((l) => l.diffId)).map((c) => this.layers.diffDir(c));
   }
 
+  /** The step root's changes as the step's layer, remembered in the cache under KEY. */
+  private async commitStep(root: BuildStepRoot, state: ImageState, key: string, createdBy: string, step: BuildStepReport,
+    exclude: string[] = []): Promise<ImageState> {
+    const layer = await root.commit(state.layers.map((l) => l.diffId), exclude);
+    const created = new Date().toISOString();
+    const entry: CachedLayer = layer
+      ? { diffId: layer.descriptor.diffId, digest: layer.descriptor.digest, mediaType: layer.descriptor.mediaType, blobSize: layer.descriptor.size, size: layer.size, layer: true, created }
+      : { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false, created };
+    this.cache.put(key, entry);
+    step.done();
+    return this.withLayer(state, key, entry, createdBy);
+  }
+
   /** One step that makes a layer in a step root: from the cache, or by FN and a commit. */
   private async layerStep(state: ImageState, key: string, label: string, createdBy: string,
-    fn: (root: BuildStepRoot, step: BuildStepReport) => Promise<void>): Promise<ImageState> {
+    fn: (root: BuildStepRoot, step: BuildStepReport) => Promise<string[] | void>): Promise<ImageState> {
     const step = this.o.reporter.step(label);
     const hit = this.cached(key, state);
     if (hit) {
@@ -398,14 +346,8 @@ class Builder {
     }
     const root = await BuildStepRoot.create(this.engine, this.layers, chainIds(state.layers.map((l) => l.diffId)));
     try {
-      await fn(root, step);
-      const layer = await root.commit(state.layers.map((l) => l.diffId));
-      const entry: CachedLayer = layer
-        ? { diffId: layer.descriptor.diffId, digest: layer.descriptor.digest, mediaType: layer.descriptor.mediaType, blobSize: layer.descriptor.size, size: layer.size, layer: true }
-        : { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false };
-      this.cache.put(key, entry);
-      step.done();
-      return this.withLayer(state, key, entry, createdBy);
+      const exclude = await fn(root, step);
+      return await this.commitStep(root, state, key, createdBy, step, exclude ?? []);
     } catch (e) {
       step.failed((e as Error).message);
       throw e;
@@ -414,19 +356,33 @@ class Builder {
     }
   }
 
-  private async runStep(stage: Stage, ins: RunInstruction, state: ImageState, args: StageArgs, label: string): Promise<ImageState> {
-    const argv = runArgs(ins, state.config.Shell);
+  private async runStep(sp: StagePlan, ins: RunInstruction, state: ImageState, scope: ArgScope, label: string): Promise<ImageState> {
+    const script = runScript(ins);
+    const argv = !script ? commandArgs(ins.command, state.config.Shell)
+      : script.kind === 'shell' ? [...(state.config.Shell ?? ['/bin/sh', '-c']), script.text] : [`/dev/pipes/${script.name}`];
     const network = ins.network ? buildNetwork(ins.network) : this.network;
     const mounts = ins.mounts.map((m) => JSON.stringify(m));
-    const key = stepKey(state.key, ['RUN', JSON.stringify(argv), args.keyPart(), network, ...mounts]);
+    const key = stepKey(state.key, ['RUN', JSON.stringify(argv), script?.kind === 'file' ? script.content : '', argsKey(scope), network, ...mounts]);
     const createdBy = `RUN ${argv.join(' ')} # buildkit`;
     return this.layerStep(state, key, label, createdBy, async (root, step) => {
       const user = this.userOf(state, state.config.User ?? '');
       let env = [...(state.config.Env ?? [])];
       if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
-      for (const a of args.environment()) if (envLookup(env, a.split('=', 1)[0]) === undefined) env.push(a);
+      for (const [k2, v] of scope.runEnvironment()) if (envLookup(env, k2) === undefined) env.push(`${k2}=${v}`);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
-      const runMounts = await this.runMounts(stage, ins, state);
+      const runMounts = await this.runMounts(sp, ins, state);
+      // The mount points the run creates are not the step's changes (BuildKit removes them too).
+      const stubs: string[] = [];
+      for (const m of runMounts) {
+        const found = await deepestExisting(root, m.destination).catch(() => undefined); // undefined: a file is there
+        if (found?.missing.length) stubs.push(path.posix.join(found.base, found.missing[0]).slice(1));
+      }
+      if (script?.kind === 'file') {
+        // BuildKit's place for a heredoc script with its own interpreter (#!)
+        const file = path.join(root.dir, 'script');
+        fs.writeFileSync(file, script.content, { mode: 0o755 });
+        runMounts.push({ destination: `/dev/pipes/${script.name}`, type: 'bind', source: file, options: ['rbind', 'ro', 'nodev', 'nosuid'] });
+      }
       const outFile = path.join(root.dir, 'output');
       const fd = fs.openSync(outFile, 'w+', 0o600);
       const tail = followFile(fd, (chunk) => step.output(chunk));
@@ -440,11 +396,12 @@ class Builder {
       if (code !== 0) {
         throw stepFailed(`process "${argv.join(' ')}" did not complete successfully: exit code: ${code}`, ins.loc);
       }
+      return stubs;
     });
   }
 
   /** RUN --mount: what each becomes in the step's container. */
-  private async runMounts(stage: Stage, ins: RunInstruction, state: ImageState): Promise<OciMount[]> {
+  private async runMounts(sp: StagePlan, ins: RunInstruction, state: ImageState): Promise<OciMount[]> {
     const out: OciMount[] = [];
     for (const m of ins.mounts) {
       switch (m.type) {
@@ -487,7 +444,7 @@ class Builder {
           throw stepFailed('RUN --mount=type=ssh is not supported', ins.loc);
       }
     }
-    void stage;
+    void sp;
     return out;
   }
 
@@ -500,13 +457,13 @@ class Builder {
     return { uid: u.uid, gid: g.gid };
   }
 
-  private async copyStep(stage: Stage, ins: CopyInstruction, state: ImageState, x: (s: string) => string, label: string): Promise<ImageState> {
-    const dest = copyDestination(x(ins.dest), state.config.WorkingDir);
-    const owner = this.chownOf(state, ins.chown && x(ins.chown));
-    const chmod = parseChmod(ins.chmod && x(ins.chmod));
-    const sources = ins.sources.map(x);
+  private async copyStep(sp: StagePlan, ins: CopyInstruction, from: SourceRef | undefined, state: ImageState, label: string): Promise<ImageState> {
+    const dest = copyDestination(ins.dest, state.config.WorkingDir);
+    const owner = this.chownOf(state, ins.chown);
+    const chmod = parseChmod(ins.chmod);
+    const sources = ins.sources;
     const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
-    if (ins.from !== undefined) return this.copyFromStep(stage, ins, state, x(ins.from), sources, dest, owner, chmod, label);
+    if (from) return this.copyFromStep(ins, state, from, sources, dest, owner, chmod, label);
 
     // Plan the entries (relative to the destination) and digest them: the cache key's input.
     const digest = new InputDigest();
@@ -531,7 +488,7 @@ class Builder {
       }
       for (const s of sources.filter((s2) => heredocs.has(s2))) {
         const h = heredocs.get(s)!;
-        const data = Buffer.from(h.expand ? x(h.content) : h.content);
+        const data = Buffer.from(h.content);
         const e: PlannedEntry = { name: destIsDir ? h.name : '', type: 'file', mode: chmod ?? 0o644, ...owner, mtime: new Date(), data, size: data.length };
         planned.push(e);
         digest.add(e, createHashHex(data));
@@ -586,13 +543,7 @@ class Builder {
         const input = await decompressed(a.source!);
         await root.tarIn(retarEntries(input, [prefix].filter(Boolean).join('/'), ins.chown ? owner : undefined, undefined), base, ins.kind);
       }
-      const layer = await root.commit(state.layers.map((l) => l.diffId));
-      const entry: CachedLayer = layer
-        ? { diffId: layer.descriptor.diffId, digest: layer.descriptor.digest, mediaType: layer.descriptor.mediaType, blobSize: layer.descriptor.size, size: layer.size, layer: true }
-        : { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false };
-      this.cache.put(key, entry);
-      step.done();
-      return this.withLayer(state, key, entry, createdBy);
+      return await this.commitStep(root, state, key, createdBy, step);
     } catch (e) {
       step.failed((e as Error).message);
       throw e;
@@ -602,16 +553,9 @@ class Builder {
   }
 
   /** COPY --from=STAGE|IMAGE: the paths read out of that root by the helper, re-owned on the way. */
-  private async copyFromStep(stage: Stage, ins: CopyInstruction, state: ImageState, from: string, sources: string[],
+  private async copyFromStep(ins: CopyInstruction, state: ImageState, from: SourceRef, sources: string[],
     dest: { abs: string; trailingSlash: boolean }, owner: CopyOwner, chmod: number | undefined, label: string): Promise<ImageState> {
-    const earlier = this.stageRef(from, stage.index);
-    let src: ImageState;
-    if (earlier) src = await this.stage(earlier.index);
-    else {
-      const fromStep = this.o.reporter.step(`[internal] load image ${from}`);
-      src = stateOf(await this.image(from, fromStep));
-      fromStep.done();
-    }
+    const src = await this.source(from, `[internal] load image ${from.kind === 'image' ? from.ref : ins.from}`);
     if (sources.length > 1 && !dest.trailingSlash) {
       throw stepFailed(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, ins.loc);
     }
@@ -642,7 +586,7 @@ class Builder {
   /** The final image: config, history, layers, recorded with its tags (ImageStore.commit). */
   private async exportImage(state: ImageState): Promise<string> {
     const step = this.o.reporter.step('exporting to image');
-    const created = new Date().toISOString();
+    const created = state.time;
     const config: ContainerConfig = { ...state.config };
     if (Object.keys(this.o.labels).length) config.Labels = { ...(config.Labels ?? {}), ...this.o.labels };
     const bytes = Buffer.from(JSON.stringify({
@@ -733,6 +677,7 @@ function stateOf(image: ImageRecord): ImageState {
     layers: [...(image.layers ?? [])],
     size: image.size,
     key: baseKey(image.id),
+    time: full.created ?? new Date(0).toISOString(),
   };
 }
 

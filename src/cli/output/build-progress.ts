@@ -37,6 +37,7 @@ export function buildProgress(mode: ProgressMode, stream: NodeJS.WritableStream 
       const id = ++n;
       const started = Date.now();
       let partial = '';
+      let finished = false;
       const tail: string[] = [];
       write(`#${id} ${label}\n`);
       const line = (l: string) => {
@@ -47,6 +48,8 @@ export function buildProgress(mode: ProgressMode, stream: NodeJS.WritableStream 
       const flush = () => { if (partial) { line(partial); partial = ''; } };
       return {
         cached() {
+          if (finished) return;
+          finished = true;
           write(`#${id} CACHED\n\n`);
           if (effective === 'tty') stream.write(`=> CACHED ${label}\n`);
         },
@@ -57,12 +60,16 @@ export function buildProgress(mode: ProgressMode, stream: NodeJS.WritableStream 
         },
         log(l: string) { write(`#${id} ${l}\n`); },
         done() {
+          if (finished) return;
+          finished = true;
           flush();
           const took = secs(Date.now() - started);
           write(`#${id} DONE ${took}s\n\n`);
           if (effective === 'tty') stream.write(`=> ${label}  ${took}s\n`);
         },
         failed(message: string) {
+          if (finished) return;
+          finished = true;
           flush();
           write(`#${id} ERROR: ${message}\n\n`);
           failure = { label, tail: [...tail], message };
