@@ -465,91 +465,63 @@ class Builder {
     const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
     if (from) return this.copyFromStep(ins, state, from, sources, dest, owner, chmod, label);
 
-    // Plan the entries (relative to the destination) and digest them: the cache key's input.
+    // Plan the entries and digest them (the cache key's input) before anything is mounted: a
+    // hit needs no step root. A file source is planned under its own name, and renamed to the
+    // destination's when that turns out not to be a directory.
     const digest = new InputDigest();
     const planned: PlannedEntry[] = [];
+    const archives: string[] = [];
+    let dirSource = false;
     const local = sources.filter((s) => !heredocs.has(s) && !/^https?:\/\//.test(s));
     const resolved = local.length ? this.resolveSources(local, ins) : [];
     const many = resolved.length + sources.length - local.length > 1;
     if (many && !dest.trailingSlash) {
       throw stepFailed(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, ins.loc);
     }
-    return this.layerStepWithPlan(state, ins, label, dest, async (root) => {
-      const destIsDir = dest.trailingSlash || many || (await root.stat(dest.abs)) === 'dir';
-      for (const rel of resolved) {
-        const st = fs.lstatSync(path.join(this.o.context.root!, rel));
-        const name = st.isDirectory() ? '' : destIsDir ? path.posix.basename(rel) : '';
-        if (ins.kind === 'ADD' && st.isFile() && await isArchive(path.join(this.o.context.root!, rel))) {
-          planned.push({ name: '', type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(), source: path.join(this.o.context.root!, rel), size: -1 });
-          digest.add({ name: rel, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date() }, this.digests.digest(path.join(this.o.context.root!, rel), fs.lstatSync(path.join(this.o.context.root!, rel), { bigint: true })));
-          continue;
-        }
-        planContextEntries(this.o.context, rel, name, owner, chmod, this.digests, digest, planned);
+    for (const rel of resolved) {
+      const abs = path.join(this.o.context.root!, rel);
+      const st = fs.lstatSync(abs, { bigint: true });
+      if (ins.kind === 'ADD' && st.isFile() && isArchive(abs)) {
+        archives.push(abs);
+        digest.add({ name: rel, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(0) }, this.digests.digest(abs, st));
+        continue;
       }
-      for (const s of sources.filter((s2) => heredocs.has(s2))) {
-        const h = heredocs.get(s)!;
-        const data = Buffer.from(h.content);
-        const e: PlannedEntry = { name: destIsDir ? h.name : '', type: 'file', mode: chmod ?? 0o644, ...owner, mtime: new Date(), data, size: data.length };
-        planned.push(e);
-        digest.add(e, createHashHex(data));
+      dirSource ||= st.isDirectory();
+      planContextEntries(this.o.context, rel, st.isDirectory() ? '' : path.posix.basename(rel), owner, chmod, this.digests, digest, planned);
+    }
+    for (const s of sources.filter((s2) => heredocs.has(s2))) {
+      const data = Buffer.from(heredocs.get(s)!.content);
+      const e: PlannedEntry = { name: s, type: 'file', mode: chmod ?? 0o644, ...owner, mtime: new Date(), data, size: data.length };
+      planned.push(e);
+      digest.add(e, createHashHex(data));
+    }
+    for (const url of sources.filter((s2) => /^https?:\/\//.test(s2))) {
+      if (ins.kind !== 'ADD') throw stepFailed(`COPY cannot download ${url}: use ADD`, ins.loc);
+      const data = await download(url, ins.loc);
+      const e: PlannedEntry = { name: path.posix.basename(new URL(url).pathname) || 'index.html', type: 'file', mode: chmod ?? 0o600, ...owner, mtime: new Date(), data, size: data.length };
+      planned.push(e);
+      digest.add(e, createHashHex(data));
+    }
+    const key = stepKey(state.key, [ins.kind, dest.abs, String(dest.trailingSlash), JSON.stringify({ chown: ins.chown, chmod: ins.chmod }), digest.hex()]);
+    return this.layerStep(state, key, label, `${ins.text} # buildkit`, async (root) => {
+      const destIsDir = dest.trailingSlash || many || dirSource || archives.length > 0 || (await root.stat(dest.abs)) === 'dir';
+      const destDir = destIsDir ? dest.abs : path.posix.dirname(dest.abs);
+      // one file onto a file path: it takes the destination's name
+      if (!destIsDir && planned.length === 1 && planned[0].type !== 'directory') planned[0] = { ...planned[0], name: path.posix.basename(dest.abs) };
+      const { base, missing } = await deepestExisting(root, destDir);
+      const prefix = missing.join('/');
+      const dirs: PlannedEntry[] = missing.map((_, i) => ({ name: missing.slice(0, i + 1).join('/'), type: 'directory', mode: 0o755, ...owner, mtime: new Date() }));
+      const files = planned.map((e) => ({ ...e, name: [prefix, e.name].filter(Boolean).join('/') })).filter((e) => e.name !== '');
+      await root.tarIn(packEntries([...dirs, ...files]), base, ins.kind);
+      for (const a of archives) {
+        await root.tarIn(retarEntries(await decompressed(a), prefix, ins.chown ? owner : undefined, undefined), base, ins.kind);
       }
-      for (const url of sources.filter((s2) => /^https?:\/\//.test(s2))) {
-        if (ins.kind !== 'ADD') throw stepFailed(`COPY cannot download ${url}: use ADD`, ins.loc);
-        const data = await download(url, ins.loc);
-        const base = path.posix.basename(new URL(url).pathname) || 'index.html';
-        const e: PlannedEntry = { name: destIsDir ? base : '', type: 'file', mode: chmod ?? 0o600, ...owner, mtime: new Date(), data, size: data.length };
-        planned.push(e);
-        digest.add(e, createHashHex(data));
-      }
-      return { entries: planned, digest: digest.hex(), destIsDir };
-    }, owner);
+    });
   }
 
   private resolveSources(sources: string[], ins: CopyInstruction): string[] {
     if (!this.o.context.root) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
     return this.o.context.resolve(sources);
-  }
-
-  /**
-   * COPY/ADD from the context: PLAN lists the entries (in a step root, to see what is at the
-   * destination) and their digest; the cache is asked with that digest before anything is
-   * written. The entries are applied below the deepest existing directory of the destination.
-   */
-  private async layerStepWithPlan(state: ImageState, ins: CopyInstruction, label: string, dest: { abs: string },
-    plan: (root: BuildStepRoot) => Promise<{ entries: PlannedEntry[]; digest: string; destIsDir: boolean }>, owner: CopyOwner): Promise<ImageState> {
-    const step = this.o.reporter.step(label);
-    const createdBy = `${ins.text} # buildkit`;
-    const root = await BuildStepRoot.create(this.engine, this.layers, chainIds(state.layers.map((l) => l.diffId)));
-    try {
-      const { entries, digest, destIsDir } = await plan(root);
-      const key = stepKey(state.key, [ins.kind, dest.abs, String(destIsDir), JSON.stringify({ chown: ins.chown, chmod: ins.chmod }), digest]);
-      const hit = this.cached(key, state);
-      if (hit) {
-        step.cached();
-        return this.withLayer(state, key, hit, createdBy);
-      }
-      const destDir = destIsDir ? dest.abs : path.posix.dirname(dest.abs);
-      const { base, missing } = await deepestExisting(root, destDir);
-      const prefix = missing.join('/');
-      const dirs: PlannedEntry[] = missing.map((_, i) => ({ name: missing.slice(0, i + 1).join('/'), type: 'directory', mode: 0o755, ...owner, mtime: new Date() }));
-      const lastName = destIsDir ? '' : path.posix.basename(dest.abs);
-      const archives = entries.filter((e) => e.size === -1);
-      const files = entries.filter((e) => e.size !== -1).map((e) => {
-        const name = [prefix, e.name || lastName].filter(Boolean).join('/');
-        return { ...e, name };
-      }).filter((e) => e.name !== '');
-      await root.tarIn(packEntries([...dirs, ...files]), base, ins.kind);
-      for (const a of archives) {
-        const input = await decompressed(a.source!);
-        await root.tarIn(retarEntries(input, [prefix].filter(Boolean).join('/'), ins.chown ? owner : undefined, undefined), base, ins.kind);
-      }
-      return await this.commitStep(root, state, key, createdBy, step);
-    } catch (e) {
-      step.failed((e as Error).message);
-      throw e;
-    } finally {
-      await root.remove().catch(() => undefined);
-    }
   }
 
   /** COPY --from=STAGE|IMAGE: the paths read out of that root by the helper, re-owned on the way. */
@@ -626,7 +598,7 @@ async function deepestExisting(root: BuildStepRoot, dir: string): Promise<{ base
 }
 
 /** ADD of a local archive: gzip'd or plain tar are extracted. */
-async function isArchive(file: string): Promise<boolean> {
+function isArchive(file: string): boolean {
   const fd = fs.openSync(file, 'r');
   try {
     const head = Buffer.alloc(262);
