@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { buildOciSpec, type NetworkMode, type OciMount } from '../runtime/oci-spec';
+import { buildOciSpec, type NetworkNamespace, type OciMount } from '../runtime/oci-spec';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
 import { monitorFile, spawnMonitor } from '../runtime/monitor-client';
 import { idMapped } from '../runtime/userns';
@@ -21,7 +21,7 @@ export interface BuildRun {
   env: string[];
   cwd: string;
   user: ResolvedUser;
-  network: NetworkMode;
+  network: NetworkNamespace;
   /** RUN --mount: cache dirs, binds, tmpfs, secrets */
   mounts: OciMount[];
   /** where the command's stdout and stderr go (one fd, as Docker interleaves them) */
@@ -146,7 +146,7 @@ function readOr(file: string): string {
   try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
 }
 
-function hostsFile(network: NetworkMode): string {
+function hostsFile(network: NetworkNamespace): string {
   if (network === 'host') return readOr('/etc/hosts');
   return '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
 }

@@ -8,7 +8,7 @@ import { chainIds } from '../image/chain-id';
 import { canonicalString, familiarString, parseReference } from '../image/reference';
 import { hostPlatform, parsePlatform, platformString } from '../image/platform';
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
-import type { NetworkMode, OciMount } from '../runtime/oci-spec';
+import type { NetworkNamespace, OciMount } from '../runtime/oci-spec';
 import { resolveUser, type ResolvedUser } from '../runtime/user';
 import type { LayerStore } from '../storage/layer-store';
 import { readImageFile } from '../storage/image-files';
@@ -123,7 +123,7 @@ class Builder {
   private readonly digests: FileDigests;
   private readonly multiStage: boolean;
   private layers!: LayerStore;
-  private readonly network: NetworkMode;
+  private readonly network: NetworkNamespace;
   private readonly plan: BuildPlan;
 
   constructor(private readonly engine: Engine, private readonly o: BuildOptions) {
@@ -658,9 +658,9 @@ function stateOf(image: ImageRecord): ImageState {
  * (see ARCHITECTURE.md), and a build must reach package mirrors, so `default` is the host's
  * network (the step still has its own mount, PID, IPC and UTS namespaces).
  */
-function buildNetwork(n: string | undefined): NetworkMode {
+function buildNetwork(n: string | undefined): NetworkNamespace {
   if (n === undefined || n === 'default' || n === 'host') return 'host';
-  if (n === 'none') return 'none';
+  if (n === 'none') return 'private';
   throw new SkiffError(`network mode "${n}" not supported by build: use default, host or none`, 1);
 }
 
