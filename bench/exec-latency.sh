@@ -10,52 +10,25 @@
 # The commands are interleaved run by run (bench/compare-commands.py: the order rotates each
 # round), as the bench user in a clean environment: other work on this shared machine then
 # weighs on every tool alike, and the CPU medians stay comparable even when wall times are not.
-# Both engines keep their stores (root and run directory) on one scratch filesystem, ext4 with a
-# journal as a user's home would be (this VM's root has none), loop-mounted for the run as in
-# bench/ps-many.sh: skiff through SKIFF_ROOT/SKIFF_RUNROOT, Podman through --root/--runroot.
+# Both engines keep their stores on one journaled scratch filesystem (bench/scratch-stores.sh).
 set -euo pipefail
 ROUNDS=${1:-30}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUSER=bench
 [ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
 [ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-# ../shared from the main checkout, ../../shared from a worktree under wt/
-PEER=
-for p in "$REPO"/../shared/peers/podman-rootless.sh "$REPO"/../../shared/peers/podman-rootless.sh; do
-  [ -f "$p" ] && { PEER=$p; break; }
-done
-[ -n "$PEER" ] || { echo "../shared/peers/podman-rootless.sh not found" >&2; exit 1; }
-bash "$PEER" "$BUSER" >/dev/null
+source "$REPO/bench/scratch-stores.sh"
+scratch_stores_setup_podman
 node "$REPO/test/fixtures/build-images.mjs" >/dev/null
 
-WORK=$(mktemp -d /tmp/skiff-bench-exec.XXXXXX)
-FSIMG=$(mktemp /var/tmp/skiff-bench-exec.XXXXXX.ext4)
-BUID=$(id -u "$BUSER")
-as_bench() {
-  runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" \
-    LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin \
-    SKIFF_ROOT="$WORK/skiff-root" SKIFF_RUNROOT="$WORK/skiff-run" "$@"
-}
-SKIFF="$WORK/skiff"
-PODMAN="podman --root $WORK/podman-root --runroot $WORK/podman-run"
 NAME=skiff-exec-bench
 cleanup() {
   as_bench "$SKIFF" rm -f "$NAME" >/dev/null 2>&1 || true
   as_bench $PODMAN rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
-  umount "$WORK" 2>/dev/null || umount -l "$WORK" 2>/dev/null || true
-  rmdir "$WORK" 2>/dev/null || true
-  rm -f "$FSIMG"
+  scratch_stores_unmount
 }
 trap cleanup EXIT
-truncate -s 2G "$FSIMG"
-mkfs.ext4 -q -F -O has_journal "$FSIMG"
-mount -o loop "$FSIMG" "$WORK"
-LOOPDEV=$(findmnt -n -o SOURCE --target "$WORK")
-[ -d "/proc/fs/jbd2/${LOOPDEV#/dev/}-8" ] || { echo "$WORK ($LOOPDEV) has no journal" >&2; exit 1; }
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-BASE=${SKIFF_BASELINE:-}
-if [ -n "$BASE" ]; then cp "$BASE" "$WORK/skiff-base" && chmod 755 "$WORK/skiff-base"; fi
-chmod 755 "$WORK" "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"; chown "$BUSER" "$WORK"
+scratch_stores_mount exec 2G
 
 IMG=skiff-test/busybox
 as_bench "$SKIFF" load -i "$WORK/busybox.docker.tar" >/dev/null
