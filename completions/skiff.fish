@@ -34,7 +34,7 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'wait'
+            printf '%s\n' 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'volume' 'wait'
         case 'container'
             printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'list' 'logs' 'ls' 'pause' 'prune' 'ps' 'remove' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'wait'
         case 'generate'
@@ -43,8 +43,12 @@ function __skiff_path_children
             printf '%s\n' 'run'
         case 'image'
             printf '%s\n' 'history' 'import' 'inspect' 'list' 'load' 'ls' 'prune' 'pull' 'push' 'remove' 'rm' 'save' 'tag'
+        case 'network'
+            printf '%s\n' 'create' 'inspect' 'list' 'ls' 'prune' 'remove' 'rm'
         case 'system'
             printf '%s\n' 'info'
+        case 'volume'
+            printf '%s\n' 'create' 'inspect' 'list' 'ls' 'prune' 'remove' 'rm'
     end
 end
 
@@ -75,6 +79,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'load' -d 'Load an image from a t
 complete -c skiff -n '__skiff_path_is \'\'' -a 'login' -d 'Authenticate to a registry'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'logout' -d 'Log out from a registry'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'logs' -d 'Fetch the logs of a container'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'network' -d 'network commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'pause' -d 'Pause all processes within one or more containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'ps' -d 'List containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'pull' -d 'Download an image from a registry'
@@ -92,6 +97,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMA
 complete -c skiff -n '__skiff_path_is \'\'' -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'unpause' -d 'Unpause all processes within one or more containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'volume' -d 'volume commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'wait' -d 'Block until one or more containers stop, then print their exit codes'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'attach' -d 'Attach local standard input, output, and error streams to a running container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'commit' -d 'Create a new image from a container\'s changes'
@@ -134,7 +140,21 @@ complete -c skiff -n '__skiff_path_is \'image\'' -a 'remove' -d 'Remove one or m
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'rm' -d 'Remove one or more images'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
 complete -c skiff -n '__skiff_path_is \'image\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'create' -d 'Create a network'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'inspect' -d 'Display detailed information on one or more networks'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'list' -d 'List networks'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'ls' -d 'List networks'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'prune' -d 'Remove all unused networks'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'remove' -d 'Remove one or more networks'
+complete -c skiff -n '__skiff_path_is \'network\'' -a 'rm' -d 'Remove one or more networks'
 complete -c skiff -n '__skiff_path_is \'system\'' -a 'info' -d 'Display system-wide information'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'create' -d 'Create a volume'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'inspect' -d 'Display detailed information on one or more volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'list' -d 'List volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'ls' -d 'List volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'prune' -d 'Remove unused local volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'remove' -d 'Remove one or more volumes. You cannot remove a volume that is in use by a container.'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'rm' -d 'Remove one or more volumes. You cannot remove a volume that is in use by a container.'
 complete -c skiff -n '__skiff_path_is \'attach\'' -F
 complete -c skiff -n '__skiff_path_is \'attach\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'attach\'' -l no-stdin -d 'Do not attach STDIN'
@@ -544,6 +564,42 @@ complete -c skiff -n '__skiff_path_is \'logs\'' -s n -l tail -r -d 'Number of li
 complete -c skiff -n '__skiff_path_is \'logs\'' -s t -l timestamps -d 'Show timestamps'
 complete -c skiff -n '__skiff_path_is \'logs\'' -l until -r -d 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'
 complete -c skiff -n '__skiff_path_is \'logs\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network create\'' -F
+complete -c skiff -n '__skiff_path_is \'network create\'' -l attachable -d 'Enable manual container attachment'
+complete -c skiff -n '__skiff_path_is \'network create\'' -s d -l driver -r -d 'Driver to manage the Network (default "bridge")'
+complete -c skiff -n '__skiff_path_is \'network create\'' -l gateway -r -d 'IPv4 or IPv6 Gateway for the master subnet'
+complete -c skiff -n '__skiff_path_is \'network create\'' -l internal -d 'Restrict external access to the network'
+complete -c skiff -n '__skiff_path_is \'network create\'' -l ipv6 -d 'Enable or disable IPv6 address assignment'
+complete -c skiff -n '__skiff_path_is \'network create\'' -l label -r -d 'Set metadata on a network'
+complete -c skiff -n '__skiff_path_is \'network create\'' -s o -l opt -r -d 'Set driver specific options'
+complete -c skiff -n '__skiff_path_is \'network create\'' -l subnet -r -d 'Subnet in CIDR format that represents a network segment'
+complete -c skiff -n '__skiff_path_is \'network create\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network inspect\'' -F
+complete -c skiff -n '__skiff_path_is \'network inspect\'' -s f -l format -r -d 'Format output using a custom template'
+complete -c skiff -n '__skiff_path_is \'network inspect\'' -s v -l verbose -d 'Verbose output for diagnostics'
+complete -c skiff -n '__skiff_path_is \'network inspect\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network list\'' -F
+complete -c skiff -n '__skiff_path_is \'network list\'' -s f -l filter -r -d 'Provide filter values (e.g. "driver=bridge")'
+complete -c skiff -n '__skiff_path_is \'network list\'' -l format -r -d 'Format output using a custom template'
+complete -c skiff -n '__skiff_path_is \'network list\'' -l no-trunc -d 'Do not truncate the output'
+complete -c skiff -n '__skiff_path_is \'network list\'' -s q -l quiet -d 'Only display network IDs'
+complete -c skiff -n '__skiff_path_is \'network list\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network ls\'' -F
+complete -c skiff -n '__skiff_path_is \'network ls\'' -s f -l filter -r -d 'Provide filter values (e.g. "driver=bridge")'
+complete -c skiff -n '__skiff_path_is \'network ls\'' -l format -r -d 'Format output using a custom template'
+complete -c skiff -n '__skiff_path_is \'network ls\'' -l no-trunc -d 'Do not truncate the output'
+complete -c skiff -n '__skiff_path_is \'network ls\'' -s q -l quiet -d 'Only display network IDs'
+complete -c skiff -n '__skiff_path_is \'network ls\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network prune\'' -F
+complete -c skiff -n '__skiff_path_is \'network prune\'' -l filter -r -d 'Provide filter values (e.g. "until=<timestamp>")'
+complete -c skiff -n '__skiff_path_is \'network prune\'' -s f -l force -d 'Do not prompt for confirmation'
+complete -c skiff -n '__skiff_path_is \'network prune\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network remove\'' -F
+complete -c skiff -n '__skiff_path_is \'network remove\'' -s f -l force -d 'Do not error if the network does not exist'
+complete -c skiff -n '__skiff_path_is \'network remove\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'network rm\'' -F
+complete -c skiff -n '__skiff_path_is \'network rm\'' -s f -l force -d 'Do not error if the network does not exist'
+complete -c skiff -n '__skiff_path_is \'network rm\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'pause\'' -F
 complete -c skiff -n '__skiff_path_is \'pause\'' -s a -l all -d 'Act on all containers this verb applies to (Podman)'
 complete -c skiff -n '__skiff_path_is \'pause\'' -s h -l help -d 'Print usage'
@@ -656,6 +712,35 @@ complete -c skiff -n '__skiff_path_is \'unpause\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'version\'' -F
 complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Format the output using a Go template ({{.Client.Version}}, {{.Client.NodeVersion}}, {{json .}})'
 complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -F
+complete -c skiff -n '__skiff_path_is \'volume create\'' -s d -l driver -r -d 'Specify volume driver name'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -l label -r -d 'Set metadata for a volume'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -s o -l opt -r -d 'Set driver specific options'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume inspect\'' -F
+complete -c skiff -n '__skiff_path_is \'volume inspect\'' -s f -l format -r -d 'Format output using a Go template'
+complete -c skiff -n '__skiff_path_is \'volume inspect\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -F
+complete -c skiff -n '__skiff_path_is \'volume list\'' -s q -l quiet -d 'Only display volume names'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -s f -l filter -r -d 'Provide filter values (e.g. \'dangling=true\')'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -F
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -s q -l quiet -d 'Only display volume names'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -s f -l filter -r -d 'Provide filter values (e.g. \'dangling=true\')'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -F
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -s a -l all -d 'Remove all unused volumes, not just anonymous ones'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -l filter -r -d 'Provide filter values (e.g. "label=<label>")'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -s f -l force -d 'Do not prompt for confirmation'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume remove\'' -F
+complete -c skiff -n '__skiff_path_is \'volume remove\'' -s f -l force -d 'Force the removal of one or more volumes'
+complete -c skiff -n '__skiff_path_is \'volume remove\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume rm\'' -F
+complete -c skiff -n '__skiff_path_is \'volume rm\'' -s f -l force -d 'Force the removal of one or more volumes'
+complete -c skiff -n '__skiff_path_is \'volume rm\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'wait\'' -F
 complete -c skiff -n '__skiff_path_is \'wait\'' -l condition -r -d 'State to wait for (Podman): stopped, exited, running, paused or created'
 complete -c skiff -n '__skiff_path_is \'wait\'' -s h -l help -d 'Print usage'
