@@ -5,13 +5,14 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs network pause ps pull push rename restart rm rmi run save start stop system tag top unpause version wait'
+    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs network pause ps pull push rename restart rm rmi run save start stop system tag top unpause version volume wait'
     ['@container']='attach commit cp create diff exec exists export inspect kill list logs ls pause prune ps remove rename restart rm run start stop top unpause wait'
     ['@generate']='systemd'
     ['@healthcheck']='run'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
     ['@network']='connect create disconnect inspect list ls prune remove rm'
     ['@system']='info'
+    ['@volume']='create inspect list ls prune remove rm'
   )
   local -A opts=(
     ['@attach']='--detach-keys --no-stdin --sig-proxy -h --help'
@@ -98,6 +99,13 @@ _skiff() {
     ['@top']='-h --help'
     ['@unpause']='-a --all -h --help'
     ['@version']='-f --format -h --help'
+    ['@volume create']='-d --driver --label -o --opt -h --help'
+    ['@volume inspect']='-f --format -h --help'
+    ['@volume list']='-q --quiet -f --filter --format -h --help'
+    ['@volume ls']='-q --quiet -f --filter --format -h --help'
+    ['@volume prune']='-a --all --filter -f --force -h --help'
+    ['@volume remove']='-f --force -h --help'
+    ['@volume rm']='-f --force -h --help'
     ['@wait']='--condition -h --help'
   )
   local -A argopts=(
@@ -185,6 +193,13 @@ _skiff() {
     ['@top']=''
     ['@unpause']=''
     ['@version']='-f --format'
+    ['@volume create']='-d --driver --label -o --opt'
+    ['@volume inspect']='-f --format'
+    ['@volume list']='-f --filter --format'
+    ['@volume ls']='-f --filter --format'
+    ['@volume prune']='--filter'
+    ['@volume remove']=''
+    ['@volume rm']=''
     ['@wait']='--condition'
   )
   local globals='--root --runroot --storage-driver --log-level'

@@ -34,7 +34,7 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'wait'
+            printf '%s\n' 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'volume' 'wait'
         case 'container'
             printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'list' 'logs' 'ls' 'pause' 'prune' 'ps' 'remove' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'wait'
         case 'generate'
@@ -47,6 +47,8 @@ function __skiff_path_children
             printf '%s\n' 'connect' 'create' 'disconnect' 'inspect' 'list' 'ls' 'prune' 'remove' 'rm'
         case 'system'
             printf '%s\n' 'info'
+        case 'volume'
+            printf '%s\n' 'create' 'inspect' 'list' 'ls' 'prune' 'remove' 'rm'
     end
 end
 
@@ -95,6 +97,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMA
 complete -c skiff -n '__skiff_path_is \'\'' -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'unpause' -d 'Unpause all processes within one or more containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'version' -d 'Show the skiff version information'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'volume' -d 'volume commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'wait' -d 'Block until one or more containers stop, then print their exit codes'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'attach' -d 'Attach local standard input, output, and error streams to a running container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'commit' -d 'Create a new image from a container\'s changes'
@@ -147,6 +150,13 @@ complete -c skiff -n '__skiff_path_is \'network\'' -a 'prune' -d 'Remove all unu
 complete -c skiff -n '__skiff_path_is \'network\'' -a 'remove' -d 'Remove one or more networks'
 complete -c skiff -n '__skiff_path_is \'network\'' -a 'rm' -d 'Remove one or more networks'
 complete -c skiff -n '__skiff_path_is \'system\'' -a 'info' -d 'Display system-wide information'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'create' -d 'Create a volume'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'inspect' -d 'Display detailed information on one or more volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'list' -d 'List volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'ls' -d 'List volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'prune' -d 'Remove unused local volumes'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'remove' -d 'Remove one or more volumes. You cannot remove a volume that is in use by a container.'
+complete -c skiff -n '__skiff_path_is \'volume\'' -a 'rm' -d 'Remove one or more volumes. You cannot remove a volume that is in use by a container.'
 complete -c skiff -n '__skiff_path_is \'attach\'' -F
 complete -c skiff -n '__skiff_path_is \'attach\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'attach\'' -l no-stdin -d 'Do not attach STDIN'
@@ -723,6 +733,35 @@ complete -c skiff -n '__skiff_path_is \'unpause\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'version\'' -F
 complete -c skiff -n '__skiff_path_is \'version\'' -s f -l format -r -d 'Format the output using a Go template ({{.Client.Version}}, {{.Client.NodeVersion}}, {{json .}})'
 complete -c skiff -n '__skiff_path_is \'version\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -F
+complete -c skiff -n '__skiff_path_is \'volume create\'' -s d -l driver -r -d 'Specify volume driver name'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -l label -r -d 'Set metadata for a volume'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -s o -l opt -r -d 'Set driver specific options'
+complete -c skiff -n '__skiff_path_is \'volume create\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume inspect\'' -F
+complete -c skiff -n '__skiff_path_is \'volume inspect\'' -s f -l format -r -d 'Format output using a Go template'
+complete -c skiff -n '__skiff_path_is \'volume inspect\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -F
+complete -c skiff -n '__skiff_path_is \'volume list\'' -s q -l quiet -d 'Only display volume names'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -s f -l filter -r -d 'Provide filter values (e.g. \'dangling=true\')'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'volume list\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -F
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -s q -l quiet -d 'Only display volume names'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -s f -l filter -r -d 'Provide filter values (e.g. \'dangling=true\')'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'volume ls\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -F
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -s a -l all -d 'Remove all unused volumes, not just anonymous ones'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -l filter -r -d 'Provide filter values (e.g. "label=<label>")'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -s f -l force -d 'Do not prompt for confirmation'
+complete -c skiff -n '__skiff_path_is \'volume prune\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume remove\'' -F
+complete -c skiff -n '__skiff_path_is \'volume remove\'' -s f -l force -d 'Force the removal of one or more volumes'
+complete -c skiff -n '__skiff_path_is \'volume remove\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'volume rm\'' -F
+complete -c skiff -n '__skiff_path_is \'volume rm\'' -s f -l force -d 'Force the removal of one or more volumes'
+complete -c skiff -n '__skiff_path_is \'volume rm\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'wait\'' -F
 complete -c skiff -n '__skiff_path_is \'wait\'' -l condition -r -d 'State to wait for (Podman): stopped, exited, running, paused or created'
 complete -c skiff -n '__skiff_path_is \'wait\'' -s h -l help -d 'Print usage'

@@ -47,6 +47,11 @@ import { NetworkInspectCommand } from './commands/network/inspect';
 import { NetworkLsCommand } from './commands/network/ls';
 import { NetworkPruneCommand } from './commands/network/prune';
 import { NetworkRmCommand } from './commands/network/rm';
+import { VolumeCreateCommand } from './commands/volume/create';
+import { VolumeInspectCommand } from './commands/volume/inspect';
+import { VolumeLsCommand } from './commands/volume/ls';
+import { VolumePruneCommand } from './commands/volume/prune';
+import { VolumeRmCommand } from './commands/volume/rm';
 import { withNounForms } from './nouns';
 import { programName } from './program';
 import { VERSION } from '../util/version';
@@ -65,7 +70,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ExecCommand, TopCommand, HealthcheckRunCommand,
   // user-defined networks
   NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
-  NetworkConnectCommand, NetworkDisconnectCommand];
+  NetworkConnectCommand, NetworkDisconnectCommand,
+  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

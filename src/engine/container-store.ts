@@ -8,6 +8,7 @@ import type { SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
 import type { Endpoint } from '../network/user-networks/endpoint';
+import type { MountRequest } from '../runtime/mount-spec';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -63,6 +64,12 @@ export interface ContainerRecord {
     capDrop?: string[];
     securityOpt?: string[];
     attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
+    /** -v, --mount, --volumes-from and the image's VOLUMEs (volume sources are volume names); absent = none */
+    mounts?: MountRequest[];
+    /** --read-only */
+    readOnlyRootfs?: boolean;
+    /** --volumes-from as typed (HostConfig.VolumesFrom) */
+    volumesFrom?: string[];
   };
   /** user-defined networks the container is on, by network name (network-connect.ts) */
   endpoints?: Record<string, Endpoint>;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnDetached } from '../native/addon';
+import { forwardTerminalSignals, readLine, spawnDetached, waitPid } from '../native/addon';
 import { helperPath } from '../native/assets';
 import { helperArgv } from '../native/helper';
 import { isSameLiveProcess } from './process-identity';
@@ -126,6 +126,38 @@ export function spawnExec(specFile: string, stdio: [number, number, number], tar
   return spawnSealedHelper(['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
 }
 
+/**
+ * `skiff-helper exec SPECFILE` run to its end without the event loop: exec has nothing to do
+ * while its command runs (the helper has our stdio and does all the copying), so it blocks in the
+ * addon, which also forwards the terminal's signals to the helper when `forwardSignals`. That
+ * spares exec's start-up the stream, net and tty modules an asynchronous wait needs.
+ * `onReport` runs once the helper has reported (it has read the spec by then). Throws when the
+ * helper cannot be started.
+ */
+export function runExec(specFile: string, stdio: [number, number, number], opts: { forwardSignals: boolean; onReport(): void }): { failure?: MonitorFailure; code: number } {
+  const child = spawnDetached(helperPath(), ['skiff-helper', 'exec', specFile], stdio, { sealed: true });
+  const stopForwarding = opts.forwardSignals ? forwardTerminalSignals(child.pid) : () => undefined;
+  try {
+    let line: string;
+    try {
+      line = readLine(child.reportFd).trim();
+    } finally {
+      fs.closeSync(child.reportFd); // the helper writes nothing after its line
+    }
+    opts.onReport();
+    const code = waitPid(child.pid); // the command's exit code once `ok` came; else the helper's
+    return line === 'ok' ? { code } : { code, failure: reportedFailure(line, code) };
+  } finally {
+    stopForwarding();
+  }
+}
+
+/** A report line other than `ok` ("err CODE message", or nothing) and the helper's exit code. */
+function reportedFailure(line: string, monitorExit: number): MonitorFailure {
+  const m = /^err (\d+) (.*)$/.exec(line);
+  return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
+}
+
 function spawnSealedHelper(args: string[], stdio: [number, number, number]): MonitorProcess {
   const child = spawnDetached(helperPath(), ['skiff-helper', ...args], stdio, { sealed: true });
   const reports = watchReports(child.reportFd);
@@ -137,9 +169,7 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
     async ready() {
       const line = await reports.firstLine;
       if (line === 'ok') return undefined;
-      const monitorExit = await exited();
-      const m = /^err (\d+) (.*)$/.exec(line);
-      return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
+      return reportedFailure(line, await exited());
     },
     forwardSignals() {
       // process.kill by PID is safe here: an unreaped child's PID cannot be given to another process.
@@ -154,19 +184,48 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
 /**
  * The report pipe (the monitor's fd 3): a first line "ok" or "err CODE message" once the
  * command has exec'd (or failed to), then EOF when the monitor exits.
+ * Read with fs.read (a blocking read on libuv's thread pool; the pipe is not O_NONBLOCK), not a
+ * net.Socket: loading net, and the streams it brings, cost every `run` ~6 ms of CPU at start-up
+ * (docs/PERFORMANCE.md), and a net socket's teardown creates process.stderr as well. A read
+ * holds one of the pool's threads until the monitor writes or exits, so stop() (a detached run
+ * that no longer waits) wakes it by writing a newline into the pipe through /proc/self/fd:
+ * released monitors must not pile up on the pool's four threads (`start` of many containers).
  */
 function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise<void>; stop(): void } {
-  const sock = new (process.getBuiltinModule('node:net').Socket)({ fd, readable: true, writable: false });
   let text = '';
+  let stopped = false;
+  let fdClosed = false;
   let gotLine: (s: string) => void = () => undefined;
   const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });
   const closed = new Promise<void>((resolve) => {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => { text += d; if (text.includes('\n')) gotLine(text.split('\n')[0].trim()); });
-    sock.on('error', () => undefined);
-    sock.on('close', () => { gotLine(text.trim()); resolve(); });
+    const buf = Buffer.allocUnsafe(512);
+    const readMore = (): void => {
+      fs.read(fd, buf, 0, buf.length, null, (err, n) => {
+        if (!stopped && (err ? err.code === 'EINTR' : n > 0)) {
+          if (!err) {
+            text += buf.toString('latin1', 0, n); // the lines are ASCII
+            if (text.includes('\n')) gotLine(text.split('\n')[0].trim());
+          }
+          readMore();
+          return;
+        }
+        fdClosed = true; // before the close: stop() must never open what reuses this number
+        fs.close(fd, () => undefined);
+        gotLine(text.trim());
+        resolve();
+      });
+    };
+    readMore();
   });
-  return { firstLine, closed, stop: () => sock.destroy() };
+  const stop = (): void => {
+    if (stopped || fdClosed) return;
+    stopped = true;
+    try {
+      const w = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      try { fs.writeSync(w, '\n'); } finally { fs.closeSync(w); }
+    } catch { /* the pending read still ends when the monitor exits */ }
+  };
+  return { firstLine, closed, stop };
 }
 
 /**
