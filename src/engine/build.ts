@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildCache, baseKey, FileDigests, stepKey, type CachedLayer } from '../build/cache';
-import { expandInstruction, platformArgs, runScript, stageArgScope, undefinedVariableWarnings, type ArgScope, type BuildPlan, type StagePlan, type SourceRef } from '../build/dockerfile';
+import { expandInstruction, parseDockerfile, platformArgs, runScript, stageArgScope, undefinedVariableWarnings, type ArgScope, type BuildPlan, type StagePlan, type SourceRef } from '../build/dockerfile';
 import type { Command, CopyInstruction, Instruction, RunInstruction, Stage } from '../build/dockerfile/types';
 import { BuildError } from '../errors';
 import { chainIds } from '../image/chain-id';
@@ -184,15 +184,22 @@ class Builder {
   private async buildStage(sp: StagePlan): Promise<ImageState> {
     const stage = sp.stage;
     const escape = this.plan.dockerfile.directives.escape;
-    const steps = stage.instructions.filter((i) => ['RUN', 'COPY', 'ADD'].includes(i.kind)).length + 1;
     const scope = stageArgScope(this.plan, automaticArgs());
     if (sp.platform) this.checkPlatform(sp.platform);
     const fromText = sp.base.kind === 'image' ? `FROM ${sp.base.ref}` : stage.from.text;
+    // ONBUILD triggers of a base image run first, in this build's context; the child does not
+    // inherit them. A local image is looked at before its step is drawn, to number the steps.
+    const count = (list: Instruction[]) => list.filter((i) => ['RUN', 'COPY', 'ADD', 'WORKDIR'].includes(i.kind)).length + 1;
+    const peek = sp.base.kind === 'image' && !this.o.pull ? this.engine.images.find(sp.base.ref) : undefined;
+    const steps = count([...onbuildTriggers(peek?.config.config as ContainerConfig | undefined, stage), ...stage.instructions]);
     let state = await this.source(sp.base, this.label(stage, 1, steps, fromText));
+    const triggers = sp.base.kind === 'image' ? onbuildTriggers(state.config, stage) : [];
+    if (triggers.length) state = { ...state, config: { ...state.config, OnBuild: undefined } };
+    const instructions = [...triggers, ...stage.instructions];
     let k = 1;
     let cmdSet = false;
     const lookup = (n: string) => envLookup(state.config.Env ?? [], n) ?? scope.get(n);
-    for (const raw of stage.instructions) {
+    for (const raw of instructions) {
       if (raw.kind === 'ARG') {
         for (const w of undefinedVariableWarnings(raw, scope.declare(raw, lookup))) this.o.reporter.warn(`${w.message} (${w.file}:${w.line})`);
         state = { ...state, key: stepKey(state.key, ['ARG', argsKey(scope)]) };
@@ -217,7 +224,8 @@ class Builder {
           empty(() => undefined);
           break;
         case 'WORKDIR':
-          empty((c) => { c.WorkingDir = path.posix.resolve('/', c.WorkingDir || '/', ins.path); });
+          state = await this.workdirStep(state, path.posix.resolve('/', state.config.WorkingDir || '/', ins.path), ins.text,
+            this.label(stage, ++k, steps, ins.text));
           break;
         case 'USER':
           empty((c) => { c.User = ins.user; });
@@ -354,6 +362,23 @@ class Builder {
     } finally {
       await root.remove().catch(() => undefined);
     }
+  }
+
+  /**
+   * WORKDIR: the config's working directory, and the directory itself when it is missing
+   * (owned by the current USER, as BuildKit makes it): a layer only when something was created.
+   */
+  private async workdirStep(state: ImageState, dir: string, text: string, label: string): Promise<ImageState> {
+    const config = { ...state.config, WorkingDir: dir };
+    const withDir = { ...state, config };
+    const key = stepKey(state.key, ['WORKDIR', dir, config.User ?? '']);
+    return this.layerStep(withDir, key, label, text, async (root) => {
+      const { base, missing } = await deepestExisting(root, dir);
+      if (missing.length === 0) return;
+      const user = this.userOf(state, config.User ?? '');
+      const dirs: PlannedEntry[] = missing.map((_, i) => ({ name: missing.slice(0, i + 1).join('/'), type: 'directory', mode: 0o755, uid: user.uid, gid: user.gid, mtime: new Date() }));
+      await root.tarIn(packEntries(dirs), base, 'WORKDIR');
+    });
   }
 
   private async runStep(sp: StagePlan, ins: RunInstruction, state: ImageState, scope: ArgScope, label: string): Promise<ImageState> {
@@ -521,7 +546,13 @@ class Builder {
 
   private resolveSources(sources: string[], ins: CopyInstruction): string[] {
     if (!this.o.context.root) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
-    return this.o.context.resolve(sources);
+    try {
+      return this.o.context.resolve(sources);
+    } catch (e) {
+      // the context names no line: this instruction's
+      if (e instanceof BuildError && !e.location) throw new BuildError(e.message, ins.loc);
+      throw e;
+    }
   }
 
   /** COPY --from=STAGE|IMAGE: the paths read out of that root by the helper, re-owned on the way. */
@@ -637,6 +668,14 @@ function runArgs(ins: RunInstruction, shell: string[] | undefined): string[] {
   if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z0-9_]+\1$/.test(text)) return [...sh, ins.heredocs[0].content];
   const bodies = ins.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}\n`).join('');
   return [...sh, `${ins.command.text}\n${bodies}`];
+}
+
+/** A base image's ONBUILD triggers, parsed by the front end as instructions of STAGE's file. */
+function onbuildTriggers(config: ContainerConfig | undefined, stage: Stage): Instruction[] {
+  const triggers = config?.OnBuild ?? [];
+  if (!triggers.length) return [];
+  const parsed = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, stage.from.loc.file);
+  return parsed.stages[0].instructions.map((i) => ({ ...i, loc: stage.from.loc, text: `ONBUILD ${i.text}` }));
 }
 
 function stateOf(image: ImageRecord): ImageState {
