@@ -18,9 +18,9 @@ _skiff() {
   )
   local -A opts=(
     ['@attach']='--detach-keys --no-stdin --sig-proxy -h --help'
-    ['@build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
-    ['@builder build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
-    ['@buildx build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@builder build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@buildx build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
     ['@commit']='-a --author -c --change -m --message -p --pause -h --help'
     ['@container attach']='--detach-keys --no-stdin --sig-proxy -h --help'
     ['@container commit']='-a --author -c --change -m --message -p --pause -h --help'
@@ -56,7 +56,7 @@ _skiff() {
     ['@generate systemd']='-n --name -f --files -t --time --restart-policy -h --help'
     ['@healthcheck run']='-h --help'
     ['@history']='-H --human --no-trunc -q --quiet --format -h --help'
-    ['@image build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@image build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
     ['@image history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image import']='-c --change -m --message --platform -h --help'
     ['@image inspect']='-f --format -h --help'
@@ -114,9 +114,9 @@ _skiff() {
   )
   local -A argopts=(
     ['@attach']='--detach-keys'
-    ['@build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
-    ['@builder build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
-    ['@buildx build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
+    ['@build']='--build-arg --build-context -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
+    ['@builder build']='--build-arg --build-context -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
+    ['@buildx build']='--build-arg --build-context -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
     ['@commit']='-a --author -c --change -m --message'
     ['@container attach']='--detach-keys'
     ['@container commit']='-a --author -c --change -m --message'
@@ -152,7 +152,7 @@ _skiff() {
     ['@generate systemd']='-t --time --restart-policy'
     ['@healthcheck run']=''
     ['@history']='--format'
-    ['@image build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
+    ['@image build']='--build-arg --build-context -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
     ['@image history']='--format'
     ['@image import']='-c --change -m --message --platform'
     ['@image inspect']='-f --format'

@@ -172,6 +172,7 @@ complete -c skiff -n '__skiff_path_is \'attach\'' -l sig-proxy -d 'Proxy all rec
 complete -c skiff -n '__skiff_path_is \'attach\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'build\'' -F
 complete -c skiff -n '__skiff_path_is \'build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'build\'' -l label -r -d 'Set metadata for an image'
@@ -189,6 +190,7 @@ complete -c skiff -n '__skiff_path_is \'build\'' -l target -r -d 'Set the target
 complete -c skiff -n '__skiff_path_is \'build\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -F
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'builder build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l label -r -d 'Set metadata for an image'
@@ -206,6 +208,7 @@ complete -c skiff -n '__skiff_path_is \'builder build\'' -l target -r -d 'Set th
 complete -c skiff -n '__skiff_path_is \'builder build\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -F
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'buildx build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l label -r -d 'Set metadata for an image'
@@ -533,6 +536,7 @@ complete -c skiff -n '__skiff_path_is \'history\'' -l format -r -d 'Format outpu
 complete -c skiff -n '__skiff_path_is \'history\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image build\'' -F
 complete -c skiff -n '__skiff_path_is \'image build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'image build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'image build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'image build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'image build\'' -l label -r -d 'Set metadata for an image'

@@ -14,7 +14,8 @@ import type { LayerStore } from '../storage/layer-store';
 import { readImageFile } from '../storage/image-files';
 import { SkiffError } from '../util/errors';
 import { BuildStepRoot } from './build-container';
-import { copyDestination, InputDigest, packEntries, parseChmod, planContextEntries, retarEntries, type BuildContextFiles, type CopyOwner, type PlannedEntry } from './build-copy';
+import { contextPath, openNamedDirectory, PathMatcher, resolveCopySources, resolveInContext, type ContextFiles, type CopySource, type NamedContext } from '../build/context';
+import { copyDestination, InputDigest, packEntries, parseChmod, planContextSource, retarEntries, type CopyOwner, type PlannedEntry } from './build-copy';
 import type { Engine } from './context';
 import { DEFAULT_PATH } from './env';
 import { usingLayers } from './layers-in-use';
@@ -40,7 +41,10 @@ export interface BuildStepReport {
 export interface BuildOptions {
   /** the parsed Dockerfile, its needed stages in order and the build args (the front end's planBuild) */
   plan: BuildPlan;
-  context: BuildContextFiles;
+  /** the build context; undefined for a Dockerfile alone on STDIN */
+  context?: ContextFiles;
+  /** --build-context NAME=DIR|docker-image://REF */
+  namedContexts: Map<string, NamedContext>;
   /** -t, as given */
   tags: string[];
   /** --label */
@@ -161,11 +165,13 @@ class Builder {
         return done;
       }
       case 'context':
-        throw new BuildError(`--build-context ${ref.name} is not supported by the executor yet`);
       case 'image': {
+        const named = ref.kind === 'context' ? this.o.namedContexts.get(ref.name) : undefined;
+        if (named?.kind === 'dir') throw new BuildError(`--build-context ${named.name}: a directory can be copied from (COPY --from=${named.name}) but not built on`);
+        const imageRef = ref.kind === 'image' ? ref.ref : named!.ref;
         const step = this.o.reporter.step(label);
         try {
-          const image = await this.image(ref.ref, step);
+          const image = await this.image(imageRef, step);
           step.done();
           return stateOf(image);
         } catch (e) {
@@ -270,7 +276,7 @@ class Builder {
           empty((c) => { c.OnBuild = [...(c.OnBuild ?? []), ins.trigger.text]; });
           break;
         case 'RUN':
-          state = await this.runStep(sp, ins, state, scope, this.label(stage, ++k, steps, ins.text));
+          state = await this.runStep(sp, ins, (raw as RunInstruction).mounts, state, scope, this.label(stage, ++k, steps, ins.text));
           break;
         case 'COPY':
         case 'ADD':
@@ -381,7 +387,7 @@ class Builder {
     });
   }
 
-  private async runStep(sp: StagePlan, ins: RunInstruction, state: ImageState, scope: ArgScope, label: string): Promise<ImageState> {
+  private async runStep(sp: StagePlan, ins: RunInstruction, rawMounts: RunInstruction['mounts'], state: ImageState, scope: ArgScope, label: string): Promise<ImageState> {
     const script = runScript(ins);
     const argv = !script ? commandArgs(ins.command, state.config.Shell)
       : script.kind === 'shell' ? [...(state.config.Shell ?? ['/bin/sh', '-c']), script.text] : [`/dev/pipes/${script.name}`];
@@ -395,7 +401,7 @@ class Builder {
       if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
       for (const [k2, v] of scope.runEnvironment()) if (envLookup(env, k2) === undefined) env.push(`${k2}=${v}`);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
-      const runMounts = await this.runMounts(sp, ins, state);
+      const runMounts = await this.runMounts(sp, ins, rawMounts, state);
       // The mount points the run creates are not the step's changes (BuildKit removes them too).
       const stubs: string[] = [];
       for (const m of runMounts) {
@@ -426,9 +432,9 @@ class Builder {
   }
 
   /** RUN --mount: what each becomes in the step's container. */
-  private async runMounts(sp: StagePlan, ins: RunInstruction, state: ImageState): Promise<OciMount[]> {
+  private async runMounts(sp: StagePlan, ins: RunInstruction, rawMounts: RunInstruction['mounts'], state: ImageState): Promise<OciMount[]> {
     const out: OciMount[] = [];
-    for (const m of ins.mounts) {
+    for (const [i, m] of ins.mounts.entries()) {
       switch (m.type) {
         case 'cache': {
           const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
@@ -453,15 +459,17 @@ class Builder {
         }
         case 'bind': {
           const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
-          if (m.from !== undefined) throw stepFailed('RUN --mount=type=bind,from=… is not supported yet: copy the files with COPY --from', ins.loc);
-          const root = this.o.context.root;
-          if (!root) throw stepFailed('RUN --mount=type=bind needs a build context', ins.loc);
-          const rel = path.posix.normalize(m.source ?? '.').replace(/^\/+/, '');
-          if (rel === '..' || rel.startsWith('../')) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
-          const src = path.join(root, rel);
-          const real = fs.realpathSync(src);
-          if (real !== fs.realpathSync(root) && !real.startsWith(`${fs.realpathSync(root)}/`)) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
-          // BuildKit's bind mounts are writable scratch copies unless rw is off; read-only keeps the context safe.
+          const ref = sp.refs.get(rawMounts[i]);
+          const named = ref?.kind === 'context' ? this.o.namedContexts.get(ref.name) : undefined;
+          if (ref && named?.kind !== 'dir') throw stepFailed('RUN --mount=type=bind,from=STAGE|IMAGE is not supported yet: copy the files with COPY --from', ins.loc);
+          const ctx = named?.kind === 'dir' ? await this.namedDirectory(named) : this.o.context;
+          if (!ctx) throw stepFailed('RUN --mount=type=bind needs a build context', ins.loc);
+          const rel = contextPath(m.source ?? '.');
+          const inside = rel === undefined ? undefined : await resolveInContext(ctx.root, rel, true, ins.loc);
+          if (rel === undefined) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
+          if (inside === undefined) throw stepFailed(`RUN --mount source ${m.source}: not found in the build context`, ins.loc);
+          const real = inside === '.' ? ctx.root : path.join(ctx.root, inside);
+          // read-only (BuildKit makes a writable scratch copy with rw; the context is never written)
           out.push({ destination: target, type: 'bind', source: real, options: ['rbind', 'ro', 'nodev', 'nosuid'] });
           break;
         }
@@ -469,7 +477,6 @@ class Builder {
           throw stepFailed('RUN --mount=type=ssh is not supported', ins.loc);
       }
     }
-    void sp;
     return out;
   }
 
@@ -488,7 +495,9 @@ class Builder {
     const chmod = parseChmod(ins.chmod);
     const sources = ins.sources;
     const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
-    if (from) return this.copyFromStep(ins, state, from, sources, dest, owner, chmod, label);
+    const named = from?.kind === 'context' ? this.o.namedContexts.get(from.name) : undefined;
+    if (from && named?.kind !== 'dir') return this.copyFromStep(ins, state, from, sources, dest, owner, chmod, label);
+    const ctx = named?.kind === 'dir' ? await this.namedDirectory(named) : this.o.context;
 
     // Plan the entries and digest them (the cache key's input) before anything is mounted: a
     // hit needs no step root. A file source is planned under its own name, and renamed to the
@@ -498,21 +507,22 @@ class Builder {
     const archives: string[] = [];
     let dirSource = false;
     const local = sources.filter((s) => !heredocs.has(s) && !/^https?:\/\//.test(s));
-    const resolved = local.length ? this.resolveSources(local, ins) : [];
+    const resolved = local.length ? await this.resolveSources(ctx, local, ins) : [];
     const many = resolved.length + sources.length - local.length > 1;
     if (many && !dest.trailingSlash) {
       throw stepFailed(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, ins.loc);
     }
-    for (const rel of resolved) {
-      const abs = path.join(this.o.context.root!, rel);
-      const st = fs.lstatSync(abs, { bigint: true });
-      if (ins.kind === 'ADD' && st.isFile() && isArchive(abs)) {
-        archives.push(abs);
-        digest.add({ name: rel, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(0) }, this.digests.digest(abs, st));
+    const exclude = ins.exclude.length ? new PathMatcher(ins.exclude) : undefined;
+    for (const src of resolved) {
+      const f = src.entry;
+      if (ins.kind === 'ADD' && f.type === 'file' && isArchive(f.abs)) {
+        archives.push(f.abs);
+        digest.add({ name: f.path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(0) }, this.digests.digest(f.abs, fs.lstatSync(f.abs, { bigint: true })));
         continue;
       }
-      dirSource ||= st.isDirectory();
-      planContextEntries(this.o.context, rel, st.isDirectory() ? '' : path.posix.basename(rel), owner, chmod, this.digests, digest, planned);
+      dirSource ||= f.type === 'dir';
+      const name = src.parentsPath ?? (f.type === 'dir' ? '' : path.posix.basename(src.matched));
+      await planContextSource(ctx!, src, name === '.' ? '' : name, owner, chmod, this.digests, digest, planned, exclude);
     }
     for (const s of sources.filter((s2) => heredocs.has(s2))) {
       const data = Buffer.from(heredocs.get(s)!.content);
@@ -544,15 +554,16 @@ class Builder {
     });
   }
 
-  private resolveSources(sources: string[], ins: CopyInstruction): string[] {
-    if (!this.o.context.root) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
-    try {
-      return this.o.context.resolve(sources);
-    } catch (e) {
-      // the context names no line: this instruction's
-      if (e instanceof BuildError && !e.location) throw new BuildError(e.message, ins.loc);
-      throw e;
-    }
+  private async resolveSources(ctx: ContextFiles | undefined, sources: string[], ins: CopyInstruction): Promise<CopySource[]> {
+    if (!ctx) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
+    return resolveCopySources(ctx, sources, { loc: ins.loc, parents: ins.parents });
+  }
+
+  private readonly namedDirs = new Map<string, Promise<ContextFiles>>();
+  private namedDirectory(nc: Extract<NamedContext, { kind: 'dir' }>): Promise<ContextFiles> {
+    let p = this.namedDirs.get(nc.name);
+    if (!p) this.namedDirs.set(nc.name, (p = openNamedDirectory(nc)));
+    return p;
   }
 
   /** COPY --from=STAGE|IMAGE: the paths read out of that root by the helper, re-owned on the way. */

@@ -234,6 +234,36 @@ RUN cat /sys/class/net/*/operstate 2>/dev/null | wc -l > /ifaces
     expect(r.stdout).toBe('1234 /made/by/workdir\n1234 /made/by/workdir/mine\n1234\nfrom tar\n1\n');
   });
 
+  test('.dockerignore (** and ! exceptions), globs, a tar context on STDIN, --build-context NAME=DIR', async () => {
+    const tag = uniqueName('ign');
+    const dir = context(`FROM ${BUSYBOX}
+COPY . /ctx/
+COPY sub/*.txt /globbed/
+COPY --from=extra note /note
+`, {
+      '.dockerignore': '**/*.log\n!logs/keep.log\n**/*.tmp\nsecret/\n',
+      'keep.txt': 'k\n', 'top.log': 'x\n', 'logs/a.log': 'x\n', 'logs/keep.log': 'kept\n',
+      'sub/deep/x.tmp': 'x\n', 'sub/y.txt': 'y\n', 'sub/z.txt': 'z\n', 'secret/key': 'no\n',
+    });
+    const extra = path.join(store().dir, `extra-${n}`);
+    fs.mkdirSync(extra);
+    fs.writeFileSync(path.join(extra, 'note'), 'from the named context\n');
+    fs.chmodSync(extra, 0o755);
+    fs.chmodSync(path.join(extra, 'note'), 0o644);
+    await build(dir, '-t', tag, '--build-context', `extra=${extra}`);
+    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'cd /ctx && find . | sort; ls /globbed; cat /note']);
+    expect(r.stdout).toBe(['.', './.dockerignore', './Dockerfile', './keep.txt', './logs', './logs/keep.log', './sub', './sub/deep', './sub/y.txt', './sub/z.txt',
+      'y.txt', 'z.txt', 'from the named context', ''].join('\n'));
+
+    const { execFileSync } = await import('node:child_process');
+    const tarTag = uniqueName('tarctx');
+    const tarDir = context(`FROM ${BUSYBOX}\nCOPY hello /hello\n`, { hello: 'from a tar context\n' });
+    const tar = execFileSync('tar', ['-C', tarDir, '-cf', '-', '.']);
+    const t = await skiff(['build', '-q', '-t', tarTag, '-'], { input: tar, timeoutMs: 120_000 });
+    expect(t.code, t.stderr).toBe(0);
+    expect((await ok(['run', '--rm', tarTag, 'cat', '/hello'])).stdout).toBe('from a tar context\n');
+  });
+
   test('bad input: one line naming the file and line, exit 1, nothing left behind', async () => {
     const before = staging();
     const unknown = context(`FROM ${BUSYBOX}\nRUNN echo\n`);
