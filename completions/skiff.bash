@@ -5,8 +5,8 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs pause ps pull push rename restart rm rmi run save start stop system tag top unpause version wait'
-    ['@container']='attach commit cp create diff exec exists export inspect kill list logs ls pause prune ps remove rename restart rm run start stop top unpause wait'
+    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs pause ps pull push rename restart rm rmi run save start stats stop system tag top unpause version wait'
+    ['@container']='attach commit cp create diff exec exists export inspect kill list logs ls pause prune ps remove rename restart rm run start stats stop top unpause wait'
     ['@generate']='systemd'
     ['@healthcheck']='run'
     ['@image']='history import inspect list load ls prune pull push remove rm save tag'
@@ -37,6 +37,7 @@ _skiff() {
     ['@container rm']='-a --all -f --force -v --volumes -t --time -i --ignore -h --help'
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt -l --label --label-file --cidfile --stop-signal --stop-timeout --replace --restart --init --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs --log-driver --log-opt --health-cmd --health-interval --health-retries --health-start-period --health-timeout --no-healthcheck -d --detach --help'
     ['@container start']='--all -a --attach --detach-keys -i --interactive -h --help'
+    ['@container stats']='-a --all --format --no-stream --no-trunc -h --help'
     ['@container stop']='-a --all -s --signal -t --timeout --time -i --ignore -h --help'
     ['@container top']='-h --help'
     ['@container unpause']='-a --all -h --help'
@@ -82,6 +83,7 @@ _skiff() {
     ['@run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net -i --interactive -t --tty --rm --pull --platform --cap-add --cap-drop --privileged --security-opt -l --label --label-file --cidfile --stop-signal --stop-timeout --replace --restart --init --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs --log-driver --log-opt --health-cmd --health-interval --health-retries --health-start-period --health-timeout --no-healthcheck -d --detach --help'
     ['@save']='-o --output --format -h --help'
     ['@start']='--all -a --attach --detach-keys -i --interactive -h --help'
+    ['@stats']='-a --all --format --no-stream --no-trunc -h --help'
     ['@stop']='-a --all -s --signal -t --timeout --time -i --ignore -h --help'
     ['@system info']='-f --format -h --help'
     ['@tag']='-h --help'
@@ -115,6 +117,7 @@ _skiff() {
     ['@container rm']='-t --time'
     ['@container run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt -l --label --label-file --cidfile --stop-signal --stop-timeout --restart --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs --log-driver --log-opt --health-cmd --health-interval --health-retries --health-start-period --health-timeout'
     ['@container start']='--detach-keys'
+    ['@container stats']='--format'
     ['@container stop']='-s --signal -t --timeout --time'
     ['@container top']=''
     ['@container unpause']=''
@@ -160,6 +163,7 @@ _skiff() {
     ['@run']='-e --env --env-file -w --workdir -u --user --entrypoint --name -h --hostname --network --net --pull --platform --cap-add --cap-drop --security-opt -l --label --label-file --cidfile --stop-signal --stop-timeout --restart --uts --ipc --pid --cgroupns --ulimit --oom-score-adj --group-add --device --tmpfs --log-driver --log-opt --health-cmd --health-interval --health-retries --health-start-period --health-timeout'
     ['@save']='-o --output --format'
     ['@start']='--detach-keys'
+    ['@stats']='--format'
     ['@stop']='-s --signal -t --timeout --time'
     ['@system info']='-f --format'
     ['@tag']=''

@@ -34,9 +34,9 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'wait'
+            printf '%s\n' 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'wait'
         case 'container'
-            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'list' 'logs' 'ls' 'pause' 'prune' 'ps' 'remove' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'wait'
+            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'list' 'logs' 'ls' 'pause' 'prune' 'ps' 'remove' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'unpause' 'wait'
         case 'generate'
             printf '%s\n' 'systemd'
         case 'healthcheck'
@@ -86,6 +86,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'rmi' -d 'Remove one or more imag
 complete -c skiff -n '__skiff_path_is \'\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'stats' -d 'Display a live stream of container(s) resource usage statistics'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'stop' -d 'Stop one or more running containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
@@ -115,6 +116,7 @@ complete -c skiff -n '__skiff_path_is \'container\'' -a 'restart' -d 'Restart on
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'stats' -d 'Display a live stream of container(s) resource usage statistics'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'stop' -d 'Stop one or more running containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'unpause' -d 'Unpause all processes within one or more containers'
@@ -346,6 +348,12 @@ complete -c skiff -n '__skiff_path_is \'container start\'' -s a -l attach -d 'At
 complete -c skiff -n '__skiff_path_is \'container start\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -F
+complete -c skiff -n '__skiff_path_is \'container stats\'' -s a -l all -d 'Show all containers (default shows just running)'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -l no-stream -d 'Disable streaming stats and only pull the first result'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -l no-trunc -d 'Do not truncate output'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container stop\'' -F
 complete -c skiff -n '__skiff_path_is \'container stop\'' -s a -l all -d 'Act on all containers this verb applies to (Podman)'
 complete -c skiff -n '__skiff_path_is \'container stop\'' -s s -l signal -r -d 'Signal to send to the container'
@@ -637,6 +645,12 @@ complete -c skiff -n '__skiff_path_is \'start\'' -s a -l attach -d 'Attach STDOU
 complete -c skiff -n '__skiff_path_is \'start\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'stats\'' -F
+complete -c skiff -n '__skiff_path_is \'stats\'' -s a -l all -d 'Show all containers (default shows just running)'
+complete -c skiff -n '__skiff_path_is \'stats\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'stats\'' -l no-stream -d 'Disable streaming stats and only pull the first result'
+complete -c skiff -n '__skiff_path_is \'stats\'' -l no-trunc -d 'Do not truncate output'
+complete -c skiff -n '__skiff_path_is \'stats\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'stop\'' -F
 complete -c skiff -n '__skiff_path_is \'stop\'' -s a -l all -d 'Act on all containers this verb applies to (Podman)'
 complete -c skiff -n '__skiff_path_is \'stop\'' -s s -l signal -r -d 'Signal to send to the container'

@@ -48,8 +48,9 @@ struct health_config {
   long interval_ms, timeout_ms;
 };
 void parse_health_config(char **fields, struct health_config *h);
-/* Fork the runner that probes the container every interval; returns at once in the monitor. */
-void start_health_runner(const struct health_config *h, pid_t container);
+/* Fork the runner that probes the container every interval, its health log started over (a new
+ * run's health starts again, as Docker's); returns the runner's PID (-1: none) at once. */
+pid_t start_health_runner(const struct health_config *h, pid_t container);
 
 /* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0 or -1. */
 int process_start_time(pid_t pid, char *out, size_t outlen);

@@ -979,16 +979,22 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     write_small_file(s->pid_file, buf);
   }
   restart_note_started(&s->restart);
+  /* a runner per run: it probes this run's init, and a restart's health starts over (health.c) */
+  pid_t health_runner = s->health.spec ? start_health_runner(&s->health, child) : -1;
   if (first) {
     report_ready(s, "ok\n");
-    /* one runner for the monitor's life, probing the first run's init (see health.c) */
-    if (s->health.spec) start_health_runner(&s->health, child);
     if (master >= 0 && s->keep_stdin) {
       make_raw();
       atexit(restore_terminal);
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  /* still our unreaped child (supervise reaps any child that exits): stop it */
+  if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
+    kill(health_runner, SIGKILL);
+    while (waitpid(health_runner, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -22,6 +22,7 @@ import { ContainerExistsCommand } from './commands/container/exists';
 import { AttachCommand } from './commands/container/attach';
 import { LogsCommand } from './commands/container/logs';
 import { TopCommand } from './commands/container/top';
+import { StatsCommand } from './commands/container/stats';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -55,7 +56,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ContainerPruneCommand, ContainerExistsCommand,
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
-  ExecCommand, TopCommand, HealthcheckRunCommand];
+  ExecCommand, TopCommand, HealthcheckRunCommand,
+  StatsCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

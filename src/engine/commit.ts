@@ -10,6 +10,7 @@ import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { RUNTIME_MOUNT_POINTS } from './container-fs';
 import { usingLayers } from './layers-in-use';
+import { pauseForCommit } from './pause';
 import { tagTarget } from './tag';
 import { writeUpperLayer } from './upper-layer';
 
@@ -19,6 +20,8 @@ export interface CommitOptions {
   changes: string[];
   message?: string;
   author?: string;
+  /** -p/--pause (default true): freeze a running container while its layer is read */
+  pause?: boolean;
 }
 
 /** The container's own config, as Docker's commit starts from it (then the -c changes). */
@@ -66,7 +69,14 @@ async function commitNow(engine: Engine, o: CommitOptions): Promise<string> {
   try {
     const file = path.join(staging, 'layer.tar');
     const upper = path.join(engine.containers.dir(c.id), 'upper');
-    const { diffId, size } = await writeUpperLayer(engine.userns, upper, file, RUNTIME_MOUNT_POINTS);
+    const thaw = o.pause === false ? undefined : await pauseForCommit(engine, c);
+    let written: Awaited<ReturnType<typeof writeUpperLayer>>;
+    try {
+      written = await writeUpperLayer(engine.userns, upper, file, RUNTIME_MOUNT_POINTS);
+    } finally {
+      await thaw?.();
+    }
+    const { diffId, size } = written;
     const diffIds = [...(baseFull.rootfs?.diff_ids ?? []), diffId];
     const chain = chainIds(diffIds);
     const layer = await layers.ensure(chain.at(-1)!, chain.at(-2), diffId, layerFile(file));
