@@ -146,7 +146,7 @@ complete -c skiff -n '__skiff_path_is \'commit\'' -F
 complete -c skiff -n '__skiff_path_is \'commit\'' -s a -l author -r -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
 complete -c skiff -n '__skiff_path_is \'commit\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
 complete -c skiff -n '__skiff_path_is \'commit\'' -s m -l message -r -d 'Commit message'
-complete -c skiff -n '__skiff_path_is \'commit\'' -s p -l pause -d 'Pause container during commit (accepted; the layer is read as it is)'
+complete -c skiff -n '__skiff_path_is \'commit\'' -s p -l pause -d 'Pause container during commit (default true; rootless on cgroup v1, where skiff cannot freeze, the layer is read as it is)'
 complete -c skiff -n '__skiff_path_is \'commit\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container attach\'' -F
 complete -c skiff -n '__skiff_path_is \'container attach\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
@@ -157,7 +157,7 @@ complete -c skiff -n '__skiff_path_is \'container commit\'' -F
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s a -l author -r -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s m -l message -r -d 'Commit message'
-complete -c skiff -n '__skiff_path_is \'container commit\'' -s p -l pause -d 'Pause container during commit (accepted; the layer is read as it is)'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s p -l pause -d 'Pause container during commit (default true; rootless on cgroup v1, where skiff cannot freeze, the layer is read as it is)'
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container cp\'' -F
 complete -c skiff -n '__skiff_path_is \'container cp\'' -s a -l archive -d 'Archive mode (copy all uid/gid information)'
@@ -341,6 +341,7 @@ complete -c skiff -n '__skiff_path_is \'container run\'' -l health-start-period 
 complete -c skiff -n '__skiff_path_is \'container run\'' -l health-timeout -r -d 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c skiff -n '__skiff_path_is \'container run\'' -s d -l detach -d 'Run container in background and print container ID'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container start\'' -F
 complete -c skiff -n '__skiff_path_is \'container start\'' -l all -d 'Start all containers that are not running (Podman)'
@@ -634,6 +635,7 @@ complete -c skiff -n '__skiff_path_is \'run\'' -l health-start-period -r -d 'Sta
 complete -c skiff -n '__skiff_path_is \'run\'' -l health-timeout -r -d 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c skiff -n '__skiff_path_is \'run\'' -s d -l detach -d 'Run container in background and print container ID'
+complete -c skiff -n '__skiff_path_is \'run\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'save\'' -F
 complete -c skiff -n '__skiff_path_is \'save\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'

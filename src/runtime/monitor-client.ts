@@ -89,6 +89,11 @@ export interface MonitorProcess {
   ready(): Promise<MonitorFailure | undefined>;
   /** The monitor's exit code (the container's, 128+N for signal N) once it has exited; reaps it. */
   exited(): Promise<number>;
+  /**
+   * Attached with detach keys: the exit code as exited(), or 'detached' when the user typed the
+   * keys (the monitor let go of the terminal and runs on: release() it, it is not ours to reap).
+   */
+  exitedOrDetached(): Promise<number | 'detached'>;
   /** Forward the signals a terminal sends us to the monitor (which passes them on); returns the undo. */
   forwardSignals(): () => void;
   /** Stop watching (detached runs): the monitor lives on, and is no longer ours to reap. */
@@ -125,6 +130,11 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
   return {
     pid: child.pid,
     exited,
+    async exitedOrDetached() {
+      // the `detached` line comes before the pipe closes: the race sees it first
+      const end = await Promise.race([reports.detached.then(() => 'detached' as const), reports.closed.then(() => 'closed' as const)]);
+      return end === 'detached' ? end : exited();
+    },
     async ready() {
       const line = await reports.firstLine;
       if (line === 'ok') return undefined;
@@ -144,20 +154,28 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
 
 /**
  * The report pipe (the monitor's fd 3): a first line "ok" or "err CODE message" once the
- * command has exec'd (or failed to), then EOF when the monitor exits.
+ * command has exec'd (or failed to), then EOF when the monitor exits; or, attached with detach
+ * keys, a line "detached" and EOF while the monitor runs on.
  */
-function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise<void>; stop(): void } {
+function watchReports(fd: number): { firstLine: Promise<string>; detached: Promise<void>; closed: Promise<void>; stop(): void } {
   const sock = new (process.getBuiltinModule('node:net').Socket)({ fd, readable: true, writable: false });
   let text = '';
   let gotLine: (s: string) => void = () => undefined;
   const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });
+  let gotDetached: () => void = () => undefined;
+  const detached = new Promise<void>((resolve) => { gotDetached = resolve; });
   const closed = new Promise<void>((resolve) => {
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => { text += d; if (text.includes('\n')) gotLine(text.split('\n')[0].trim()); });
+    sock.on('data', (d: string) => {
+      text += d;
+      const lines = text.split('\n');
+      if (lines.length > 1) gotLine(lines[0].trim());
+      if (lines.slice(1, -1).includes('detached')) gotDetached();
+    });
     sock.on('error', () => undefined);
     sock.on('close', () => { gotLine(text.trim()); resolve(); });
   });
-  return { firstLine, closed, stop: () => sock.destroy() };
+  return { firstLine, detached, closed, stop: () => sock.destroy() };
 }
 
 /**
