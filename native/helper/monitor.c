@@ -7,6 +7,7 @@
  */
 #include "helper.h"
 #include "init.h"
+#include "net_holder.h"
 #include "process_opts.h"
 #include "restart.h"
 
@@ -107,6 +108,7 @@ struct spec {
   char *detach_cleanup[16];       /* --rm, once detached: what to remove instead of `cleanup` */
   int ndetach_cleanup;
   struct health_config health; /* .spec NULL: no healthcheck */
+  struct net_attachments net;  /* user-defined networks (net_holder.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -218,6 +220,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
+    else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
       s->log_format = f[0]; s->log_path = f[1];
@@ -625,11 +628,13 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   int null_fd = open_host_null();
   char msg[512];
   if (process_opts_join_ipc(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
+  if (process_opts_join_net(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     child_fail(125, "sethostname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
+  if (net_attach_apply(&s->net, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   setup_rootfs(s, null_fd);
   if (s->tty) setup_tty(tty_sock);
   else if (!s->keep_stdin && dup2(null_fd, 0) < 0) child_fail(125, "stdin: %s", strerror(errno));
@@ -1084,6 +1089,7 @@ int mode_monitor(int argc, char **argv) {
   }
   mount_rootfs(&s);
   process_opts_join_pid(&s.proc);
+  net_attach_hold_users_lock(&s.net);
   if (s.log_path) log_open(s.log_format, s.log_path, s.log_max_size, s.log_max_files);
   if (s.attach_socket) attach_listen(s.attach_socket);
 

@@ -53,6 +53,7 @@ int process_opts_parse_key(struct process_opts *o, const char *key, int nf, char
     if (nf != 2) die("monitor: spec key join-ns wants 2 fields, got %d", nf);
     if (!strcmp(f[0], "ipc")) o->join_ipc = f[1];
     else if (!strcmp(f[0], "pid")) o->join_pid = f[1];
+    else if (!strcmp(f[0], "net")) o->join_net = f[1];
     else die("monitor: cannot join a %s namespace", f[0]);
     return 1;
   }
@@ -77,6 +78,12 @@ void process_opts_join_pid(const struct process_opts *o) {
 int process_opts_join_ipc(const struct process_opts *o, char *msg, size_t len) {
   if (!o->join_ipc || join(o->join_ipc, CLONE_NEWIPC) == 0) return 0;
   snprintf(msg, len, "cannot join the IPC namespace %s: %s (is that container still running?)", o->join_ipc, strerror(errno));
+  return -1;
+}
+
+int process_opts_join_net(const struct process_opts *o, char *msg, size_t len) {
+  if (!o->join_net || join(o->join_net, CLONE_NEWNET) == 0) return 0;
+  snprintf(msg, len, "cannot join the network namespace %s: %s (is that container still running?)", o->join_net, strerror(errno));
   return -1;
 }
 

@@ -41,6 +41,16 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkInspectCommand } from './commands/network/inspect';
+import { NetworkLsCommand } from './commands/network/ls';
+import { NetworkPruneCommand } from './commands/network/prune';
+import { NetworkRmCommand } from './commands/network/rm';
+import { VolumeCreateCommand } from './commands/volume/create';
+import { VolumeInspectCommand } from './commands/volume/inspect';
+import { VolumeLsCommand } from './commands/volume/ls';
+import { VolumePruneCommand } from './commands/volume/prune';
+import { VolumeRmCommand } from './commands/volume/rm';
 import { withNounForms } from './nouns';
 import { programName } from './program';
 import { VERSION } from '../util/version';
@@ -57,7 +67,10 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
   ExecCommand, TopCommand, HealthcheckRunCommand,
-  StatsCommand];
+  StatsCommand,
+  // user-defined networks
+  NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
+    VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
+import { networkName, parseNetworkMode } from '../network/network-mode';
 import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -202,7 +203,7 @@ function inspectNetworkSettings(c: ContainerRecord): object {
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: NIL_SLICE, SecondaryIPv6Addresses: NIL_SLICE,
     EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', MacAddress: '',
-    Networks: { [c.config.network]: endpoint },
+    Networks: { [networkName(parseNetworkMode(c.config.network))]: endpoint },
   }, '*container.NetworkSettings');
 }
 

@@ -4,9 +4,11 @@ import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
 import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
-import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { SecurityInput } from '../runtime/oci-spec';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
+import type { Endpoint } from '../network/user-networks/endpoint';
+import type { MountRequest } from '../runtime/mount-spec';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -35,7 +37,8 @@ export interface ContainerRecord {
     hostname: string;
     tty: boolean;
     openStdin: boolean;
-    network: NetworkMode;
+    /** --network as Docker's HostConfig.NetworkMode text (network/network-mode.ts parses it) */
+    network: string;
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;
@@ -61,7 +64,15 @@ export interface ContainerRecord {
     capDrop?: string[];
     securityOpt?: string[];
     attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
+    /** -v, --mount, --volumes-from and the image's VOLUMEs (volume sources are volume names); absent = none */
+    mounts?: MountRequest[];
+    /** --read-only */
+    readOnlyRootfs?: boolean;
+    /** --volumes-from as typed (HostConfig.VolumesFrom) */
+    volumesFrom?: string[];
   };
+  /** user-defined networks the container is on, by network name (network-connect.ts) */
+  endpoints?: Record<string, Endpoint>;
   /** the container log the monitor writes (Docker's LogPath); absent with --log-driver none */
   logPath?: string;
   storage: { driver: DriverName; layers: string[] };

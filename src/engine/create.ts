@@ -10,8 +10,10 @@ import { assertUserMapped } from '../runtime/userns';
 import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-options';
 import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
-import type { NetworkMode, SecurityInput } from '../runtime/oci-spec';
+import type { SecurityInput } from '../runtime/oci-spec';
+import { checkNetworkFlags, networkModeText, parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { SkiffError } from '../util/errors';
+import { NotFoundError } from '../errors';
 import { parseSignal } from '../util/signals';
 import { removeTree } from '../util/remove-tree';
 import type { ContainerRecord, HealthConfig } from './container-store';
@@ -64,16 +66,32 @@ export interface CreateOptions {
   detach?: boolean;
 }
 
-function parseNetwork(n: string | undefined): NetworkMode {
-  if (n === undefined || n === 'none') return 'none';
-  if (n === 'host') return 'host';
-  if (n === 'default' || n === 'bridge') {
-    // Said, not silent: a script that asks for Docker's bridge gets loopback only until
-    // user-mode networking lands.
-    process.stderr.write(`WARNING: --network ${n} is not supported yet: the container gets a private network with loopback only (as --network none)\n`);
-    return 'none';
+/**
+ * `--network`, parsed (network/network-mode.ts) and resolved against other containers: a
+ * `container:NAME` is kept as the donor's ID (as --ipc/--pid), which must exist now.
+ */
+function resolveNetwork(engine: Engine, text: string | undefined): NetworkMode {
+  const mode = parseNetworkMode(text);
+  if (mode.kind === 'container') {
+    const donor = engine.containers.find(mode.container);
+    if (!donor) throw new SkiffError(`No such container: ${mode.container}`);
+    return { kind: 'container', container: donor.id };
   }
-  throw new SkiffError(`network "${n}" not found: this version supports --network none and --network host`);
+  if (mode.kind === 'usermode' && text) {
+    // Said, not silent: a script that asks for a network gets loopback only until user-mode
+    // networking lands.
+    process.stderr.write(`WARNING: --network ${text} is not supported yet: the container gets a private network with loopback only (as --network none)\n`);
+  }
+  if (mode.kind === 'user') userNetworkMustExist(engine, mode.name);
+  return mode;
+}
+
+/**
+ * A user-defined network (`network create`) must exist. Until user networks are stored
+ * (src/network/user-networks/, another part of issue 11), none does.
+ */
+function userNetworkMustExist(_engine: Engine, name: string): void {
+  throw new NotFoundError(`network ${name} not found`);
 }
 
 /**
@@ -100,7 +118,8 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): {
   if (o.workdir && !o.workdir.startsWith('/')) {
     throw new SkiffError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
   }
-  const network = parseNetwork(o.network);
+  const network = resolveNetwork(engine, o.network);
+  for (const w of checkNetworkFlags(network, { hostname: !!o.hostname })) process.stderr.write(`${w}\n`);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
   const labels = parseLabels(o.labelFiles ?? [], o.labels ?? []);
@@ -166,7 +185,7 @@ export function nameConflict(engine: Engine, name: string, all = engine.containe
 }
 
 function hostsFile(network: NetworkMode, hostname: string): string {
-  if (network === 'host') {
+  if (network.kind === 'host') {
     try { return fs.readFileSync('/etc/hosts', 'utf8'); } catch { /* fall through */ }
   }
   return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
@@ -287,7 +306,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   assertMapped(engine, user.uid, user.gid, userSpec);
 
   const id = newContainerId();
-  const hostname = o.hostname || (network === 'host' || run.uts === 'host' ? os.hostname() : id.slice(0, 12));
+  const hostname = o.hostname || (network.kind === 'host' || run.uts === 'host' ? os.hostname()
+    : network.kind === 'container' ? engine.containers.mustFind(network.container).config.hostname : id.slice(0, 12));
   const userEnv = [...userEnvFiles, ...o.env.map((e) => expandEnvArg(e, process.env))];
   const defaults = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(o.tty ? ['TERM=xterm'] : [])];
   let env = mergeEnv(defaults, userThenImageEnv(userEnv, cfg.Env ?? []));
@@ -304,7 +324,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network, autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
+        hostname, tty: o.tty, openStdin: o.interactive, network: networkModeText(network), autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
         ...asAsked(o, cfg),
         ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),

@@ -1,16 +1,17 @@
 import { SkiffError } from '../util/errors';
 import { joinedContainer, type RunFlags } from '../runtime/run-flags';
+import type { NetworkMode } from '../network/network-mode';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
 
 /**
- * `--ipc container:ID` / `--pid container:ID`: the host PID of the other container's process,
+ * `--ipc/--pid/--network container:ID`: the host PID of the other container's process,
  * whose namespace this one joins at start (moby's checks: the donor must be running, and an
  * IPC donor must have been started with --ipc shareable).
  */
-export function namespaceDonorPids(engine: Engine, run: RunFlags | undefined): { ipc?: number; pid?: number } {
-  const pids: { ipc?: number; pid?: number } = {};
+export function namespaceDonorPids(engine: Engine, run: RunFlags | undefined, network?: NetworkMode): { ipc?: number; pid?: number; net?: number } {
+  const pids: { ipc?: number; pid?: number; net?: number } = {};
   const ipc = joinedContainer(run?.ipc), pid = joinedContainer(run?.pid);
   if (ipc !== undefined) {
     const donor = runningDonor(engine, ipc, 'IPC');
@@ -20,6 +21,7 @@ export function namespaceDonorPids(engine: Engine, run: RunFlags | undefined): {
     pids.ipc = donor.state.pid;
   }
   if (pid !== undefined) pids.pid = runningDonor(engine, pid, 'PID').state.pid;
+  if (network?.kind === 'container') pids.net = runningDonor(engine, network.container, 'network').state.pid;
   return pids;
 }
 

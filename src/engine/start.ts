@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildOciSpec } from '../runtime/oci-spec';
+import { parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
 import { clearStoppedByUser, monitorFile, readContainerPid, spawnMonitor, type MonitorProcess } from '../runtime/monitor-client';
 import { currentBootId, processStartTime } from '../runtime/process-identity';
@@ -32,12 +33,13 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const dir = engine.containers.dir(c.id);
   const layers = await engine.layers();
   const { target, mount } = rootfsMount(engine, layers, c);
+  const network = parseNetworkMode(c.config.network);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
-    cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: c.config.network,
+    cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
-    run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run),
-    etcFiles: { hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf') },
+    run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run, network),
+    etcFiles: etcFiles(engine, dir, network),
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
@@ -62,6 +64,15 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const specFile = monitorFile(dir, 'spec');
   fs.writeFileSync(specFile, flat);
   return specFile;
+}
+
+/**
+ * /etc/hostname, hosts and resolv.conf: a container in another's network namespace shares that
+ * container's files (Docker's), so both see the same names and resolvers.
+ */
+function etcFiles(engine: Engine, dir: string, network: NetworkMode): { hostname: string; hosts: string; resolvConf: string } {
+  const owner = network.kind === 'container' ? engine.containers.dir(network.container) : dir;
+  return { hostname: path.join(owner, 'hostname'), hosts: path.join(owner, 'hosts'), resolvConf: path.join(owner, 'resolv.conf') };
 }
 
 /**

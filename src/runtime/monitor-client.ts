@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnDetached } from '../native/addon';
+import { forwardTerminalSignals, readLine, spawnDetached, waitPid } from '../native/addon';
 import { helperPath } from '../native/assets';
 import { helperArgv } from '../native/helper';
 import { isSameLiveProcess } from './process-identity';
@@ -122,6 +122,38 @@ export function spawnExec(specFile: string, stdio: [number, number, number], tar
   return spawnSealedHelper(['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
 }
 
+/**
+ * `skiff-helper exec SPECFILE` run to its end without the event loop: exec has nothing to do
+ * while its command runs (the helper has our stdio and does all the copying), so it blocks in the
+ * addon, which also forwards the terminal's signals to the helper when `forwardSignals`. That
+ * spares exec's start-up the stream, net and tty modules an asynchronous wait needs.
+ * `onReport` runs once the helper has reported (it has read the spec by then). Throws when the
+ * helper cannot be started.
+ */
+export function runExec(specFile: string, stdio: [number, number, number], opts: { forwardSignals: boolean; onReport(): void }): { failure?: MonitorFailure; code: number } {
+  const child = spawnDetached(helperPath(), ['skiff-helper', 'exec', specFile], stdio, { sealed: true });
+  const stopForwarding = opts.forwardSignals ? forwardTerminalSignals(child.pid) : () => undefined;
+  try {
+    let line: string;
+    try {
+      line = readLine(child.reportFd).trim();
+    } finally {
+      fs.closeSync(child.reportFd); // the helper writes nothing after its line
+    }
+    opts.onReport();
+    const code = waitPid(child.pid); // the command's exit code once `ok` came; else the helper's
+    return line === 'ok' ? { code } : { code, failure: reportedFailure(line, code) };
+  } finally {
+    stopForwarding();
+  }
+}
+
+/** A report line other than `ok` ("err CODE message", or nothing) and the helper's exit code. */
+function reportedFailure(line: string, monitorExit: number): MonitorFailure {
+  const m = /^err (\d+) (.*)$/.exec(line);
+  return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
+}
+
 function spawnSealedHelper(args: string[], stdio: [number, number, number]): MonitorProcess {
   const child = spawnDetached(helperPath(), ['skiff-helper', ...args], stdio, { sealed: true });
   const reports = watchReports(child.reportFd);
@@ -138,9 +170,7 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
     async ready() {
       const line = await reports.firstLine;
       if (line === 'ok') return undefined;
-      const monitorExit = await exited();
-      const m = /^err (\d+) (.*)$/.exec(line);
-      return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
+      return reportedFailure(line, await exited());
     },
     forwardSignals() {
       // process.kill by PID is safe here: an unreaped child's PID cannot be given to another process.

@@ -51,7 +51,9 @@ export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/p
 /** The host devices every container gets (bind-mounted: rootless cannot mknod). */
 export const DEFAULT_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
 
-export type NetworkMode = 'none' | 'host';
+/** The container's network namespace: its own ('private'), or the host's. Which network it gets
+ * in its own is the engine's business (src/network/); joining another's is joinPids.net. */
+export type NetworkNamespace = 'private' | 'host';
 
 export interface SpecInput {
   rootfs: string;
@@ -61,7 +63,7 @@ export interface SpecInput {
   cwd: string;
   user: { uid: number; gid: number; additionalGids: number[] };
   tty: boolean;
-  network: NetworkMode;
+  network: NetworkNamespace;
   rootless: boolean;
   /** gid 5 (tty) exists in the user namespace, so devpts may use gid=5 */
   ttyGroupMapped: boolean;
@@ -72,7 +74,7 @@ export interface SpecInput {
   /** namespace modes, --ulimit, --oom-score-adj, --device, --tmpfs (run-flags.ts); absent = defaults */
   run?: RunFlags;
   /** host PIDs of the running containers whose IPC / PID namespace this one joins (container:NAME) */
-  joinPids?: { ipc?: number; pid?: number };
+  joinPids?: { ipc?: number; pid?: number; net?: number };
 }
 
 export interface SecurityInput {
@@ -158,7 +160,8 @@ function namespaceList(s: SpecInput): { type: string; path?: string }[] {
   if (run.uts !== 'host') list.push({ type: 'uts' });
   list.push({ type: 'mount' });
   if (run.cgroupns !== 'host') list.push({ type: 'cgroup' });
-  if (s.network !== 'host') list.push({ type: 'network' });
+  if (s.joinPids?.net) list.push({ type: 'network', path: `/proc/${s.joinPids.net}/ns/net` });
+  else if (s.network !== 'host') list.push({ type: 'network' });
   return list;
 }
 

@@ -126,7 +126,7 @@ describe('flags are checked before the image is pulled', () => {
     expect(c.code).toBe(0);
     await before(['--name', 'taken-before-pull'], /Conflict\. The container name "\/taken-before-pull" is already in use/);
   });
-  test('an unknown --network', () => before(['--network', 'nosuchnet'], /network "nosuchnet" not found/));
+  test('an unknown --network', () => before(['--network', 'nosuchnet'], /network nosuchnet not found/));
   test('a relative --workdir', () => before(['-w', 'rel/dir'], /the working directory 'rel\/dir' is invalid/));
   test('a missing --env-file', () => before(['--env-file', '/nonexistent/skiff.env'], /\/nonexistent\/skiff\.env/));
 });

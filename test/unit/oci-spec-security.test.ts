@@ -9,7 +9,7 @@ const MS_RDONLY = 1, MS_NODEV = 4, MS_BIND = 4096, MS_REC = 16384;
 function input(over: Partial<SpecInput> = {}): SpecInput {
   return {
     rootfs: '/r', hostname: 'h', args: ['true'], env: [], cwd: '/',
-    user: { uid: 0, gid: 0, additionalGids: [] }, tty: false, network: 'none', rootless: false,
+    user: { uid: 0, gid: 0, additionalGids: [] }, tty: false, network: 'private', rootless: false,
     ttyGroupMapped: true, etcFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolvConf: '/c/resolv.conf' },
     ...over,
   };

@@ -75,7 +75,7 @@ describe('parseRunFlags', () => {
 function specInput(over: Partial<SpecInput> = {}): SpecInput {
   return {
     rootfs: '/r', hostname: 'h', args: ['sh'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] },
-    tty: false, network: 'none', rootless: true, ttyGroupMapped: true,
+    tty: false, network: 'private', rootless: true, ttyGroupMapped: true,
     etcFiles: { hostname: '/nonexistent/h', hosts: '/nonexistent/hs', resolvConf: '/nonexistent/r' }, ...over,
   };
 }

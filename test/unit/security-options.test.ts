@@ -83,7 +83,7 @@ describe('seccomp profile validation', () => {
 describe('the OCI spec for the security flags', () => {
   const input = (security?: SpecInput['security']): SpecInput => ({
     rootfs: '/r', hostname: 'h', args: ['sh'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
-    network: 'none', rootless: true, ttyGroupMapped: true, etcFiles: { hostname: '/h', hosts: '/hs', resolvConf: '/r' }, security,
+    network: 'private', rootless: true, ttyGroupMapped: true, etcFiles: { hostname: '/h', hosts: '/hs', resolvConf: '/r' }, security,
   });
   it('privileged: all capabilities, no seccomp, no masked paths, writable /sys, host devices', () => {
     const spec = buildOciSpec(input(parseSecurityFlags(flags({ privileged: true }))));

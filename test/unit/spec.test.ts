@@ -36,7 +36,7 @@ function input(over: Partial<SpecInput> = {}): SpecInput {
     cwd: '/work',
     user: { uid: 1000, gid: 1000, additionalGids: [] },
     tty: false,
-    network: 'none',
+    network: 'private',
     rootless: true,
     ttyGroupMapped: true,
     etcFiles: etc,
@@ -171,8 +171,8 @@ describe('buildOciSpec', () => {
       .toEqual(['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620']);
   });
 
-  it('network none: all namespaces including network', () => {
-    expect(buildOciSpec(input({ network: 'none' })).linux.namespaces)
+  it('network private: all namespaces including network', () => {
+    expect(buildOciSpec(input({ network: 'private' })).linux.namespaces)
       .toEqual([{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'network' }]);
   });
 
@@ -186,8 +186,8 @@ describe('buildOciSpec', () => {
   it('/sys is a read-only sysfs except rootless with the host network, where it is an rbind', () => {
     const sys = (over: Partial<SpecInput>) => buildOciSpec(input(over)).mounts.find((m) => m.destination === '/sys');
     const sysfs = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] };
-    expect(sys({ rootless: true, network: 'none' })).toEqual(sysfs);
-    expect(sys({ rootless: false, network: 'none' })).toEqual(sysfs);
+    expect(sys({ rootless: true, network: 'private' })).toEqual(sysfs);
+    expect(sys({ rootless: false, network: 'private' })).toEqual(sysfs);
     expect(sys({ rootless: false, network: 'host' })).toEqual(sysfs);
     expect(sys({ rootless: true, network: 'host' }))
       .toEqual({ destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });

@@ -161,7 +161,7 @@ describe('resolveUser (runc GetExecUser semantics)', () => {
   it('the OCI spec\'s additionalGids starts with the primary GID, as Docker', () => {
     const user = resolveUser('app', PASSWD, GROUP);
     const spec = buildOciSpec({
-      rootfs: '/r', hostname: 'h', args: ['id'], env: [], cwd: '/', user, tty: false, network: 'none',
+      rootfs: '/r', hostname: 'h', args: ['id'], env: [], cwd: '/', user, tty: false, network: 'private',
       rootless: false, ttyGroupMapped: true, etcFiles: { hostname: '/h', hosts: '/hs', resolvConf: '/rc' },
     });
     expect(spec.process.user.additionalGids).toEqual([1000, 2000, 10]);

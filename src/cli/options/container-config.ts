@@ -12,7 +12,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image' });
   name = Option.String('--name', { description: 'Assign a name to the container' });
   hostname = Option.String('-h,--hostname', { description: 'Container host name' });
-  network = Option.String('--network,--net', { description: 'Connect a container to a network: none or host' });
+  network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default user-mode network), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
