@@ -119,6 +119,13 @@ export interface Stage {
   instructions: Instruction[];
 }
 
+/** Something Docker accepts but warns about (an empty continuation line, an undefined variable). */
+export interface BuildWarning {
+  file: string;
+  line: number;
+  message: string;
+}
+
 export interface Dockerfile {
   file: string;
   /** Parser directives (`# syntax=`, `# escape=`, `# check=`). */
@@ -126,4 +133,6 @@ export interface Dockerfile {
   /** ARGs before the first FROM: usable in FROM lines, and in a stage after a bare `ARG NAME`. */
   globalArgs: ArgInstruction[];
   stages: Stage[];
+  /** What the parser warns about (added by the front end; absent in hand-made Dockerfiles). */
+  warnings?: BuildWarning[];
 }
