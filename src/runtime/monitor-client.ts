@@ -186,26 +186,52 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
  * The report pipe (the monitor's fd 3): a first line "ok" or "err CODE message" once the
  * command has exec'd (or failed to), then EOF when the monitor exits; or, attached with detach
  * keys, a line "detached" and EOF while the monitor runs on.
+ * Read with fs.read (a blocking read on libuv's thread pool; the pipe is not O_NONBLOCK), not a
+ * net.Socket: loading net, and the streams it brings, cost every `run` ~6 ms of CPU at start-up
+ * (docs/PERFORMANCE.md), and a net socket's teardown creates process.stderr as well. A read
+ * holds one of the pool's threads until the monitor writes or exits, so stop() (a detached run
+ * that no longer waits) wakes it by writing a newline into the pipe through /proc/self/fd:
+ * released monitors must not pile up on the pool's four threads (`start` of many containers).
  */
 function watchReports(fd: number): { firstLine: Promise<string>; detached: Promise<void>; closed: Promise<void>; stop(): void } {
-  const sock = new (process.getBuiltinModule('node:net').Socket)({ fd, readable: true, writable: false });
   let text = '';
+  let stopped = false;
+  let fdClosed = false;
   let gotLine: (s: string) => void = () => undefined;
   const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });
   let gotDetached: () => void = () => undefined;
   const detached = new Promise<void>((resolve) => { gotDetached = resolve; });
   const closed = new Promise<void>((resolve) => {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      text += d;
-      const lines = text.split('\n');
-      if (lines.length > 1) gotLine(lines[0].trim());
-      if (lines.slice(1, -1).includes('detached')) gotDetached();
-    });
-    sock.on('error', () => undefined);
-    sock.on('close', () => { gotLine(text.trim()); resolve(); });
+    const buf = Buffer.allocUnsafe(512);
+    const readMore = (): void => {
+      fs.read(fd, buf, 0, buf.length, null, (err, n) => {
+        if (!stopped && (err ? err.code === 'EINTR' : n > 0)) {
+          if (!err) {
+            text += buf.toString('latin1', 0, n); // the lines are ASCII
+            const lines = text.split('\n');
+            if (lines.length > 1) gotLine(lines[0].trim());
+            if (lines.slice(1, -1).includes('detached')) gotDetached();
+          }
+          readMore();
+          return;
+        }
+        fdClosed = true; // before the close: stop() must never open what reuses this number
+        fs.close(fd, () => undefined);
+        gotLine(text.trim());
+        resolve();
+      });
+    };
+    readMore();
   });
-  return { firstLine, detached, closed, stop: () => sock.destroy() };
+  const stop = (): void => {
+    if (stopped || fdClosed) return;
+    stopped = true;
+    try {
+      const w = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      try { fs.writeSync(w, '\n'); } finally { fs.closeSync(w); }
+    } catch { /* the pending read still ends when the monitor exits */ }
+  };
+  return { firstLine, detached, closed, stop };
 }
 
 /**
