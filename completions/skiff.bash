@@ -5,17 +5,22 @@ _skiff() {
   if [[ "$cur" == "=" ]]; then cur=""; fi
   if [[ "$prev" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"; elif [[ "${COMP_WORDS[COMP_CWORD]}" == "=" ]]; then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
   local -A children=(
-    ['@']='attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs network pause ps pull push rename restart rm rmi run save start stats stop system tag top unpause version volume wait'
+    ['@']='attach build builder buildx commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs network pause ps pull push rename restart rm rmi run save start stats stop system tag top unpause version volume wait'
+    ['@builder']='build'
+    ['@buildx']='build'
     ['@container']='attach commit cp create diff exec exists export inspect kill list logs ls pause prune ps remove rename restart rm run start stats stop top unpause wait'
     ['@generate']='systemd'
     ['@healthcheck']='run'
-    ['@image']='history import inspect list load ls prune pull push remove rm save tag'
+    ['@image']='build history import inspect list load ls prune pull push remove rm save tag'
     ['@network']='create inspect list ls prune remove rm'
     ['@system']='info'
     ['@volume']='create inspect list ls prune remove rm'
   )
   local -A opts=(
     ['@attach']='--detach-keys --no-stdin --sig-proxy -h --help'
+    ['@build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@builder build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@buildx build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
     ['@commit']='-a --author -c --change -m --message -p --pause -h --help'
     ['@container attach']='--detach-keys --no-stdin --sig-proxy -h --help'
     ['@container commit']='-a --author -c --change -m --message -p --pause -h --help'
@@ -52,6 +57,7 @@ _skiff() {
     ['@generate systemd']='-n --name -f --files -t --time --restart-policy -h --help'
     ['@healthcheck run']='-h --help'
     ['@history']='-H --human --no-trunc -q --quiet --format -h --help'
+    ['@image build']='--build-arg -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
     ['@image history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image import']='-c --change -m --message --platform -h --help'
     ['@image inspect']='-f --format -h --help'
@@ -110,6 +116,9 @@ _skiff() {
   )
   local -A argopts=(
     ['@attach']='--detach-keys'
+    ['@build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
+    ['@builder build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
+    ['@buildx build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
     ['@commit']='-a --author -c --change -m --message'
     ['@container attach']='--detach-keys'
     ['@container commit']='-a --author -c --change -m --message'
@@ -146,6 +155,7 @@ _skiff() {
     ['@generate systemd']='-t --time --restart-policy'
     ['@healthcheck run']=''
     ['@history']='--format'
+    ['@image build']='--build-arg -f --file --iidfile --label --network --platform --progress --secret -t --tag --target'
     ['@image history']='--format'
     ['@image import']='-c --change -m --message --platform'
     ['@image inspect']='-f --format'

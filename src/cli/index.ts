@@ -27,6 +27,7 @@ import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
 import { ImportCommand } from './commands/image/import';
+import { BuildCommand } from './commands/image/build';
 import { LoadCommand } from './commands/image/load';
 import { ImagePruneCommand } from './commands/image/prune';
 import { PullCommand } from './commands/image/pull';
@@ -59,7 +60,7 @@ export { VERSION };
 
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand,
+  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand, BuildCommand,
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
   // the container state machine's verbs
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
