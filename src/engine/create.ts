@@ -23,6 +23,7 @@ import type { Engine } from './context';
 import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
 import { generateName, newContainerId, VALID_NAME } from './names';
 import { prepareRootfs } from './rootfs';
+import { ensureContainerVolumes, parseMountFlags, planMounts, type MountFlags } from './volume-mounts';
 
 export interface CreateOptions {
   image: string;
@@ -57,6 +58,10 @@ export interface CreateOptions {
   replace?: boolean;
   /** --restart, --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs */
   runFlags?: RunFlagsInput;
+  /** -v, --mount, --volumes-from (engine/volume-mounts.ts) */
+  mountFlags?: MountFlags;
+  /** --read-only */
+  readOnly?: boolean;
   /** --log-driver, --log-opt */
   logDriver?: string;
   logOpts?: string[];
@@ -286,6 +291,7 @@ async function replaceNamed(engine: Engine, name: string | undefined): Promise<v
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
   const { security, network, userEnvFiles, labels, run, restart, logConfig } = validateBeforeImage(engine, o);
+  const mountRequests = parseMountFlags(o.mountFlags ?? {}, run.tmpfs);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -296,6 +302,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   const cwd = o.workdir || cfg.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw new SkiffError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
 
+  const mounts = planMounts(engine, mountRequests, o.mountFlags ?? {}, Object.keys(cfg.Volumes ?? {}), run.tmpfs ?? []);
   const layers = await engine.layers();
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
   const userSpec = o.user ?? cfg.User ?? '';
@@ -328,12 +335,14 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
         ...asAsked(o, cfg),
         ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),
-        ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },
+        ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}),
+        ...(mounts.length ? { mounts } : {}), ...(o.readOnly ? { readOnlyRootfs: true } : {}),
+        ...(o.mountFlags?.volumesFrom?.length ? { volumesFrom: o.mountFlags.volumesFrom } : {}) },
       logPath: logPathFor(dir, id, logConfig),
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };
-    await withLock(engine.containers.lockFile, () => {
+    await withLock(engine.containers.lockFile, async () => {
       const all = engine.containers.list();
       const taken = new Set(all.map((c) => c.name));
       if (o.name !== undefined) {
@@ -342,6 +351,8 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       } else {
         do rec.name = generateName(); while (taken.has(rec.name));
       }
+      // with the record, under its lock: `volume rm` (which takes it too) sees the volume used
+      await ensureContainerVolumes(engine, mounts);
       engine.containers.save(rec);
     });
     return rec;

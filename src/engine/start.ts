@@ -18,6 +18,7 @@ import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 import { prepareHealthcheck } from './healthcheck';
 import { parseDetachKeys } from './detach-keys';
+import { anonymousVolumeDirs, containerMounts } from './volume-mounts';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -34,24 +35,27 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const layers = await engine.layers();
   const { target, mount } = rootfsMount(engine, layers, c);
   const network = parseNetworkMode(c.config.network);
+  const volumes = containerMounts(engine, c);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
     run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run, network),
     etcFiles: etcFiles(engine, dir, network),
+    userMounts: volumes.mounts, readonlyRootfs: c.config.readOnlyRootfs,
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
   // Attached -it can turn detached (the detach keys): skiff is gone then, so the monitor
   // removes the whole container once it ends, as for a detached run.
   const removesRecord = c.config.autoRemove && (!attach || detachKeys !== undefined);
-  const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
-  const detachCleanup = c.config.autoRemove && attach && detachKeys ? [dir] : undefined;
+  // (detached, the monitor takes the container's own anonymous volumes with it, as `run --rm` does)
+  const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir, ...anonymousVolumeDirs(engine, c)];
+  const detachCleanup = c.config.autoRemove && attach && detachKeys ? [dir, ...anonymousVolumeDirs(engine, c)] : undefined;
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
-    health,
+    health, volumePrep: volumes.prep,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
@@ -175,6 +179,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
 async function finishAttached(engine: Engine, c: ContainerRecord, code: number): Promise<void> {
   if (c.config.autoRemove) {
     await removeContainerFiles(engine, c, false);
+    if (c.config.mounts?.some((m) => m.anonymous)) await (await import('./volume-remove')).removeAnonymousVolumes(engine, c);
     return;
   }
   await engine.containers.update(c.id, (r) => {

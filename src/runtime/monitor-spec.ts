@@ -69,8 +69,18 @@ export interface MonitorOptions {
   detachKeys?: Buffer;
   /** --rm, attached: what the monitor removes instead of `cleanup` once the user detached (the whole container) */
   detachCleanup?: string[];
+  /** before the mounts: new volumes filled from the image (copy-up), sources chowned (:U) */
+  volumePrep?: VolumePreparation;
   /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
   health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
+}
+
+/** What the container init does to volume sources before it mounts them (native/helper/volume_mount.c). */
+export interface VolumePreparation {
+  /** SOURCE (a volume's data dir) gets the rootfs's DESTINATION content when SOURCE is empty */
+  copyUp: { source: string; destination: string }[];
+  /** PATH and everything below it owned by UID:GID (Podman's :U) */
+  chown: { path: string; uid: number; gid: number }[];
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -150,6 +160,9 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   rec('symlink', '/proc/self/fd/1', '/dev/stdout');
   rec('symlink', '/proc/self/fd/2', '/dev/stderr');
   rec('symlink', 'pts/ptmx', '/dev/ptmx');
+  for (const c of o.volumePrep?.copyUp ?? []) rec('copy-up', c.source, c.destination);
+  for (const c of o.volumePrep?.chown ?? []) rec('chown', c.path, c.uid, c.gid);
+  if (spec.root.readonly) rec('rootfs-ro', 1);
   for (const p of spec.linux.maskedPaths) rec('mask', p);
   for (const p of spec.linux.readonlyPaths) rec('ro', p);
   let program: string | undefined;

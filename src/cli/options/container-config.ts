@@ -39,6 +39,10 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   groupAdd = Option.Array('--group-add', [], { description: 'Add additional groups to join' });
   device = Option.Array('--device', [], { description: 'Add a host device to the container (HOST[:CONTAINER][:rwm])' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (PATH[:OPTIONS])' });
+  volume = Option.Array('-v,--volume', [], { description: 'Bind mount a volume ([NAME|HOST-PATH:]CONTAINER-PATH[:ro|rw|z|Z|U|nocopy])' });
+  mount = Option.Array('--mount', [], { description: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)' });
+  volumesFrom = Option.Array('--volumes-from', [], { description: 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])' });
+  readOnly = Option.Boolean('--read-only', false, { description: "Mount the container's root filesystem as read only" });
   logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: json-file (default), k8s-file or none' });
   logOpt = Option.Array('--log-opt', [], { description: 'Log driver options (max-size=10m, max-file=3)' });
   healthCmd = Option.String('--health-cmd', { description: 'Command to run to check health' });
@@ -79,6 +83,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
       labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout, replace: this.replace,
+      mountFlags: { volumes: this.volume, mounts: this.mount, volumesFrom: this.volumesFrom }, readOnly: this.readOnly,
       runFlags: {
         restart: this.restart, init: this.init, uts: this.uts, ipc: this.ipc, pid: this.pid, cgroupns: this.cgroupns,
         ulimit: this.ulimit, oomScoreAdj: this.oomScoreAdj, groupAdd: this.groupAdd, device: this.device, tmpfs: this.tmpfs,
