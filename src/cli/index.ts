@@ -41,7 +41,9 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkConnectCommand } from './commands/network/connect';
 import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkDisconnectCommand } from './commands/network/disconnect';
 import { NetworkInspectCommand } from './commands/network/inspect';
 import { NetworkLsCommand } from './commands/network/ls';
 import { NetworkPruneCommand } from './commands/network/prune';
@@ -69,7 +71,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ExecCommand, TopCommand, HealthcheckRunCommand,
   // user-defined networks
   NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
-    VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
+  NetworkConnectCommand, NetworkDisconnectCommand,
+  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

@@ -69,6 +69,8 @@ export interface MonitorOptions {
   volumePrep?: VolumePreparation;
   /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
   health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
+  /** user-defined networks: `net-attach` fields per interface, and the lock the monitor holds for life (net_holder.c) */
+  userNetworks?: { attach: string[][]; usersLock: string };
 }
 
 /** What the container init does to volume sources before it mounts them (native/helper/volume_mount.c). */
@@ -187,6 +189,10 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);
+  if (o.userNetworks) {
+    rec('net-users-lock', o.userNetworks.usersLock);
+    for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
+  }
   if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
   return encode();
 }
