@@ -1,57 +1,58 @@
 #!/usr/bin/env bash
 # Benchmark: `skiff exec CTR true` against `podman exec CTR true`, one running busybox container
-# each, same user, both rootless, measured in one hyperfine run. Prints the median of each and
-# the ratio. Not a test: it asserts nothing.
+# each, same user, both rootless. Prints the median wall time and user+sys CPU of each, and the
+# ratios skiff/podman (issue 10's target: at most 0.50). Not a test: it asserts nothing.
 #
-# Usage (as root): bench/exec-latency.sh [RUNS]     needs dist/skiff (npm run build)
-# Sets Podman up with ../shared/peers/podman-rootless.sh (or $SKIFF_SHARED/peers/...) for user "bench" if needed.
+# Usage (as root): bench/exec-latency.sh [ROUNDS]     defaults 30; needs dist/skiff (npm run build)
+# SKIFF_BASELINE=/path/to/an/older/skiff adds that build's exec (same store, same container).
+# Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
+#
+# The commands are interleaved run by run (bench/compare-commands.py: the order rotates each
+# round), as the bench user in a clean environment: other work on this shared machine then
+# weighs on every tool alike, and the CPU medians stay comparable even when wall times are not.
+# Both engines keep their stores on one journaled scratch filesystem (bench/scratch-stores.sh).
 set -euo pipefail
-RUNS=${1:-30}
+ROUNDS=${1:-30}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUSER=bench
 [ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
 [ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-# SKIFF_SHARED: where shared/ is when this runs from a worktree that is not next to it
-bash "${SKIFF_SHARED:-$REPO/../shared}/peers/podman-rootless.sh" "$BUSER" >/dev/null
-command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
+source "$REPO/bench/scratch-stores.sh"
+scratch_stores_setup_podman
 node "$REPO/test/fixtures/build-images.mjs" >/dev/null
 
-WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-chmod 755 "$WORK"; chown "$BUSER" "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
-BUID=$(id -u "$BUSER")
-# A clean environment, as the user's own login would have (see run-latency.sh).
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
-
-IMG=skiff-test/busybox
-NAME=skiff-exec-bench-$$
-# Both stores live under the bench user's home: private ones, removed at the end.
-export_store="SKIFF_ROOT=$WORK/root SKIFF_RUNROOT=$WORK/run"
-sk() { as_bench env $export_store "$WORK/skiff" "$@"; }
+NAME=skiff-exec-bench
 cleanup() {
-  sk rm -f "$NAME" >/dev/null 2>&1 || true
-  as_bench podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$WORK" 2>/dev/null || true
+  as_bench "$SKIFF" rm -f "$NAME" >/dev/null 2>&1 || true
+  as_bench $PODMAN rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
+  scratch_stores_unmount
 }
 trap cleanup EXIT
-sk load -i "$WORK/busybox.docker.tar" >/dev/null
-as_bench podman load -i "$WORK/busybox.docker.tar" >/dev/null 2>&1
-sk run -d --name "$NAME" "$IMG" sleep 100000 >/dev/null
-as_bench podman run -d --name "$NAME" --network none "$IMG" sleep 100000 >/dev/null
-sk exec "$NAME" true   # warm the native cache
-as_bench podman exec "$NAME" true
+scratch_stores_mount exec 2G
 
-# skiff through env(1) (for its store variables), podman through env(1) as well, so neither pays an exec the other does not.
-as_bench hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/exec.json" \
-  -n skiff "env $export_store $WORK/skiff exec $NAME true" \
-  -n podman "env podman exec $NAME true" >/dev/null
+IMG=skiff-test/busybox
+as_bench "$SKIFF" load -i "$WORK/busybox.docker.tar" >/dev/null
+as_bench $PODMAN load -i "$WORK/busybox.docker.tar" >/dev/null 2>&1
+as_bench "$SKIFF" run -d --name "$NAME" "$IMG" sleep 100000 >/dev/null
+as_bench $PODMAN run -d --name "$NAME" --network none "$IMG" sleep 100000 >/dev/null
+# The stores must be the ones on the scratch filesystem (both engines write them from their own
+# user and mount namespaces).
+[ "$(ls "$WORK/skiff-root/containers" | wc -l)" = 1 ] && ls "$WORK/podman-root/overlay-containers" | grep -q '^[0-9a-f]\{64\}$' ||
+  { echo "the containers' stores are not on $WORK" >&2; exit 1; }
 
-node -e '
-const r = require(process.argv[1]).results;
-const med = (n) => r.find((x) => x.command === n).median * 1000;
-const s = med("skiff"), p = med("podman");
-console.log(`exec CTR true (${r[0].times.length} runs, median)`);
-console.log(`  skiff  ${s.toFixed(1)} ms`);
-console.log(`  podman ${p.toFixed(1)} ms`);
-console.log(`  ratio skiff/podman: ${(s / p).toFixed(2)} (target <= 0.50)`);
-' "$WORK/exec.json"
+CMDS=("skiff=$SKIFF exec $NAME true" "podman=$PODMAN exec $NAME true")
+[ -z "$BASE" ] || CMDS+=("baseline=$WORK/skiff-base exec $NAME true")
+OUT=$(CMP_ENV="SKIFF_ROOT=$WORK/skiff-root SKIFF_RUNROOT=$WORK/skiff-run" BENCH_USER=$BUSER \
+  python3 "$REPO/bench/compare-commands.py" "$ROUNDS" "${CMDS[@]}")
+echo "exec CTR true, stores on ext4 with a journal ($LOOPDEV); $OUT"
+# compare-commands.py's lines: NAME wall MEDIAN (Q1-Q3)  cpu MEDIAN (Q1-Q3)  minflt N
+echo "$OUT" | awk '
+  / wall .* cpu / {
+    match($0, /wall +[0-9.]+/); w = substr($0, RSTART + 5, RLENGTH - 5)
+    match($0, /cpu +[0-9.]+/); c = substr($0, RSTART + 4, RLENGTH - 4)
+    wall[$1] = w + 0; cpu[$1] = c + 0
+  }
+  END {
+    printf "ratio skiff/podman: wall %.2f, cpu %.2f (target <= 0.50)\n", wall["skiff"] / wall["podman"], cpu["skiff"] / cpu["podman"]
+    if ("baseline" in wall) printf "this build against the baseline: wall %+.1f ms, cpu %+.1f ms\n", wall["skiff"] - wall["baseline"], cpu["skiff"] - cpu["baseline"]
+  }'

@@ -11,11 +11,8 @@
 # Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
 # SKIFF_BASELINE=/path/to/an/older/skiff adds that build's `ps -a` (same store) to every round.
 #
-# Both engines get a store of their own on one scratch filesystem: ext4 with a journal, as a
-# user's home would be (this VM's root is ext4 without one), loop-mounted from a sparse file in
-# /var/tmp for the run; skiff through SKIFF_ROOT/SKIFF_RUNROOT (set in hyperfine's environment,
-# so the timed command line is the plain one), Podman through --root/--runroot. Other benchmarks
-# that use the bench user's default stores are left alone.
+# Both engines get a store of their own on one journaled scratch filesystem
+# (bench/scratch-stores.sh).
 # The containers are created (not started): `ps -a` lists them as "Created", which is what the
 # list path reads for every container; none is running, so no liveness check is timed.
 set -euo pipefail
@@ -26,44 +23,13 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUSER=bench
 [ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
 [ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-# ../shared from the main checkout, ../../shared from a worktree under wt/
-PEER=
-for p in "$REPO"/../shared/peers/podman-rootless.sh "$REPO"/../../shared/peers/podman-rootless.sh; do
-  [ -f "$p" ] && { PEER=$p; break; }
-done
-[ -n "$PEER" ] || { echo "../shared/peers/podman-rootless.sh not found" >&2; exit 1; }
-bash "$PEER" "$BUSER" >/dev/null
+source "$REPO/bench/scratch-stores.sh"
+scratch_stores_setup_podman
 command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
 node "$REPO/test/fixtures/build-images.mjs" >/dev/null
 
-WORK=$(mktemp -d /tmp/skiff-bench-ps.XXXXXX)
-FSIMG=$(mktemp /var/tmp/skiff-bench-ps.XXXXXX.ext4)
-cleanup() {
-  umount "$WORK" 2>/dev/null || umount -l "$WORK" 2>/dev/null || true
-  rmdir "$WORK" 2>/dev/null || true
-  rm -f "$FSIMG"
-}
-trap cleanup EXIT
-truncate -s 8G "$FSIMG"
-mkfs.ext4 -q -F -O has_journal "$FSIMG"
-mount -o loop "$FSIMG" "$WORK"
-LOOPDEV=$(findmnt -n -o SOURCE --target "$WORK")
-[ -d "/proc/fs/jbd2/${LOOPDEV#/dev/}-8" ] || { echo "$WORK ($LOOPDEV) has no journal" >&2; exit 1; }
-echo "stores on $LOOPDEV at $WORK: ext4 with a journal" >&2
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-BASE=${SKIFF_BASELINE:-}
-if [ -n "$BASE" ]; then cp "$BASE" "$WORK/skiff-base" && chmod 755 "$WORK/skiff-base"; fi
-chmod 755 "$WORK" "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"; chown "$BUSER" "$WORK"
-BUID=$(id -u "$BUSER")
-# A clean environment, as the user's own login would have (see bench/run-latency.sh), plus
-# skiff's store: Podman ignores these two variables.
-as_bench() {
-  runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" \
-    LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin \
-    SKIFF_ROOT="$WORK/skiff-root" SKIFF_RUNROOT="$WORK/skiff-run" "$@"
-}
-SKIFF="$WORK/skiff"
-PODMAN="podman --root $WORK/podman-root --runroot $WORK/podman-run"
+trap scratch_stores_unmount EXIT
+scratch_stores_mount ps 8G
 IMG=skiff-test/busybox
 
 as_bench "$SKIFF" load -i "$WORK/busybox.docker.tar" >/dev/null

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lazyClipanion } from './lazy-clipanion.mjs';
+import { asciiOnly } from './ascii-bundle.mjs';
 import { shareEsmInterop } from './shared-esm-interop.mjs';
 import { installedRuntime } from './node-runtime.mjs';
 
@@ -153,7 +154,8 @@ await esbuild.build({
   logLevel: 'warning',
 });
 try {
-  fs.writeFileSync(bundleOut, shareEsmInterop(fs.readFileSync(bundleOut, 'utf8'))); // one interop wrapper per module
+  // one interop wrapper per module; pure ASCII, which Node loads without a conversion
+  fs.writeFileSync(bundleOut, asciiOnly(shareEsmInterop(fs.readFileSync(bundleOut, 'utf8'))));
 } catch (e) {
   fail(e.message);
 }

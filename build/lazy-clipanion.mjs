@@ -5,7 +5,9 @@
 // stream (fs.ReadStream loads fs/promises and readline), tty and net, ~20 ms of start-up
 // (measured with --cpu-prof, docs/PERFORMANCE.md), though `run` never reads stdin nor writes
 // stdout itself. Here the default context's stdio and colour depth become getters, copied as
-// getters, and tty is required when the colour depth is first asked for.
+// getters, and tty is required when the colour depth is first asked for. It also gives
+// clipanion/lib/core.js a simplifyMachine that builds the same state machine without the
+// quadratic scan that cost `run` ~15-20 ms of every start (see REWRITES below).
 // Every rewrite must match exactly: a clipanion that differs fails the build rather than
 // silently losing the rewrite.
 
@@ -42,6 +44,111 @@ const REWRITES = {
       2,
     ],
   ],
+  // simplifyMachine, run on every parse: the same merge of each shortcut's transitions, in the
+  // same order, but a dynamic transition's (test, target) pair is looked up in an index instead
+  // of by scanning the node's whole list (\`some()\`). For \`run\` (a hundred options, each reachable
+  // from several nodes) that scan was quadratic: ~15-20 ms of every start. The machine built is
+  // the same (test/unit/clipanion-machine.test.ts compares it with upstream's for every command).
+  'lib/core.js': [
+    [
+      `function simplifyMachine(input) {
+    const visited = new Set();
+    const process = (node) => {
+        if (visited.has(node))
+            return;
+        visited.add(node);
+        const nodeDef = input.nodes[node];
+        for (const transitions of Object.values(nodeDef.statics))
+            for (const { to } of transitions)
+                process(to);
+        for (const [, { to }] of nodeDef.dynamics)
+            process(to);
+        for (const { to } of nodeDef.shortcuts)
+            process(to);
+        const shortcuts = new Set(nodeDef.shortcuts.map(({ to }) => to));
+        while (nodeDef.shortcuts.length > 0) {
+            const { to } = nodeDef.shortcuts.shift();
+            const toDef = input.nodes[to];
+            for (const [segment, transitions] of Object.entries(toDef.statics)) {
+                const store = !Object.prototype.hasOwnProperty.call(nodeDef.statics, segment)
+                    ? nodeDef.statics[segment] = []
+                    : nodeDef.statics[segment];
+                for (const transition of transitions) {
+                    if (!store.some(({ to }) => transition.to === to)) {
+                        store.push(transition);
+                    }
+                }
+            }
+            for (const [test, transition] of toDef.dynamics)
+                if (!nodeDef.dynamics.some(([otherTest, { to }]) => test === otherTest && transition.to === to))
+                    nodeDef.dynamics.push([test, transition]);
+            for (const transition of toDef.shortcuts) {
+                if (!shortcuts.has(transition.to)) {
+                    nodeDef.shortcuts.push(transition);
+                    shortcuts.add(transition.to);
+                }
+            }
+        }
+    };
+    process(constants.NODE_INITIAL);
+}`,
+      `function simplifyMachine(input) {
+    const visited = new Set();
+    const process = (node) => {
+        if (visited.has(node))
+            return;
+        visited.add(node);
+        const nodeDef = input.nodes[node];
+        for (const transitions of Object.values(nodeDef.statics))
+            for (const { to } of transitions)
+                process(to);
+        for (const [, { to }] of nodeDef.dynamics)
+            process(to);
+        for (const { to } of nodeDef.shortcuts)
+            process(to);
+        if (nodeDef.shortcuts.length === 0)
+            return;
+        const dynamicTargets = new Map();
+        const addDynamic = (test, to) => {
+            let targets = dynamicTargets.get(test);
+            if (targets === undefined)
+                dynamicTargets.set(test, targets = new Set());
+            targets.add(to);
+        };
+        for (const [test, { to }] of nodeDef.dynamics)
+            addDynamic(test, to);
+        const shortcuts = new Set(nodeDef.shortcuts.map(({ to }) => to));
+        while (nodeDef.shortcuts.length > 0) {
+            const { to } = nodeDef.shortcuts.shift();
+            const toDef = input.nodes[to];
+            for (const [segment, transitions] of Object.entries(toDef.statics)) {
+                const store = !Object.prototype.hasOwnProperty.call(nodeDef.statics, segment)
+                    ? nodeDef.statics[segment] = []
+                    : nodeDef.statics[segment];
+                for (const transition of transitions) {
+                    if (!store.some(({ to }) => transition.to === to)) {
+                        store.push(transition);
+                    }
+                }
+            }
+            for (const [test, transition] of toDef.dynamics) {
+                if (!dynamicTargets.get(test)?.has(transition.to)) {
+                    nodeDef.dynamics.push([test, transition]);
+                    addDynamic(test, transition.to);
+                }
+            }
+            for (const transition of toDef.shortcuts) {
+                if (!shortcuts.has(transition.to)) {
+                    nodeDef.shortcuts.push(transition);
+                    shortcuts.add(transition.to);
+                }
+            }
+        }
+    };
+    process(constants.NODE_INITIAL);
+}`,
+    ],
+  ],
   'lib/platform/node.js': [
     [`var tty = require('tty');\n`, ''],
     [
@@ -51,7 +158,7 @@ const REWRITES = {
   ],
 };
 
-const CLIPANION_FILE = /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](?:advanced[\\/]Cli|platform[\\/]node)\.js$/;
+const CLIPANION_FILE = /[\\/]node_modules[\\/]clipanion[\\/]lib[\\/](?:advanced[\\/]Cli|platform[\\/]node|core)\.js$/;
 
 /** The source of `file` as skiff bundles it: rewritten if it is one of the clipanion files above. */
 export function bundledSource(file) {

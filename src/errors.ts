@@ -24,7 +24,8 @@ export type ErrorKind =
   | 'template'       // an inspect/version/info --format that does not parse
   | 'interrupted'    // the user pressed ^C at a prompt
   | 'exec-not-found' // run: the container's command does not exist
-  | 'exec-denied';   // run: the container's command cannot be executed
+  | 'exec-denied'    // run: the container's command cannot be executed
+  | 'build';         // build: a Dockerfile, context or step that fails (docker build exits 1)
 
 /** Exit codes per kind: for most verbs, and for the verbs that create a container (run, create). */
 export const EXIT_CODES: Readonly<Record<ErrorKind, { verb: number; run: number }>> = {
@@ -39,6 +40,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, { verb: number; run: number 
   interrupted: { verb: 130, run: 130 },
   'exec-not-found': { verb: 127, run: 127 },
   'exec-denied': { verb: 126, run: 126 },
+  build: { verb: 1, run: 1 },
 };
 
 /** Which column of EXIT_CODES applies: `run` for the verbs that, as Docker's, wrap failures as 125. */
@@ -76,6 +78,23 @@ export const UnavailableError = kindError('unavailable', 'UnavailableError');
 export const UpstreamError = kindError('upstream', 'UpstreamError');
 export const InternalError = kindError('internal', 'InternalError');
 export const TemplateError = kindError('template', 'TemplateError');
+
+/** Where a build error points: the Dockerfile as the user named it and a 1-based line. */
+export interface BuildErrorLocation { file: string; line: number }
+
+/**
+ * A Dockerfile that does not parse, a context that cannot be read, a step that fails: one line
+ * naming the file and line when there is one ("Dockerfile:3: unknown instruction: FOO"), as a
+ * compiler does, and exit 1 as `docker build`.
+ */
+export class BuildError extends SkiffError {
+  readonly location?: BuildErrorLocation;
+  constructor(message: string, location?: BuildErrorLocation) {
+    super(location ? `${location.file}:${location.line}: ${message}` : message, EXIT_CODES.build.verb, 'build');
+    this.name = 'BuildError';
+    this.location = location;
+  }
+}
 
 /** Node's system errors (fs, child_process, net): ENOENT and the like, with syscall and path. */
 interface NodeSystemError extends Error { code: string; syscall?: string; path?: string; dest?: string; errno?: number }

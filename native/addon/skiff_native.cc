@@ -13,6 +13,12 @@
 //   pidfdOpen(pid)                          -> a pidfd (O_CLOEXEC) for pid: it keeps naming that
 //                                           process even if the pid is reused after it exits
 //   pidfdSendSignal(pidfd, signo)           signal the process a pidfd names (ESRCH once it exited)
+//   forwardTerminalSignals(pid)             until stopForwardingSignals(): the signals a terminal
+//                                           or a user sends us go to pid, from a C handler, while
+//                                           the event loop is blocked in readLine/waitPid
+//   stopForwardingSignals()                 put back the handlers forwardTerminalSignals replaced
+//   readLine(fd)                            -> the first line on fd (blocking; no newline), or
+//                                           what came before EOF
 // Errors are thrown as Error objects whose message is "<syscall>: <strerror>" and whose
 // `code` is the errno name (e.g. "EBADF"), like Node's own fs errors.
 #include <napi.h>
@@ -317,7 +323,90 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Forwarding a child's signals without the event loop. `skiff exec` blocks in readLine and
+// waitPid while the helper runs (it gets our stdio, Node has nothing to do meanwhile), which
+// spares exec the stream, net and tty modules and the timers of an asynchronous wait. Node's own
+// handlers (libuv's, through the event loop) could not run then, so these replace them until
+// stopForwardingSignals(): a handler that only calls pidfd_send_signal (async-signal-safe), on
+// whichever thread the kernel picks. A pidfd, not the pid: a signal that comes after the child
+// was reaped can never reach a process that got its pid again.
+const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+constexpr int kNumForwarded = sizeof kForwarded / sizeof kForwarded[0];
+volatile sig_atomic_t g_forward_pidfd = -1;
+struct sigaction g_replaced[kNumForwarded];
+bool g_forwarding = false;
+
+void ForwardSignal(int signo) {
+  int saved = errno;
+  if (g_forward_pidfd >= 0) ::syscall(SYS_pidfd_send_signal, static_cast<int>(g_forward_pidfd), signo, nullptr, 0);
+  errno = saved;
+}
+
+void StopForwarding() {
+  if (!g_forwarding) return;
+  for (int i = 0; i < kNumForwarded; i++) sigaction(kForwarded[i], &g_replaced[i], nullptr);
+  int fd = g_forward_pidfd;
+  g_forward_pidfd = -1;
+  close(fd);
+  g_forwarding = false;
+}
+
+Napi::Value ForwardTerminalSignals(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid;
+  if (!GetFd(info, &pid)) return env.Undefined();
+  StopForwarding();
+  long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    ThrowErrno(env, "pidfd_open", errno);
+    return env.Undefined();
+  }
+  g_forward_pidfd = static_cast<int>(fd);
+  struct sigaction sa {};
+  sa.sa_handler = ForwardSignal;
+  sa.sa_flags = SA_RESTART;  // the blocked read or wait goes on after a forwarded signal
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < kNumForwarded; i++) sigaction(kForwarded[i], &sa, &g_replaced[i]);
+  g_forwarding = true;
+  return env.Undefined();
+}
+
+Napi::Value StopForwardingSignals(const Napi::CallbackInfo &info) {
+  StopForwarding();
+  return info.Env().Undefined();
+}
+
+// The report pipe's first line (native/PROTOCOL.md: "ok" or "err CODE message"), blocking. A
+// line is at most a few hundred bytes; anything after it is not ours to read.
+Napi::Value ReadLine(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!GetFd(info, &fd)) return env.Undefined();
+  std::string line;
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ThrowErrno(env, "read", errno);
+      return env.Undefined();
+    }
+    if (n == 0) break;
+    line.append(buf, static_cast<size_t>(n));
+    size_t nl = line.find('\n');
+    if (nl != std::string::npos) {
+      line.resize(nl);
+      break;
+    }
+    if (line.size() > 65536) break;
+  }
+  return Napi::String::New(env, line);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("forwardTerminalSignals", Napi::Function::New(env, ForwardTerminalSignals, "forwardTerminalSignals"));
+  exports.Set("stopForwardingSignals", Napi::Function::New(env, StopForwardingSignals, "stopForwardingSignals"));
+  exports.Set("readLine", Napi::Function::New(env, ReadLine, "readLine"));
   exports.Set("spawnDetached", Napi::Function::New(env, SpawnDetached, "spawnDetached"));
   exports.Set("spawnPiped", Napi::Function::New(env, SpawnPiped, "spawnPiped"));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid, "waitPid"));

@@ -36,14 +36,17 @@ static struct {
   int listen_fd;
   char path[4200];
   int dirfd;
-  struct client {
-    int fd;
-    unsigned char buf[FRAME_MAX + 5];
-    size_t len;
-  } clients[MAX_CLIENTS];
   char *pending; /* stdin bytes from clients not yet in the container's stdin */
   size_t pending_len, pending_off;
 } at = {.listen_fd = -1, .dirfd = -1};
+
+/* Apart from `at`: with its initializer the ~1 MB of buffers would be stored in the helper's
+ * file (.data) rather than zero pages (.bss), and copied into the sealed memfd at every start. */
+static struct client {
+  int fd;
+  unsigned char buf[FRAME_MAX + 5];
+  size_t len;
+} clients[MAX_CLIENTS];
 
 /* The socket's address through the directory's fd: the container directory's own path can be
  * longer than sun_path's 108 bytes. */
@@ -70,7 +73,7 @@ void attach_listen(const char *path) {
   if (at.listen_fd < 0 || bind(at.listen_fd, (struct sockaddr *)&a, sizeof a) < 0 ||
       chmod(a.sun_path, 0600) < 0 || listen(at.listen_fd, 8) < 0)
     die("monitor: cannot create the attach socket %s: %s", path, strerror(errno));
-  for (int i = 0; i < MAX_CLIENTS; i++) at.clients[i].fd = -1;
+  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
   at.pending = xmalloc(FRAME_MAX * 2);
 }
 
@@ -109,7 +112,7 @@ static int send_frame(struct client *c, int type, const char *data, size_t n) {
 void attach_broadcast(int stream, const char *buf, size_t n) {
   if (at.listen_fd < 0) return;
   for (int i = 0; i < MAX_CLIENTS; i++)
-    if (at.clients[i].fd >= 0 && send_frame(&at.clients[i], stream, buf, n) < 0) drop_client(&at.clients[i]);
+    if (clients[i].fd >= 0 && send_frame(&clients[i], stream, buf, n) < 0) drop_client(&clients[i]);
 }
 
 int attach_pollfds(struct pollfd *p, int stdin_fd) {
@@ -119,7 +122,7 @@ int attach_pollfds(struct pollfd *p, int stdin_fd) {
   p[n++] = (struct pollfd){at.listen_fd, POLLIN, 0};
   p[n++] = (struct pollfd){busy ? stdin_fd : -1, POLLOUT, 0};
   for (int i = 0; i < MAX_CLIENTS; i++)
-    p[n++] = (struct pollfd){busy ? -1 : at.clients[i].fd, POLLIN, 0};
+    p[n++] = (struct pollfd){busy ? -1 : clients[i].fd, POLLIN, 0};
   return n;
 }
 
@@ -171,8 +174,8 @@ void attach_handle(const struct pollfd *p, int n, const struct attach_target *t)
     int fd = accept4(at.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     int slot = -1;
     for (int i = 0; fd >= 0 && i < MAX_CLIENTS && slot < 0; i++)
-      if (at.clients[i].fd < 0) slot = i;
-    if (slot >= 0) at.clients[slot].fd = fd;
+      if (clients[i].fd < 0) slot = i;
+    if (slot >= 0) clients[slot].fd = fd;
     else if (fd >= 0) close(fd);
   }
   if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
@@ -184,7 +187,7 @@ void attach_handle(const struct pollfd *p, int n, const struct attach_target *t)
   }
   /* One client's stdin at a time: the pending buffer takes one read's worth. */
   for (int i = 0; i < MAX_CLIENTS && at.pending_len == 0; i++)
-    if (at.clients[i].fd >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) read_client(&at.clients[i], t);
+    if (clients[i].fd >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) read_client(&clients[i], t);
 }
 
 /* The container is gone and its output drained: tell each client the exit code, then close. */
@@ -193,9 +196,9 @@ void attach_close(int exit_code) {
   char text[16];
   int n = snprintf(text, sizeof text, "%d", exit_code);
   for (int i = 0; i < MAX_CLIENTS; i++) {
-    if (at.clients[i].fd < 0) continue;
-    send_frame(&at.clients[i], F_EXIT, text, n);
-    drop_client(&at.clients[i]);
+    if (clients[i].fd < 0) continue;
+    send_frame(&clients[i], F_EXIT, text, n);
+    drop_client(&clients[i]);
   }
   struct sockaddr_un a;
   socket_addr(&a);

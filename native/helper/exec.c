@@ -18,19 +18,17 @@
  * as for the container's init.
  */
 #include "helper.h"
+#include "container_process.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,106 +44,33 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define MAX_LIST 1024
-
 struct exec_spec {
   pid_t target;
   const char *target_start;
-  const char *cwd;
-  uid_t uid;
-  gid_t gid;
-  gid_t groups[64];
-  int ngroups;
-  char *env[MAX_LIST];
-  int nenv;
-  char *args[MAX_LIST];
-  int nargs;
-  uint64_t caps;
-  const char *seccomp;
-  int no_new_privs, tty, keep_stdin, ready_fd, detach;
+  struct container_process process; /* user, caps, seccomp, env, args, cwd (container_process.c) */
+  int tty, keep_stdin, ready_fd, detach;
 };
 
 /* ---------- spec ---------- */
 
-static char *read_spec_file(const char *path, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) die("exec: cannot open spec %s: %s", path, strerror(errno));
-  size_t cap = 65536, off = 0;
-  char *buf = xmalloc(cap);
-  for (;;) {
-    if (off + 1 >= cap) buf = xrealloc(buf, cap *= 2);
-    ssize_t n = read(fd, buf + off, cap - off - 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die("exec: read spec: %s", strerror(errno));
-    if (n == 0) break;
-    off += n;
-  }
-  close(fd);
-  buf[off] = 0;
-  *len = off;
-  return buf;
-}
-
-static void add_item(char **arr, int *count, char *val, const char *key) {
-  if (*count >= MAX_LIST - 1) die("exec: too many %s", key);
-  arr[(*count)++] = val;
-}
-
-/* The monitor spec's record format (`KEY \0 N \0 F1 \0 ... FN \0`), exec's keys only. */
+/* The monitor spec's record format, exec's keys only. */
 static void parse_exec_spec(const char *path, struct exec_spec *s, char **target) {
-  size_t len;
-  char *p = read_spec_file(path, &len), *end = p + len;
+  struct spec_reader r;
+  spec_read_file(&r, path, "exec");
   memset(s, 0, sizeof *s);
+  container_process_init(&s->process);
   s->ready_fd = -1;
-  s->cwd = "/";
-  while (p < end) {
-    const char *key = p;
-    p += strlen(p) + 1;
-    if (p >= end) die("exec: spec truncated after %s", key);
-    int nf = atoi(p);
-    p += strlen(p) + 1;
-    char *f[64];
-    if (nf < 0 || nf > 64) die("exec: bad field count for %s", key);
-    for (int i = 0; i < nf; i++) {
-      if (p >= end) die("exec: spec truncated in %s", key);
-      f[i] = p;
-      p += strlen(p) + 1;
-    }
+  const char *key;
+  char *f[SPEC_MAX_FIELDS];
+  int nf;
+  while (spec_next_record(&r, &key, f, &nf)) {
 #define WANT(n) \
   if (nf != (n)) die("exec: spec key %s wants %d fields, got %d", key, (n), nf)
-    if (!strcmp(key, "target")) {
+    if (container_process_parse_key(&s->process, "exec", key, nf, f)) {
+    } else if (!strcmp(key, "target")) {
       WANT(2);
       s->target = (pid_t)strtol(f[0], NULL, 10);
       s->target_start = f[1];
-    } else if (!strcmp(key, "cwd")) {
-      WANT(1);
-      s->cwd = f[0];
-    } else if (!strcmp(key, "user")) {
-      WANT(2);
-      s->uid = strtoul(f[0], NULL, 10);
-      s->gid = strtoul(f[1], NULL, 10);
-    } else if (!strcmp(key, "groups")) {
-      if (nf > 64) die("exec: too many groups");
-      for (int i = 0; i < nf; i++) s->groups[s->ngroups++] = strtoul(f[i], NULL, 10);
-    } else if (!strcmp(key, "env")) {
-      WANT(1);
-      add_item(s->env, &s->nenv, f[0], key);
-    } else if (!strcmp(key, "arg")) {
-      WANT(1);
-      add_item(s->args, &s->nargs, f[0], key);
-    } else if (!strcmp(key, "caps")) {
-      for (int i = 0; i < nf; i++) {
-        char *e;
-        unsigned long cap = strtoul(f[i], &e, 10);
-        if (*e || e == f[i] || cap > 63) die("exec: capability number \"%s\" is out of range 0-63", f[i]);
-        s->caps |= 1ULL << cap;
-      }
-    } else if (!strcmp(key, "seccomp")) {
-      WANT(1);
-      s->seccomp = f[0];
-    } else if (!strcmp(key, "no-new-privs")) {
-      WANT(1);
-      s->no_new_privs = atoi(f[0]);
     } else if (!strcmp(key, "tty")) {
       WANT(1);
       s->tty = atoi(f[0]);
@@ -167,9 +92,8 @@ static void parse_exec_spec(const char *path, struct exec_spec *s, char **target
     s->target = (pid_t)strtol(target[0], NULL, 10);
     s->target_start = target[1];
   }
-  if (s->target <= 0 || !s->target_start || s->nargs == 0) die("exec: spec lacks target or args");
-  s->env[s->nenv] = NULL;
-  s->args[s->nargs] = NULL;
+  if (s->target <= 0 || !s->target_start || s->process.nargs == 0) die("exec: spec lacks target or args");
+  container_process_finish(&s->process);
 }
 
 /* ---------- joining the container ---------- */
@@ -272,108 +196,16 @@ static int open_container_pty(int *slave_out) {
 
 /* ---------- the command (forked child, in the container's PID namespace) ---------- */
 
-static int err_fd = -1;
-
-static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void fail(int code, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(msg, sizeof msg, "%d ", code);
-  vsnprintf(msg + n, sizeof msg - n, fmt, ap);
-  va_end(ap);
-  if (write(err_fd, msg, strlen(msg)) < 0) {
-  }
-  _exit(code);
-}
-
-/* Bounding set, groups, IDs, then exactly the kept caps for root and none for anyone else,
- * inheritable and ambient emptied: the same credentials as the container's init. */
-static void set_credentials(const struct exec_spec *s) {
-  for (int cap = 0; cap <= 63; cap++) {
-    if (s->caps & (1ULL << cap)) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-      fail(125, "drop capability %d: %s", cap, strerror(errno));
-  }
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  /* EPERM: a user namespace with setgroups denied (no subordinate IDs) has only one group. */
-  if (setgroups(s->ngroups, s->groups) < 0 && errno != EPERM) fail(125, "setgroups: %s", strerror(errno));
-  if (setresgid(s->gid, s->gid, s->gid) < 0) fail(125, "cannot switch to group %u: %s", s->gid, strerror(errno));
-  if (setresuid(s->uid, s->uid, s->uid) < 0) fail(125, "cannot switch to user %u: %s", s->uid, strerror(errno));
-  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  struct __user_cap_data_struct d[2] = {{0}};
-  if (s->uid == 0) {
-    d[0].effective = d[0].permitted = (uint32_t)s->caps;
-    d[1].effective = d[1].permitted = (uint32_t)(s->caps >> 32);
-  }
-  if (syscall(SYS_capset, &h, d) < 0) fail(125, "capset: %s", strerror(errno));
-}
-
-static void load_filter(const struct exec_spec *s) {
-  if (install_seccomp(s->seccomp) < 0) fail(125, "seccomp: %s", strerror(errno));
-}
-
-static const char *path_of(const struct exec_spec *s) {
-  for (int i = 0; i < s->nenv; i++)
-    if (!strncmp(s->env[i], "PATH=", 5)) return s->env[i] + 5;
-  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-}
-
-/* execve with the container's PATH and Docker's codes: 127 not found, 126 not executable. */
-static void exec_in_path(const struct exec_spec *s) {
-  const char *cmd = s->args[0];
-  if (strchr(cmd, '/')) {
-    execve(cmd, s->args, s->env);
-    int e = errno;
-    fail(e == ENOENT ? 127 : 126, "exec %s: %s", cmd, strerror(e));
-  }
-  char path[4096];
-  int saw_eacces = 0;
-  for (const char *dirs = path_of(s);;) {
-    const char *colon = strchr(dirs, ':');
-    size_t n = colon ? (size_t)(colon - dirs) : strlen(dirs);
-    snprintf(path, sizeof path, "%.*s/%s", (int)n, n ? dirs : ".", cmd);
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-      execve(path, s->args, s->env);
-      if (errno == EACCES) saw_eacces = 1;
-      else if (errno != ENOENT) fail(126, "exec %s: %s", cmd, strerror(errno));
-    }
-    if (!colon) break;
-    dirs = colon + 1;
-  }
-  if (saw_eacces) fail(126, "exec %s: permission denied", cmd);
-  fail(127, "exec: \"%s\": executable file not found in $PATH", cmd);
-}
-
-static void reset_signals(const sigset_t *oldmask) {
-  struct {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    uint64_t mask;
-  } dfl = {SIG_DFL, 0, NULL, 0};
-  /* Raw rt_sigaction: glibc refuses its own real-time signals 32 and 33 (see monitor.c). */
-  for (int sig = 1; sig <= 64; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-  sigprocmask(SIG_SETMASK, oldmask, NULL);
-}
-
 static void run_command(const struct exec_spec *s, const int child_fd[3], const sigset_t *oldmask) {
-  if (setsid() < 0) fail(125, "setsid: %s", strerror(errno));
+  const struct container_process *p = &s->process;
+  if (setsid() < 0) child_fail(125, "setsid: %s", strerror(errno));
   for (int i = 0; i < 3; i++)
-    if (dup2(child_fd[i], i) < 0) fail(125, "stdio: %s", strerror(errno));
-  if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0) fail(125, "set controlling tty: %s", strerror(errno));
-  if (s->seccomp && !s->no_new_privs) load_filter(s);
-  set_credentials(s);
-  if (s->no_new_privs) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(125, "no_new_privs: %s", strerror(errno));
-    if (s->seccomp) load_filter(s);
-  }
+    if (dup2(child_fd[i], i) < 0) child_fail(125, "stdio: %s", strerror(errno));
+  if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0) child_fail(125, "set controlling tty: %s", strerror(errno));
+  container_process_set_identity(p);
   /* Docker counts a missing working directory as "not found" (127). */
-  if (chdir(s->cwd) < 0) fail(errno == ENOENT ? 127 : 126, "chdir to cwd (\"%s\") failed: %s", s->cwd, strerror(errno));
-  reset_signals(oldmask);
-  exec_in_path(s);
+  if (chdir(p->cwd) < 0) child_fail(errno == ENOENT ? 127 : 126, "chdir to cwd (\"%s\") failed: %s", p->cwd, strerror(errno));
+  container_process_exec(p, oldmask);
 }
 
 /* ---------- supervising ---------- */
@@ -500,7 +332,7 @@ int mode_exec(int argc, char **argv) {
   } else if (s.tty) {
     int slave;
     master = open_container_pty(&slave);
-    if (fchown(slave, s.uid, (gid_t)-1) < 0) {
+    if (fchown(slave, s.process.uid, (gid_t)-1) < 0) {
     } /* the command's own terminal, as Docker's */
     for (int i = 0; i < 3; i++) child_fd[i] = slave;
     relays[nrelays++] = (struct relay){master, 1, 0};
@@ -539,7 +371,7 @@ int mode_exec(int argc, char **argv) {
   if (child < 0) die("exec: fork: %s", strerror(errno));
   if (child == 0) {
     close(errpipe[0]);
-    err_fd = errpipe[1];
+    child_err_fd = errpipe[1];
     run_command(&s, child_fd, &oldmask);
   }
   close(errpipe[1]);

@@ -5,6 +5,7 @@
  * See native/PROTOCOL.md.
  */
 #include "helper.h"
+#include "net_holder.h"
 #include "init.h"
 
 #include <errno.h>
@@ -225,6 +226,10 @@ static const struct mode modes[] = {
     {"tar-in", mode_tar_in, 0, 0},
     {"stat-path", mode_stat_path, 0, 0},
     {"changes", mode_changes, 0, 0},
+    /* user-defined networks (net_holder.c): the namespace holder, attaching running containers */
+    {"net-holder", mode_net_holder, 0, 0},
+    {"net-connect", mode_net_connect, 0, 0},
+    {"net-disconnect", mode_net_disconnect, 0, 0},
 };
 
 int main(int argc, char **argv) {

@@ -6,23 +6,23 @@
  * The spec file format is in native/PROTOCOL.md; Node computed every value in it.
  */
 #include "helper.h"
+#include "container_process.h"
 #include "init.h"
+#include "net_holder.h"
 #include "process_opts.h"
 #include "usermode_net.h"
 #include "restart.h"
+#include "volume_mount.h"
 
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/capability.h>
 #include <net/if.h>
 #include <linux/openat2.h>
 #include <poll.h>
-#include <grp.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,23 +45,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Every signal back to SIG_DFL for the container, as Docker's containers start. glibc's
- * posix_spawn (how Node starts this helper) leaves its two internal real-time signals (32, 33)
- * ignored across exec, and glibc's signal()/sigaction() refuse to touch them, so this uses the
- * raw system call with the kernel's struct sigaction. */
-static void reset_signal_dispositions(void) {
-  struct {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    uint64_t mask;
-  } dfl = {SIG_DFL, 0, NULL, 0};
-  for (int sig = 1; sig <= 64; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-  }
-}
-
 #define MAX_ITEMS 256
 
 struct mnt {
@@ -73,7 +56,7 @@ struct mnt {
 struct spec {
   const char *rootfs, *rootfs_type, *rootfs_source, *rootfs_data;
   int ns_flags;
-  const char *hostname, *domainname, *cwd;
+  const char *hostname, *domainname;
   struct mnt mounts[MAX_ITEMS];
   int nmounts;
   const char *sym_target[MAX_ITEMS], *sym_link[MAX_ITEMS];
@@ -82,17 +65,8 @@ struct spec {
   int nmasks;
   const char *ros[MAX_ITEMS];
   int nros;
-  uid_t uid;
-  gid_t gid;
-  gid_t groups[64];
-  int ngroups;
-  char *env[MAX_ITEMS * 4];
-  int nenv;
-  char *args[MAX_ITEMS * 4];
-  int nargs;
-  uint64_t caps;
-  int tty, keep_stdin, ready_fd, no_new_privs;
-  const char *seccomp; /* BPF program as hex; NULL = unconfined */
+  struct container_process process; /* user, caps, seccomp, env, args, cwd (container_process.c) */
+  int tty, keep_stdin, ready_fd;
   const char *pid_file, *exit_file, *lock_file;
   char *cleanup[16];
   int ncleanup;
@@ -104,29 +78,16 @@ struct spec {
   long long log_max_size;
   int log_max_files;
   int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
+  struct detach_keys detach;      /* attached -it: the sequence that lets go of the user (detach.c) */
+  char *detach_cleanup[16];       /* --rm, once detached: what to remove instead of `cleanup` */
+  int ndetach_cleanup;
   struct health_config health; /* .spec NULL: no healthcheck */
-  struct usermode_net net;     /* the user-mode network helper (usermode_net.c); argc 0: none */
+  struct usermode_net umnet;   /* the user-mode network helper (usermode_net.c); argc 0: none */
+  struct net_attachments net;  /* user-defined networks (net_holder.c) */
+  struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
 };
 
 /* ---------- spec parsing ---------- */
-
-static char *read_all(const char *path, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) die("monitor: cannot open spec %s: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) < 0) die("monitor: stat spec: %s", strerror(errno));
-  char *buf = xmalloc(st.st_size + 1);
-  size_t off = 0;
-  while (off < (size_t)st.st_size) {
-    ssize_t n = read(fd, buf + off, st.st_size - off);
-    if (n <= 0) die("monitor: read spec: %s", n < 0 ? strerror(errno) : "short read");
-    off += n;
-  }
-  buf[off] = 0;
-  close(fd);
-  *len = off;
-  return buf;
-}
 
 static int ns_flag(const char *name) {
   if (!strcmp(name, "pid")) return CLONE_NEWPID;
@@ -153,25 +114,16 @@ static const char *absolute(const char *key, const char *path) {
   } while (0)
 
 static void parse_spec(const char *path, struct spec *s) {
-  size_t len;
-  char *p = read_all(path, &len), *end = p + len;
+  struct spec_reader r;
+  spec_read_file(&r, path, "monitor");
   memset(s, 0, sizeof *s);
+  container_process_init(&s->process);
   s->ready_fd = -1;
-  s->cwd = "/";
   s->attached = 1;
-  while (p < end) {
-    const char *key = p;
-    p += strlen(p) + 1;
-    if (p >= end) die("monitor: spec truncated after %s", key);
-    int nf = atoi(p);
-    p += strlen(p) + 1;
-    char *f[64];
-    if (nf < 0 || nf > 64) die("monitor: bad field count for %s", key);
-    for (int i = 0; i < nf; i++) {
-      if (p >= end) die("monitor: spec truncated in %s", key);
-      f[i] = p;
-      p += strlen(p) + 1;
-    }
+  const char *key;
+  char *f[SPEC_MAX_FIELDS];
+  int nf;
+  while (spec_next_record(&r, &key, f, &nf)) {
     if (!strcmp(key, "rootfs")) { NEED(1); s->rootfs = f[0]; }
     else if (!strcmp(key, "rootfs-mount")) {
       NEED(3);
@@ -192,67 +144,39 @@ static void parse_spec(const char *path, struct spec *s) {
       s->sym_target[s->nsyms] = f[0]; s->sym_link[s->nsyms++] = absolute(key, f[1]);
     } else if (!strcmp(key, "mask")) { NEED(1); ADD(s->masks, s->nmasks, absolute(key, f[0])); }
     else if (!strcmp(key, "ro")) { NEED(1); ADD(s->ros, s->nros, absolute(key, f[0])); }
-    else if (!strcmp(key, "cwd")) { NEED(1); s->cwd = f[0]; }
-    else if (!strcmp(key, "user")) {
-      NEED(2); s->uid = strtoul(f[0], NULL, 10); s->gid = strtoul(f[1], NULL, 10);
-    } else if (!strcmp(key, "groups")) {
-      for (int i = 0; i < nf; i++) ADD(s->groups, s->ngroups, strtoul(f[i], NULL, 10));
-    } else if (!strcmp(key, "env")) { NEED(1); ADD(s->env, s->nenv, f[0]); }
-    else if (!strcmp(key, "arg")) { NEED(1); ADD(s->args, s->nargs, f[0]); }
-    else if (!strcmp(key, "caps")) {
-      for (int i = 0; i < nf; i++) {
-        char *e;
-        unsigned long cap = strtoul(f[i], &e, 10);
-        /* The sets are 64 bits wide: a larger number would shift out of range (undefined). */
-        if (*e || e == f[i] || cap > 63) die("monitor: capability number \"%s\" is out of range 0-63", f[i]);
-        s->caps |= 1ULL << cap;
-      }
-    } else if (!strcmp(key, "tty")) { NEED(1); s->tty = atoi(f[0]); }
+    else if (!strcmp(key, "tty")) { NEED(1); s->tty = atoi(f[0]); }
     else if (!strcmp(key, "stdin")) { NEED(1); s->keep_stdin = atoi(f[0]); }
-    else if (!strcmp(key, "seccomp")) { NEED(1); s->seccomp = f[0]; }
-    else if (!strcmp(key, "no-new-privs")) { NEED(1); s->no_new_privs = atoi(f[0]); }
     else if (!strcmp(key, "ready-fd")) { NEED(1); s->ready_fd = atoi(f[0]); }
     else if (!strcmp(key, "pid-file")) { NEED(1); s->pid_file = f[0]; }
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
     else if (!strcmp(key, "lock-file")) { NEED(1); s->lock_file = f[0]; }
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
+    else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
-    else if (usermode_net_parse_key(&s->net, key, nf, f)) {}
+    else if (usermode_net_parse_key(&s->umnet, key, nf, f)) {}
+    else if (volume_parse_key(&s->vol, key, nf, f)) {}
+    else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
       s->log_format = f[0]; s->log_path = f[1];
       s->log_max_size = strtoll(f[2], NULL, 10); s->log_max_files = atoi(f[3]);
     } else if (!strcmp(key, "attach-socket")) { NEED(1); s->attach_socket = f[0]; }
     else if (!strcmp(key, "attached")) { NEED(1); s->attached = atoi(f[0]); }
+    else if (!strcmp(key, "detach-keys")) { NEED(1); detach_keys_parse(&s->detach, f[0]); }
+    else if (!strcmp(key, "detach-cleanup")) { NEED(1); ADD(s->detach_cleanup, s->ndetach_cleanup, f[0]); }
     else if (!strcmp(key, "health")) { NEED(4); parse_health_config(f, &s->health); }
     else die("monitor: unknown spec key %s", key);
   }
-  if (!s->rootfs || !s->rootfs_type || s->nargs == 0) die("monitor: spec lacks rootfs or args");
-  s->env[s->nenv] = NULL;
-  s->args[s->nargs] = NULL;
+  if (!s->rootfs || !s->rootfs_type || s->process.nargs == 0) die("monitor: spec lacks rootfs or args");
+  container_process_finish(&s->process);
 }
 
 /* ---------- container init (runs in the cloned child) ---------- */
 
-/* Errors in the child travel to the monitor over a CLOEXEC pipe: "CODE message". */
-static int err_fd = -1;
 /* With a user-mode network, the init waits on this pipe before it runs the command: the
  * monitor writes a byte once the network helper is ready (EOF: it gave up). */
 static int net_go_fd = -1;
-
-static void child_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void child_fail(int code, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(msg, sizeof msg, "%d ", code);
-  vsnprintf(msg + n, sizeof msg - n, fmt, ap);
-  va_end(ap);
-  if (write(err_fd, msg, strlen(msg)) < 0) {
-  }
-  _exit(code);
-}
 
 static int openat2_in_root(int rootfd, const char *path, int flags) {
   struct open_how how = {.flags = flags | O_CLOEXEC,
@@ -266,40 +190,9 @@ static int openat2_in_root(int rootfd, const char *path, int flags) {
  * Returns an O_PATH fd for the target.
  */
 static int ensure_target(int rootfd, const char *dst, int is_file) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s", dst);
-  for (char *p = path + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    int fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
-    if (fd < 0) {
-      char *slash = strrchr(path, '/');
-      *slash = 0;
-      int parent = openat2_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-      *slash = '/';
-      if (parent < 0 || (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST))
-        child_fail(125, "cannot create %s in the rootfs: %s", path, strerror(errno));
-      close(parent);
-    } else close(fd);
-    *p = '/';
-  }
-  int fd = openat2_in_root(rootfd, path, O_PATH);
-  if (fd >= 0) return fd;
-  char *slash = strrchr(path, '/');
-  *slash = 0;
-  int parent = openat2_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-  *slash = '/';
-  if (parent < 0) child_fail(125, "cannot resolve %s in the rootfs: %s", dst, strerror(errno));
-  if (is_file) {
-    int f = openat(parent, slash + 1, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f < 0) child_fail(125, "cannot create %s in the rootfs: %s", dst, strerror(errno));
-    close(f);
-  } else if (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST) {
-    child_fail(125, "cannot create %s in the rootfs: %s", dst, strerror(errno));
-  }
-  close(parent);
-  fd = openat2_in_root(rootfd, path, O_PATH);
-  if (fd < 0) child_fail(125, "cannot resolve %s in the rootfs: %s", dst, strerror(errno));
+  const char *err;
+  int fd = volume_mount_target(rootfd, dst, is_file, &err);
+  if (fd < 0) child_fail(125, "%s", err);
   return fd;
 }
 
@@ -439,10 +332,13 @@ static void readonly_path(int rootfd, const char *path) {
 static void setup_rootfs(const struct spec *s, int null_fd) {
   int rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) child_fail(125, "cannot open rootfs %s: %s", s->rootfs, strerror(errno));
+  const char *verr = volume_prepare(&s->vol, rootfd);
+  if (verr) child_fail(125, "%s", verr);
   for (int i = 0; i < s->nmounts; i++) do_mount(rootfd, &s->mounts[i]);
   for (int i = 0; i < s->nsyms; i++) do_symlink(rootfd, s->sym_target[i], s->sym_link[i]);
   for (int i = 0; i < s->nros; i++) readonly_path(rootfd, s->ros[i]);
   for (int i = 0; i < s->nmasks; i++) mask_path(rootfd, s->masks[i], null_fd);
+  if ((verr = volume_finish(&s->vol, rootfd))) child_fail(125, "%s", verr);
   if (fchdir(rootfd) < 0) child_fail(125, "chdir rootfs: %s", strerror(errno));
   close(rootfd);
   /* pivot_root(".", ".") stacks the old root under the new one; detach it right away. */
@@ -518,69 +414,6 @@ static void mkdir_p(const char *dir) {
   mkdir(path, 0755);
 }
 
-static void set_identity(const struct spec *s) {
-  /* The bounding set limits what any later exec can gain; drop all but the kept caps. */
-  for (int cap = 0; cap <= 63; cap++) {
-    if (s->caps & (1ULL << cap)) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-      child_fail(125, "drop capability %d: %s", cap, strerror(errno));
-  }
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (setgroups(s->ngroups, s->groups) < 0 && errno != EPERM)
-    child_fail(125, "setgroups: %s", strerror(errno));
-  if (setresgid(s->gid, s->gid, s->gid) < 0)
-    child_fail(125, "cannot switch to group %u: %s", s->gid, strerror(errno));
-  if (setresuid(s->uid, s->uid, s->uid) < 0)
-    child_fail(125, "cannot switch to user %u: %s", s->uid, strerror(errno));
-  /* Root keeps exactly the kept set. A non-root user lost its permitted and effective
-   * capabilities in setresuid, as in Docker, but setresuid leaves the inheritable set alone:
-   * whatever skiff's caller had there would reach file capabilities in the image. So the
-   * inheritable set is emptied for every user (as Docker since CVE-2022-24769), and the
-   * ambient set with it, after the switch (capset can drop but not raise it). */
-  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  struct __user_cap_data_struct d[2] = {{0}};
-  if (s->uid == 0) {
-    d[0].effective = d[0].permitted = (uint32_t)s->caps;
-    d[1].effective = d[1].permitted = (uint32_t)(s->caps >> 32);
-  }
-  if (syscall(SYS_capset, &h, d) < 0) child_fail(125, "capset: %s", strerror(errno));
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-}
-
-static const char *env_path(const struct spec *s) {
-  for (int i = 0; i < s->nenv; i++)
-    if (!strncmp(s->env[i], "PATH=", 5)) return s->env[i] + 5;
-  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-}
-
-/* execve with Docker's error codes: 127 not found, 126 found but not executable. */
-static void exec_command(const struct spec *s) {
-  const char *cmd = s->args[0];
-  if (strchr(cmd, '/')) {
-    execve(cmd, s->args, s->env);
-    int e = errno;
-    child_fail(e == ENOENT ? 127 : 126, "exec %s: %s", cmd, strerror(e));
-  }
-  char path[4096];
-  int saw_eacces = 0;
-  const char *dirs = env_path(s);
-  while (*dirs) {
-    const char *colon = strchr(dirs, ':');
-    size_t n = colon ? (size_t)(colon - dirs) : strlen(dirs);
-    snprintf(path, sizeof path, "%.*s/%s", (int)n, n ? dirs : ".", cmd);
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-      execve(path, s->args, s->env);
-      if (errno == EACCES) saw_eacces = 1;
-      else if (errno != ENOENT) child_fail(126, "exec %s: %s", cmd, strerror(errno));
-    }
-    dirs += n + (colon ? 1 : 0);
-    if (!colon) break;
-  }
-  if (saw_eacces) child_fail(126, "exec %s: permission denied", cmd);
-  child_fail(127, "exec: \"%s\": executable file not found in $PATH", cmd);
-}
-
 /* A fresh network namespace has its loopback down; Docker's containers see it up. */
 static void loopback_up(void) {
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -615,10 +448,6 @@ struct stdio_relay {
   int out_from[3], out_to[3];      /* pipe -> terminal for fds 1 and 2, or -1 */
 };
 
-static void load_seccomp(const struct spec *s) {
-  if (install_seccomp(s->seccomp) < 0) child_fail(125, "seccomp: %s", strerror(errno));
-}
-
 static void container_init(const struct spec *s, int tty_sock, int alive, const struct stdio_relay *relay,
                            const sigset_t *oldmask) {
   if (setsid() < 0) child_fail(125, "setsid: %s", strerror(errno));
@@ -635,11 +464,12 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
     child_fail(125, "setdomainname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
+  if (net_attach_apply(&s->net, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   setup_rootfs(s, null_fd);
   if (s->tty) setup_tty(tty_sock);
   else if (!s->keep_stdin && dup2(null_fd, 0) < 0) child_fail(125, "stdin: %s", strerror(errno));
   close(null_fd);
-  mkdir_p(s->cwd);
+  mkdir_p(s->process.cwd);
   if (process_opts_apply(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   if (net_go_fd >= 0) {
     char go;
@@ -649,20 +479,11 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
     if (n != 1) _exit(125); /* the monitor reports why */
     close(net_go_fd);
   }
-  /* After the last mount. Without no_new_privs the filter needs CAP_SYS_ADMIN (in the namespace),
-   * so it goes in before the capabilities are dropped; with it, as late as possible (as runc). */
-  if (s->seccomp && !s->no_new_privs) load_seccomp(s);
-  set_identity(s);
-  if (s->no_new_privs) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(125, "no_new_privs: %s", strerror(errno));
-    if (s->seccomp) load_seccomp(s);
-  }
-  if (chdir(s->cwd) < 0) child_fail(125, "chdir to %s: %s", s->cwd, strerror(errno));
+  container_process_set_identity(&s->process); /* after the last mount */
+  if (chdir(s->process.cwd) < 0) child_fail(125, "chdir to %s: %s", s->process.cwd, strerror(errno));
   die_with_monitor(alive);
-  if (s->init) init_fork_command(err_fd, oldmask, s->args);
-  sigprocmask(SIG_SETMASK, oldmask, NULL);
-  reset_signal_dispositions();
-  exec_command(s);
+  if (s->init) init_fork_command(child_err_fd, oldmask, s->process.args);
+  container_process_exec(&s->process, oldmask);
 }
 
 /* ---------- monitor side ---------- */
@@ -758,6 +579,7 @@ static int termios_saved;
 
 static void restore_terminal(void) {
   if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
+  termios_saved = 0;
 }
 
 static void make_raw(void) {
@@ -837,6 +659,54 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
+/* The spec of this monitor, for letting go of the user from inside supervise(). */
+static struct spec *the_spec;
+static void report_ready(const struct spec *s, const char *text);
+
+/*
+ * The user typed the detach keys: give the terminal back (as it was before make_raw), stop
+ * using the user's stdio (the output still goes to the log and attach clients), tell skiff
+ * (`detached` on the report fd, which is then closed: skiff exits 0 and the container runs on),
+ * and from now on act as a detached monitor, --rm cleanup of the whole container included.
+ */
+static void detach_from_user(void) {
+  struct spec *s = the_spec;
+  restore_terminal();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+    close(null);
+  }
+  report_ready(s, "detached\n");
+  if (s->ready_fd >= 0) close(s->ready_fd);
+  s->ready_fd = -1;
+  s->attached = 0;
+  if (s->ndetach_cleanup) {
+    memcpy(s->cleanup, s->detach_cleanup, sizeof s->cleanup);
+    s->ncleanup = s->ndetach_cleanup;
+  }
+}
+
+/* The user's terminal to the pty, without the detach keys: -1 at EOF or error, 1 when they were typed. */
+static int forward_terminal_input(int master) {
+  unsigned char in[4096], out[4096 + sizeof ((struct detach_keys *)0)->keys];
+  ssize_t n = read(0, in, sizeof in);
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) return -1;
+  int detach = 0;
+  size_t len = the_spec->detach.n ? detach_keys_filter(&the_spec->detach, in, (size_t)n, out, &detach) : (size_t)n;
+  const unsigned char *from = the_spec->detach.n ? out : in;
+  for (size_t off = 0; off < len;) {
+    ssize_t w = write(master, from + off, len - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    off += (size_t)w;
+  }
+  return detach;
+}
+
 /*
  * Wait for the container, forwarding signals and shuttling bytes: through the pty with -t,
  * through the stdio relay's pipes for terminals without it. Output is drained to EOF before
@@ -892,7 +762,13 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
       if (copy_once(master, attached ? 1 : -1, 1) < 0) close_fd(&master);
     }
     if (stdin_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (master < 0 || copy_once(0, master, 0) < 0) stdin_open = 0;
+      int got = master < 0 ? -1 : forward_terminal_input(master);
+      if (got < 0) stdin_open = 0;
+      if (got == 1) {
+        detach_from_user();
+        stdin_open = 0;
+        attached = 0;
+      }
     }
     if (relay_stdin) {
       if (p[3].revents & POLLERR) close_fd(&r->stdin_to); /* the container closed its stdin */
@@ -947,7 +823,7 @@ static void report_ready(const struct spec *s, const char *text) {
 static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int first, int *started) {
   int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1};
   if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
-  if (s->net.argc && pipe2(go, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  if (s->umnet.argc && pipe2(go, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   struct stdio_relay relay;
   setup_stdio_relay(s, &relay);
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
@@ -958,7 +834,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (child == 0) {
     close(errpipe[0]);
     close(alive[1]);
-    err_fd = errpipe[1];
+    child_err_fd = errpipe[1];
     if (sock[0] >= 0) close(sock[0]);
     if (go[1] >= 0) close(go[1]);
     net_go_fd = go[0];
@@ -968,7 +844,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   /* The network comes up while the init mounts its root; the command waits for it. */
   struct usermode_net_proc net = {-1, -1, -1};
   char net_err[600] = "";
-  if (s->net.argc && usermode_net_start(&s->net, child, oldmask, &net, net_err, sizeof net_err) < 0) kill(child, SIGKILL);
+  if (s->umnet.argc && usermode_net_start(&s->umnet, child, oldmask, &net, net_err, sizeof net_err) < 0) kill(child, SIGKILL);
   else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
   }
   if (go[1] >= 0) close(go[1]);
@@ -999,7 +875,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     snprintf(line, sizeof line, "err %d %s\n", code, msg);
     if (first && s->ready_fd >= 0) report_ready(s, line);
     else fprintf(stderr, "skiff: %s\n", msg);
-    usermode_net_stop(&net, &s->net);
+    usermode_net_stop(&net, &s->umnet);
     close(alive[1]);
     if (master >= 0) close(master);
     return code;
@@ -1010,17 +886,23 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     write_small_file(s->pid_file, buf);
   }
   restart_note_started(&s->restart);
+  /* a runner per run: it probes this run's init, and a restart's health starts over (health.c) */
+  pid_t health_runner = s->health.spec ? start_health_runner(&s->health, child) : -1;
   if (first) {
     report_ready(s, "ok\n");
-    /* one runner for the monitor's life, probing the first run's init (see health.c) */
-    if (s->health.spec) start_health_runner(&s->health, child);
     if (master >= 0 && s->keep_stdin) {
       make_raw();
       atexit(restore_terminal);
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
-  usermode_net_stop(&net, &s->net);
+  usermode_net_stop(&net, &s->umnet);
+  /* still our unreaped child (supervise reaps any child that exits): stop it */
+  if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
+    kill(health_runner, SIGKILL);
+    while (waitpid(health_runner, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -1037,6 +919,7 @@ int mode_monitor(int argc, char **argv) {
   mark_inherited_fds_cloexec();
   static struct spec s;
   parse_spec(argv[1], &s);
+  the_spec = &s;
   if (s.ready_fd >= 0) fcntl(s.ready_fd, F_SETFD, FD_CLOEXEC);
   /* skiff may close its end of the report pipe (detached runs); never die of that. The
    * container gets default dispositions back before exec. */
@@ -1049,6 +932,7 @@ int mode_monitor(int argc, char **argv) {
   }
   mount_rootfs(&s);
   process_opts_join_pid(&s.proc);
+  net_attach_hold_users_lock(&s.net);
   if (s.log_path) log_open(s.log_format, s.log_path, s.log_max_size, s.log_max_files);
   if (s.attach_socket) attach_listen(s.attach_socket);
 

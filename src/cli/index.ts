@@ -23,10 +23,12 @@ import { ContainerExistsCommand } from './commands/container/exists';
 import { AttachCommand } from './commands/container/attach';
 import { LogsCommand } from './commands/container/logs';
 import { TopCommand } from './commands/container/top';
+import { StatsCommand } from './commands/container/stats';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
 import { ImportCommand } from './commands/image/import';
+import { BuildCommand } from './commands/image/build';
 import { LoadCommand } from './commands/image/load';
 import { ImagePruneCommand } from './commands/image/prune';
 import { PullCommand } from './commands/image/pull';
@@ -41,6 +43,18 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkConnectCommand } from './commands/network/connect';
+import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkDisconnectCommand } from './commands/network/disconnect';
+import { NetworkInspectCommand } from './commands/network/inspect';
+import { NetworkLsCommand } from './commands/network/ls';
+import { NetworkPruneCommand } from './commands/network/prune';
+import { NetworkRmCommand } from './commands/network/rm';
+import { VolumeCreateCommand } from './commands/volume/create';
+import { VolumeInspectCommand } from './commands/volume/inspect';
+import { VolumeLsCommand } from './commands/volume/ls';
+import { VolumePruneCommand } from './commands/volume/prune';
+import { VolumeRmCommand } from './commands/volume/rm';
 import { withNounForms } from './nouns';
 import { programName } from './program';
 import { VERSION } from '../util/version';
@@ -49,7 +63,7 @@ export { VERSION };
 
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand,
+  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand, BuildCommand,
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
   // the container state machine's verbs
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
@@ -57,7 +71,11 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
   ExecCommand, TopCommand, HealthcheckRunCommand,
-  PortCommand];
+  StatsCommand, PortCommand,
+  // user-defined networks
+  NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
+  NetworkConnectCommand, NetworkDisconnectCommand,
+  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

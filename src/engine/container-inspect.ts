@@ -3,14 +3,18 @@ import path from 'node:path';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
 import { networkName, parseNetworkMode } from '../network/network-mode';
-import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct } from '../util/go-template';
+import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
 import { networkPortsMap, portBindingsMap } from '../network/ports';
 import { boundPorts } from './container-network';
 import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
+import { healthState, type HealthState } from './health-state';
 import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
+import { volumeObject } from './volume-list';
+import { inspectMountConfig, inspectMounts } from './volume-mounts';
+import { volumeStore } from './volume-usage';
 
 /**
  * Record fields that other parts of skiff add (labels, log driver, restart policy, health,
@@ -30,7 +34,6 @@ interface OptionalStateFields {
   restarting?: boolean;
   oomKilled?: boolean;
   restartCount?: number;
-  health?: { status?: string; failingStreak?: number; log?: unknown[] };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -45,7 +48,7 @@ export interface ContainerInspectOptions {
 }
 
 /** Docker's State object (api/types/container.State), from the record's (refreshed) state. */
-function inspectState(c: ContainerRecord): object {
+function inspectState(c: ContainerRecord, health: HealthState | undefined): object {
   const s = c.state as ContainerRecord['state'] & OptionalStateFields;
   const status = s.paused ? 'paused' : s.restarting ? 'restarting' : s.status;
   const out: Record<string, unknown> = {
@@ -61,24 +64,35 @@ function inspectState(c: ContainerRecord): object {
     StartedAt: s.startedAt ?? ZERO_TIME,
     FinishedAt: s.finishedAt ?? ZERO_TIME,
   };
-  if (s.health) {
+  // Docker's Health: the probe log the monitor keeps (health-state.ts), for a container with a healthcheck
+  if (health) {
     out.Health = goStruct({
-      Status: s.health.status ?? 'starting',
-      FailingStreak: s.health.failingStreak ?? 0,
-      Log: s.health.log ?? [],
+      Status: health.Status,
+      FailingStreak: health.FailingStreak,
+      Log: health.Log.map((l) => goStruct({ ...l }, '*container.HealthcheckResult')),
     }, '*container.Health');
+  } else {
+    omittedField(out, 'Health', NIL_POINTER);
   }
   return goStruct(out, '*container.State');
 }
 
 /** HostConfig as Docker prints it, with what skiff records and Docker's zero values for the rest. */
+/** Config.Volumes: the image's VOLUMEs and the targets of -v anonymous volumes, as Docker's. */
+function configVolumes(c: ContainerRecord, image: unknown): unknown {
+  const own = (c.config.mounts ?? []).filter((m) => m.anonymous && m.origin === 'volume-flag').map((m) => m.target);
+  if (!own.length) return image;
+  return { ...(image as Record<string, object> ?? {}), ...Object.fromEntries(own.map((t) => [t, {}])) };
+}
+
 function inspectHostConfig(c: ContainerRecord): object {
+  const mc = inspectMountConfig(c);
   const cfg = c.config as ContainerRecord['config'] & OptionalRecordFields;
   const sec = cfg.security;
   const log = cfg.logConfig;
   const restart = cfg.restartPolicy;
   return goStruct({
-    Binds: NIL_SLICE,
+    Binds: mc.binds ?? NIL_SLICE,
     ContainerIDFile: '',
     LogConfig: goStruct({ Type: log?.type ?? 'json-file', Config: log?.config ?? {} }, 'container.LogConfig'),
     NetworkMode: cfg.network,
@@ -86,7 +100,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     RestartPolicy: goStruct({ Name: restart?.name ?? 'no', MaximumRetryCount: restart?.maximumRetryCount ?? 0 }, 'container.RestartPolicy'),
     AutoRemove: cfg.autoRemove,
     VolumeDriver: '',
-    VolumesFrom: NIL_SLICE,
+    VolumesFrom: c.config.volumesFrom ?? NIL_SLICE,
     ConsoleSize: [0, 0],
     CapAdd: nonEmpty(cfg.capAdd),
     CapDrop: nonEmpty(cfg.capDrop),
@@ -103,7 +117,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     PidMode: '',
     Privileged: !!sec?.privileged,
     PublishAllPorts: !!cfg.net?.publishAll,
-    ReadonlyRootfs: false,
+    ReadonlyRootfs: !!c.config.readOnlyRootfs,
     SecurityOpt: nonEmpty(cfg.securityOpt),
     UTSMode: '',
     UsernsMode: '',
@@ -139,6 +153,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     CpuPercent: 0,
     IOMaximumIOps: 0,
     IOMaximumBandwidth: 0,
+    ...(mc.mounts ? { Mounts: mc.mounts } : {}),
   }, '*container.HostConfig');
 }
 
@@ -172,7 +187,7 @@ function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, 
     Cmd: asAsked ? cfg.cmd : [c.path, ...c.args],
     Healthcheck: cfg.healthcheck ?? imageConfig.Healthcheck,
     Image: c.image,
-    Volumes: imageConfig.Volumes,
+    Volumes: configVolumes(c, imageConfig.Volumes),
     WorkingDir: cfg.workingDir ?? cfg.cwd,
     Entrypoint: cfg.entrypoint,
     OnBuild: imageConfig.OnBuild,
@@ -240,7 +255,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
     Created: c.created,
     Path: c.path,
     Args: c.args,
-    State: inspectState(c),
+    State: inspectState(c, healthState(engine, c)),
     Image: c.imageId,
     ResolvConfPath: path.join(dir, 'resolv.conf'),
     HostnamePath: path.join(dir, 'hostname'),
@@ -263,7 +278,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
     out.SizeRootFs = c.storage.driver === 'vfs' ? rw : rw + (o.imageSize ?? 0);
   }
   Object.assign(out, {
-    Mounts: [],
+    Mounts: inspectMounts(engine, c),
     Config: inspectContainerConfig(c, o.imageConfig ?? {}),
     NetworkSettings: inspectNetworkSettings(c, dir),
   });
@@ -297,6 +312,8 @@ export function inspectObjects(engine: Engine, names: string[], o: { type: Inspe
       if (c) { found.push(inspectContainerRecord(engine, c, o.size)); continue; }
       const image = o.type === 'container' ? undefined : engine.images.find(name);
       if (image) { found.push(imageInspect(image, storageInfo(engine, image))); continue; }
+      const volume = o.type === undefined ? volumeStore(engine).get(name) : undefined;
+      if (volume) { found.push(volumeObject(volumeStore(engine), volume)); continue; }
       errors.push(new NotFoundError(`No such ${notFound}: ${name}`));
     } catch (e) {
       errors.push(asSkiffError(e));

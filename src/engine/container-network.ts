@@ -132,7 +132,9 @@ export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: st
   const net = c.config.net;
   if (mode.kind !== 'usermode') {
     writeBoundPorts(dir, []);
-    if (mode.kind !== 'container') writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
+    // (a joined container uses its donor's files; a user network's hosts file holds the peers
+    // block network-hosts.ts keeps, written before this)
+    if (mode.kind === 'none' || mode.kind === 'host') writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
     return undefined;
   }
   const { allocatePorts } = await import('../network/port-allocation');

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import tty from 'node:tty';
 import { allCapabilities } from '../runtime/capabilities';
 import { encodeExecSpec } from '../runtime/monitor-spec';
-import { monitorFile, spawnExec, type MonitorProcess } from '../runtime/monitor-client';
+import { monitorFile, runExec } from '../runtime/monitor-client';
 import type { OciSpec } from '../runtime/oci-spec';
 import { seccompProgramHex } from '../runtime/seccomp/program';
 import { resolveUser } from '../runtime/user';
@@ -77,12 +76,16 @@ function execProcess(engine: Engine, c: ContainerRecord & { state: { pid: number
  * Run a command in a running container (`skiff exec`) through `skiff-helper exec`, which joins
  * the container's namespaces. Attached, the helper gets our stdio (no copying through Node) and
  * its exit code, the command's, is returned; detached, we return once the command has exec'd.
+ * Nothing else happens in this process meanwhile, so the wait blocks (runExec).
  */
 export async function execInContainer(engine: Engine, o: ExecOptions): Promise<number> {
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) {
     throw new SkiffError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
   }
-  if (o.tty && o.interactive && !o.detach && !tty.isatty(0)) throw new SkiffError('the input device is not a TTY', 1);
+  // node:tty only here: loading it (with net and stream) costs every other exec ~5 ms of start-up
+  if (o.tty && o.interactive && !o.detach && !process.getBuiltinModule('node:tty').isatty(0)) {
+    throw new SkiffError('the input device is not a TTY', 1);
+  }
   const c = runningContainer(engine, o.container);
   const dir = engine.containers.dir(c.id);
   let spec: OciSpec;
@@ -107,27 +110,25 @@ export async function execInContainer(engine: Engine, o: ExecOptions): Promise<n
   fs.rmSync(specFile, { force: true });
   fs.writeFileSync(specFile, flat, { mode: 0o600, flag: 'wx' });
   const stdio: [number, number, number] = o.detach ? [-1, -1, -1] : [o.interactive ? 0 : -1, 1, 2];
-  let helper: MonitorProcess;
+  let specLeft = true;
+  const removeSpec = () => {
+    if (specLeft) fs.rmSync(specFile, { force: true });
+    specLeft = false;
+  };
+  let outcome: ReturnType<typeof runExec>;
   try {
-    helper = spawnExec(specFile, stdio);
+    outcome = runExec(specFile, stdio, { forwardSignals: !o.detach, onReport: removeSpec });
   } catch (e) {
-    fs.rmSync(specFile, { force: true });
     throw new SkiffError(`cannot exec in container ${c.name}: ${(e as Error).message}`);
-  }
-  const unforward = o.detach ? () => undefined : helper.forwardSignals();
-  try {
-    const failure = await helper.ready();
-    fs.rmSync(specFile, { force: true });
-    if (failure) {
-      if (failure.message !== undefined) throw new SkiffError(failure.message, failure.code ?? 126);
-      if (failure.monitorExit === HELPER_NOT_RUNNING) throw notRunning(c);
-      // the helper said why on stderr itself
-      throw new SkiffError(`cannot exec in container ${c.name} (helper exit ${failure.monitorExit})`);
-    }
-    const code = await helper.exited(); // detached: the helper returns right after `ok`
-    return o.detach ? 0 : code;
   } finally {
-    fs.rmSync(specFile, { force: true });
-    unforward();
+    removeSpec();
   }
+  const { failure, code } = outcome;
+  if (failure) {
+    if (failure.message !== undefined) throw new SkiffError(failure.message, failure.code ?? 126);
+    if (failure.monitorExit === HELPER_NOT_RUNNING) throw notRunning(c);
+    // the helper said why on stderr itself
+    throw new SkiffError(`cannot exec in container ${c.name} (helper exit ${failure.monitorExit})`);
+  }
+  return o.detach ? 0 : code; // detached: the helper returned right after `ok`
 }

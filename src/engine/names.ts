@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { randomHex, randomInt } from '../util/random';
 
 // Docker-style generated names: adjective_surname (a short list; collisions get retried).
 const ADJECTIVES = ['admiring', 'agitated', 'amazing', 'angry', 'awesome', 'bold', 'brave', 'busy',
@@ -13,13 +13,13 @@ const SURNAMES = ['albattani', 'archimedes', 'babbage', 'bohr', 'curie', 'darwin
   'pasteur', 'ritchie', 'shannon', 'tesla', 'thompson', 'torvalds', 'turing', 'volta', 'wozniak'];
 
 export function generateName(): string {
-  const a = ADJECTIVES[crypto.randomInt(ADJECTIVES.length)];
-  const b = SURNAMES[crypto.randomInt(SURNAMES.length)];
+  const a = ADJECTIVES[randomInt(ADJECTIVES.length)];
+  const b = SURNAMES[randomInt(SURNAMES.length)];
   return `${a}_${b}`;
 }
 
 export function newContainerId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** Docker's rule for container names. */

@@ -13,6 +13,9 @@ interface NativeAddon {
   tryWaitPid(pid: number): number;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signo: number): void;
+  forwardTerminalSignals(pid: number): void;
+  stopForwardingSignals(): void;
+  readLine(fd: number): string;
 }
 
 /** A child started by spawnPiped: its pid and our ends of the pipes on its 0, 1, 2 (all O_CLOEXEC). */
@@ -88,4 +91,21 @@ export function pidfdOpen(pid: number): number {
 /** Send signal number `signo` to the process a pidfd names; ESRCH once it has exited. */
 export function pidfdSendSignal(pidfd: number, signo: number): void {
   load().pidfdSendSignal(pidfd, signo);
+}
+
+/**
+ * Until the returned function is called, the signals a terminal or a user sends us (INT, TERM,
+ * HUP, QUIT, USR1, USR2, WINCH) go to child `pid` from a handler in the addon, not through the
+ * event loop: for callers that block in readLine() and waitPid() while the child runs. Node's
+ * own handlers for those signals are set aside meanwhile and put back by the returned function.
+ */
+export function forwardTerminalSignals(pid: number): () => void {
+  const a = load();
+  a.forwardTerminalSignals(pid);
+  return () => a.stopForwardingSignals();
+}
+
+/** The first line on `fd`, without its newline, or what came before EOF; blocks until then. */
+export function readLine(fd: number): string {
+  return load().readLine(fd);
 }

@@ -32,6 +32,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sea from 'node:sea';
+import { randomHex } from '../util/random';
 
 // crypto is needed only when assets are extracted or verified, not by every command that
 // imports this module (ps, images): loaded then, for start-up time (docs/PERFORMANCE.md).
@@ -232,7 +233,7 @@ function readStamp(file: string): string | undefined {
 }
 
 function writeStamp(base: string, hash: string, stamp: string): void {
-  const tmp = path.join(base, `.${stampName(hash)}-${crypto().randomBytes(6).toString('hex')}`);
+  const tmp = path.join(base, `.${stampName(hash)}-${randomHex(6)}`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, stamp);
@@ -299,7 +300,7 @@ function placeDir(tmp: string, final: string, specs: readonly AssetSpec[], uid: 
     }
     if ('stamp' in verifyExtraction(final, specs, uid)) return; // lost a race to a good copy
     if (attempt === 2) throw new Error(`cannot replace ${final}; remove it`);
-    const aside = `${path.dirname(final)}/.${path.basename(final)}-bad-${crypto().randomBytes(6).toString('hex')}`;
+    const aside = `${path.dirname(final)}/.${path.basename(final)}-bad-${randomHex(6)}`;
     try {
       fs.renameSync(final, aside);
     } catch (e) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnDetached } from '../native/addon';
+import { forwardTerminalSignals, readLine, spawnDetached, waitPid } from '../native/addon';
 import { helperPath } from '../native/assets';
 import { helperArgv } from '../native/helper';
 import { isSameLiveProcess } from './process-identity';
@@ -89,6 +89,11 @@ export interface MonitorProcess {
   ready(): Promise<MonitorFailure | undefined>;
   /** The monitor's exit code (the container's, 128+N for signal N) once it has exited; reaps it. */
   exited(): Promise<number>;
+  /**
+   * Attached with detach keys: the exit code as exited(), or 'detached' when the user typed the
+   * keys (the monitor let go of the terminal and runs on: release() it, it is not ours to reap).
+   */
+  exitedOrDetached(): Promise<number | 'detached'>;
   /** Forward the signals a terminal sends us to the monitor (which passes them on); returns the undo. */
   forwardSignals(): () => void;
   /** Stop watching (detached runs): the monitor lives on, and is no longer ours to reap. */
@@ -108,6 +113,15 @@ export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: st
 }
 
 /**
+ * Start a helper that lives on after us and reports `ok` or `err CODE message` on its fd 3 as
+ * the monitor does: `net-holder`, the keeper of the user networks' namespace (net_holder.c).
+ * After `ok` call release(): it closes fd 3 and runs on.
+ */
+export function spawnReportingHelper(userns: UserNamespacePlan | undefined, mode: string[], stdio: [number, number, number]): MonitorProcess {
+  return spawnSealedHelper(helperArgv(userns, mode), stdio);
+}
+
+/**
  * Start `skiff-helper exec SPECFILE` (a process in a running container; native/PROTOCOL.md) the
  * way the monitor is started: own session, sealed, report pipe on fd 3. It joins the container's
  * namespaces itself, so it gets no namespace options. Its exit code is the command's; 3 before
@@ -115,6 +129,38 @@ export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: st
  */
 export function spawnExec(specFile: string, stdio: [number, number, number], target?: { pid: number; start: string }): MonitorProcess {
   return spawnSealedHelper(['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
+}
+
+/**
+ * `skiff-helper exec SPECFILE` run to its end without the event loop: exec has nothing to do
+ * while its command runs (the helper has our stdio and does all the copying), so it blocks in the
+ * addon, which also forwards the terminal's signals to the helper when `forwardSignals`. That
+ * spares exec's start-up the stream, net and tty modules an asynchronous wait needs.
+ * `onReport` runs once the helper has reported (it has read the spec by then). Throws when the
+ * helper cannot be started.
+ */
+export function runExec(specFile: string, stdio: [number, number, number], opts: { forwardSignals: boolean; onReport(): void }): { failure?: MonitorFailure; code: number } {
+  const child = spawnDetached(helperPath(), ['skiff-helper', 'exec', specFile], stdio, { sealed: true });
+  const stopForwarding = opts.forwardSignals ? forwardTerminalSignals(child.pid) : () => undefined;
+  try {
+    let line: string;
+    try {
+      line = readLine(child.reportFd).trim();
+    } finally {
+      fs.closeSync(child.reportFd); // the helper writes nothing after its line
+    }
+    opts.onReport();
+    const code = waitPid(child.pid); // the command's exit code once `ok` came; else the helper's
+    return line === 'ok' ? { code } : { code, failure: reportedFailure(line, code) };
+  } finally {
+    stopForwarding();
+  }
+}
+
+/** A report line other than `ok` ("err CODE message", or nothing) and the helper's exit code. */
+function reportedFailure(line: string, monitorExit: number): MonitorFailure {
+  const m = /^err (\d+) (.*)$/.exec(line);
+  return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
 }
 
 function spawnSealedHelper(args: string[], stdio: [number, number, number]): MonitorProcess {
@@ -125,12 +171,15 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
   return {
     pid: child.pid,
     exited,
+    async exitedOrDetached() {
+      // the `detached` line comes before the pipe closes: the race sees it first
+      const end = await Promise.race([reports.detached.then(() => 'detached' as const), reports.closed.then(() => 'closed' as const)]);
+      return end === 'detached' ? end : exited();
+    },
     async ready() {
       const line = await reports.firstLine;
       if (line === 'ok') return undefined;
-      const monitorExit = await exited();
-      const m = /^err (\d+) (.*)$/.exec(line);
-      return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
+      return reportedFailure(line, await exited());
     },
     forwardSignals() {
       // process.kill by PID is safe here: an unreaped child's PID cannot be given to another process.
@@ -144,20 +193,54 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
 
 /**
  * The report pipe (the monitor's fd 3): a first line "ok" or "err CODE message" once the
- * command has exec'd (or failed to), then EOF when the monitor exits.
+ * command has exec'd (or failed to), then EOF when the monitor exits; or, attached with detach
+ * keys, a line "detached" and EOF while the monitor runs on.
+ * Read with fs.read (a blocking read on libuv's thread pool; the pipe is not O_NONBLOCK), not a
+ * net.Socket: loading net, and the streams it brings, cost every `run` ~6 ms of CPU at start-up
+ * (docs/PERFORMANCE.md), and a net socket's teardown creates process.stderr as well. A read
+ * holds one of the pool's threads until the monitor writes or exits, so stop() (a detached run
+ * that no longer waits) wakes it by writing a newline into the pipe through /proc/self/fd:
+ * released monitors must not pile up on the pool's four threads (`start` of many containers).
  */
-function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise<void>; stop(): void } {
-  const sock = new (process.getBuiltinModule('node:net').Socket)({ fd, readable: true, writable: false });
+function watchReports(fd: number): { firstLine: Promise<string>; detached: Promise<void>; closed: Promise<void>; stop(): void } {
   let text = '';
+  let stopped = false;
+  let fdClosed = false;
   let gotLine: (s: string) => void = () => undefined;
   const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });
+  let gotDetached: () => void = () => undefined;
+  const detached = new Promise<void>((resolve) => { gotDetached = resolve; });
   const closed = new Promise<void>((resolve) => {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => { text += d; if (text.includes('\n')) gotLine(text.split('\n')[0].trim()); });
-    sock.on('error', () => undefined);
-    sock.on('close', () => { gotLine(text.trim()); resolve(); });
+    const buf = Buffer.allocUnsafe(512);
+    const readMore = (): void => {
+      fs.read(fd, buf, 0, buf.length, null, (err, n) => {
+        if (!stopped && (err ? err.code === 'EINTR' : n > 0)) {
+          if (!err) {
+            text += buf.toString('latin1', 0, n); // the lines are ASCII
+            const lines = text.split('\n');
+            if (lines.length > 1) gotLine(lines[0].trim());
+            if (lines.slice(1, -1).includes('detached')) gotDetached();
+          }
+          readMore();
+          return;
+        }
+        fdClosed = true; // before the close: stop() must never open what reuses this number
+        fs.close(fd, () => undefined);
+        gotLine(text.trim());
+        resolve();
+      });
+    };
+    readMore();
   });
-  return { firstLine, closed, stop: () => sock.destroy() };
+  const stop = (): void => {
+    if (stopped || fdClosed) return;
+    stopped = true;
+    try {
+      const w = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      try { fs.writeSync(w, '\n'); } finally { fs.closeSync(w); }
+    } catch { /* the pending read still ends when the monitor exits */ }
+  };
+  return { firstLine, detached, closed, stop };
 }
 
 /**

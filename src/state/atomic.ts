@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomHex } from '../util/random';
 
 /**
  * Write a file so that a crash leaves either the old or the new content, never a torn one:
  * write a unique temp file in the same directory, fsync it, rename over the target.
  */
-// crypto is loaded on the first write, not with this module: read-only commands (ps, images)
-// import it through the stores and would pay ~10 ms of start-up for it (docs/PERFORMANCE.md).
+// The temporary name's randomness comes from util/random, not node:crypto: loading crypto cost
+// ~10 ms of start-up (docs/PERFORMANCE.md).
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, durable = true): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomHex(6)}.tmp`);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { runHelper } from '../native/helper';
 import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
+import { randomHex } from '../util/random';
 import { removeTree } from '../util/remove-tree';
 import { findOnPath } from '../util/which';
 import { layersRoot, storageStateFile } from './layout';
@@ -25,7 +25,7 @@ function storeHasLayers(dataRoot: string): boolean {
 
 /** Does kernel overlayfs mount in our (user) namespace? Asked once per store, then recorded. */
 async function kernelOverlayWorks(dataRoot: string, userns: UserNamespacePlan | undefined): Promise<boolean> {
-  const dir = path.join(dataRoot, 'tmp', `probe-${crypto.randomBytes(4).toString('hex')}`);
+  const dir = path.join(dataRoot, 'tmp', `probe-${randomHex(4)}`);
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   try {
     await runHelper(userns, ['probe-overlay', dir, ...(userns ? ['userxattr'] : [])], 'probe overlay');

@@ -11,7 +11,7 @@ const src = (p: string) => JSON.stringify(path.join(root, 'src', p));
 
 export type HelpModules = typeof import('../../src/cli/index') & typeof import('../../src/cli/help/render')
   & typeof import('../../src/cli/help/spec') & typeof import('../../src/cli/help/argv') & typeof import('../../src/cli/nouns')
-  & typeof import('../../src/cli/program') & { Command: typeof import('clipanion').Command; Option: typeof import('clipanion').Option;
+  & typeof import('../../src/cli/program') & { Command: typeof import('clipanion').Command; Option: typeof import('clipanion').Option; Cli: typeof import('clipanion').Cli;
     t: typeof import('typanion') };
 
 export async function loadHelpModules(): Promise<HelpModules> {
@@ -25,7 +25,7 @@ export async function loadHelpModules(): Promise<HelpModules> {
           `export * from ${src('cli/index.ts')};`, `export * from ${src('cli/help/render.ts')};`,
           `export * from ${src('cli/help/spec.ts')};`, `export * from ${src('cli/help/argv.ts')};`,
           `export * from ${src('cli/nouns.ts')};`, `export * from ${src('cli/program.ts')};`,
-          `export { Command, Option } from 'clipanion';`, `export * as t from 'typanion';`,
+          `export { Command, Option, Cli } from 'clipanion';`, `export * as t from 'typanion';`,
         ].join('\n'),
         resolveDir: root,
         loader: 'ts',

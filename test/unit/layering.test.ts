@@ -11,8 +11,9 @@ import { describe, expect, it } from 'vitest';
  * to one caller, and make import cycles possible. What two modules both need moves down.
  *  - main.ts: the entry point; cli: argument parsing and output; engine: one function per verb,
  *    composing the modules;
- *  - image, storage, runtime: the modules (images and registries; layers and rootfs drivers;
- *    container specs and user namespaces), peers that never import each other;
+ *  - image, storage, runtime, network, volume, build: the modules (images and registries;
+ *    layers and rootfs drivers; container specs and user namespaces; networks; volumes;
+ *    Dockerfiles and build contexts), peers that never import each other;
  *  - state: atomic files and locks, which the modules share;
  *  - native: the addon and skiff-helper (spawning it, its namespace options);
  *  - util: pure helpers that import nothing of skiff but errors.ts;
@@ -22,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['main.ts'],
   ['cli'],
   ['engine'],
-  ['image', 'storage', 'runtime', 'network'],
+  ['image', 'storage', 'runtime', 'network', 'volume', 'build'],
   ['state'],
   ['native'],
   ['util'],

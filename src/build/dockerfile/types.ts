@@ -119,6 +119,16 @@ export interface Stage {
   instructions: Instruction[];
 }
 
+/** Something Docker accepts but warns about (an empty continuation line, an undefined variable). */
+export interface BuildWarning {
+  file: string;
+  line: number;
+  /** `Rule: text`, as Docker prints it. */
+  message: string;
+  /** The BuildKit check it comes from (`# check=skip=…` names it). */
+  rule?: string;
+}
+
 export interface Dockerfile {
   file: string;
   /** Parser directives (`# syntax=`, `# escape=`, `# check=`). */
@@ -126,4 +136,6 @@ export interface Dockerfile {
   /** ARGs before the first FROM: usable in FROM lines, and in a stage after a bare `ARG NAME`. */
   globalArgs: ArgInstruction[];
   stages: Stage[];
+  /** What the parser warns about (added by the front end; absent in hand-made Dockerfiles). */
+  warnings?: BuildWarning[];
 }

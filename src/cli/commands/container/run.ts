@@ -11,14 +11,17 @@ export class RunCommand extends ContainerConfigCommand {
   /** Docker's run and create report every engine failure as 125 (src/errors.ts) */
   override readonly errorContext = 'run' as const;
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
+  detachKeys = Option.String('--detach-keys', { description: 'Override the key sequence for detaching a container' });
 
   async execute(): Promise<number> {
     const { createContainer } = await import('../../../engine/create');
     const { startContainer } = await import('../../../engine/start');
+    const { parseDetachKeys } = await import('../../../engine/detach-keys');
+    parseDetachKeys(this.detachKeys); // refused before the container is created
     const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions(), detach: this.detach });
     let code: number | undefined;
     try {
-      code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive });
+      code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys });
     } catch (e) {
       // --rm: a container that could not start (a published port in use) is not left behind
       if (this.rm) {

@@ -1,0 +1,29 @@
+/**
+ * A container's place on a user-defined network (Docker's EndpointSettings), kept in the
+ * container record under the network's name from create or connect on, as Podman does: the
+ * address stays the container's across restarts.
+ */
+export interface Endpoint {
+  networkId: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  /** --network-alias / connect --alias: more names the peers resolve to this address */
+  aliases: string[];
+  /** the interface inside the container (eth0, eth1...), given when it is attached */
+  ifname: string;
+  /** the address was asked for (--ip), not allocated: Docker's IPAMConfig */
+  requestedIp?: string;
+}
+
+/** The interface names of a container's endpoints are eth0, eth1...: the first one free. */
+export function nextInterfaceName(endpoints: Record<string, Endpoint> | undefined): string {
+  const used = new Set(Object.values(endpoints ?? {}).map((e) => e.ifname));
+  for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+}
+
+/** The bridge in the holder's namespace: "skn" (has a way out) or "ski" (--internal) and 12 hex of the ID. */
+export function bridgeName(network: { id: string; internal: boolean }): string {
+  return `${network.internal ? 'ski' : 'skn'}${network.id.slice(0, 12)}`;
+}
