@@ -333,6 +333,7 @@ complete -c skiff -n '__skiff_path_is \'container list\'' -l format -r -d 'Forma
 complete -c skiff -n '__skiff_path_is \'container list\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'container list\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container list\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container logs\'' -F
@@ -350,6 +351,7 @@ complete -c skiff -n '__skiff_path_is \'container ls\'' -l format -r -d 'Format 
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'container ls\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container ls\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container pause\'' -F
@@ -366,6 +368,7 @@ complete -c skiff -n '__skiff_path_is \'container ps\'' -l format -r -d 'Format 
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'container ps\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'container ps\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container remove\'' -F
@@ -604,6 +607,7 @@ complete -c skiff -n '__skiff_path_is \'image list\'' -F
 complete -c skiff -n '__skiff_path_is \'image list\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'image list\'' -s q -l quiet -d 'Only show image IDs'
 complete -c skiff -n '__skiff_path_is \'image list\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'image list\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'image list\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'image list\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'image list\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
@@ -616,6 +620,7 @@ complete -c skiff -n '__skiff_path_is \'image ls\'' -F
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s q -l quiet -d 'Only show image IDs'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'image ls\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'image ls\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
@@ -650,6 +655,7 @@ complete -c skiff -n '__skiff_path_is \'images\'' -F
 complete -c skiff -n '__skiff_path_is \'images\'' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_path_is \'images\'' -s q -l quiet -d 'Only show image IDs'
 complete -c skiff -n '__skiff_path_is \'images\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'images\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'images\'' -l digests -d 'Show digests'
 complete -c skiff -n '__skiff_path_is \'images\'' -s f -l filter -r -d 'Filter output based on conditions provided (key=value)'
 complete -c skiff -n '__skiff_path_is \'images\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
@@ -745,6 +751,7 @@ complete -c skiff -n '__skiff_path_is \'ps\'' -l format -r -d 'Format output usi
 complete -c skiff -n '__skiff_path_is \'ps\'' -s n -l last -r -d 'Show n last created containers (includes all states) (default -1)'
 complete -c skiff -n '__skiff_path_is \'ps\'' -s l -l latest -d 'Show the latest created container (includes all states)'
 complete -c skiff -n '__skiff_path_is \'ps\'' -l no-trunc -d 'Don\'t truncate output'
+complete -c skiff -n '__skiff_path_is \'ps\'' -l noheading -d 'Do not print the column headings (Podman)'
 complete -c skiff -n '__skiff_path_is \'ps\'' -s q -l quiet -d 'Only display container IDs'
 complete -c skiff -n '__skiff_path_is \'ps\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'pull\'' -F
