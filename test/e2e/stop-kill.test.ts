@@ -355,8 +355,9 @@ describe('the Podman forms', () => {
   test('--noheading on ps and images: the rows alone, aligned as in the table', async () => {
     const name = uniqueName('nohead');
     await runScript(name, 'true');
-    const full = await skiff(['ps', '-a', '--no-trunc']);
-    const bare = await skiff(['ps', '-a', '--no-trunc', '--noheading']);
+    const format = ['--format', 'table {{.ID}}\t{{.Names}}\t{{.Image}}'];
+    const full = await skiff(['ps', '-a', '--no-trunc', ...format]);
+    const bare = await skiff(['ps', '-a', '--no-trunc', '--noheading', ...format]);
     expect(bare.code, bare.stderr).toBe(0);
     expect(bare.stdout).toBe(full.stdout.slice(full.stdout.indexOf('\n') + 1));
     expect(bare.stdout).toContain(name);
