@@ -18,6 +18,7 @@ import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 import { prepareHealthcheck } from './healthcheck';
 import { anonymousVolumeDirs, containerMounts } from './volume-mounts';
+import { keepIdStart } from './keep-id-user';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -35,13 +36,14 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const { target, mount } = rootfsMount(engine, layers, c);
   const network = parseNetworkMode(c.config.network);
   const volumes = containerMounts(engine, c);
+  const keepId = keepIdStart(engine, c);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
     run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run, network),
     etcFiles: etcFiles(engine, dir, network),
-    userMounts: volumes.mounts, readonlyRootfs: c.config.readOnlyRootfs,
+    userMounts: [...keepId.mounts, ...volumes.mounts], readonlyRootfs: c.config.readOnlyRootfs,
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
@@ -51,7 +53,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): 
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
-    health, volumePrep: volumes.prep,
+    health, volumePrep: volumes.prep, nestedUserns: keepId.maps,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
