@@ -22,6 +22,7 @@ import { ContainerExistsCommand } from './commands/container/exists';
 import { AttachCommand } from './commands/container/attach';
 import { LogsCommand } from './commands/container/logs';
 import { TopCommand } from './commands/container/top';
+import { StatsCommand } from './commands/container/stats';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -41,7 +42,9 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkConnectCommand } from './commands/network/connect';
 import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkDisconnectCommand } from './commands/network/disconnect';
 import { NetworkInspectCommand } from './commands/network/inspect';
 import { NetworkLsCommand } from './commands/network/ls';
 import { NetworkPruneCommand } from './commands/network/prune';
@@ -67,9 +70,11 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
   ExecCommand, TopCommand, HealthcheckRunCommand,
+  StatsCommand,
   // user-defined networks
   NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
-    VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
+  NetworkConnectCommand, NetworkDisconnectCommand,
+  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

@@ -11,9 +11,10 @@ import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-opti
 import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
 import type { SecurityInput } from '../runtime/oci-spec';
+import { allocateEndpoint, checkEndpointRequest, mustFindNetwork, type EndpointRequest } from './network-connect';
 import { checkNetworkFlags, networkModeText, parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { SkiffError } from '../util/errors';
-import { NotFoundError } from '../errors';
+import { InvalidError } from '../errors';
 import { parseSignal } from '../util/signals';
 import { removeTree } from '../util/remove-tree';
 import type { ContainerRecord, HealthConfig } from './container-store';
@@ -37,6 +38,8 @@ export interface CreateOptions {
   entrypoint?: string;
   hostname?: string;
   network?: string;
+  /** --network-alias, --ip, --mac-address: the endpoint on a user-defined network */
+  endpoint?: EndpointRequest;
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
@@ -94,12 +97,20 @@ function resolveNetwork(engine: Engine, text: string | undefined): NetworkMode {
   return mode;
 }
 
-/**
- * A user-defined network (`network create`) must exist. Until user networks are stored
- * (src/network/user-networks/, another part of issue 11), none does.
- */
-function userNetworkMustExist(_engine: Engine, name: string): void {
-  throw new NotFoundError(`network ${name} not found`);
+/** A user-defined network (`network create`) must exist (Docker: `network NAME not found`). */
+function userNetworkMustExist(engine: Engine, name: string): void {
+  mustFindNetwork(engine, name);
+}
+
+/** --ip, --network-alias and --mac-address are for user-defined networks (Docker's messages). */
+function checkEndpointFlags(network: NetworkMode, req: EndpointRequest | undefined): void {
+  if (!req) return;
+  if (network.kind !== 'user') {
+    if (req.ip) throw new InvalidError('user specified IP address is supported on user defined networks only');
+    if (req.aliases?.length) throw new InvalidError('network-scoped alias is supported only for containers in user defined networks');
+    if (req.mac) throw new InvalidError('--mac-address is supported on user-defined networks only here: the other modes\' interfaces are the user-mode helper\'s or the host\'s');
+  }
+  checkEndpointRequest(req);
 }
 
 /**
@@ -127,6 +138,7 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): {
     throw new SkiffError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
   }
   const network = resolveNetwork(engine, o.network);
+  checkEndpointFlags(network, o.endpoint);
   for (const w of checkNetworkFlags(network, { hostname: !!o.hostname })) process.stderr.write(`${w}\n`);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
@@ -357,6 +369,11 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
         rec.name = o.name.replace(/^\//, '');
       } else {
         do rec.name = generateName(); while (taken.has(rec.name));
+      }
+      if (network.kind === 'user') {
+        // under containers.lock, as every address allocation (network-connect.ts)
+        const n = mustFindNetwork(engine, network.name);
+        rec.endpoints = { [n.name]: allocateEndpoint(n, rec, all, o.endpoint ?? {}) };
       }
       // with the record, under its lock: `volume rm` (which takes it too) sees the volume used
       await ensureContainerVolumes(engine, mounts);

@@ -67,10 +67,16 @@ export interface MonitorOptions {
   attached?: boolean;
   /** --userns=keep-id: the container's own user namespace, nested, with these maps ("C:H:N,...") */
   nestedUserns?: { uidMap: string; gidMap: string };
+  /** attached -it: the detach keys the monitor watches the user's terminal for (native/helper/detach.c) */
+  detachKeys?: Buffer;
+  /** --rm, attached: what the monitor removes instead of `cleanup` once the user detached (the whole container) */
+  detachCleanup?: string[];
   /** before the mounts: new volumes filled from the image (copy-up), sources chowned (:U) */
   volumePrep?: VolumePreparation;
   /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
   health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
+  /** user-defined networks: `net-attach` fields per interface, and the lock the monitor holds for life (net_holder.c) */
+  userNetworks?: { attach: string[][]; usersLock: string };
 }
 
 /** What the container init does to volume sources before it mounts them (native/helper/volume_mount.c). */
@@ -190,6 +196,12 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);
+  if (o.detachKeys?.length) rec('detach-keys', o.detachKeys.toString('hex'));
+  for (const c of o.detachCleanup ?? []) rec('detach-cleanup', c);
+  if (o.userNetworks) {
+    rec('net-users-lock', o.userNetworks.usersLock);
+    for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
+  }
   if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
   return encode();
 }

@@ -13,6 +13,9 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   name = Option.String('--name', { description: 'Assign a name to the container' });
   hostname = Option.String('-h,--hostname', { description: 'Container host name' });
   network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default user-mode network), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
+  networkAlias = Option.Array('--network-alias', [], { description: 'Add network-scoped alias for the container' });
+  ip = Option.String('--ip', { description: 'IPv4 address (e.g., 172.30.100.104)' });
+  macAddress = Option.String('--mac-address', { description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
@@ -78,7 +81,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
-      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      network: this.network, endpoint: { aliases: this.networkAlias, ip: this.ip, mac: this.macAddress }, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
       logDriver: this.logDriver, logOpts: this.logOpt,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
