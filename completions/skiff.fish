@@ -34,13 +34,13 @@ end
 function __skiff_path_children
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'attach' 'build' 'builder' 'buildx' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'volume' 'wait'
+            printf '%s\n' 'attach' 'build' 'builder' 'buildx' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'version' 'volume' 'wait'
         case 'builder'
             printf '%s\n' 'build'
         case 'buildx'
             printf '%s\n' 'build'
         case 'container'
-            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'list' 'logs' 'ls' 'pause' 'prune' 'ps' 'remove' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'wait'
+            printf '%s\n' 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'list' 'logs' 'ls' 'pause' 'prune' 'ps' 'remove' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'unpause' 'wait'
         case 'generate'
             printf '%s\n' 'systemd'
         case 'healthcheck'
@@ -98,6 +98,7 @@ complete -c skiff -n '__skiff_path_is \'\'' -a 'rmi' -d 'Remove one or more imag
 complete -c skiff -n '__skiff_path_is \'\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'save' -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'\'' -a 'stats' -d 'Display a live stream of container(s) resource usage statistics'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'stop' -d 'Stop one or more running containers'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'system' -d 'system commands'
 complete -c skiff -n '__skiff_path_is \'\'' -a 'tag' -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
@@ -130,6 +131,7 @@ complete -c skiff -n '__skiff_path_is \'container\'' -a 'restart' -d 'Restart on
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'rm' -d 'Remove one or more containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'run' -d 'Create and run a new container from an image'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'start' -d 'Start one or more stopped containers'
+complete -c skiff -n '__skiff_path_is \'container\'' -a 'stats' -d 'Display a live stream of container(s) resource usage statistics'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'stop' -d 'Stop one or more running containers'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'top' -d 'Display the running processes of a container'
 complete -c skiff -n '__skiff_path_is \'container\'' -a 'unpause' -d 'Unpause all processes within one or more containers'
@@ -174,6 +176,7 @@ complete -c skiff -n '__skiff_path_is \'attach\'' -l sig-proxy -d 'Proxy all rec
 complete -c skiff -n '__skiff_path_is \'attach\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'build\'' -F
 complete -c skiff -n '__skiff_path_is \'build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'build\'' -l label -r -d 'Set metadata for an image'
@@ -191,6 +194,7 @@ complete -c skiff -n '__skiff_path_is \'build\'' -l target -r -d 'Set the target
 complete -c skiff -n '__skiff_path_is \'build\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -F
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'builder build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l label -r -d 'Set metadata for an image'
@@ -208,6 +212,7 @@ complete -c skiff -n '__skiff_path_is \'builder build\'' -l target -r -d 'Set th
 complete -c skiff -n '__skiff_path_is \'builder build\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -F
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'buildx build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l label -r -d 'Set metadata for an image'
@@ -227,7 +232,7 @@ complete -c skiff -n '__skiff_path_is \'commit\'' -F
 complete -c skiff -n '__skiff_path_is \'commit\'' -s a -l author -r -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
 complete -c skiff -n '__skiff_path_is \'commit\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
 complete -c skiff -n '__skiff_path_is \'commit\'' -s m -l message -r -d 'Commit message'
-complete -c skiff -n '__skiff_path_is \'commit\'' -s p -l pause -d 'Pause container during commit (accepted; the layer is read as it is)'
+complete -c skiff -n '__skiff_path_is \'commit\'' -s p -l pause -d 'Pause container during commit (default true; rootless on cgroup v1, where skiff cannot freeze, the layer is read as it is)'
 complete -c skiff -n '__skiff_path_is \'commit\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container attach\'' -F
 complete -c skiff -n '__skiff_path_is \'container attach\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
@@ -238,7 +243,7 @@ complete -c skiff -n '__skiff_path_is \'container commit\'' -F
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s a -l author -r -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s c -l change -r -d 'Apply Dockerfile instruction to the created image'
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s m -l message -r -d 'Commit message'
-complete -c skiff -n '__skiff_path_is \'container commit\'' -s p -l pause -d 'Pause container during commit (accepted; the layer is read as it is)'
+complete -c skiff -n '__skiff_path_is \'container commit\'' -s p -l pause -d 'Pause container during commit (default true; rootless on cgroup v1, where skiff cannot freeze, the layer is read as it is)'
 complete -c skiff -n '__skiff_path_is \'container commit\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container cp\'' -F
 complete -c skiff -n '__skiff_path_is \'container cp\'' -s a -l archive -d 'Archive mode (copy all uid/gid information)'
@@ -436,6 +441,7 @@ complete -c skiff -n '__skiff_path_is \'container run\'' -l health-start-period 
 complete -c skiff -n '__skiff_path_is \'container run\'' -l health-timeout -r -d 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c skiff -n '__skiff_path_is \'container run\'' -s d -l detach -d 'Run container in background and print container ID'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container start\'' -F
 complete -c skiff -n '__skiff_path_is \'container start\'' -l all -d 'Start all containers that are not running (Podman)'
@@ -443,6 +449,12 @@ complete -c skiff -n '__skiff_path_is \'container start\'' -s a -l attach -d 'At
 complete -c skiff -n '__skiff_path_is \'container start\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'container start\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -F
+complete -c skiff -n '__skiff_path_is \'container stats\'' -s a -l all -d 'Show all containers (default shows just running)'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -l no-stream -d 'Disable streaming stats and only pull the first result'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -l no-trunc -d 'Do not truncate output'
+complete -c skiff -n '__skiff_path_is \'container stats\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'container stop\'' -F
 complete -c skiff -n '__skiff_path_is \'container stop\'' -s a -l all -d 'Act on all containers this verb applies to (Podman)'
 complete -c skiff -n '__skiff_path_is \'container stop\'' -s s -l signal -r -d 'Signal to send to the container'
@@ -544,6 +556,7 @@ complete -c skiff -n '__skiff_path_is \'history\'' -l format -r -d 'Format outpu
 complete -c skiff -n '__skiff_path_is \'history\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image build\'' -F
 complete -c skiff -n '__skiff_path_is \'image build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'image build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'image build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'image build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'image build\'' -l label -r -d 'Set metadata for an image'
@@ -797,6 +810,7 @@ complete -c skiff -n '__skiff_path_is \'run\'' -l health-start-period -r -d 'Sta
 complete -c skiff -n '__skiff_path_is \'run\'' -l health-timeout -r -d 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c skiff -n '__skiff_path_is \'run\'' -s d -l detach -d 'Run container in background and print container ID'
+complete -c skiff -n '__skiff_path_is \'run\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'run\'' -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'save\'' -F
 complete -c skiff -n '__skiff_path_is \'save\'' -s o -l output -r -d 'Write to a file, instead of STDOUT'
@@ -808,6 +822,12 @@ complete -c skiff -n '__skiff_path_is \'start\'' -s a -l attach -d 'Attach STDOU
 complete -c skiff -n '__skiff_path_is \'start\'' -l detach-keys -r -d 'Override the key sequence for detaching a container'
 complete -c skiff -n '__skiff_path_is \'start\'' -s i -l interactive -d 'Attach container\'s STDIN'
 complete -c skiff -n '__skiff_path_is \'start\'' -s h -l help -d 'Print usage'
+complete -c skiff -n '__skiff_path_is \'stats\'' -F
+complete -c skiff -n '__skiff_path_is \'stats\'' -s a -l all -d 'Show all containers (default shows just running)'
+complete -c skiff -n '__skiff_path_is \'stats\'' -l format -r -d 'Format output using a Go template, "table", "table TEMPLATE" or "json"'
+complete -c skiff -n '__skiff_path_is \'stats\'' -l no-stream -d 'Disable streaming stats and only pull the first result'
+complete -c skiff -n '__skiff_path_is \'stats\'' -l no-trunc -d 'Do not truncate output'
+complete -c skiff -n '__skiff_path_is \'stats\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'stop\'' -F
 complete -c skiff -n '__skiff_path_is \'stop\'' -s a -l all -d 'Act on all containers this verb applies to (Podman)'
 complete -c skiff -n '__skiff_path_is \'stop\'' -s s -l signal -r -d 'Signal to send to the container'

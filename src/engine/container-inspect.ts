@@ -3,11 +3,12 @@ import path from 'node:path';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
 import { networkName, parseNetworkMode } from '../network/network-mode';
-import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct } from '../util/go-template';
+import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
 import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
+import { healthState, type HealthState } from './health-state';
 import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
 import { volumeObject } from './volume-list';
 import { inspectMountConfig, inspectMounts } from './volume-mounts';
@@ -31,7 +32,6 @@ interface OptionalStateFields {
   restarting?: boolean;
   oomKilled?: boolean;
   restartCount?: number;
-  health?: { status?: string; failingStreak?: number; log?: unknown[] };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -46,7 +46,7 @@ export interface ContainerInspectOptions {
 }
 
 /** Docker's State object (api/types/container.State), from the record's (refreshed) state. */
-function inspectState(c: ContainerRecord): object {
+function inspectState(c: ContainerRecord, health: HealthState | undefined): object {
   const s = c.state as ContainerRecord['state'] & OptionalStateFields;
   const status = s.paused ? 'paused' : s.restarting ? 'restarting' : s.status;
   const out: Record<string, unknown> = {
@@ -62,12 +62,15 @@ function inspectState(c: ContainerRecord): object {
     StartedAt: s.startedAt ?? ZERO_TIME,
     FinishedAt: s.finishedAt ?? ZERO_TIME,
   };
-  if (s.health) {
+  // Docker's Health: the probe log the monitor keeps (health-state.ts), for a container with a healthcheck
+  if (health) {
     out.Health = goStruct({
-      Status: s.health.status ?? 'starting',
-      FailingStreak: s.health.failingStreak ?? 0,
-      Log: s.health.log ?? [],
+      Status: health.Status,
+      FailingStreak: health.FailingStreak,
+      Log: health.Log.map((l) => goStruct({ ...l }, '*container.HealthcheckResult')),
     }, '*container.Health');
+  } else {
+    omittedField(out, 'Health', NIL_POINTER);
   }
   return goStruct(out, '*container.State');
 }
@@ -250,7 +253,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
     Created: c.created,
     Path: c.path,
     Args: c.args,
-    State: inspectState(c),
+    State: inspectState(c, healthState(engine, c)),
     Image: c.imageId,
     ResolvConfPath: path.join(dir, 'resolv.conf'),
     HostnamePath: path.join(dir, 'hostname'),

@@ -65,6 +65,10 @@ export interface MonitorOptions {
   attachSocket?: string;
   /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
   attached?: boolean;
+  /** attached -it: the detach keys the monitor watches the user's terminal for (native/helper/detach.c) */
+  detachKeys?: Buffer;
+  /** --rm, attached: what the monitor removes instead of `cleanup` once the user detached (the whole container) */
+  detachCleanup?: string[];
   /** before the mounts: new volumes filled from the image (copy-up), sources chowned (:U) */
   volumePrep?: VolumePreparation;
   /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
@@ -189,6 +193,8 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);
+  if (o.detachKeys?.length) rec('detach-keys', o.detachKeys.toString('hex'));
+  for (const c of o.detachCleanup ?? []) rec('detach-cleanup', c);
   if (o.userNetworks) {
     rec('net-users-lock', o.userNetworks.usersLock);
     for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
