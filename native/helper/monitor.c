@@ -845,22 +845,10 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     master = recv_fd(sock[0]);
     close(sock[0]);
   }
-  char err[1100];
-  ssize_t n = read(errpipe[0], err, sizeof err - 1);
-  close(errpipe[0]);
-  *started = n <= 0;
-  if (n > 0) {
-    /* The container never started: report like Docker and exit 125/126/127. */
-    err[n] = 0;
-    int code = atoi(err);
-    const char *msg = strchr(err, ' ');
-    msg = msg ? msg + 1 : err;
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
-    }
-    char line[1200];
-    snprintf(line, sizeof line, "err %d %s\n", code, msg);
-    if (first && s->ready_fd >= 0) report_ready(s, line);
-    else fprintf(stderr, "skiff: %s\n", msg);
+  /* The container never started: reported like Docker, and exit 125/126/127. */
+  int code = child_wait_exec(errpipe[0], child, first ? s->ready_fd : -1);
+  *started = code == 0;
+  if (code) {
     close(alive[1]);
     if (master >= 0) close(master);
     return code;
