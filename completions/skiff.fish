@@ -178,6 +178,7 @@ complete -c skiff -n '__skiff_path_is \'attach\'' -l sig-proxy -d 'Proxy all rec
 complete -c skiff -n '__skiff_path_is \'attach\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'build\'' -F
 complete -c skiff -n '__skiff_path_is \'build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'build\'' -l label -r -d 'Set metadata for an image'
@@ -195,6 +196,7 @@ complete -c skiff -n '__skiff_path_is \'build\'' -l target -r -d 'Set the target
 complete -c skiff -n '__skiff_path_is \'build\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -F
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'builder build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'builder build\'' -l label -r -d 'Set metadata for an image'
@@ -212,6 +214,7 @@ complete -c skiff -n '__skiff_path_is \'builder build\'' -l target -r -d 'Set th
 complete -c skiff -n '__skiff_path_is \'builder build\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -F
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'buildx build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'buildx build\'' -l label -r -d 'Set metadata for an image'
@@ -291,6 +294,7 @@ complete -c skiff -n '__skiff_path_is \'container create\'' -s v -l volume -r -d
 complete -c skiff -n '__skiff_path_is \'container create\'' -l mount -r -d 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l volumes-from -r -d 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c skiff -n '__skiff_path_is \'container create\'' -l userns -r -d 'User namespace to use: host (default) or keep-id[:uid=N,gid=N] (Podman; rootless: the container user is your own UID/GID)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'container create\'' -l health-cmd -r -d 'Command to run to check health'
@@ -434,6 +438,7 @@ complete -c skiff -n '__skiff_path_is \'container run\'' -s v -l volume -r -d 'B
 complete -c skiff -n '__skiff_path_is \'container run\'' -l mount -r -d 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l volumes-from -r -d 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c skiff -n '__skiff_path_is \'container run\'' -l userns -r -d 'User namespace to use: host (default) or keep-id[:uid=N,gid=N] (Podman; rootless: the container user is your own UID/GID)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'container run\'' -l health-cmd -r -d 'Command to run to check health'
@@ -534,6 +539,7 @@ complete -c skiff -n '__skiff_path_is \'create\'' -s v -l volume -r -d 'Bind mou
 complete -c skiff -n '__skiff_path_is \'create\'' -l mount -r -d 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l volumes-from -r -d 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])'
 complete -c skiff -n '__skiff_path_is \'create\'' -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c skiff -n '__skiff_path_is \'create\'' -l userns -r -d 'User namespace to use: host (default) or keep-id[:uid=N,gid=N] (Podman; rootless: the container user is your own UID/GID)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
 complete -c skiff -n '__skiff_path_is \'create\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'create\'' -l health-cmd -r -d 'Command to run to check health'
@@ -574,6 +580,7 @@ complete -c skiff -n '__skiff_path_is \'history\'' -l format -r -d 'Format outpu
 complete -c skiff -n '__skiff_path_is \'history\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'image build\'' -F
 complete -c skiff -n '__skiff_path_is \'image build\'' -l build-arg -r -d 'Set build-time variables'
+complete -c skiff -n '__skiff_path_is \'image build\'' -l build-context -r -d 'Additional build contexts (e.g., name=path)'
 complete -c skiff -n '__skiff_path_is \'image build\'' -s f -l file -r -d 'Name of the Dockerfile (default: "PATH/Dockerfile")'
 complete -c skiff -n '__skiff_path_is \'image build\'' -l iidfile -r -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_path_is \'image build\'' -l label -r -d 'Set metadata for an image'
@@ -822,6 +829,7 @@ complete -c skiff -n '__skiff_path_is \'run\'' -s v -l volume -r -d 'Bind mount 
 complete -c skiff -n '__skiff_path_is \'run\'' -l mount -r -d 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l volumes-from -r -d 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])'
 complete -c skiff -n '__skiff_path_is \'run\'' -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c skiff -n '__skiff_path_is \'run\'' -l userns -r -d 'User namespace to use: host (default) or keep-id[:uid=N,gid=N] (Podman; rootless: the container user is your own UID/GID)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l log-driver -r -d 'Logging driver for the container: json-file (default), k8s-file or none'
 complete -c skiff -n '__skiff_path_is \'run\'' -l log-opt -r -d 'Log driver options (max-size=10m, max-file=3)'
 complete -c skiff -n '__skiff_path_is \'run\'' -l health-cmd -r -d 'Command to run to check health'

@@ -67,6 +67,8 @@ export interface MonitorOptions {
   attachSocket?: string;
   /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
   attached?: boolean;
+  /** --userns=keep-id: the container's own user namespace, nested, with these maps ("C:H:N,...") */
+  nestedUserns?: { uidMap: string; gidMap: string };
   /** attached -it: the detach keys the monitor watches the user's terminal for (native/helper/detach.c) */
   detachKeys?: Buffer;
   /** --rm, attached: what the monitor removes instead of `cleanup` once the user detached (the whole container) */
@@ -167,6 +169,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   for (const c of o.volumePrep?.copyUp ?? []) rec('copy-up', c.source, c.destination);
   for (const c of o.volumePrep?.chown ?? []) rec('chown', c.path, c.uid, c.gid);
   if (spec.root.readonly) rec('rootfs-ro', 1);
+  if (o.nestedUserns) rec('userns-map', o.nestedUserns.uidMap, o.nestedUserns.gidMap);
   for (const p of spec.linux.maskedPaths) rec('mask', p);
   for (const p of spec.linux.readonlyPaths) rec('ro', p);
   let program: string | undefined;
