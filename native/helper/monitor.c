@@ -13,6 +13,7 @@
 #include "usermode_net.h"
 #include "restart.h"
 #include "volume_mount.h"
+#include "keep_id.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -85,6 +86,7 @@ struct spec {
   struct usermode_net umnet;   /* the user-mode network helper (usermode_net.c); argc 0: none */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
+  struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -155,7 +157,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
     else if (usermode_net_parse_key(&s->umnet, key, nf, f)) {}
-    else if (volume_parse_key(&s->vol, key, nf, f)) {}
+    else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
@@ -829,16 +831,30 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
     die("monitor: socketpair: %s", strerror(errno));
 
-  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | SIGCHLD, 0, 0, 0, 0);
+  int userns_sync[2] = {-1, -1};
+  if (nested_userns_clone_flag(&s->userns) && pipe2(userns_sync, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | nested_userns_clone_flag(&s->userns) | SIGCHLD, 0, 0, 0, 0);
   if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
   if (child == 0) {
     close(errpipe[0]);
     close(alive[1]);
     child_err_fd = errpipe[1];
+    char umsg[512];
+    if (userns_sync[1] >= 0) close(userns_sync[1]);
+    if (nested_userns_enter(&s->userns, userns_sync[0], s->rootfs, umsg, sizeof umsg) < 0) child_fail(125, "%s", umsg);
     if (sock[0] >= 0) close(sock[0]);
     if (go[1] >= 0) close(go[1]);
     net_go_fd = go[0];
     container_init(s, sock[1], alive[0], &relay, oldmask);
+  }
+  if (userns_sync[0] >= 0) {
+    char umsg[512];
+    close(userns_sync[0]);
+    /* a child left waiting reads EOF and fails with the monitor's words in errpipe: say them */
+    if (nested_userns_map(&s->userns, child, userns_sync[1], umsg, sizeof umsg) < 0) {
+      close(userns_sync[1]);
+      fprintf(stderr, "skiff: %s\n", umsg);
+    }
   }
   if (go[0] >= 0) close(go[0]);
   /* The network comes up while the init mounts its root; the command waits for it. */
@@ -858,23 +874,23 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     master = recv_fd(sock[0]);
     close(sock[0]);
   }
-  char err[1100];
-  ssize_t n = read(errpipe[0], err, sizeof err - 1);
-  close(errpipe[0]);
-  if (net_err[0] && n <= 0) n = snprintf(err, sizeof err, "125 %s", net_err);
-  *started = n <= 0;
-  if (n > 0) {
-    /* The container never started: report like Docker and exit 125/126/127. */
-    err[n] = 0;
-    int code = atoi(err);
-    const char *msg = strchr(err, ' ');
-    msg = msg ? msg + 1 : err;
+  /* The container never started: reported like Docker, and exit 125/126/127. */
+  int code;
+  if (net_err[0]) {
+    /* the network helper failed and the init was killed: say why, as child_wait_exec would */
+    close(errpipe[0]);
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
     }
-    char line[1200];
-    snprintf(line, sizeof line, "err %d %s\n", code, msg);
+    char line[700];
+    snprintf(line, sizeof line, "err 125 %s\n", net_err);
     if (first && s->ready_fd >= 0) report_ready(s, line);
-    else fprintf(stderr, "skiff: %s\n", msg);
+    else fprintf(stderr, "skiff: %s\n", net_err);
+    code = 125;
+  } else {
+    code = child_wait_exec(errpipe[0], child, first ? s->ready_fd : -1);
+  }
+  *started = code == 0;
+  if (code) {
     usermode_net_stop(&net, &s->umnet);
     close(alive[1]);
     if (master >= 0) close(master);
