@@ -65,6 +65,9 @@ describe('modules evaluated at start-up', () => {
     // the trace sees the command's own engine module: it is not vacuous
     expect(t.modules).toContain(args[0] === 'ps' ? 'src/engine/ps.ts' : 'src/engine/images.ts');
     expect(heavyIn(t)).toEqual([]);
+    // only the named command's module (cli/one-command.ts), not every command's through cli/index.ts
+    expect(t.modules.filter((m) => m.startsWith('src/cli/commands/'))).toEqual([args[0] === 'ps' ? 'src/cli/commands/container/ps.ts' : 'src/cli/commands/image/images.ts']);
+    expect(t.modules).not.toContain('src/cli/index.ts');
   });
 });
 
