@@ -34,6 +34,10 @@ void *xrealloc(void *p, size_t n);
 /* write(2) all of P or exit with "<mode>: PATH: <error>" (storage.c). */
 void write_all(int fd, const void *p, size_t n, const char *path);
 
+/* Copy the entries of directory SFD into directory DFD with owners, modes, xattrs, times and
+ * hard links (storage.c); exits with one line on failure. SPATH names SFD in messages. */
+void copy_dir_contents(int sfd, int dfd, const char *spath);
+
 /* Modes. Each returns the process exit code. argv[0] is the mode name. */
 int mode_apply_tar(int argc, char **argv);     /* untar.c */
 int mode_rm(int argc, char **argv);            /* storage.c */

@@ -11,6 +11,7 @@
 #include "net_holder.h"
 #include "process_opts.h"
 #include "restart.h"
+#include "volume_mount.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -78,6 +79,7 @@ struct spec {
   int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
   struct health_config health; /* .spec NULL: no healthcheck */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
+  struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -146,6 +148,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
+    else if (volume_parse_key(&s->vol, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
@@ -174,40 +177,9 @@ static int openat2_in_root(int rootfd, const char *path, int flags) {
  * Returns an O_PATH fd for the target.
  */
 static int ensure_target(int rootfd, const char *dst, int is_file) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s", dst);
-  for (char *p = path + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    int fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
-    if (fd < 0) {
-      char *slash = strrchr(path, '/');
-      *slash = 0;
-      int parent = openat2_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-      *slash = '/';
-      if (parent < 0 || (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST))
-        child_fail(125, "cannot create %s in the rootfs: %s", path, strerror(errno));
-      close(parent);
-    } else close(fd);
-    *p = '/';
-  }
-  int fd = openat2_in_root(rootfd, path, O_PATH);
-  if (fd >= 0) return fd;
-  char *slash = strrchr(path, '/');
-  *slash = 0;
-  int parent = openat2_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-  *slash = '/';
-  if (parent < 0) child_fail(125, "cannot resolve %s in the rootfs: %s", dst, strerror(errno));
-  if (is_file) {
-    int f = openat(parent, slash + 1, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f < 0) child_fail(125, "cannot create %s in the rootfs: %s", dst, strerror(errno));
-    close(f);
-  } else if (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST) {
-    child_fail(125, "cannot create %s in the rootfs: %s", dst, strerror(errno));
-  }
-  close(parent);
-  fd = openat2_in_root(rootfd, path, O_PATH);
-  if (fd < 0) child_fail(125, "cannot resolve %s in the rootfs: %s", dst, strerror(errno));
+  const char *err;
+  int fd = volume_mount_target(rootfd, dst, is_file, &err);
+  if (fd < 0) child_fail(125, "%s", err);
   return fd;
 }
 
@@ -347,10 +319,13 @@ static void readonly_path(int rootfd, const char *path) {
 static void setup_rootfs(const struct spec *s, int null_fd) {
   int rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) child_fail(125, "cannot open rootfs %s: %s", s->rootfs, strerror(errno));
+  const char *verr = volume_prepare(&s->vol, rootfd);
+  if (verr) child_fail(125, "%s", verr);
   for (int i = 0; i < s->nmounts; i++) do_mount(rootfd, &s->mounts[i]);
   for (int i = 0; i < s->nsyms; i++) do_symlink(rootfd, s->sym_target[i], s->sym_link[i]);
   for (int i = 0; i < s->nros; i++) readonly_path(rootfd, s->ros[i]);
   for (int i = 0; i < s->nmasks; i++) mask_path(rootfd, s->masks[i], null_fd);
+  if ((verr = volume_finish(&s->vol, rootfd))) child_fail(125, "%s", verr);
   if (fchdir(rootfd) < 0) child_fail(125, "chdir rootfs: %s", strerror(errno));
   close(rootfd);
   /* pivot_root(".", ".") stacks the old root under the new one; detach it right away. */

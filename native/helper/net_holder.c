@@ -280,7 +280,8 @@ static int attach_one(const struct net_attach *a, int ctr_ns, int home) {
     fail("cannot add the default route through %s: %s", a->gateway, strerror(-e));
   else rc = 0;
 back:
-  if (setns(home, CLONE_NEWNET) < 0 && rc == 0) rc = fail("cannot return to our network namespace: %s", strerror(errno));
+  /* HOME -1: a helper that exits next; a rootless one could not enter the host's namespace again. */
+  if (home >= 0 && setns(home, CLONE_NEWNET) < 0 && rc == 0) rc = fail("cannot return to our network namespace: %s", strerror(errno));
 out:
   if (nl >= 0) close(nl);
   close(holder_ns);
@@ -331,9 +332,8 @@ int net_attach_apply(const struct net_attachments *n, char *msg, size_t len) {
 int mode_net_connect(int argc, char **argv) {
   if (argc != 11) die("usage: net-connect CTR_PID CTR_START HOLDER_PID HOLDER_START BRIDGE BRIDGE_CIDR IFNAME CIDR MAC GATEWAY");
   struct net_attach a = {argv[3], argv[4], argv[5], argv[6], argv[7], argv[8], argv[9], argv[10]};
-  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   int ctr = open_netns_of(argv[1], argv[2], "container");
-  if (home < 0 || ctr < 0 || attach_one(&a, ctr, home) < 0) die("%s", home < 0 ? strerror(errno) : err_msg);
+  if (ctr < 0 || attach_one(&a, ctr, -1) < 0) die("%s", err_msg);
   return 0;
 }
 
@@ -353,6 +353,20 @@ int mode_net_disconnect(int argc, char **argv) {
 
 /* ---------- the holder ---------- */
 
+/* A failure before the holder is ready: `err 125 MESSAGE` on the report fd for skiff to show,
+ * and the usual line on stderr (the holder's log). */
+static void hdie(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void hdie(const char *fmt, ...) {
+  char msg[512], line[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  int n = snprintf(line, sizeof line, "err 125 %s\n", msg);
+  if (write(3, line, n) < 0) { /* skiff is gone: the log has it */ }
+  die("net-holder: %s", msg);
+}
+
 static int write_text(const char *path, const char *text) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -364,16 +378,16 @@ static int write_text(const char *path, const char *text) {
 static void loopback_up_here(void) {
   int nl = nl_open(0);
   int rc = nl < 0 ? -errno : link_set_up(nl, if_nametoindex("lo"));
-  if (rc < 0) die("net-holder: loopback up: %s", strerror(-rc));
+  if (rc < 0) hdie("loopback up: %s", strerror(-rc));
   close(nl);
 }
 
 /* nft -f /dev/stdin with RULES on a pipe, in our (the holder's) namespace. */
 static void load_rules(const char *nft, const char *rules) {
   int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) die("net-holder: pipe: %s", strerror(errno));
+  if (pipe2(p, O_CLOEXEC) < 0) hdie("pipe: %s", strerror(errno));
   pid_t pid = fork();
-  if (pid < 0) die("net-holder: fork: %s", strerror(errno));
+  if (pid < 0) hdie("fork: %s", strerror(errno));
   if (pid == 0) {
     dup2(p[0], 0);
     execl(nft, "nft", "-f", "/dev/stdin", (char *)NULL);
@@ -386,38 +400,53 @@ static void load_rules(const char *nft, const char *rules) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    die("net-holder: %s could not load the NAT rules (exit %d)", nft, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    hdie("%s could not load the NAT rules (exit %d)", nft, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-/* slirp4netns on our namespace's tap0: it runs in the host's namespace (HOSTNS) and exits when
- * the pipe we keep (its --exit-fd) reports our end closed, i.e. when we exit however we die. */
-static pid_t start_slirp(const char *slirp, int hostns) {
-  int exit_p[2], ready_p[2];
-  if (pipe2(exit_p, O_CLOEXEC) < 0 || pipe2(ready_p, O_CLOEXEC) < 0) die("net-holder: pipe: %s", strerror(errno));
-  char self[32], exit_arg[32], ready_arg[32];
+/*
+ * slirp4netns on our namespace's tap0. It must run in the host's network namespace, which a
+ * rootless holder cannot setns back into (that namespace belongs to the initial user
+ * namespace), so the child is forked before we unshare and execs once GO says our namespace is
+ * ready. It exits when the pipe we keep (its --exit-fd) reports our end closed, i.e. when we
+ * exit however we die.
+ */
+struct slirp { pid_t pid; int go, ready, exit_w; };
+
+static struct slirp fork_slirp(const char *slirp) {
+  int exit_p[2], ready_p[2], go_p[2];
+  if (pipe2(exit_p, O_CLOEXEC) < 0 || pipe2(ready_p, O_CLOEXEC) < 0 || pipe2(go_p, O_CLOEXEC) < 0)
+    hdie("pipe: %s", strerror(errno));
+  char self[32];
   snprintf(self, sizeof self, "%d", (int)getpid());
   pid_t pid = fork();
-  if (pid < 0) die("net-holder: fork: %s", strerror(errno));
+  if (pid < 0) hdie("fork: %s", strerror(errno));
   if (pid == 0) {
-    if (setns(hostns, CLONE_NEWNET) < 0) _exit(126);
+    char c;
+    close(go_p[1]);
+    if (read(go_p[0], &c, 1) != 1) _exit(0); /* the holder gave up */
     /* Only these two survive the exec: fds 3 and 4. */
     if (dup2(exit_p[0], 3) < 0 || dup2(ready_p[1], 4) < 0) _exit(126);
-    snprintf(exit_arg, sizeof exit_arg, "--exit-fd=3");
-    snprintf(ready_arg, sizeof ready_arg, "--ready-fd=4");
-    execl(slirp, "slirp4netns", "--configure", "--mtu=65520", exit_arg, ready_arg, self, "tap0", (char *)NULL);
+    execl(slirp, "slirp4netns", "--configure", "--mtu=65520", "--exit-fd=3", "--ready-fd=4", self, "tap0", (char *)NULL);
+    fprintf(stderr, "skiff-helper: net-holder: cannot run %s: %s\n", slirp, strerror(errno));
     _exit(127);
   }
   close(exit_p[0]);
   close(ready_p[1]);
+  close(go_p[0]);
   /* exit_p[1] stays open (close-on-exec) for our whole life. */
-  struct pollfd pf = {ready_p[0], POLLIN, 0};
+  return (struct slirp){pid, go_p[1], ready_p[0], exit_p[1]};
+}
+
+static void start_slirp(struct slirp *s, const char *slirp) {
+  if (write(s->go, "g", 1) != 1) hdie("cannot start %s: %s", slirp, strerror(errno));
+  close(s->go);
+  struct pollfd pf = {s->ready, POLLIN, 0};
   char c;
-  if (poll(&pf, 1, 10000) != 1 || read(ready_p[0], &c, 1) != 1) {
-    kill(pid, SIGKILL);
-    die("net-holder: %s did not start (see its output above)", slirp);
+  if (poll(&pf, 1, 10000) != 1 || read(s->ready, &c, 1) != 1) {
+    kill(s->pid, SIGKILL);
+    hdie("%s did not start", slirp);
   }
-  close(ready_p[0]);
-  return pid;
+  close(s->ready);
 }
 
 /* The links of our namespace: how many container veths, and bridges no one is attached to
@@ -482,33 +511,32 @@ int mode_net_holder(int argc, char **argv) {
   fcntl(3, F_SETFD, FD_CLOEXEC);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
-  int hostns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (hostns < 0) die("net-holder: /proc/self/ns/net: %s", strerror(errno));
-  if (unshare(CLONE_NEWNET) < 0) die("net-holder: cannot create a network namespace: %s", strerror(errno));
+  struct slirp sl = {-1, -1, -1, -1};
+  if (slirp[0]) sl = fork_slirp(slirp);
+  if (unshare(CLONE_NEWNET) < 0) hdie("cannot create a network namespace: %s", strerror(errno));
   loopback_up_here();
   if (slirp[0]) {
-    if (write_text("/proc/sys/net/ipv4/ip_forward", "1") < 0) die("net-holder: cannot enable forwarding: %s", strerror(errno));
+    if (write_text("/proc/sys/net/ipv4/ip_forward", "1") < 0) hdie("cannot enable forwarding: %s", strerror(errno));
     /* Bridged frames must not go through the IP forward chain (which drops between networks). */
     write_text("/proc/sys/net/bridge/bridge-nf-call-iptables", "0");
     write_text("/proc/sys/net/bridge/bridge-nf-call-ip6tables", "0");
     load_rules(nft, rules);
-    start_slirp(slirp, hostns);
+    start_slirp(&sl, slirp);
   }
-  close(hostns);
   char start[64], line[128], tmp[4096];
-  if (process_start_time(getpid(), start, sizeof start) < 0) die("net-holder: cannot read our start time");
+  if (process_start_time(getpid(), start, sizeof start) < 0) hdie("cannot read our start time");
   snprintf(line, sizeof line, "%d %s\n", (int)getpid(), start);
   snprintf(tmp, sizeof tmp, "%s.tmp", pidfile);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) die("net-holder: %s: %s", tmp, strerror(errno));
+  if (fd < 0) hdie("%s: %s", tmp, strerror(errno));
   write_all(fd, line, strlen(line), tmp);
   close(fd);
-  if (rename(tmp, pidfile) < 0) die("net-holder: %s: %s", pidfile, strerror(errno));
+  if (rename(tmp, pidfile) < 0) hdie("%s: %s", pidfile, strerror(errno));
   if (write(3, "ok\n", 3) < 0) { /* skiff gave up waiting: it cleans up after us */ }
   close(3);
   int lock = open(users_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   int nl = nl_open(RTMGRP_LINK), query = nl_open(0);
-  if (lock < 0 || nl < 0 || query < 0) die("net-holder: %s", strerror(errno));
+  if (lock < 0 || nl < 0 || query < 0) hdie("%s", strerror(errno));
   for (;;) {
     /* A link event (a container's veth gone with its namespace) or every 2 s. */
     struct pollfd pf = {nl, POLLIN, 0};
@@ -517,13 +545,17 @@ int mode_net_holder(int argc, char **argv) {
       while (recv(nl, drain, sizeof drain, MSG_DONTWAIT) > 0) {
       }
     }
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
-    }
+    if (sl.pid > 0 && waitpid(sl.pid, NULL, WNOHANG) == sl.pid) sl.pid = -1; /* died: the way out is gone (logged by it) */
     if (flock(lock, LOCK_EX | LOCK_NB) < 0) continue;
     int veths = count_veths_and_prune_bridges(query, 1);
     if (veths == 0) {
       unlink(pidfile);
-      return 0; /* the lock goes with us; slirp4netns sees its exit fd close */
+      /* slirp4netns exits when its exit fd closes; reap it, so no zombie outlives us */
+      if (sl.pid > 0) {
+        close(sl.exit_w);
+        waitpid(sl.pid, NULL, 0);
+      }
+      return 0; /* the lock goes with us */
     }
     flock(lock, LOCK_UN);
   }

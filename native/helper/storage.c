@@ -969,6 +969,31 @@ static void copy_entry(int spfd, const char *sname, int dpfd, const char *dname,
   if (st.st_nlink > 1) table_put(&g_links, key, xstrdup(rel));
 }
 
+/* What the directory SFD holds, copied into the (empty) directory DFD as `copy` copies: a new
+ * volume's first fill from the image (volume_mount.c, in a child: failures exit as here). */
+void copy_dir_contents(int sfd, int dfd, const char *spath) {
+  g_mode = "copy-up";
+  umask(0);
+  struct stat dst;
+  if (fstat(dfd, &dst) < 0) fail(spath, errno);
+  g_dst_dev = dst.st_dev;
+  g_dst_ino = dst.st_ino;
+  g_dst_known = 1;
+  g_dst_pfd = dfd; /* hard links are found again by their path below the volume */
+  int tmp = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = tmp >= 0 ? fdopendir(tmp) : NULL;
+  if (!d) fail(spath, errno);
+  struct dirent *de;
+  while ((errno = 0, de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    char *cs = join(spath, de->d_name);
+    copy_entry(sfd, de->d_name, dfd, de->d_name, cs, de->d_name);
+    free(cs);
+  }
+  if (errno) fail(spath, errno);
+  closedir(d);
+}
+
 /* copy SRC DST: DST's parent exists, DST does not. */
 int mode_copy(int argc, char **argv) {
   g_mode = "copy";

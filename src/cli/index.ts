@@ -26,6 +26,7 @@ import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
 import { ImportCommand } from './commands/image/import';
+import { BuildCommand } from './commands/image/build';
 import { LoadCommand } from './commands/image/load';
 import { ImagePruneCommand } from './commands/image/prune';
 import { PullCommand } from './commands/image/pull';
@@ -40,7 +41,9 @@ import { InfoCommand } from './commands/system/info';
 import { LoginCommand } from './commands/system/login';
 import { LogoutCommand } from './commands/system/logout';
 import { VersionCommand } from './commands/system/version';
+import { NetworkConnectCommand } from './commands/network/connect';
 import { NetworkCreateCommand } from './commands/network/create';
+import { NetworkDisconnectCommand } from './commands/network/disconnect';
 import { NetworkInspectCommand } from './commands/network/inspect';
 import { NetworkLsCommand } from './commands/network/ls';
 import { NetworkPruneCommand } from './commands/network/prune';
@@ -59,7 +62,7 @@ export { VERSION };
 
 /** Every skiff command. Help and --version are answered in main.ts (cli/help/), not by clipanion. */
 export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand, PsCommand, RmCommand, ImagesCommand,
-  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand,
+  LoadCommand, RmiCommand, TagCommand, ImageInspectCommand, ContainerInspectCommand, InspectCommand, CpCommand, DiffCommand, ExportCommand, CommitCommand, HistoryCommand, SaveCommand, ImportCommand, BuildCommand,
   ImagePruneCommand, PullCommand, PushCommand, LoginCommand, LogoutCommand, VersionCommand, InfoCommand,
   // the container state machine's verbs
   StopCommand, KillCommand, RestartCommand, WaitCommand, PauseCommand, UnpauseCommand, RenameCommand,
@@ -69,7 +72,8 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   ExecCommand, TopCommand, HealthcheckRunCommand,
   // user-defined networks
   NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
-    VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
+  NetworkConnectCommand, NetworkDisconnectCommand,
+  VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
 // Docker's management-noun spellings (`container ls`, `image rm`, ...) for every verb that has
 // one, added here once rather than listed by each command (nouns.ts).

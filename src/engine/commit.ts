@@ -1,17 +1,14 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { chainIds } from '../image/chain-id';
 import { applyChanges, type ChangeConfig } from '../image/dockerfile-changes';
-import { layerMediaType } from '../image/media-types';
 import { canonicalString } from '../image/reference';
-import { layerFile } from '../storage/layer-store';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { RUNTIME_MOUNT_POINTS } from './container-fs';
 import { usingLayers } from './layers-in-use';
 import { tagTarget } from './tag';
-import { writeUpperLayer } from './upper-layer';
+import { storeUpperLayer } from './upper-layer';
 
 export interface CommitOptions {
   container: string;
@@ -64,13 +61,9 @@ async function commitNow(engine: Engine, o: CommitOptions): Promise<string> {
   const layers = await engine.layers();
   const staging = layers.tempDir('commit');
   try {
-    const file = path.join(staging, 'layer.tar');
     const upper = path.join(engine.containers.dir(c.id), 'upper');
-    const { diffId, size } = await writeUpperLayer(engine.userns, upper, file, RUNTIME_MOUNT_POINTS);
-    const diffIds = [...(baseFull.rootfs?.diff_ids ?? []), diffId];
-    const chain = chainIds(diffIds);
-    const layer = await layers.ensure(chain.at(-1)!, chain.at(-2), diffId, layerFile(file));
-    if (!engine.blobs.has(diffId)) engine.blobs.adopt(file, diffId);
+    const top = await storeUpperLayer(engine, layers, upper, staging, baseFull.rootfs?.diff_ids ?? [], RUNTIME_MOUNT_POINTS);
+    const diffIds = [...(baseFull.rootfs?.diff_ids ?? []), top.descriptor.diffId];
     const created = new Date().toISOString();
     const history = [...(baseFull.history ?? []), {
       created, ...(o.author ? { author: o.author } : {}), ...(o.message ? { comment: o.message } : {}),
@@ -88,8 +81,8 @@ async function commitNow(engine: Engine, o: CommitOptions): Promise<string> {
     const image = await engine.images.commit({
       source: 'import',
       configBytes: bytes,
-      layers: [...baseLayers, { mediaType: layerMediaType(true, 'none'), digest: diffId, size, diffId }],
-      size: base.size + layer.size,
+      layers: [...baseLayers, top.descriptor],
+      size: base.size + top.size,
       tags: tag ? [tag] : [],
       recordedAt: created,
     });

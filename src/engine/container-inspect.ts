@@ -9,6 +9,9 @@ import type { Engine } from './context';
 import { refreshState } from './container-state';
 import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
 import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
+import { volumeObject } from './volume-list';
+import { inspectMountConfig, inspectMounts } from './volume-mounts';
+import { volumeStore } from './volume-usage';
 
 /**
  * Record fields that other parts of skiff add (labels, log driver, restart policy, health,
@@ -70,13 +73,21 @@ function inspectState(c: ContainerRecord): object {
 }
 
 /** HostConfig as Docker prints it, with what skiff records and Docker's zero values for the rest. */
+/** Config.Volumes: the image's VOLUMEs and the targets of -v anonymous volumes, as Docker's. */
+function configVolumes(c: ContainerRecord, image: unknown): unknown {
+  const own = (c.config.mounts ?? []).filter((m) => m.anonymous && m.origin === 'volume-flag').map((m) => m.target);
+  if (!own.length) return image;
+  return { ...(image as Record<string, object> ?? {}), ...Object.fromEntries(own.map((t) => [t, {}])) };
+}
+
 function inspectHostConfig(c: ContainerRecord): object {
+  const mc = inspectMountConfig(c);
   const cfg = c.config as ContainerRecord['config'] & OptionalRecordFields;
   const sec = cfg.security;
   const log = cfg.logConfig;
   const restart = cfg.restartPolicy;
   return goStruct({
-    Binds: NIL_SLICE,
+    Binds: mc.binds ?? NIL_SLICE,
     ContainerIDFile: '',
     LogConfig: goStruct({ Type: log?.type ?? 'json-file', Config: log?.config ?? {} }, 'container.LogConfig'),
     NetworkMode: cfg.network,
@@ -84,7 +95,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     RestartPolicy: goStruct({ Name: restart?.name ?? 'no', MaximumRetryCount: restart?.maximumRetryCount ?? 0 }, 'container.RestartPolicy'),
     AutoRemove: cfg.autoRemove,
     VolumeDriver: '',
-    VolumesFrom: NIL_SLICE,
+    VolumesFrom: c.config.volumesFrom ?? NIL_SLICE,
     ConsoleSize: [0, 0],
     CapAdd: nonEmpty(cfg.capAdd),
     CapDrop: nonEmpty(cfg.capDrop),
@@ -101,7 +112,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     PidMode: '',
     Privileged: !!sec?.privileged,
     PublishAllPorts: false,
-    ReadonlyRootfs: false,
+    ReadonlyRootfs: !!c.config.readOnlyRootfs,
     SecurityOpt: nonEmpty(cfg.securityOpt),
     UTSMode: '',
     UsernsMode: '',
@@ -137,6 +148,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     CpuPercent: 0,
     IOMaximumIOps: 0,
     IOMaximumBandwidth: 0,
+    ...(mc.mounts ? { Mounts: mc.mounts } : {}),
   }, '*container.HostConfig');
 }
 
@@ -170,7 +182,7 @@ function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, 
     Cmd: asAsked ? cfg.cmd : [c.path, ...c.args],
     Healthcheck: cfg.healthcheck ?? imageConfig.Healthcheck,
     Image: c.image,
-    Volumes: imageConfig.Volumes,
+    Volumes: configVolumes(c, imageConfig.Volumes),
     WorkingDir: cfg.workingDir ?? cfg.cwd,
     Entrypoint: cfg.entrypoint,
     OnBuild: imageConfig.OnBuild,
@@ -261,7 +273,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
     out.SizeRootFs = c.storage.driver === 'vfs' ? rw : rw + (o.imageSize ?? 0);
   }
   Object.assign(out, {
-    Mounts: [],
+    Mounts: inspectMounts(engine, c),
     Config: inspectContainerConfig(c, o.imageConfig ?? {}),
     NetworkSettings: inspectNetworkSettings(c),
   });
@@ -295,6 +307,8 @@ export function inspectObjects(engine: Engine, names: string[], o: { type: Inspe
       if (c) { found.push(inspectContainerRecord(engine, c, o.size)); continue; }
       const image = o.type === 'container' ? undefined : engine.images.find(name);
       if (image) { found.push(imageInspect(image, storageInfo(engine, image))); continue; }
+      const volume = o.type === undefined ? volumeStore(engine).get(name) : undefined;
+      if (volume) { found.push(volumeObject(volumeStore(engine), volume)); continue; }
       errors.push(new NotFoundError(`No such ${notFound}: ${name}`));
     } catch (e) {
       errors.push(asSkiffError(e));

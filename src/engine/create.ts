@@ -11,9 +11,10 @@ import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-opti
 import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
 import type { SecurityInput } from '../runtime/oci-spec';
+import { allocateEndpoint, checkEndpointRequest, mustFindNetwork, type EndpointRequest } from './network-connect';
 import { checkNetworkFlags, networkModeText, parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { SkiffError } from '../util/errors';
-import { NotFoundError } from '../errors';
+import { InvalidError } from '../errors';
 import { parseSignal } from '../util/signals';
 import { removeTree } from '../util/remove-tree';
 import type { ContainerRecord, HealthConfig } from './container-store';
@@ -23,6 +24,7 @@ import type { Engine } from './context';
 import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
 import { generateName, newContainerId, VALID_NAME } from './names';
 import { prepareRootfs } from './rootfs';
+import { ensureContainerVolumes, parseMountFlags, planMounts, type MountFlags } from './volume-mounts';
 
 export interface CreateOptions {
   image: string;
@@ -35,6 +37,8 @@ export interface CreateOptions {
   entrypoint?: string;
   hostname?: string;
   network?: string;
+  /** --network-alias, --ip, --mac-address: the endpoint on a user-defined network */
+  endpoint?: EndpointRequest;
   tty: boolean;
   interactive: boolean;
   autoRemove: boolean;
@@ -57,6 +61,10 @@ export interface CreateOptions {
   replace?: boolean;
   /** --restart, --init, namespace modes, --ulimit, --oom-score-adj, --group-add, --device, --tmpfs */
   runFlags?: RunFlagsInput;
+  /** -v, --mount, --volumes-from (engine/volume-mounts.ts) */
+  mountFlags?: MountFlags;
+  /** --read-only */
+  readOnly?: boolean;
   /** --log-driver, --log-opt */
   logDriver?: string;
   logOpts?: string[];
@@ -86,12 +94,20 @@ function resolveNetwork(engine: Engine, text: string | undefined): NetworkMode {
   return mode;
 }
 
-/**
- * A user-defined network (`network create`) must exist. Until user networks are stored
- * (src/network/user-networks/, another part of issue 11), none does.
- */
-function userNetworkMustExist(_engine: Engine, name: string): void {
-  throw new NotFoundError(`network ${name} not found`);
+/** A user-defined network (`network create`) must exist (Docker: `network NAME not found`). */
+function userNetworkMustExist(engine: Engine, name: string): void {
+  mustFindNetwork(engine, name);
+}
+
+/** --ip, --network-alias and --mac-address are for user-defined networks (Docker's messages). */
+function checkEndpointFlags(network: NetworkMode, req: EndpointRequest | undefined): void {
+  if (!req) return;
+  if (network.kind !== 'user') {
+    if (req.ip) throw new InvalidError('user specified IP address is supported on user defined networks only');
+    if (req.aliases?.length) throw new InvalidError('network-scoped alias is supported only for containers in user defined networks');
+    if (req.mac) throw new InvalidError('--mac-address is supported on user-defined networks only here: the other modes\' interfaces are the user-mode helper\'s or the host\'s');
+  }
+  checkEndpointRequest(req);
 }
 
 /**
@@ -119,6 +135,7 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): {
     throw new SkiffError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
   }
   const network = resolveNetwork(engine, o.network);
+  checkEndpointFlags(network, o.endpoint);
   for (const w of checkNetworkFlags(network, { hostname: !!o.hostname })) process.stderr.write(`${w}\n`);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
@@ -286,6 +303,7 @@ async function replaceNamed(engine: Engine, name: string | undefined): Promise<v
 
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
   const { security, network, userEnvFiles, labels, run, restart, logConfig } = validateBeforeImage(engine, o);
+  const mountRequests = parseMountFlags(o.mountFlags ?? {}, run.tmpfs);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -296,6 +314,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   const cwd = o.workdir || cfg.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw new SkiffError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
 
+  const mounts = planMounts(engine, mountRequests, o.mountFlags ?? {}, Object.keys(cfg.Volumes ?? {}), run.tmpfs ?? []);
   const layers = await engine.layers();
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
   const userSpec = o.user ?? cfg.User ?? '';
@@ -328,12 +347,14 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
         ...asAsked(o, cfg),
         ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),
-        ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}) },
+        ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}),
+        ...(mounts.length ? { mounts } : {}), ...(o.readOnly ? { readOnlyRootfs: true } : {}),
+        ...(o.mountFlags?.volumesFrom?.length ? { volumesFrom: o.mountFlags.volumesFrom } : {}) },
       logPath: logPathFor(dir, id, logConfig),
       storage: { driver: await engine.driver(), layers: image.chainIds },
       state: { status: 'created' },
     };
-    await withLock(engine.containers.lockFile, () => {
+    await withLock(engine.containers.lockFile, async () => {
       const all = engine.containers.list();
       const taken = new Set(all.map((c) => c.name));
       if (o.name !== undefined) {
@@ -342,6 +363,13 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       } else {
         do rec.name = generateName(); while (taken.has(rec.name));
       }
+      if (network.kind === 'user') {
+        // under containers.lock, as every address allocation (network-connect.ts)
+        const n = mustFindNetwork(engine, network.name);
+        rec.endpoints = { [n.name]: allocateEndpoint(n, rec, all, o.endpoint ?? {}) };
+      }
+      // with the record, under its lock: `volume rm` (which takes it too) sees the volume used
+      await ensureContainerVolumes(engine, mounts);
       engine.containers.save(rec);
     });
     return rec;

@@ -4,6 +4,12 @@ import { SkiffError } from '../util/errors';
 import type { Engine } from './context';
 import { RUNTIME_MOUNT_POINTS, spawnHelperStream } from './container-fs';
 
+/** The directories above the runtime mount points (/etc). */
+export const RUNTIME_MOUNT_PARENTS = new Set(RUNTIME_MOUNT_POINTS.flatMap((m) => {
+  const parts = m.split('/');
+  return parts.slice(1).map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
+}));
+
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
 /**
@@ -18,14 +24,22 @@ export async function containerChanges(engine: Engine, name: string): Promise<Ch
   const upper = path.join(engine.containers.dir(c.id), 'upper');
   const lowers = c.storage.layers.map((l) => layerDiffDir(engine.paths.dataRoot, l)).reverse();
   const out = await spawnHelperStream(engine.userns, ['changes', upper, ...lowers], ['ignore', 'pipe'], 'diff', { collectStdout: true }).done;
-  const all: Change[] = out.split('\0').filter(Boolean).map((l) => ({ kind: l[0] as Change['kind'], path: l.slice(2) }));
+  return ownChanges(parseChanges(out));
+}
+
+/** The helper's `changes` output: `K PATH` records, NUL-terminated. */
+export function parseChanges(out: string): Change[] {
+  return out.split('\0').filter(Boolean).map((l) => ({ kind: l[0] as Change['kind'], path: l.slice(2) }));
+}
+
+/**
+ * The changes that are the container's own, sorted by path: not the runtime mount points
+ * (RUNTIME_MOUNT_POINTS), nor a directory that is in the upper dir only because of them.
+ */
+export function ownChanges(all: Change[]): Change[] {
   const hidden = (p: string) => RUNTIME_MOUNT_POINTS.some((m) => p === `/${m}` || p.startsWith(`/${m}/`));
   const kept = all.filter((ch) => !hidden(ch.path));
-  const mountParents = new Set(RUNTIME_MOUNT_POINTS.flatMap((m) => {
-    const parts = m.split('/');
-    return parts.slice(1).map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
-  }));
-  const result = kept.filter((ch) => !(ch.kind === 'C' && mountParents.has(ch.path)
+  const result = kept.filter((ch) => !(ch.kind === 'C' && RUNTIME_MOUNT_PARENTS.has(ch.path)
     && !kept.some((o) => o.path.startsWith(`${ch.path}/`))));
   return result.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,4 +1,5 @@
 import { ConflictError } from '../errors';
+import { withLock } from '../state/lock';
 import type { NetworkRecord } from '../network/user-networks/network-store';
 import type { Engine } from './context';
 import { labelsMatch, parseFilters, parseTimestamp } from './image-filters';
@@ -17,11 +18,22 @@ function checkUnused(engine: Engine, n: NetworkRecord): void {
   }
 }
 
-/** `network rm NETWORK`: the record goes; its bridge goes with the holder's next look (net_holder.c). */
-export async function removeNetwork(engine: Engine, ref: string): Promise<void> {
+/**
+ * Remove a network nothing uses: under networks.lock and then containers.lock, the order every
+ * endpoint allocation follows (network-connect.ts), so no container joins it meanwhile. Its
+ * bridge goes at the holder's next look (net_holder.c).
+ */
+async function removeUnused(engine: Engine, n: NetworkRecord): Promise<void> {
   const store = networkStore(engine);
-  const n = store.mustFind(ref);
-  await store.remove(n.id, () => checkUnused(engine, n));
+  await withLock(store.lockFile, () => withLock(engine.containers.lockFile, () => {
+    checkUnused(engine, n);
+    store.delete(n.id);
+  }));
+}
+
+/** `network rm NETWORK`. */
+export async function removeNetwork(engine: Engine, ref: string): Promise<void> {
+  await removeUnused(engine, networkStore(engine).mustFind(ref));
 }
 
 export const NETWORK_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
@@ -44,7 +56,7 @@ export async function pruneNetworks(engine: Engine, filterArgs: string[], now = 
   for (const n of store.list()) {
     if (!selected(n)) continue;
     try {
-      await store.remove(n.id, () => checkUnused(engine, n));
+      await removeUnused(engine, n);
       removed.push(n.name);
     } catch (e) {
       if (!(e instanceof ConflictError)) throw e;

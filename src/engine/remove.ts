@@ -25,6 +25,8 @@ export interface RemoveOptions {
   force: boolean;
   /** Podman's rm -t N: with -f, stop it with N seconds of grace instead of killing at once */
   timeout?: number;
+  /** -v: the container's anonymous volumes go too */
+  volumes?: boolean;
 }
 
 /**
@@ -71,4 +73,5 @@ async function removeLocked(engine: Engine, id: string, nameOrId: string, o: Rem
     throw e;
   }
   await removeContainerFiles(engine, c);
+  if (o.volumes && c.config.mounts?.some((m) => m.anonymous)) await (await import('./volume-remove')).removeAnonymousVolumes(engine, c);
 }

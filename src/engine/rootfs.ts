@@ -23,13 +23,20 @@ export async function prepareRootfs(engine: Engine, layers: LayerStore, dir: str
 
 /** Where the container's root is mounted, and how the monitor mounts it. */
 export function rootfsMount(engine: Engine, layers: LayerStore, c: ContainerRecord): { target: string; mount: RootfsMount } {
-  const dir = engine.containers.dir(c.id);
-  if (c.storage.driver === 'vfs') {
+  return rootfsMountIn(engine, layers, engine.containers.dir(c.id), c.storage);
+}
+
+/**
+ * The same for any container directory DIR (a container's, or a build step's under tmp/): its
+ * upper/work/merged (or rootfs/) over the layers of `storage`, top last.
+ */
+export function rootfsMountIn(engine: Engine, layers: LayerStore, dir: string, storage: ContainerRecord['storage']): { target: string; mount: RootfsMount } {
+  if (storage.driver === 'vfs') {
     const rootfs = path.join(dir, 'rootfs');
     return { target: rootfs, mount: { type: 'bind', source: rootfs, data: '' } };
   }
   // overlay's lowerdir lists the top layer first.
-  const lower = c.storage.layers.map((l) => layers.diffDir(l)).reverse();
+  const lower = storage.layers.map((l) => layers.diffDir(l)).reverse();
   if (lower.length === 0) {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty, { recursive: true });
@@ -37,7 +44,7 @@ export function rootfsMount(engine: Engine, layers: LayerStore, c: ContainerReco
   }
   const data = `lowerdir=${lower.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
   const target = path.join(dir, 'merged');
-  if (c.storage.driver === 'fuse-overlayfs') {
+  if (storage.driver === 'fuse-overlayfs') {
     return { target, mount: { type: 'fuse-overlayfs', source: findOnPath('fuse-overlayfs') ?? 'fuse-overlayfs', data } };
   }
   return { target, mount: { type: 'overlay', source: 'overlay', data: engine.userns ? `${data},userxattr` : data } };

@@ -17,6 +17,9 @@ import { namespaceDonorPids } from './namespace-donors';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 import { prepareHealthcheck } from './healthcheck';
+import { holdNetworks, networkSpecRecords, type NetworksHold } from './network-attach';
+import { refreshNetworkHosts } from './network-hosts';
+import { anonymousVolumeDirs, containerMounts } from './volume-mounts';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -28,32 +31,36 @@ export interface StartOptions {
 }
 
 /** Write config.json (the OCI contract, for inspection) and the monitor's flat spec. */
-async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean): Promise<string> {
+async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, networks?: NetworksHold): Promise<string> {
   const dir = engine.containers.dir(c.id);
   const layers = await engine.layers();
   const { target, mount } = rootfsMount(engine, layers, c);
   const network = parseNetworkMode(c.config.network);
+  const volumes = containerMounts(engine, c);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
     run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run, network),
     etcFiles: etcFiles(engine, dir, network),
+    userMounts: volumes.mounts, readonlyRootfs: c.config.readOnlyRootfs,
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
   const removesRecord = c.config.autoRemove && !attach;
-  const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir];
+  // (detached, the monitor takes the container's own anonymous volumes with it, as `run --rm` does)
+  const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir, ...anonymousVolumeDirs(engine, c)];
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
-    health,
+    health, volumePrep: volumes.prep,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,
     ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
+    ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
   });
   fs.writeFileSync(monitorFile(dir, 'config'), JSON.stringify(spec, null, 2));
   const specFile = monitorFile(dir, 'spec');
@@ -125,19 +132,29 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
   if (c.config.restartPolicy) clearStoppedByUser(dir);
-  const specFile = await writeSpecs(engine, c, o.attach);
-  const wantsStdin = o.attach && (o.interactive || c.config.tty);
-  // Detached, the monitor writes the log and holds stdin (-i) for attach: it needs none of ours.
-  const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, -1, -1];
+  // User networks: the holder of their namespace runs, and stays until the monitor took its
+  // own hold on it (network-attach.ts); the monitor's container init attaches the interfaces.
+  const networks = c.endpoints && Object.keys(c.endpoints).length ? await holdNetworks(engine) : undefined;
+  // Its /etc/hosts names the running peers before its command runs; theirs learn its names.
+  if (networks) refreshNetworkHosts(engine, c, new Set(Object.values(c.endpoints ?? {}).map((e) => e.networkId)));
   let monitor: MonitorProcess;
+  let unforward: () => void;
+  let failure: Awaited<ReturnType<MonitorProcess['ready']>>;
   try {
-    monitor = spawnMonitor(engine.userns, specFile, stdio);
-  } catch (e) {
-    throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
+    const specFile = await writeSpecs(engine, c, o.attach, networks);
+    const wantsStdin = o.attach && (o.interactive || c.config.tty);
+    // Detached, the monitor writes the log and holds stdin (-i) for attach: it needs none of ours.
+    const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, -1, -1];
+    try {
+      monitor = spawnMonitor(engine.userns, specFile, stdio);
+    } catch (e) {
+      throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
+    }
+    unforward = o.attach ? monitor.forwardSignals() : () => undefined;
+    failure = await monitor.ready();
+  } finally {
+    networks?.release();
   }
-  const unforward = o.attach ? monitor.forwardSignals() : () => undefined;
-
-  const failure = await monitor.ready();
   if (failure) {
     unforward();
     await finishAttached(engine, c, failure.monitorExit);
@@ -161,6 +178,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
 async function finishAttached(engine: Engine, c: ContainerRecord, code: number): Promise<void> {
   if (c.config.autoRemove) {
     await removeContainerFiles(engine, c, false);
+    if (c.config.mounts?.some((m) => m.anonymous)) await (await import('./volume-remove')).removeAnonymousVolumes(engine, c);
     return;
   }
   await engine.containers.update(c.id, (r) => {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
+import { chainIds } from '../image/chain-id';
+import { layerMediaType } from '../image/media-types';
+import type { LayerDescriptor } from '../image/store';
 import type { UserNamespacePlan } from '../native/helper-namespace';
+import { layerFile, type LayerStore } from '../storage/layer-store';
 import { spawnHelperStream } from './container-fs';
+import type { Engine } from './context';
 
 /**
  * THE writable-layer-to-image-layer step (commit now, build later): the tar of an overlay
@@ -26,4 +32,23 @@ export async function writeUpperLayer(userns: UserNamespacePlan | undefined, upp
     size += (chunk as Buffer).length;
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** A writable layer stored as an image layer: its blob descriptor and its unpacked size. */
+export interface StoredLayer { descriptor: LayerDescriptor; size: number }
+
+/**
+ * writeUpperLayer, then the tar unpacked into the layer store over PARENT_DIFF_IDS and kept as
+ * the layer's blob (uncompressed, so its digest is its diff ID): the one way commit and build
+ * turn an upper dir into a layer an image can name. STAGING is a private dir under tmp/.
+ */
+export async function storeUpperLayer(engine: Engine, layers: LayerStore, upperDir: string, staging: string,
+  parentDiffIds: readonly string[], exclude: readonly string[] = []): Promise<StoredLayer> {
+  const file = path.join(staging, 'layer.tar');
+  const { diffId, size } = await writeUpperLayer(engine.userns, upperDir, file, exclude);
+  const chain = chainIds([...parentDiffIds, diffId]);
+  const layer = await layers.ensure(chain.at(-1)!, chain.at(-2), diffId, layerFile(file));
+  if (!engine.blobs.has(diffId)) engine.blobs.adopt(file, diffId);
+  else fs.rmSync(file, { force: true });
+  return { descriptor: { mediaType: layerMediaType(true, 'none'), digest: diffId, size, diffId }, size: layer.size };
 }

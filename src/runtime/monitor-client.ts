@@ -108,6 +108,15 @@ export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: st
 }
 
 /**
+ * Start a helper that lives on after us and reports `ok` or `err CODE message` on its fd 3 as
+ * the monitor does: `net-holder`, the keeper of the user networks' namespace (net_holder.c).
+ * After `ok` call release(): it closes fd 3 and runs on.
+ */
+export function spawnReportingHelper(userns: UserNamespacePlan | undefined, mode: string[], stdio: [number, number, number]): MonitorProcess {
+  return spawnSealedHelper(helperArgv(userns, mode), stdio);
+}
+
+/**
  * Start `skiff-helper exec SPECFILE` (a process in a running container; native/PROTOCOL.md) the
  * way the monitor is started: own session, sealed, report pipe on fd 3. It joins the container's
  * namespaces itself, so it gets no namespace options. Its exit code is the command's; 3 before

@@ -65,8 +65,20 @@ export interface MonitorOptions {
   attachSocket?: string;
   /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
   attached?: boolean;
+  /** before the mounts: new volumes filled from the image (copy-up), sources chowned (:U) */
+  volumePrep?: VolumePreparation;
   /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
   health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
+  /** user-defined networks: `net-attach` fields per interface, and the lock the monitor holds for life (net_holder.c) */
+  userNetworks?: { attach: string[][]; usersLock: string };
+}
+
+/** What the container init does to volume sources before it mounts them (native/helper/volume_mount.c). */
+export interface VolumePreparation {
+  /** SOURCE (a volume's data dir) gets the rootfs's DESTINATION content when SOURCE is empty */
+  copyUp: { source: string; destination: string }[];
+  /** PATH and everything below it owned by UID:GID (Podman's :U) */
+  chown: { path: string; uid: number; gid: number }[];
 }
 
 /** Decide, on the host side, whether a bind mount's target is a file or a directory. */
@@ -146,6 +158,9 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   rec('symlink', '/proc/self/fd/1', '/dev/stdout');
   rec('symlink', '/proc/self/fd/2', '/dev/stderr');
   rec('symlink', 'pts/ptmx', '/dev/ptmx');
+  for (const c of o.volumePrep?.copyUp ?? []) rec('copy-up', c.source, c.destination);
+  for (const c of o.volumePrep?.chown ?? []) rec('chown', c.path, c.uid, c.gid);
+  if (spec.root.readonly) rec('rootfs-ro', 1);
   for (const p of spec.linux.maskedPaths) rec('mask', p);
   for (const p of spec.linux.readonlyPaths) rec('ro', p);
   let program: string | undefined;
@@ -174,6 +189,10 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);
+  if (o.userNetworks) {
+    rec('net-users-lock', o.userNetworks.usersLock);
+    for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
+  }
   if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
   return encode();
 }

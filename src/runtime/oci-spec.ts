@@ -75,6 +75,10 @@ export interface SpecInput {
   run?: RunFlags;
   /** host PIDs of the running containers whose IPC / PID namespace this one joins (container:NAME) */
   joinPids?: { ipc?: number; pid?: number; net?: number };
+  /** -v, --mount, --volumes-from and image VOLUMEs as mounts, parents first (engine/volume-mounts.ts) */
+  userMounts?: OciMount[];
+  /** --read-only */
+  readonlyRootfs?: boolean;
 }
 
 export interface SecurityInput {
@@ -119,7 +123,10 @@ export function buildOciSpec(s: SpecInput): OciSpec {
   const run = s.run ?? {};
   applyNamespaceMounts(mounts, s);
   for (const d of run.devices ?? []) mounts.push({ destination: d.destination, type: 'bind', source: d.source, options: ['bind', 'nosuid'] });
-  for (const t of run.tmpfs ?? []) mounts.push({ destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: t.options });
+  addUserMounts(mounts, [
+    ...(run.tmpfs ?? []).map((t) => ({ destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: t.options })),
+    ...(s.userMounts ?? []),
+  ]);
   const unmasked = sec.privileged || sec.unmaskSystemPaths;
   const namespaces = namespaceList(s);
   return {
@@ -136,7 +143,7 @@ export function buildOciSpec(s: SpecInput): OciSpec {
       ...(run.ulimits ? { rlimits: run.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, hard: u.hard, soft: u.soft })) } : {}),
       ...(run.oomScoreAdj !== undefined ? { oomScoreAdj: run.oomScoreAdj } : {}),
     },
-    root: { path: s.rootfs, readonly: false },
+    root: { path: s.rootfs, readonly: !!s.readonlyRootfs },
     // The host's UTS namespace keeps the host's name (and a user namespace may not change it).
     hostname: run.uts === 'host' ? '' : s.hostname,
     mounts,
@@ -147,6 +154,18 @@ export function buildOciSpec(s: SpecInput): OciSpec {
       ...(sec.seccomp.kind === 'unconfined' ? {} : { seccomp: sec.seccomp }),
     },
   };
+}
+
+/**
+ * The user's mounts (--tmpfs, -v, --mount) after the defaults, parents before what lies inside
+ * them (Docker's order by path depth); one on a default's path (/dev/shm, /etc/hosts) takes its
+ * place, as in Docker.
+ */
+function addUserMounts(mounts: OciMount[], user: OciMount[]): void {
+  const depth = (m: OciMount) => m.destination.split('/').length;
+  const mine = new Set(user.map((m) => m.destination));
+  for (let i = mounts.length - 1; i >= 0; i--) if (mine.has(mounts[i].destination)) mounts.splice(i, 1);
+  mounts.push(...[...user].sort((a, b) => depth(a) - depth(b)));
 }
 
 /** The namespaces to create, or join (with a path); a `host` mode leaves one out. */

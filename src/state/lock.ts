@@ -38,6 +38,28 @@ async function holding<T>(lockFile: string, exclusive: boolean, wait: boolean, f
   }
 }
 
+/**
+ * Take a lock and keep it until the returned release is called, for a hold that spans more
+ * than one callback (a container start keeps the networks' users lock until its monitor took
+ * its own). Shared unless `exclusive`.
+ */
+export async function acquireLock(lockFile: string, exclusive: boolean): Promise<() => void> {
+  const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  try {
+    if (!tryFlock(fd, exclusive)) await waitForLock(fd, exclusive);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    try { unlock(fd); } catch { /* closing releases it anyway */ }
+    fs.closeSync(fd);
+  };
+}
+
 /** The longest pause between two tries: how late at most a waiter notices a released lock. */
 const MAX_RETRY_MS = 20;
 

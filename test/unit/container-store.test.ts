@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ContainerStore, type ContainerRecord } from '../../src/engine/container-store';
 
 let root: string;
@@ -66,5 +66,31 @@ describe('find', () => {
     expect(store.find('/beta')?.id).toBe(b.id);
     expect(store.find('aaaa')?.id).toBe(a.id);
     expect(store.find('nosuch')).toBeUndefined();
+  });
+
+  it('takes an exact name before an ID prefix, and refuses an ambiguous prefix', () => {
+    const a = record('a', 'alpha'), b = record('b', 'aaaa'), c = { ...record('a', 'gamma'), id: `${'a'.repeat(63)}c` };
+    save(a, b, c);
+    expect(store.find('aaaa')?.id).toBe(b.id);
+    expect(() => store.find('aaab')).not.toThrow();
+    expect(() => store.find('aaaaa')).toThrow(/multiple containers match "aaaaa"/);
+    expect(store.find(c.id)?.name).toBe('gamma');
+  });
+
+  it('reads the one record a full ID names, and names only until the one that matches', () => {
+    const recs = ['a', 'b', 'c', 'd', 'e', 'f'].map((h, i) => record(h, `n${i}`));
+    save(...recs);
+    const reads = vi.spyOn(fs, 'readFileSync');
+    try {
+      expect(store.find(recs[3].id)?.name).toBe('n3');
+      expect(reads.mock.calls.filter(([f]) => String(f).endsWith('container.json'))).toHaveLength(1);
+      reads.mockClear();
+      const byName = store.find('n4');
+      expect(byName?.id).toBe(recs[4].id);
+      const order = fs.readdirSync(store.root);
+      expect(reads.mock.calls.filter(([f]) => String(f).endsWith('container.json'))).toHaveLength(order.indexOf(recs[4].id) + 1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

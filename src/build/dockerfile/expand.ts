@@ -113,5 +113,5 @@ function expandMount(m: RunMount, opt: (w: string | undefined) => string | undef
 
 /** Docker's UndefinedVar warning for the variables an instruction used unset. */
 export function undefinedVariableWarnings(instr: Instruction, unset: string[]): BuildWarning[] {
-  return unset.map((name) => ({ file: instr.loc.file, line: instr.loc.line, message: `UndefinedVar: Usage of undefined variable '$${name}'` }));
+  return unset.map((name) => ({ file: instr.loc.file, line: instr.loc.line, rule: 'UndefinedVar', message: `UndefinedVar: Usage of undefined variable '$${name}'` }));
 }

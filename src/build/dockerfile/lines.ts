@@ -150,7 +150,7 @@ export function logicalLines(text: string, file: string): { directives: Directiv
     }
     const endOfInstruction = i;
     if (emptyContinuation) {
-      warnings.push({ file, line: endOfInstruction, message: `Empty continuation line found in: ${joined}` });
+      warnings.push({ file, line: endOfInstruction, rule: 'NoEmptyContinuation', message: 'Empty continuation line' });
     }
     if (joined.trim() === '') continue;
     let openers: ReturnType<typeof heredocOpeners>;

@@ -6,6 +6,7 @@
 import { BuildError } from '../../errors';
 import { parseInstruction } from './instructions';
 import { logicalLines } from './lines';
+import { lintDockerfile, Linter, parseCheckDirective } from './lint';
 import type { ArgInstruction, Dockerfile, Stage } from './types';
 
 /**
@@ -15,6 +16,8 @@ import type { ArgInstruction, Dockerfile, Stage } from './types';
 export function parseDockerfile(text: string, file: string): Dockerfile {
   if (text.includes('\0')) throw new BuildError(`${file} is not a text file (it contains NUL bytes)`);
   const { directives, lines, warnings } = logicalLines(text, file);
+  const lint = new Linter(parseCheckDirective(directives.check, { file, line: 1 }));
+  for (const w of warnings) lint.report(w.rule!, w, w.message);
   if (lines.length === 0) throw new BuildError(`the Dockerfile ${file} cannot be empty: it has no instructions`);
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
@@ -42,5 +45,10 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
   if (stages.length === 0) {
     throw new BuildError('no build stage in current context: the Dockerfile has no FROM', { file, line: lines[0].line });
   }
-  return { file, directives, globalArgs, stages, warnings };
+  const df: Dockerfile = { file, directives, globalArgs, stages };
+  lintDockerfile(df, lint);
+  const failure = lint.failure();
+  if (failure) throw failure;
+  df.warnings = lint.warnings.sort((a, b) => a.line - b.line);
+  return df;
 }

@@ -8,6 +8,7 @@
  */
 import { BuildError } from '../../errors';
 import { ArgScope, BuildArgs, globalScope } from './args';
+import { linterFor } from './lint';
 import { expandWordAt } from './shell-lex';
 import type { BuildWarning, CopyInstruction, Dockerfile, Instruction, RunMount, Stage } from './types';
 
@@ -85,12 +86,12 @@ export function planBuild(df: Dockerfile, options: PlanOptions = {}): BuildPlan 
   const contexts = options.contexts ?? new Set<string>();
   const buildArgs = new BuildArgs(options.buildArgs ?? new Map());
   const { scope: globals, lookup } = globalScope(df, buildArgs, options.automaticArgs);
-  const warnings: BuildWarning[] = [...(df.warnings ?? [])];
+  const lint = linterFor(df);
 
   const plans = df.stages.map((stage): StagePlan => {
     const r = expandWordAt(stage.from.image, lookup, df.directives.escape, stage.from.loc);
     for (const name of r.unset) {
-      warnings.push({ file: stage.from.loc.file, line: stage.from.loc.line, message: `UndefinedArgInFrom: FROM argument '${name}' is not declared` });
+      lint.report('UndefinedArgInFrom', stage.from.loc, `FROM argument '${name}' is not declared`);
     }
     const image = r.word;
     if (image === '') throw new BuildError(`base name (${stage.from.image}) should not be blank`, stage.from.loc);
@@ -109,6 +110,9 @@ export function planBuild(df: Dockerfile, options: PlanOptions = {}): BuildPlan 
     return { stage, base, platform, refs };
   });
 
+  const failure = lint.failure();
+  if (failure) throw failure;
+  const warnings: BuildWarning[] = [...(df.warnings ?? []), ...lint.warnings];
   let target = plans[plans.length - 1];
   if (options.target !== undefined) {
     const found = plans.find((p) => p.stage.name === options.target!.toLowerCase());

@@ -123,7 +123,10 @@ export interface Stage {
 export interface BuildWarning {
   file: string;
   line: number;
+  /** `Rule: text`, as Docker prints it. */
   message: string;
+  /** The BuildKit check it comes from (`# check=skip=…` names it). */
+  rule?: string;
 }
 
 export interface Dockerfile {

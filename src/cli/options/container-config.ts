@@ -13,6 +13,9 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   name = Option.String('--name', { description: 'Assign a name to the container' });
   hostname = Option.String('-h,--hostname', { description: 'Container host name' });
   network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default user-mode network), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
+  networkAlias = Option.Array('--network-alias', [], { description: 'Add network-scoped alias for the container' });
+  ip = Option.String('--ip', { description: 'IPv4 address (e.g., 172.30.100.104)' });
+  macAddress = Option.String('--mac-address', { description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
@@ -39,6 +42,10 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   groupAdd = Option.Array('--group-add', [], { description: 'Add additional groups to join' });
   device = Option.Array('--device', [], { description: 'Add a host device to the container (HOST[:CONTAINER][:rwm])' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (PATH[:OPTIONS])' });
+  volume = Option.Array('-v,--volume', [], { description: 'Bind mount a volume ([NAME|HOST-PATH:]CONTAINER-PATH[:ro|rw|z|Z|U|nocopy])' });
+  mount = Option.Array('--mount', [], { description: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)' });
+  volumesFrom = Option.Array('--volumes-from', [], { description: 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])' });
+  readOnly = Option.Boolean('--read-only', false, { description: "Mount the container's root filesystem as read only" });
   logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: json-file (default), k8s-file or none' });
   logOpt = Option.Array('--log-opt', [], { description: 'Log driver options (max-size=10m, max-file=3)' });
   healthCmd = Option.String('--health-cmd', { description: 'Command to run to check health' });
@@ -73,12 +80,13 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
-      network: this.network, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      network: this.network, endpoint: { aliases: this.networkAlias, ip: this.ip, mac: this.macAddress }, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
       logDriver: this.logDriver, logOpts: this.logOpt,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
       labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout, replace: this.replace,
+      mountFlags: { volumes: this.volume, mounts: this.mount, volumesFrom: this.volumesFrom }, readOnly: this.readOnly,
       runFlags: {
         restart: this.restart, init: this.init, uts: this.uts, ipc: this.ipc, pid: this.pid, cgroupns: this.cgroupns,
         ulimit: this.ulimit, oomScoreAdj: this.oomScoreAdj, groupAdd: this.groupAdd, device: this.device, tmpfs: this.tmpfs,

@@ -94,11 +94,8 @@ export class NetworkStore {
     });
   }
 
-  /** Remove the record once `check` (under the lock) did not refuse. */
-  async remove(id: string, check: () => void | Promise<void>): Promise<void> {
-    await withLock(this.lockFile, async () => {
-      await check();
-      fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
-    });
+  /** Delete a record; the caller holds the lock and checked that nothing uses it. */
+  delete(id: string): void {
+    fs.rmSync(path.join(this.dir, `${id}.json`), { force: true });
   }
 }

@@ -110,7 +110,7 @@ describe('expandInstruction', () => {
     const [i] = instrs('WORKDIR /$NOPE/$A');
     const { unset } = expandInstruction(i, vars({ A: 'a' }));
     expect(unset).toEqual(['NOPE']);
-    expect(undefinedVariableWarnings(i, unset)).toEqual([{ file: 'Dockerfile', line: 2, message: "UndefinedVar: Usage of undefined variable '$NOPE'" }]);
+    expect(undefinedVariableWarnings(i, unset)).toEqual([{ file: 'Dockerfile', line: 2, rule: 'UndefinedVar', message: "UndefinedVar: Usage of undefined variable '$NOPE'" }]);
   });
 
   test('a bad substitution is a BuildError at the line', () => {

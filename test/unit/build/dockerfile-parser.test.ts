@@ -37,7 +37,7 @@ describe('lines: comments, continuations, directives', () => {
   test('comment lines inside a continuation are skipped, empty ones warned about', () => {
     const df = parse('FROM busybox\nRUN a \\\n# inner\n\n  && b\n');
     expect((df.stages[0].instructions[0] as RunInstruction).command).toEqual({ form: 'shell', text: 'a   && b' });
-    expect(df.warnings).toEqual([{ file: 'Dockerfile', line: 5, message: expect.stringContaining('Empty continuation line') }]);
+    expect(df.warnings).toEqual([{ file: 'Dockerfile', line: 5, rule: 'NoEmptyContinuation', message: 'NoEmptyContinuation: Empty continuation line' }]);
   });
 
   test('a double escape at the end is no continuation; a continuation at EOF ends the file', () => {

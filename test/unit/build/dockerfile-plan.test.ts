@@ -57,7 +57,7 @@ describe('stage planning', () => {
     const text = 'ARG TAG=1.36\nARG REPO\nFROM --platform=$TARGETPLATFORM busybox:$TAG\nFROM $REPO$NOPE:x\n';
     const p = plan(text, { buildArgs: new Map([['REPO', 'alpine']]), automaticArgs: platformArgs({ os: 'linux', architecture: 'amd64' }) });
     expect(p.stages[0].base).toEqual({ kind: 'image', ref: 'alpine:x' });
-    expect(p.warnings).toEqual([{ file: 'Dockerfile', line: 4, message: "UndefinedArgInFrom: FROM argument 'NOPE' is not declared" }]);
+    expect(p.warnings).toEqual([{ file: 'Dockerfile', line: 4, rule: 'UndefinedArgInFrom', message: "UndefinedArgInFrom: FROM argument 'NOPE' is not declared" }]);
     const first = plan(text, { target: undefined, buildArgs: new Map([['TAG', 'musl']]), automaticArgs: platformArgs({ os: 'linux', architecture: 'amd64' }) });
     expect(first.globals.get('TAG')).toBe('musl');
     expect(plan('ARG TAG=1\nFROM busybox:$TAG AS a\nFROM a\n').stages[0].base).toEqual({ kind: 'image', ref: 'busybox:1' });

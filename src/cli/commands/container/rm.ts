@@ -21,7 +21,6 @@ export class RmCommand extends ContainerTargetsCommand {
   async execute(): Promise<number> {
     const timeout = this.time;
     const { removeContainer } = await import('../../../engine/remove');
-    // -v: containers have no anonymous volumes yet (volumes come with part 6), so nothing more to remove.
-    return this.eachContainer(async (name) => { await removeContainer(this.engine, name, { force: this.force, timeout }); });
+    return this.eachContainer(async (name) => { await removeContainer(this.engine, name, { force: this.force, timeout, volumes: this.volumes }); });
   }
 }

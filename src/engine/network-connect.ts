@@ -1,0 +1,116 @@
+import { ConflictError, InvalidError, NotFoundError } from '../errors';
+import { nextInterfaceName, type Endpoint } from '../network/user-networks/endpoint';
+import { attachFields } from '../network/user-networks/holder';
+import { allocateAddress, ipToNumber, macForAddress, numberToIp, parseMac, parseSubnet } from '../network/user-networks/ipam';
+import type { NetworkRecord } from '../network/user-networks/network-store';
+import { runHelper } from '../native/helper';
+import { withLock } from '../state/lock';
+import type { ContainerRecord } from './container-store';
+import type { Engine } from './context';
+import { isLive, refreshState } from './container-state';
+import { holdNetworks } from './network-attach';
+import { networkStore } from './network-create';
+import { refreshNetworkHosts } from './network-hosts';
+
+/** --network-alias, --ip, --mac-address (run/create) or connect's --alias and --ip. */
+export interface EndpointRequest { aliases?: string[]; ip?: string; mac?: string }
+
+/**
+ * A new endpoint for `c` on `n`: the address asked for or the lowest free one among every
+ * container's endpoints on `n` (`all`). The caller holds containers.lock, under which every
+ * allocation and every network removal's check happens, so two never get the same address.
+ */
+export function allocateEndpoint(n: NetworkRecord, c: ContainerRecord, all: readonly ContainerRecord[], req: EndpointRequest): Endpoint {
+  if (c.endpoints?.[n.name]) throw new ConflictError(`endpoint with name ${c.name} already exists in network ${n.name}`);
+  const subnet = parseSubnet(n.subnet);
+  const used = new Set(all.flatMap((x) => Object.values(x.endpoints ?? {}).filter((e) => e.networkId === n.id).map((e) => ipToNumber(e.ipAddress))));
+  const ip = allocateAddress(subnet, ipToNumber(n.gateway), used, req.ip);
+  return {
+    networkId: n.id, ipAddress: numberToIp(ip), prefixLen: subnet.prefix, gateway: n.gateway,
+    macAddress: req.mac ? parseMac(req.mac) : macForAddress(ip), aliases: [...new Set(req.aliases ?? [])],
+    ifname: nextInterfaceName(c.endpoints), ...(req.ip ? { requestedIp: req.ip } : {}),
+  };
+}
+
+/** Check the flags of an endpoint before anything is made (run checks them before the image). */
+export function checkEndpointRequest(req: EndpointRequest): void {
+  if (req.mac) parseMac(req.mac);
+  if (req.ip && Number.isNaN(ipToNumber(req.ip))) {
+    throw new InvalidError(`invalid IPv4 address: ${req.ip}${req.ip.includes(':') ? ' (IPv6 is not supported on skiff networks yet)' : ''}`);
+  }
+}
+
+/** The network a user-mode `--network NAME` names, or Docker's not-found error. */
+export function mustFindNetwork(engine: Engine, ref: string): NetworkRecord {
+  return networkStore(engine).mustFind(ref);
+}
+
+/**
+ * `network connect NETWORK CONTAINER`: the endpoint is recorded (under containers.lock, after
+ * checking the network still exists); a running container gets its interface at once (in its
+ * namespace, through the helper), a stopped one at its next start. Every running peer's
+ * /etc/hosts learns the new names.
+ */
+export async function connectNetwork(engine: Engine, networkRef: string, containerRef: string, req: EndpointRequest): Promise<void> {
+  checkEndpointRequest(req);
+  const store = networkStore(engine);
+  const n = store.mustFind(networkRef);
+  const target = engine.containers.mustFind(containerRef);
+  const running = isLive(refreshState(engine, target));
+  const hold = running ? await holdNetworks(engine) : undefined;
+  try {
+    const endpoint = await withLock(engine.containers.lockFile, () => {
+      if (!store.list().some((x) => x.id === n.id)) throw new NotFoundError(`network ${networkRef} not found`);
+      const all = engine.containers.list();
+      const c = all.find((x) => x.id === target.id);
+      if (!c) throw new NotFoundError(`No such container: ${containerRef}`);
+      const e = allocateEndpoint(n, c, all, req);
+      c.endpoints = { ...c.endpoints, [n.name]: e };
+      engine.containers.save(c);
+      return e;
+    });
+    if (hold && target.state.pid && target.state.pidStart) {
+      try {
+        await runHelper(engine.userns, ['net-connect', String(target.state.pid), target.state.pidStart, ...attachFields(hold.holder, n, endpoint, false)],
+          `cannot connect container ${target.name} to network ${n.name}`);
+      } catch (e) {
+        await dropEndpoint(engine, target.id, n.name);
+        throw e;
+      }
+    }
+  } finally {
+    hold?.release();
+  }
+  refreshNetworkHosts(engine, engine.containers.mustFind(target.id), new Set([n.id]));
+}
+
+async function dropEndpoint(engine: Engine, id: string, network: string): Promise<void> {
+  await engine.containers.update(id, (r) => {
+    if (!r.endpoints) return;
+    delete r.endpoints[network];
+    if (Object.keys(r.endpoints).length === 0) delete r.endpoints;
+  });
+}
+
+/**
+ * `network disconnect NETWORK CONTAINER`: a running container loses the interface at once; the
+ * endpoint (and its address) is given up; the peers' /etc/hosts forget the names.
+ */
+export async function disconnectNetwork(engine: Engine, networkRef: string, containerRef: string, force: boolean): Promise<void> {
+  const store = networkStore(engine);
+  const n = store.find(networkRef);
+  const c = refreshState(engine, engine.containers.mustFind(containerRef));
+  const name = n?.name ?? (force ? networkRef : undefined);
+  if (!name) throw new NotFoundError(`network ${networkRef} not found`);
+  const endpoint = c.endpoints?.[name];
+  if (!endpoint) {
+    if (force) return;
+    throw new ConflictError(`container ${c.id} is not connected to network ${name}`);
+  }
+  if (isLive(c) && c.state.pid && c.state.pidStart) {
+    await runHelper(engine.userns, ['net-disconnect', String(c.state.pid), c.state.pidStart, endpoint.ifname],
+      `cannot disconnect container ${c.name} from network ${name}`);
+  }
+  await dropEndpoint(engine, c.id, name);
+  refreshNetworkHosts(engine, engine.containers.mustFind(c.id), new Set([endpoint.networkId]));
+}

@@ -1,0 +1,225 @@
+// skiff build: every instruction into the image config, RUN in a container of the image so far,
+// COPY/ADD from the context, multi-stage COPY --from, the layer cache (hits, misses, --no-cache),
+// a failing RUN (nothing left behind), owners and whiteouts kept in the layers, heredocs, a
+// Dockerfile on STDIN, RUN --mount, -q/--iidfile and the progress output.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { BUSYBOX, skiff, store, uniqueName, useStore, walk } from './harness';
+
+useStore();
+
+let n = 0;
+/** A fresh context directory with FILES (name → content) and a Dockerfile. */
+function context(dockerfile: string, files: Record<string, string> = {}): string {
+  const dir = path.join(store().dir, `ctx-${++n}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  fs.chmodSync(store().dir, 0o755);
+  for (const e of [dir, ...walk(dir).map((w) => w.path)]) fs.chmodSync(e, fs.statSync(e).isDirectory() ? 0o755 : 0o644);
+  return dir;
+}
+
+async function ok(args: string[], input?: string) {
+  const r = await skiff(args, { input, timeoutMs: 120_000 });
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r;
+}
+
+async function build(dir: string, ...args: string[]) {
+  return ok(['build', '--progress', 'plain', ...args, dir]);
+}
+
+/** The plain progress line of a RUN's own output `ran-N` (not the step's label, which names it too). */
+const ran = (i: number) => new RegExp(`#\\d+ \\d+\\.\\d{3} ran-${i}\\n`);
+
+async function inspectConfig(image: string): Promise<Record<string, unknown>> {
+  const r = await ok(['image', 'inspect', '--format', '{{json .Config}}', image]);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** What is left in the store's staging area (a failed build must leave nothing). */
+function staging(): string[] {
+  const dirs = [path.join(store().root, 'tmp'), path.join(store().dir, 'data', 'skiff', 'tmp')];
+  return dirs.flatMap((d) => { try { return fs.readdirSync(d); } catch { return []; } });
+}
+
+describe('build', () => {
+  test('instructions into the config; RUN sees ENV, ARG and WORKDIR; history per instruction', async () => {
+    const tag = `${uniqueName('b')}:v1`;
+    const dir = context(`FROM ${BUSYBOX}
+ARG GREETING=hello
+ENV WHO=world PATH=/usr/local/bin:/usr/bin:/bin
+LABEL org.example.a="one" b=two
+WORKDIR /app
+WORKDIR sub
+RUN echo "$GREETING $WHO" > greeting && pwd > where
+EXPOSE 8080 53/udp
+VOLUME /data
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=5s --retries=2 CMD true
+SHELL ["/bin/sh", "-ec"]
+USER 1000:1000
+ENTRYPOINT ["/bin/cat"]
+CMD ["greeting"]
+ONBUILD RUN echo child
+MAINTAINER someone@example.com
+`);
+    const r = await build(dir, '-t', tag, '--label', 'extra=yes');
+    expect(r.stderr).toMatch(/#\d+ \[2\/2\] RUN echo "\$GREETING \$WHO"/);
+    expect(r.stderr).toMatch(/naming to .*b/);
+    const cfg = await inspectConfig(tag);
+    expect(cfg.Env).toContain('WHO=world');
+    expect(cfg.Labels).toEqual({ 'org.example.a': 'one', b: 'two', extra: 'yes' });
+    expect(cfg.WorkingDir).toBe('/app/sub');
+    expect(cfg.ExposedPorts).toEqual({ '8080/tcp': {}, '53/udp': {} });
+    expect(cfg.Volumes).toEqual({ '/data': {} });
+    expect(cfg.StopSignal).toBe('SIGQUIT');
+    expect(cfg.Healthcheck).toMatchObject({ Test: ['CMD-SHELL', 'true'], Interval: 5e9, Retries: 2 });
+    expect(cfg.User).toBe('1000:1000');
+    expect(cfg.Entrypoint).toEqual(['/bin/cat']);
+    expect(cfg.Cmd).toEqual(['greeting']);
+    expect(cfg.OnBuild).toEqual(['RUN echo child']);
+    const run = await ok(['run', '--rm', tag]);
+    expect(run.stdout).toBe('hello world\n');
+    const where = await ok(['run', '--rm', tag, 'where']);
+    expect(where.stdout).toBe('/app/sub\n');
+    const hist = await ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', tag]);
+    expect(hist.stdout).toContain('RUN /bin/sh -c echo "$GREETING $WHO" > greeting && pwd > where');
+    expect(hist.stdout).toContain('WORKDIR /app');
+    expect(hist.stdout).toContain('EXPOSE 8080 53/udp');
+  });
+
+  test('the cache: a rebuild with no change runs nothing and makes the same image; a changed file rebuilds from its COPY on; --no-cache', async () => {
+    const dir = context(`FROM ${BUSYBOX}
+COPY a.txt /a.txt
+RUN echo ran-1 && cat /a.txt > /copy1
+COPY b.txt /b.txt
+RUN echo ran-2 && cat /b.txt > /copy2
+`, { 'a.txt': 'A\n', 'b.txt': 'B\n' });
+    const first = await build(dir, '--iidfile', path.join(dir, '..', `iid-${n}`));
+    expect(first.stderr).toMatch(ran(1));
+    const id1 = fs.readFileSync(path.join(dir, '..', `iid-${n}`), 'utf8');
+    expect(id1).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    const again = await build(dir, '-q');
+    expect(again.stdout.trim()).toBe(id1);
+    const plain = await build(dir);
+    expect(plain.stderr).not.toMatch(ran(1));
+    expect(plain.stderr).not.toMatch(ran(2));
+    expect(plain.stderr.match(/CACHED/g)?.length).toBeGreaterThanOrEqual(5);
+
+    fs.writeFileSync(path.join(dir, 'b.txt'), 'B2\n');
+    const changed = await build(dir, '-t', 'changed:1');
+    expect(changed.stderr).not.toMatch(ran(1));
+    expect(changed.stderr).toMatch(ran(2));
+    expect((await ok(['run', '--rm', 'changed:1', 'cat', '/copy2'])).stdout).toBe('B2\n');
+
+    fs.chmodSync(path.join(dir, 'b.txt'), 0o600); // a mode change is a change
+    const mode = await build(dir);
+    expect(mode.stderr).toMatch(ran(2));
+
+    const nocache = await build(dir, '--no-cache');
+    expect(nocache.stderr).toMatch(ran(1));
+    expect(nocache.stderr).toMatch(ran(2));
+  });
+
+  test('multi-stage: COPY --from a named stage and by index, --target builds only what it needs', async () => {
+    const tag = uniqueName('ms');
+    const dir = context(`FROM ${BUSYBOX} AS builder
+RUN mkdir -p /out && echo built > /out/artifact && echo stage-builder-ran
+FROM ${BUSYBOX} AS unused
+RUN echo stage-unused-ran
+FROM ${BUSYBOX}
+COPY --from=builder /out/artifact /artifact
+COPY --from=0 /out /outdir/
+RUN cat /artifact /outdir/artifact
+`);
+    const r = await build(dir, '-t', tag);
+    expect(r.stderr).toContain('stage-builder-ran');
+    expect(r.stderr).not.toContain('stage-unused-ran');
+    expect(r.stderr).toMatch(/\[builder 2\/2\] RUN/);
+    expect((await ok(['run', '--rm', tag, 'cat', '/artifact', '/outdir/artifact'])).stdout).toBe('built\nbuilt\n');
+    const t = await build(dir, '--target', 'unused', '-t', `${tag}-unused`);
+    expect(t.stderr).toContain('stage-unused-ran');
+    expect(t.stderr).not.toMatch(/\[builder/);
+  });
+
+  test('a failing RUN: exit 1, the step, command and code named, its output shown, nothing left behind', async () => {
+    const dir = context(`FROM ${BUSYBOX}
+RUN echo before-failure
+RUN echo the-output-of-the-step && exit 3
+RUN echo never
+`);
+    const before = staging();
+    const ps = (await ok(['ps', '-a', '-q'])).stdout;
+    const r = await skiff(['build', '--progress', 'plain', dir], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the-output-of-the-step');
+    expect(r.stderr).not.toContain('never\n');
+    expect(r.stderr).toMatch(/Dockerfile:3: process "\/bin\/sh -c echo the-output-of-the-step && exit 3" did not complete successfully: exit code: 3/);
+    expect(staging()).toEqual(before);
+    expect((await ok(['ps', '-a', '-q'])).stdout).toBe(ps);
+    const q = await skiff(['build', '-q', dir], { timeoutMs: 120_000 });
+    expect(q.code).toBe(1);
+    expect(q.stderr).toContain('the-output-of-the-step'); // -q shows the log when it fails
+  });
+
+  test('files of a non-root user keep their owner; a deleted base file is a whiteout in the image', async () => {
+    const tag = uniqueName('own');
+    const dir = context(`FROM ${BUSYBOX}
+RUN mkdir -p /home/u && echo x > /home/u/file && chown -R 1234:2345 /home/u && chmod 0750 /home/u
+RUN rm /bin/vi && rm -r /etc/ 2>/dev/null; mkdir -p /etc && echo fresh > /etc/new
+COPY --chown=42:43 --chmod=0640 f.txt /owned/f.txt
+`, { 'f.txt': 'f\n' });
+    await build(dir, '-t', tag);
+    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'stat -c "%u:%g %a %n" /home/u /home/u/file /owned/f.txt; ls /bin/vi 2>&1; ls /etc']);
+    expect(r.stdout).toContain('1234:2345 750 /home/u\n');
+    expect(r.stdout).toContain('1234:2345 644 /home/u/file\n');
+    expect(r.stdout).toContain('42:43 640 /owned/f.txt\n');
+    expect(r.stdout).toMatch(/\/bin\/vi: No such file or directory/);
+  });
+
+  test('heredocs in RUN and COPY; a Dockerfile on STDIN', async () => {
+    const tag = uniqueName('hd');
+    const dir = context(`FROM ${BUSYBOX}
+ARG NAME=here
+RUN <<EOF
+echo one > /one
+echo two >> /one
+EOF
+RUN cat > /two <<EOT
+doc \${NAME}
+EOT
+COPY <<EOF /three
+three $NAME
+EOF
+`);
+    await build(dir, '-t', tag);
+    const r = await ok(['run', '--rm', tag, 'cat', '/one', '/two', '/three']);
+    expect(r.stdout).toBe('one\ntwo\ndoc here\nthree here\n');
+    const stdinTag = uniqueName('stdin');
+    await ok(['build', '-q', '-t', stdinTag, '-'], `FROM ${BUSYBOX}\nRUN echo from-stdin > /s\n`);
+    expect((await ok(['run', '--rm', stdinTag, 'cat', '/s'])).stdout).toBe('from-stdin\n');
+  });
+
+  test('RUN --mount: cache kept between builds, tmpfs, a secret; the mounts are not in the layer', async () => {
+    const tag = uniqueName('mnt');
+    const secret = path.join(store().dir, `secret-${n}`);
+    fs.writeFileSync(secret, 's3cret\n');
+    fs.chmodSync(secret, 0o644);
+    const dir = context(`FROM ${BUSYBOX}
+RUN --mount=type=cache,target=/cache echo x >> /cache/count && wc -l < /cache/count > /count
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && grep -q /scratch /proc/mounts
+RUN --mount=type=secret,id=tok cat /run/secrets/tok > /seen
+`);
+    await build(dir, '-t', tag, '--secret', `id=tok,src=${secret}`);
+    await build(dir, '--no-cache', '-t', tag, '--secret', `id=tok,src=${secret}`);
+    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'cat /count /seen; ls /cache /scratch /run/secrets 2>/dev/null | wc -l']);
+    expect(r.stdout).toBe('2\ns3cret\n0\n');
+  });
+});

@@ -1,0 +1,219 @@
+// User-defined networks (issue 11): network create/ls/inspect/rm/prune/connect/disconnect,
+// run --network NAME with --network-alias and --ip; the per-user namespace holder and its
+// slirp4netns way out (native/helper/net_holder.c). Only 127.0.0.1 on the host is used, and the
+// namespaces skiff itself makes.
+import net from 'node:net';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, uniqueName, useStore, waitFor } from './harness';
+
+useStore();
+
+const containers: string[] = [];
+const networks: string[] = [];
+
+/** The holder and its slirp4netns exit once no container is on a user network (net_holder.c). */
+const holderProcesses = () => hostProcessesMatching('net-holder').concat(hostProcessesMatching('slirp4netns --configure')).filter((p) => p !== process.pid);
+
+afterEach(async () => {
+  for (const c of containers.splice(0)) await skiff(['rm', '-f', c]);
+  for (const n of networks.splice(0)) await skiff(['network', 'rm', '-f', n]);
+  await waitFor(() => holderProcesses().length === 0, 15_000, 'the network holder and slirp4netns to exit');
+});
+
+afterAll(() => {
+  expect(holderProcesses()).toEqual([]);
+});
+
+async function network(flags: string[] = []): Promise<string> {
+  const name = uniqueName('net');
+  const r = await skiff(['network', 'create', ...flags, name]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+  networks.push(name);
+  return name;
+}
+
+async function started(flags: string[], script = 'sleep 1000'): Promise<string> {
+  const name = uniqueName('c');
+  containers.push(name);
+  const r = await skiff(['run', '-d', '--name', name, ...flags, BUSYBOX, 'sh', '-c', script]);
+  expect(r.code, r.stderr).toBe(0);
+  return name;
+}
+
+const inContainer = (name: string, script: string) => skiff(['exec', name, 'sh', '-c', script]);
+
+describe('containers on a user-defined network', () => {
+  test('reach each other by name and alias; a container on another network cannot reach them', async () => {
+    const app = await network();
+    const other = await network();
+    const web = await started(['--network', app, '--network-alias', 'www'], 'echo hello-from-web > /tmp/index.html; httpd -f -p 80 -h /tmp');
+    const client = await started(['--network', app]);
+    const byName = await inContainer(client, `ping -c1 -W2 ${web} >/dev/null && wget -q -O- http://www/index.html`);
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(byName.stdout.trim()).toBe('hello-from-web');
+    const webIp = (await skiff(['network', 'inspect', '-f', '{{range .Containers}}{{if eq .Name "' + web + '"}}{{.IPv4Address}}{{end}}{{end}}', app])).stdout.trim().split('/')[0];
+    expect(webIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // another network: the name does not resolve and the address is not reachable
+    const outsider = await skiff(['run', '--rm', '--network', other, BUSYBOX, 'sh', '-c', `ping -c1 -W1 ${web}; ping -c1 -W1 ${webIp} && echo REACHED; echo | nc -w 2 ${webIp} 80 && echo REACHED; true`]);
+    expect(outsider.code, outsider.stderr).toBe(0);
+    expect(outsider.stdout).not.toContain('REACHED');
+    expect(outsider.stdout + outsider.stderr).toMatch(/bad address/);
+  });
+
+  test('a container started later is resolved by the ones already running', async () => {
+    const app = await network();
+    const first = await started(['--network', app]);
+    const later = await started(['--network', app, '--network-alias', 'late-alias']);
+    const r = await inContainer(first, `ping -c1 -W2 ${later} >/dev/null && ping -c1 -W2 late-alias >/dev/null && echo ok`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('ok');
+  });
+
+  test('--ip and --mac-address are given to the interface; the default route goes through the gateway', async () => {
+    const app = await network(['--subnet', '10.123.45.0/24', '--gateway', '10.123.45.254']);
+    const r = await skiff(['run', '--rm', '--network', app, '--ip', '10.123.45.77', '--mac-address', '02:00:00:aa:bb:cc', BUSYBOX, 'sh', '-c', 'ip -o -4 addr show eth0; cat /sys/class/net/eth0/address; ip route']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('inet 10.123.45.77/24');
+    expect(r.stdout).toContain('02:00:00:aa:bb:cc');
+    expect(r.stdout).toMatch(/default via 10\.123\.45\.254 dev eth0/);
+  });
+});
+
+describe('the way out', () => {
+  /** A TCP listener on the host's 127.0.0.1 that answers "pong" and counts connections. */
+  async function hostListener(): Promise<{ port: number; hits: () => number; close: () => void }> {
+    let hits = 0;
+    const server = net.createServer((s) => { hits++; s.end('pong\n'); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as net.AddressInfo).port, hits: () => hits, close: () => server.close() };
+  }
+
+  test('a network reaches a listener on the host\'s 127.0.0.1 through slirp4netns; an --internal one has no route out', async () => {
+    const listener = await hostListener();
+    try {
+      const open = await network();
+      const out = await skiff(['run', '--rm', '--network', open, BUSYBOX, 'sh', '-c', `nc 10.0.2.2 ${listener.port} </dev/null`]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout.trim()).toBe('pong');
+      const before = listener.hits();
+      const internal = await network(['--internal']);
+      const shut = await skiff(['run', '--rm', '--network', internal, BUSYBOX, 'sh', '-c', `ip route; nc -w 2 10.0.2.2 ${listener.port} </dev/null && echo REACHED; ping -c1 -W1 10.0.2.2 && echo REACHED; true`]);
+      expect(shut.code, shut.stderr).toBe(0);
+      expect(shut.stdout).not.toContain('REACHED');
+      expect(shut.stdout).not.toContain('default');
+      expect(listener.hits()).toBe(before);
+    } finally {
+      listener.close();
+    }
+  });
+});
+
+describe('network connect and disconnect', () => {
+  test('a running container gets an interface on the network at once and loses it again', async () => {
+    const a = await network();
+    const b = await network(['--subnet', '10.124.0.0/24']);
+    const c1 = await started(['--network', a]);
+    const peer = await started(['--network', b]);
+    const connect = await skiff(['network', 'connect', '--alias', 'c1-alias', '--ip', '10.124.0.50', b, c1]);
+    expect(connect.code, connect.stderr).toBe(0);
+    const addr = await inContainer(c1, 'ip -o -4 addr show eth1');
+    expect(addr.stdout).toContain('inet 10.124.0.50/24');
+    const fromPeer = await inContainer(peer, `ping -c1 -W2 ${c1} >/dev/null && ping -c1 -W2 c1-alias >/dev/null && echo ok`);
+    expect(fromPeer.stdout.trim(), fromPeer.stderr).toBe('ok');
+    const twice = await skiff(['network', 'connect', b, c1]);
+    expect(twice.code).toBe(1);
+    expect(errorLines(twice.stderr)).toEqual([expect.stringMatching(/already exists in network/)]);
+
+    const disconnect = await skiff(['network', 'disconnect', b, c1]);
+    expect(disconnect.code, disconnect.stderr).toBe(0);
+    expect((await inContainer(c1, 'ip -o link show eth1')).code).not.toBe(0);
+    const gone = await inContainer(peer, `ping -c1 -W1 ${c1} >/dev/null 2>&1 && echo REACHED; true`);
+    expect(gone.stdout).not.toContain('REACHED');
+    const again = await skiff(['network', 'disconnect', b, c1]);
+    expect(again.code).toBe(1);
+    expect(errorLines(again.stderr)).toEqual([expect.stringMatching(/is not connected to network/)]);
+    expect((await skiff(['network', 'disconnect', '-f', b, c1])).code).toBe(0);
+  });
+
+  test('a stopped container gets the network at its next start', async () => {
+    const a = await network();
+    const name = uniqueName('c');
+    containers.push(name);
+    expect((await skiff(['create', '--name', name, BUSYBOX, 'ip', '-o', '-4', 'addr'])).code).toBe(0);
+    const connect = await skiff(['network', 'connect', a, name]);
+    expect(connect.code, connect.stderr).toBe(0);
+    const r = await skiff(['start', '-a', name]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/eth0\s+inet 10\.89\.\d+\.2\/24/);
+  });
+});
+
+describe('network ls, inspect, rm and prune', () => {
+  test('inspect shows the IPAM config, the flags, the labels and the running containers', async () => {
+    const n = await network(['--subnet', '10.125.0.0/16', '--internal', '--label', 'team=red']);
+    const c = await started(['--network', n]);
+    const r = await skiff(['network', 'inspect', n]);
+    expect(r.code, r.stderr).toBe(0);
+    const [obj] = JSON.parse(r.stdout);
+    expect(obj).toMatchObject({
+      Name: n, Driver: 'bridge', Scope: 'local', Internal: true, EnableIPv6: false, Labels: { team: 'red' },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '10.125.0.0/16', Gateway: '10.125.0.1' }] },
+    });
+    expect(obj.Id).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.values(obj.Containers)).toEqual([expect.objectContaining({ Name: c, IPv4Address: '10.125.0.2/16', MacAddress: '02:42:0a:7d:00:02' })]);
+    const ls = await skiff(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Internal}}', '--filter', `name=${n}`]);
+    expect(lines(ls.stdout)).toEqual([`${n} bridge true`]);
+    const missing = await skiff(['network', 'inspect', 'no-such-net']);
+    expect(missing.code).toBe(1);
+    expect(errorLines(missing.stderr)).toEqual([expect.stringMatching(/network no-such-net not found/)]);
+  });
+
+  test('rm refuses a network in use, prune keeps it and removes the unused ones', async () => {
+    const used = await network();
+    const unused = await network();
+    const c = await started(['--network', used]);
+    const rm = await skiff(['network', 'rm', used]);
+    expect(rm.code).toBe(1);
+    expect(errorLines(rm.stderr)).toEqual([expect.stringMatching(new RegExp(`network ${used} id [0-9a-f]{64} has active endpoints \\(used by ${c}\\)`))]);
+    const prune = await skiff(['network', 'prune', '-f']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toContain(unused);
+    expect(prune.stdout).not.toContain(used);
+    const ls = await skiff(['network', 'ls', '-q', '--no-trunc']);
+    expect(ls.stdout).not.toContain((await skiff(['network', 'inspect', '-f', '{{.Id}}', unused])).stdout.trim() || 'never');
+    await skiff(['rm', '-f', c]);
+    const rm2 = await skiff(['network', 'rm', used]);
+    expect(rm2.code, rm2.stderr).toBe(0);
+    expect(rm2.stdout.trim()).toBe(used);
+  });
+
+  test('bad input: one line each, nothing made', async () => {
+    const n = await network(['--subnet', '10.126.0.0/24']);
+    const clash = await skiff(['network', 'create', n]);
+    expect(clash.code).toBe(1);
+    expect(errorLines(clash.stderr)).toEqual([expect.stringMatching(new RegExp(`network with name ${n} already exists`))]);
+    const overlap = await skiff(['network', 'create', '--subnet', '10.126.0.128/25', uniqueName('net')]);
+    expect(overlap.code).toBe(1);
+    expect(errorLines(overlap.stderr)).toEqual([expect.stringMatching(/Pool overlaps with other one on this address space/)]);
+    const bad = await skiff(['network', 'create', '--subnet', 'not-a-subnet', uniqueName('net')]);
+    expect(bad.code).toBe(1);
+    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/invalid CIDR address: not-a-subnet/)]);
+    const gw = await skiff(['network', 'create', '--subnet', '10.127.0.0/24', '--gateway', '10.128.0.1', uniqueName('net')]);
+    expect(gw.code).toBe(1);
+    expect(errorLines(gw.stderr)).toEqual([expect.stringMatching(/not in subnet 10\.127\.0\.0\/24/)]);
+    const before = (await skiff(['ps', '-aq'])).stdout;
+    const outside = await skiff(['run', '--rm', '--network', n, '--ip', '10.9.9.9', BUSYBOX, 'true']);
+    expect(outside.code).toBe(125);
+    expect(errorLines(outside.stderr)).toEqual([expect.stringMatching(/does not belong to the network's subnet 10\.126\.0\.0\/24/)]);
+    const unknown = await skiff(['run', '--rm', '--network', 'no-such-net', BUSYBOX, 'true']);
+    expect(unknown.code).toBe(125);
+    expect(errorLines(unknown.stderr)).toEqual([expect.stringMatching(/network no-such-net not found/)]);
+    const ipOnDefault = await skiff(['run', '--rm', '--ip', '10.0.0.5', BUSYBOX, 'true']);
+    expect(ipOnDefault.code).toBe(125);
+    expect(errorLines(ipOnDefault.stderr)).toEqual([expect.stringMatching(/supported on user defined networks only/)]);
+    expect((await skiff(['ps', '-aq'])).stdout).toBe(before);
+    const ls = await skiff(['network', 'ls', '-q']);
+    expect(lines(ls.stdout)).toHaveLength(1);
+  });
+});
