@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---------- the spec ---------- */
@@ -124,6 +125,30 @@ void child_fail(int code, const char *fmt, ...) {
   if (write(child_err_fd, msg, strlen(msg)) < 0) {
   }
   _exit(code);
+}
+
+int child_wait_exec(int err_read, pid_t child, int report_fd) {
+  char err[1100];
+  ssize_t n;
+  while ((n = read(err_read, err, sizeof err - 1)) < 0 && errno == EINTR) {
+  }
+  close(err_read);
+  if (n <= 0) return 0;
+  err[n] = 0;
+  int code = atoi(err);
+  const char *msg = strchr(err, ' ');
+  msg = msg ? msg + 1 : err;
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+  }
+  char line[1200];
+  if (report_fd >= 0) {
+    int len = snprintf(line, sizeof line, "err %d %s\n", code, msg);
+    if (write(report_fd, line, (size_t)len) < 0) {
+    }
+  } else {
+    fprintf(stderr, "skiff: %s\n", msg);
+  }
+  return code ? code : 125; /* never 0: that would read as started */
 }
 
 static void load_seccomp(const struct container_process *p) {

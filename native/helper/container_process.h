@@ -51,6 +51,12 @@ void container_process_finish(struct container_process *p);
 extern int child_err_fd;
 void child_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
+/* The parent's side, after closing its copy of child_err_fd's pipe end (ERR_READ is the other):
+ * 0 once the child has exec'd (the pipe closed empty); or, when it failed, the child reaped,
+ * its code returned and "err CODE message" reported on REPORT_FD (the ready fd, native/
+ * PROTOCOL.md), or "skiff: message" on stderr when REPORT_FD is -1. */
+int child_wait_exec(int err_read, pid_t child, int report_fd);
+
 /* In the child, after its last mount: seccomp filter, bounding set, groups, IDs, capabilities
  * and no_new_privs, in runc's order. Fails through child_fail. */
 void container_process_set_identity(const struct container_process *p);

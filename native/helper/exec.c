@@ -383,22 +383,8 @@ int mode_exec(int argc, char **argv) {
     for (int j = i; j < 3; j++)
       if (child_fd[j] == fd) child_fd[j] = -1;
   }
-  char err[1100];
-  ssize_t n = read(errpipe[0], err, sizeof err - 1);
-  close(errpipe[0]);
-  if (n > 0) {
-    err[n] = 0;
-    int code = atoi(err);
-    const char *msg = strchr(err, ' ');
-    msg = msg ? msg + 1 : err;
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
-    }
-    char line[1200];
-    snprintf(line, sizeof line, "err %d %s\n", code, msg);
-    if (s.ready_fd >= 0) report(&s, line);
-    else fprintf(stderr, "skiff: %s\n", msg);
-    return code;
-  }
+  int failed = child_wait_exec(errpipe[0], child, s.ready_fd);
+  if (failed) return failed;
   report(&s, "ok\n");
   if (s.detach) return 0;
   if (master >= 0 && s.keep_stdin && isatty(0) && tcgetattr(0, &saved_termios) == 0) {

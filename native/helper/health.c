@@ -151,13 +151,14 @@ static void append_result(const char *log, long long start, long long end, int c
   free(line);
 }
 
-void start_health_runner(const struct health_config *h, pid_t container) {
+pid_t start_health_runner(const struct health_config *h, pid_t container) {
   char start[32], pid[16];
-  if (process_start_time(container, start, sizeof start) < 0) return;
+  unlink(h->log);
+  if (process_start_time(container, start, sizeof start) < 0) return -1;
   snprintf(pid, sizeof pid, "%d", (int)container);
   pid_t monitor = getpid();
   pid_t runner = fork();
-  if (runner != 0) return; /* the monitor (or a failed fork: no healthchecks, the container runs on) */
+  if (runner != 0) return runner; /* the monitor (or a failed fork: no healthchecks, the container runs on) */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != monitor) _exit(0);
   /* Hold nothing of the monitor's: not its report pipe (its EOF tells skiff the monitor is
    * gone), not the user's terminal or the container log. */

@@ -52,8 +52,19 @@ struct health_config {
   long interval_ms, timeout_ms;
 };
 void parse_health_config(char **fields, struct health_config *h);
-/* Fork the runner that probes the container every interval; returns at once in the monitor. */
-void start_health_runner(const struct health_config *h, pid_t container);
+/* Fork the runner that probes the container every interval, its health log started over (a new
+ * run's health starts again, as Docker's); returns the runner's PID (-1: none) at once. */
+pid_t start_health_runner(const struct health_config *h, pid_t container);
+
+/* Detach keys (detach.c): the sequence, and how much of it was typed so far. */
+struct detach_keys {
+  unsigned char keys[16];
+  int n, matched; /* n 0: none */
+};
+void detach_keys_parse(struct detach_keys *d, const char *hex);
+/* Copy IN to OUT (room for N + 16 bytes) without the detach sequence, holding back a possible
+ * start of it; *detach = 1 once it is complete (the rest of IN is dropped). Returns OUT's length. */
+size_t detach_keys_filter(struct detach_keys *d, const unsigned char *in, size_t n, unsigned char *out, int *detach);
 
 /* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0 or -1. */
 int process_start_time(pid_t pid, char *out, size_t outlen);

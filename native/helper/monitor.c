@@ -12,6 +12,7 @@
 #include "process_opts.h"
 #include "restart.h"
 #include "volume_mount.h"
+#include "keep_id.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -77,9 +78,13 @@ struct spec {
   long long log_max_size;
   int log_max_files;
   int attached; /* the monitor's own stdio is the user's: copy output there, read stdin from it */
+  struct detach_keys detach;      /* attached -it: the sequence that lets go of the user (detach.c) */
+  char *detach_cleanup[16];       /* --rm, once detached: what to remove instead of `cleanup` */
+  int ndetach_cleanup;
   struct health_config health; /* .spec NULL: no healthcheck */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
+  struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -148,7 +153,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
-    else if (volume_parse_key(&s->vol, key, nf, f)) {}
+    else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
@@ -156,6 +161,8 @@ static void parse_spec(const char *path, struct spec *s) {
       s->log_max_size = strtoll(f[2], NULL, 10); s->log_max_files = atoi(f[3]);
     } else if (!strcmp(key, "attach-socket")) { NEED(1); s->attach_socket = f[0]; }
     else if (!strcmp(key, "attached")) { NEED(1); s->attached = atoi(f[0]); }
+    else if (!strcmp(key, "detach-keys")) { NEED(1); detach_keys_parse(&s->detach, f[0]); }
+    else if (!strcmp(key, "detach-cleanup")) { NEED(1); ADD(s->detach_cleanup, s->ndetach_cleanup, f[0]); }
     else if (!strcmp(key, "health")) { NEED(4); parse_health_config(f, &s->health); }
     else die("monitor: unknown spec key %s", key);
   }
@@ -559,6 +566,7 @@ static int termios_saved;
 
 static void restore_terminal(void) {
   if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
+  termios_saved = 0;
 }
 
 static void make_raw(void) {
@@ -638,6 +646,54 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
+/* The spec of this monitor, for letting go of the user from inside supervise(). */
+static struct spec *the_spec;
+static void report_ready(const struct spec *s, const char *text);
+
+/*
+ * The user typed the detach keys: give the terminal back (as it was before make_raw), stop
+ * using the user's stdio (the output still goes to the log and attach clients), tell skiff
+ * (`detached` on the report fd, which is then closed: skiff exits 0 and the container runs on),
+ * and from now on act as a detached monitor, --rm cleanup of the whole container included.
+ */
+static void detach_from_user(void) {
+  struct spec *s = the_spec;
+  restore_terminal();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+    close(null);
+  }
+  report_ready(s, "detached\n");
+  if (s->ready_fd >= 0) close(s->ready_fd);
+  s->ready_fd = -1;
+  s->attached = 0;
+  if (s->ndetach_cleanup) {
+    memcpy(s->cleanup, s->detach_cleanup, sizeof s->cleanup);
+    s->ncleanup = s->ndetach_cleanup;
+  }
+}
+
+/* The user's terminal to the pty, without the detach keys: -1 at EOF or error, 1 when they were typed. */
+static int forward_terminal_input(int master) {
+  unsigned char in[4096], out[4096 + sizeof ((struct detach_keys *)0)->keys];
+  ssize_t n = read(0, in, sizeof in);
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) return -1;
+  int detach = 0;
+  size_t len = the_spec->detach.n ? detach_keys_filter(&the_spec->detach, in, (size_t)n, out, &detach) : (size_t)n;
+  const unsigned char *from = the_spec->detach.n ? out : in;
+  for (size_t off = 0; off < len;) {
+    ssize_t w = write(master, from + off, len - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    off += (size_t)w;
+  }
+  return detach;
+}
+
 /*
  * Wait for the container, forwarding signals and shuttling bytes: through the pty with -t,
  * through the stdio relay's pipes for terminals without it. Output is drained to EOF before
@@ -693,7 +749,13 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
       if (copy_once(master, attached ? 1 : -1, 1) < 0) close_fd(&master);
     }
     if (stdin_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (master < 0 || copy_once(0, master, 0) < 0) stdin_open = 0;
+      int got = master < 0 ? -1 : forward_terminal_input(master);
+      if (got < 0) stdin_open = 0;
+      if (got == 1) {
+        detach_from_user();
+        stdin_open = 0;
+        attached = 0;
+      }
     }
     if (relay_stdin) {
       if (p[3].revents & POLLERR) close_fd(&r->stdin_to); /* the container closed its stdin */
@@ -753,14 +815,28 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
     die("monitor: socketpair: %s", strerror(errno));
 
-  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | SIGCHLD, 0, 0, 0, 0);
+  int userns_sync[2] = {-1, -1};
+  if (nested_userns_clone_flag(&s->userns) && pipe2(userns_sync, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | nested_userns_clone_flag(&s->userns) | SIGCHLD, 0, 0, 0, 0);
   if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
   if (child == 0) {
     close(errpipe[0]);
     close(alive[1]);
     child_err_fd = errpipe[1];
+    char umsg[512];
+    if (userns_sync[1] >= 0) close(userns_sync[1]);
+    if (nested_userns_enter(&s->userns, userns_sync[0], s->rootfs, umsg, sizeof umsg) < 0) child_fail(125, "%s", umsg);
     if (sock[0] >= 0) close(sock[0]);
     container_init(s, sock[1], alive[0], &relay, oldmask);
+  }
+  if (userns_sync[0] >= 0) {
+    char umsg[512];
+    close(userns_sync[0]);
+    /* a child left waiting reads EOF and fails with the monitor's words in errpipe: say them */
+    if (nested_userns_map(&s->userns, child, userns_sync[1], umsg, sizeof umsg) < 0) {
+      close(userns_sync[1]);
+      fprintf(stderr, "skiff: %s\n", umsg);
+    }
   }
   /* alive[1] stays open (close-on-exec) until this run ends: see die_with_monitor. */
   close(alive[0]);
@@ -772,22 +848,10 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     master = recv_fd(sock[0]);
     close(sock[0]);
   }
-  char err[1100];
-  ssize_t n = read(errpipe[0], err, sizeof err - 1);
-  close(errpipe[0]);
-  *started = n <= 0;
-  if (n > 0) {
-    /* The container never started: report like Docker and exit 125/126/127. */
-    err[n] = 0;
-    int code = atoi(err);
-    const char *msg = strchr(err, ' ');
-    msg = msg ? msg + 1 : err;
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
-    }
-    char line[1200];
-    snprintf(line, sizeof line, "err %d %s\n", code, msg);
-    if (first && s->ready_fd >= 0) report_ready(s, line);
-    else fprintf(stderr, "skiff: %s\n", msg);
+  /* The container never started: reported like Docker, and exit 125/126/127. */
+  int code = child_wait_exec(errpipe[0], child, first ? s->ready_fd : -1);
+  *started = code == 0;
+  if (code) {
     close(alive[1]);
     if (master >= 0) close(master);
     return code;
@@ -798,16 +862,22 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     write_small_file(s->pid_file, buf, s->ncleanup == 0);
   }
   restart_note_started(&s->restart);
+  /* a runner per run: it probes this run's init, and a restart's health starts over (health.c) */
+  pid_t health_runner = s->health.spec ? start_health_runner(&s->health, child) : -1;
   if (first) {
     report_ready(s, "ok\n");
-    /* one runner for the monitor's life, probing the first run's init (see health.c) */
-    if (s->health.spec) start_health_runner(&s->health, child);
     if (master >= 0 && s->keep_stdin) {
       make_raw();
       atexit(restore_terminal);
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  /* still our unreaped child (supervise reaps any child that exits): stop it */
+  if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
+    kill(health_runner, SIGKILL);
+    while (waitpid(health_runner, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -824,6 +894,7 @@ int mode_monitor(int argc, char **argv) {
   mark_inherited_fds_cloexec();
   static struct spec s;
   parse_spec(argv[1], &s);
+  the_spec = &s;
   if (s.ready_fd >= 0) fcntl(s.ready_fd, F_SETFD, FD_CLOEXEC);
   /* skiff may close its end of the report pipe (detached runs); never die of that. The
    * container gets default dispositions back before exec. */

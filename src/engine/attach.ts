@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { connectAttach, type AttachStream } from '../runtime/monitor-client';
 import { SkiffError } from '../util/errors';
+import { parseDetachKeys } from './detach-keys';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
@@ -18,25 +19,14 @@ export interface AttachOptions {
   sigProxy: boolean;
   /** --detach-keys, Docker's format ("ctrl-p,ctrl-q") */
   detachKeys?: string;
+  /**
+   * `attach` reports the detach keys as Docker's does: "read escape sequence", exit 1; `start -a`
+   * of a running container takes them as a normal end (exit 0), as Docker's start does.
+   */
+  detachIsSuccess?: boolean;
 }
 
-const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
-/** Docker's detach-key syntax: comma-separated single characters or ctrl-<a-z@[\]^_>. */
-export function parseDetachKeys(spec: string): Buffer {
-  const bytes: number[] = [];
-  for (const key of spec.split(',')) {
-    const k = key.trim();
-    if (k.length === 1) { bytes.push(k.charCodeAt(0)); continue; }
-    const m = /^ctrl-(.)$/i.exec(k);
-    const c = m?.[1].toLowerCase();
-    if (c && c >= 'a' && c <= 'z') bytes.push(c.charCodeAt(0) - 96);
-    else if (c && '@[\\]^_'.includes(c)) bytes.push(c.charCodeAt(0) - 64);
-    else throw new SkiffError(`Invalid detach keys (${spec}) provided`);
-  }
-  return Buffer.from(bytes);
-}
 
 /**
  * Watches input for the detach sequence: returns what to pass on, holding back bytes that may
@@ -60,11 +50,11 @@ export function detachKeyScanner(keys: Buffer): (chunk: Buffer) => { pass: Buffe
   };
 }
 
-/** Attach to a running container; resolves with its exit code, or 1 after the detach keys (as Docker). */
+/** Attach to a running container; resolves with its exit code, or 1 after the detach keys (as Docker's attach). */
 export async function attachContainer(engine: Engine, c: ContainerRecord, o: AttachOptions): Promise<number> {
   c = refreshState(engine, c);
   if (c.state.status !== 'running') throw new SkiffError('You cannot attach to a stopped container, start it first', 1);
-  const keys = parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS);
+  const keys = parseDetachKeys(o.detachKeys);
   const tty = c.config.tty;
   const forwardStdin = o.stdin && c.config.openStdin;
   let finish: (code: number) => void = () => undefined;
@@ -86,13 +76,17 @@ export async function attachContainer(engine: Engine, c: ContainerRecord, o: Att
       stdin.setRawMode(true);
       undo.push(() => stdin.setRawMode(false));
     }
-    const scan = detachKeyScanner(keys);
+    // as Docker's: the keys are looked for only with a terminal in the container (-t)
+    const scan = tty ? detachKeyScanner(keys) : (d: Buffer) => ({ pass: d, detach: false });
     const onData = (d: Buffer) => {
       const { pass, detach } = scan(d);
       if (pass.length) stream.sendStdin(pass);
       if (detach) {
-        process.stderr.write('read escape sequence\n');
-        finish(1);
+        if (o.detachIsSuccess) finish(0);
+        else {
+          process.stderr.write('read escape sequence\n');
+          finish(1);
+        }
       }
     };
     stdin.on('data', onData);

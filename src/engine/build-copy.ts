@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { posix as posixPath } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, pack as tarPack, type Pack } from 'tar-stream';
 import type { FileDigests } from '../build/cache';
+import { listTree, type ContextFile, type ContextFiles, type CopySource, type PathMatcher } from '../build/context';
 import { SkiffError } from '../util/errors';
 
 /**
@@ -14,16 +16,6 @@ import { SkiffError } from '../util/errors';
  * step's root applies it (BuildStepRoot.tarIn, in the user namespace). While the tar is
  * planned, every input is digested (name, type, mode, owner, content) for the cache key.
  */
-
-/** The build context as the executor sees it: a directory, and what .dockerignore leaves out. */
-export interface BuildContextFiles {
-  /** the context directory; undefined when there is none (a Dockerfile on stdin) */
-  root?: string;
-  /** COPY sources (patterns as written, expanded) to context-relative paths; throws when one matches nothing */
-  resolve(sources: string[]): string[];
-  /** whether a context-relative path is left out by .dockerignore */
-  excluded(rel: string): boolean;
-}
 
 /** One entry of the tar to apply: a directory, a file (from the host), a symlink, or bytes. */
 export interface PlannedEntry {
@@ -62,43 +54,42 @@ export class InputDigest {
   hex(): string { return this.hash.digest('hex'); }
 }
 
-/**
- * Walk the context path REL (a file, a symlink or a directory, not followed) and plan its
- * entries below NAME, skipping what .dockerignore leaves out. The owners are OWNER; modes the
- * source's unless CHMOD is given. Source owners go into the digest (the issue's "owner").
- */
-export function planContextEntries(ctx: BuildContextFiles, rel: string, name: string, owner: CopyOwner, chmod: number | undefined,
-  digests: FileDigests, digest: InputDigest, out: PlannedEntry[]): void {
-  const root = ctx.root!;
-  const abs = path.join(root, rel);
-  let st: fs.BigIntStats;
-  try { st = fs.lstatSync(abs, { bigint: true }); } catch {
-    throw new SkiffError(`failed to compute cache key: "/${rel}": not found`, 1);
-  }
-  const mode = chmod ?? Number(st.mode & 0o7777n);
-  const base = { name, mode, uid: owner.uid, gid: owner.gid, mtime: new Date(Number(st.mtimeMs)) };
-  const stamp = `${st.uid}:${st.gid}`;
-  if (st.isDirectory()) {
-    if (name) {
-      const e: PlannedEntry = { ...base, type: 'directory' };
-      out.push(e);
-      digest.add(e, stamp);
-    }
-    for (const child of fs.readdirSync(abs).sort()) {
-      const childRel = rel ? `${rel}/${child}` : child;
-      if (ctx.excluded(childRel)) continue;
-      planContextEntries(ctx, childRel, name ? `${name}/${child}` : child, owner, chmod, digests, digest, out);
-    }
-  } else if (st.isSymbolicLink()) {
-    const e: PlannedEntry = { ...base, type: 'symlink', mode: 0o777, linkname: fs.readlinkSync(abs) };
+/** How one context entry is planned: under NAME, owned by OWNER, CHMOD over its mode. */
+function planEntry(f: ContextFile, name: string, owner: CopyOwner, chmod: number | undefined, digests: FileDigests,
+  digest: InputDigest, out: PlannedEntry[]): void {
+  const base = { name, mode: chmod ?? f.mode, uid: owner.uid, gid: owner.gid, mtime: new Date(f.mtimeMs) };
+  const stamp = `${f.uid}:${f.gid}`; // the source's owner: part of the key (the issue's "owner")
+  if (f.type === 'dir') {
+    const e: PlannedEntry = { ...base, type: 'directory' };
+    out.push(e);
+    digest.add(e, stamp);
+  } else if (f.type === 'symlink') {
+    const e: PlannedEntry = { ...base, type: 'symlink', mode: 0o777, linkname: f.linkTarget };
     out.push(e);
     digest.add(e, `${stamp}\0${e.linkname}`);
-  } else if (st.isFile()) {
-    const e: PlannedEntry = { ...base, type: 'file', source: abs, size: Number(st.size) };
+  } else if (f.type === 'file') {
+    const e: PlannedEntry = { ...base, type: 'file', source: f.abs, size: f.size };
     out.push(e);
-    digest.add(e, `${stamp}\0${digests.digest(abs, st)}`);
+    digest.add(e, `${stamp}\0${digests.digest(f.abs, fs.lstatSync(f.abs, { bigint: true }))}`);
   }
   // sockets, fifos and devices in a context are not copied (as BuildKit's context transfer)
+}
+
+/**
+ * Plan one resolved COPY source below NAME ("" for a directory: its contents go to the
+ * destination itself), what .dockerignore and --exclude leave out skipped.
+ */
+export async function planContextSource(ctx: ContextFiles, src: CopySource, name: string, owner: CopyOwner, chmod: number | undefined,
+  digests: FileDigests, digest: InputDigest, out: PlannedEntry[], exclude?: PathMatcher): Promise<void> {
+  if (src.entry.type !== 'dir') {
+    planEntry(src.entry, name, owner, chmod, digests, digest, out);
+    return;
+  }
+  if (name) planEntry(src.entry, name, owner, chmod, digests, digest, out);
+  for (const f of await listTree(ctx, src.entry.path, exclude)) {
+    const rel = src.entry.path === '.' ? f.path : posixPath.relative(src.entry.path, f.path);
+    planEntry(f, name ? `${name}/${rel}` : rel, owner, chmod, digests, digest, out);
+  }
 }
 
 /** The planned entries as a tar stream (files read as it is consumed). */

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { openBuildContext, parseBuildContextFlags } from '../build/context';
 import { parseDockerfile, planBuild, platformArgs } from '../build/dockerfile';
 import { BuildError, UsageError } from '../errors';
 import { hostPlatform } from '../image/platform';
 import { buildImage, type BuildReporter } from './build';
-import type { BuildContextFiles } from './build-copy';
 import type { Engine } from './context';
 
 /** `skiff build` as the command line gives it, before anything is read. */
@@ -26,6 +26,8 @@ export interface BuildRequest {
   secrets: string[];
   platform?: string;
   iidfile?: string;
+  /** --build-context NAME=DIR|docker-image://REF */
+  buildContexts: string[];
   stdin: Readable;
   reporter: BuildReporter;
 }
@@ -77,90 +79,35 @@ export function parseSecrets(specs: string[]): Record<string, string> {
   return out;
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** The Dockerfile: -f, else PATH/Dockerfile, else PATH/Containerfile (Podman's name). */
-function dockerfilePath(contextDir: string, file: string | undefined): string {
-  if (file !== undefined) return path.resolve(file);
-  for (const name of ['Dockerfile', 'Containerfile']) {
-    const p = path.join(contextDir, name);
-    if (fs.existsSync(p)) return p;
-  }
-  return path.join(contextDir, 'Dockerfile');
-}
-
-/**
- * The context as a directory on disk. Interim until the context reader (src/build/context/)
- * lands: sources are literal paths that must stay inside the directory.
- */
-function directoryContext(root: string): BuildContextFiles {
-  const real = fs.realpathSync(root);
-  return {
-    root,
-    resolve(sources: string[]): string[] {
-      return sources.map((s) => {
-        const rel = path.posix.normalize(s).replace(/^\/+/, '').replace(/\/+$/, '');
-        const clean = rel === '.' ? '' : rel;
-        if (clean === '..' || clean.startsWith('../')) throw new BuildError(`forbidden path outside the build context: ${s}`);
-        const abs = path.join(root, clean);
-        let target: string;
-        try { target = fs.realpathSync(abs); } catch {
-          throw new BuildError(`failed to compute cache key: "/${clean}": not found`);
-        }
-        if (target !== real && !target.startsWith(`${real}/`)) throw new BuildError(`forbidden path outside the build context: ${s}`);
-        return clean;
-      });
-    },
-    excluded: () => false,
-  };
-}
-
-const NO_CONTEXT: BuildContextFiles = {
-  resolve: () => { throw new BuildError('this build has no context: COPY and ADD need a build context directory'); },
-  excluded: () => false,
-};
-
 /** Read the Dockerfile and the context, plan the stages, build, and write --iidfile. Returns the image ID. */
 export async function runBuild(engine: Engine, r: BuildRequest): Promise<string> {
-  let text: string;
-  let fileName: string;
-  let context: BuildContextFiles;
-  if (r.context === '-') {
-    if (r.file === '-') throw new UsageError('invalid argument: can\'t use stdin for both build context and dockerfile');
-    text = (await readAll(r.stdin)).toString('utf8');
-    fileName = 'Dockerfile';
-    context = NO_CONTEXT;
-  } else {
-    if (/^(https?|git):\/\//.test(r.context) || r.context.startsWith('git@')) {
-      throw new BuildError(`unable to prepare context: remote contexts (${r.context}) are not supported; clone or download it first`);
-    }
-    let st: fs.Stats;
-    try { st = fs.statSync(r.context); } catch {
-      throw new BuildError(`unable to prepare context: path "${r.context}" not found`);
-    }
-    if (!st.isDirectory()) throw new BuildError(`unable to prepare context: path "${r.context}" is not a directory`);
-    context = directoryContext(path.resolve(r.context));
-    if (r.file === '-') {
-      text = (await readAll(r.stdin)).toString('utf8');
-      fileName = 'Dockerfile';
-    } else {
-      const file = dockerfilePath(r.context, r.file);
-      try { text = fs.readFileSync(file, 'utf8'); } catch {
-        throw new BuildError(`failed to read dockerfile: open ${r.file ?? path.join(r.context, 'Dockerfile')}: no such file or directory`);
-      }
-      fileName = path.basename(file);
-    }
+  const named = parseBuildContextFlags(r.buildContexts);
+  const buildArgs = parseBuildArgs(r.buildArgs);
+  const labels = parseBuildLabels(r.labels);
+  const secrets = parseSecrets(r.secrets);
+  if (/^(https?|git):\/\//.test(r.context) || r.context.startsWith('git@')) {
+    throw new BuildError(`unable to prepare context: remote contexts (${r.context}) are not supported; clone or download it first`);
   }
-  const dockerfile = parseDockerfile(text, fileName);
-  const plan = planBuild(dockerfile, { target: r.target, buildArgs: parseBuildArgs(r.buildArgs), automaticArgs: platformArgs(hostPlatform()) });
-  const id = await buildImage(engine, {
-    plan, context, tags: r.tags, labels: parseBuildLabels(r.labels), noCache: r.noCache, pull: r.pull, network: r.network,
-    secrets: parseSecrets(r.secrets), platform: r.platform, reporter: r.reporter,
-  });
-  if (r.iidfile) fs.writeFileSync(r.iidfile, id);
-  return id;
+  engine.ensureDirs();
+  // a context unpacked from a tar goes under the store's tmp/, in a flock'd dir that the next
+  // command removes if this one is killed
+  const tmpDir = (await engine.layers()).tempDir('build-context');
+  let context: Awaited<ReturnType<typeof openBuildContext>> | undefined;
+  try {
+    context = await openBuildContext({ context: r.context, file: r.file, stdin: r.stdin, tmpDir });
+    const dockerfile = parseDockerfile(context.dockerfile.text, context.dockerfile.name);
+    const plan = planBuild(dockerfile, {
+      target: r.target, buildArgs, contexts: new Set(named.keys()), automaticArgs: platformArgs(hostPlatform()),
+    });
+    // a Dockerfile alone on stdin has an empty temporary context: COPY finds nothing there
+    const id = await buildImage(engine, {
+      plan, context, namedContexts: named, tags: r.tags, labels, noCache: r.noCache, pull: r.pull, network: r.network,
+      secrets, platform: r.platform, reporter: r.reporter,
+    });
+    if (r.iidfile) fs.writeFileSync(r.iidfile, id);
+    return id;
+  } finally {
+    await context?.close();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
 }

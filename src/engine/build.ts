@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildCache, baseKey, FileDigests, stepKey, type CachedLayer } from '../build/cache';
-import { expandInstruction, platformArgs, runScript, stageArgScope, undefinedVariableWarnings, type ArgScope, type BuildPlan, type StagePlan, type SourceRef } from '../build/dockerfile';
+import { expandInstruction, parseDockerfile, platformArgs, runScript, stageArgScope, undefinedVariableWarnings, type ArgScope, type BuildPlan, type StagePlan, type SourceRef } from '../build/dockerfile';
 import type { Command, CopyInstruction, Instruction, RunInstruction, Stage } from '../build/dockerfile/types';
 import { BuildError } from '../errors';
 import { chainIds } from '../image/chain-id';
@@ -14,7 +14,8 @@ import type { LayerStore } from '../storage/layer-store';
 import { readImageFile } from '../storage/image-files';
 import { SkiffError } from '../util/errors';
 import { BuildStepRoot } from './build-container';
-import { copyDestination, InputDigest, packEntries, parseChmod, planContextEntries, retarEntries, type BuildContextFiles, type CopyOwner, type PlannedEntry } from './build-copy';
+import { contextPath, openNamedDirectory, PathMatcher, resolveCopySources, resolveInContext, type ContextFiles, type CopySource, type NamedContext } from '../build/context';
+import { copyDestination, InputDigest, packEntries, parseChmod, planContextSource, retarEntries, type CopyOwner, type PlannedEntry } from './build-copy';
 import type { Engine } from './context';
 import { DEFAULT_PATH } from './env';
 import { usingLayers } from './layers-in-use';
@@ -40,7 +41,10 @@ export interface BuildStepReport {
 export interface BuildOptions {
   /** the parsed Dockerfile, its needed stages in order and the build args (the front end's planBuild) */
   plan: BuildPlan;
-  context: BuildContextFiles;
+  /** the build context; undefined for a Dockerfile alone on STDIN */
+  context?: ContextFiles;
+  /** --build-context NAME=DIR|docker-image://REF */
+  namedContexts: Map<string, NamedContext>;
   /** -t, as given */
   tags: string[];
   /** --label */
@@ -161,11 +165,13 @@ class Builder {
         return done;
       }
       case 'context':
-        throw new BuildError(`--build-context ${ref.name} is not supported by the executor yet`);
       case 'image': {
+        const named = ref.kind === 'context' ? this.o.namedContexts.get(ref.name) : undefined;
+        if (named?.kind === 'dir') throw new BuildError(`--build-context ${named.name}: a directory can be copied from (COPY --from=${named.name}) but not built on`);
+        const imageRef = ref.kind === 'image' ? ref.ref : named!.ref;
         const step = this.o.reporter.step(label);
         try {
-          const image = await this.image(ref.ref, step);
+          const image = await this.image(imageRef, step);
           step.done();
           return stateOf(image);
         } catch (e) {
@@ -184,15 +190,22 @@ class Builder {
   private async buildStage(sp: StagePlan): Promise<ImageState> {
     const stage = sp.stage;
     const escape = this.plan.dockerfile.directives.escape;
-    const steps = stage.instructions.filter((i) => ['RUN', 'COPY', 'ADD'].includes(i.kind)).length + 1;
     const scope = stageArgScope(this.plan, automaticArgs());
     if (sp.platform) this.checkPlatform(sp.platform);
     const fromText = sp.base.kind === 'image' ? `FROM ${sp.base.ref}` : stage.from.text;
+    // ONBUILD triggers of a base image run first, in this build's context; the child does not
+    // inherit them. A local image is looked at before its step is drawn, to number the steps.
+    const count = (list: Instruction[]) => list.filter((i) => ['RUN', 'COPY', 'ADD', 'WORKDIR'].includes(i.kind)).length + 1;
+    const peek = sp.base.kind === 'image' && !this.o.pull ? this.engine.images.find(sp.base.ref) : undefined;
+    const steps = count([...onbuildTriggers(peek?.config.config as ContainerConfig | undefined, stage), ...stage.instructions]);
     let state = await this.source(sp.base, this.label(stage, 1, steps, fromText));
+    const triggers = sp.base.kind === 'image' ? onbuildTriggers(state.config, stage) : [];
+    if (triggers.length) state = { ...state, config: { ...state.config, OnBuild: undefined } };
+    const instructions = [...triggers, ...stage.instructions];
     let k = 1;
     let cmdSet = false;
     const lookup = (n: string) => envLookup(state.config.Env ?? [], n) ?? scope.get(n);
-    for (const raw of stage.instructions) {
+    for (const raw of instructions) {
       if (raw.kind === 'ARG') {
         for (const w of undefinedVariableWarnings(raw, scope.declare(raw, lookup))) this.o.reporter.warn(`${w.message} (${w.file}:${w.line})`);
         state = { ...state, key: stepKey(state.key, ['ARG', argsKey(scope)]) };
@@ -202,8 +215,9 @@ class Builder {
       const empty = (mutate: (c: ContainerConfig) => void, createdBy = ins.text) => {
         const config = structuredClone(state.config);
         mutate(config);
-        state = { ...state, config, history: [...state.history, { created: state.time, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }],
-          key: stepKey(state.key, [JSON.stringify(config)]) };
+        const key = stepKey(state.key, [JSON.stringify(config), state.author ?? '']);
+        const time = this.metadataTime(key);
+        state = { ...state, config, time, history: [...state.history, { created: time, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }], key };
       };
       switch (ins.kind) {
         case 'ENV':
@@ -217,7 +231,8 @@ class Builder {
           empty(() => undefined);
           break;
         case 'WORKDIR':
-          empty((c) => { c.WorkingDir = path.posix.resolve('/', c.WorkingDir || '/', ins.path); });
+          state = await this.workdirStep(state, path.posix.resolve('/', state.config.WorkingDir || '/', ins.path), ins.text,
+            this.label(stage, ++k, steps, ins.text));
           break;
         case 'USER':
           empty((c) => { c.User = ins.user; });
@@ -262,7 +277,7 @@ class Builder {
           empty((c) => { c.OnBuild = [...(c.OnBuild ?? []), ins.trigger.text]; });
           break;
         case 'RUN':
-          state = await this.runStep(sp, ins, state, scope, this.label(stage, ++k, steps, ins.text));
+          state = await this.runStep(sp, ins, (raw as RunInstruction).mounts, state, scope, this.label(stage, ++k, steps, ins.text));
           break;
         case 'COPY':
         case 'ADD':
@@ -291,6 +306,18 @@ class Builder {
       write(chunk: Buffer, _enc, cb) { for (const l of chunk.toString('utf8').split(/[\r\n]+/)) if (l.trim()) step.log(l.trim()); cb(); },
     });
     return (await pullImage(this.engine, name, { out, quiet: false, printReference: false, platform: this.o.platform })).image;
+  }
+
+  /**
+   * When a metadata step (ENV, LABEL…) was first made: remembered under its key like a layer
+   * step's, so it is now on a first build and the same on a rebuild (same image ID).
+   */
+  private metadataTime(key: string): string {
+    const hit = this.o.noCache ? undefined : this.cache.get(key);
+    if (hit?.created) return hit.created;
+    const created = new Date().toISOString();
+    this.cache.put(key, { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false, created });
+    return created;
   }
 
   /** The step's cache entry, if its layer is still in the store. */
@@ -356,7 +383,24 @@ class Builder {
     }
   }
 
-  private async runStep(sp: StagePlan, ins: RunInstruction, state: ImageState, scope: ArgScope, label: string): Promise<ImageState> {
+  /**
+   * WORKDIR: the config's working directory, and the directory itself when it is missing
+   * (owned by the current USER, as BuildKit makes it): a layer only when something was created.
+   */
+  private async workdirStep(state: ImageState, dir: string, text: string, label: string): Promise<ImageState> {
+    const config = { ...state.config, WorkingDir: dir };
+    const withDir = { ...state, config };
+    const key = stepKey(state.key, ['WORKDIR', dir, config.User ?? '']);
+    return this.layerStep(withDir, key, label, text, async (root) => {
+      const { base, missing } = await deepestExisting(root, dir);
+      if (missing.length === 0) return;
+      const user = this.userOf(state, config.User ?? '');
+      const dirs: PlannedEntry[] = missing.map((_, i) => ({ name: missing.slice(0, i + 1).join('/'), type: 'directory', mode: 0o755, uid: user.uid, gid: user.gid, mtime: new Date() }));
+      await root.tarIn(packEntries(dirs), base, 'WORKDIR');
+    });
+  }
+
+  private async runStep(sp: StagePlan, ins: RunInstruction, rawMounts: RunInstruction['mounts'], state: ImageState, scope: ArgScope, label: string): Promise<ImageState> {
     const script = runScript(ins);
     const argv = !script ? commandArgs(ins.command, state.config.Shell)
       : script.kind === 'shell' ? [...(state.config.Shell ?? ['/bin/sh', '-c']), script.text] : [`/dev/pipes/${script.name}`];
@@ -370,7 +414,7 @@ class Builder {
       if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
       for (const [k2, v] of scope.runEnvironment()) if (envLookup(env, k2) === undefined) env.push(`${k2}=${v}`);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
-      const runMounts = await this.runMounts(sp, ins, state);
+      const runMounts = await this.runMounts(sp, ins, rawMounts, state);
       // The mount points the run creates are not the step's changes (BuildKit removes them too).
       const stubs: string[] = [];
       for (const m of runMounts) {
@@ -401,9 +445,9 @@ class Builder {
   }
 
   /** RUN --mount: what each becomes in the step's container. */
-  private async runMounts(sp: StagePlan, ins: RunInstruction, state: ImageState): Promise<OciMount[]> {
+  private async runMounts(sp: StagePlan, ins: RunInstruction, rawMounts: RunInstruction['mounts'], state: ImageState): Promise<OciMount[]> {
     const out: OciMount[] = [];
-    for (const m of ins.mounts) {
+    for (const [i, m] of ins.mounts.entries()) {
       switch (m.type) {
         case 'cache': {
           const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
@@ -428,15 +472,17 @@ class Builder {
         }
         case 'bind': {
           const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
-          if (m.from !== undefined) throw stepFailed('RUN --mount=type=bind,from=… is not supported yet: copy the files with COPY --from', ins.loc);
-          const root = this.o.context.root;
-          if (!root) throw stepFailed('RUN --mount=type=bind needs a build context', ins.loc);
-          const rel = path.posix.normalize(m.source ?? '.').replace(/^\/+/, '');
-          if (rel === '..' || rel.startsWith('../')) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
-          const src = path.join(root, rel);
-          const real = fs.realpathSync(src);
-          if (real !== fs.realpathSync(root) && !real.startsWith(`${fs.realpathSync(root)}/`)) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
-          // BuildKit's bind mounts are writable scratch copies unless rw is off; read-only keeps the context safe.
+          const ref = sp.refs.get(rawMounts[i]);
+          const named = ref?.kind === 'context' ? this.o.namedContexts.get(ref.name) : undefined;
+          if (ref && named?.kind !== 'dir') throw stepFailed('RUN --mount=type=bind,from=STAGE|IMAGE is not supported yet: copy the files with COPY --from', ins.loc);
+          const ctx = named?.kind === 'dir' ? await this.namedDirectory(named) : this.o.context;
+          if (!ctx) throw stepFailed('RUN --mount=type=bind needs a build context', ins.loc);
+          const rel = contextPath(m.source ?? '.');
+          const inside = rel === undefined ? undefined : await resolveInContext(ctx.root, rel, true, ins.loc);
+          if (rel === undefined) throw stepFailed(`RUN --mount source ${m.source} is outside the build context`, ins.loc);
+          if (inside === undefined) throw stepFailed(`RUN --mount source ${m.source}: not found in the build context`, ins.loc);
+          const real = inside === '.' ? ctx.root : path.join(ctx.root, inside);
+          // read-only (BuildKit makes a writable scratch copy with rw; the context is never written)
           out.push({ destination: target, type: 'bind', source: real, options: ['rbind', 'ro', 'nodev', 'nosuid'] });
           break;
         }
@@ -444,7 +490,6 @@ class Builder {
           throw stepFailed('RUN --mount=type=ssh is not supported', ins.loc);
       }
     }
-    void sp;
     return out;
   }
 
@@ -463,7 +508,9 @@ class Builder {
     const chmod = parseChmod(ins.chmod);
     const sources = ins.sources;
     const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
-    if (from) return this.copyFromStep(ins, state, from, sources, dest, owner, chmod, label);
+    const named = from?.kind === 'context' ? this.o.namedContexts.get(from.name) : undefined;
+    if (from && named?.kind !== 'dir') return this.copyFromStep(ins, state, from, sources, dest, owner, chmod, label);
+    const ctx = named?.kind === 'dir' ? await this.namedDirectory(named) : this.o.context;
 
     // Plan the entries and digest them (the cache key's input) before anything is mounted: a
     // hit needs no step root. A file source is planned under its own name, and renamed to the
@@ -473,21 +520,22 @@ class Builder {
     const archives: string[] = [];
     let dirSource = false;
     const local = sources.filter((s) => !heredocs.has(s) && !/^https?:\/\//.test(s));
-    const resolved = local.length ? this.resolveSources(local, ins) : [];
+    const resolved = local.length ? await this.resolveSources(ctx, local, ins) : [];
     const many = resolved.length + sources.length - local.length > 1;
     if (many && !dest.trailingSlash) {
       throw stepFailed(`When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, ins.loc);
     }
-    for (const rel of resolved) {
-      const abs = path.join(this.o.context.root!, rel);
-      const st = fs.lstatSync(abs, { bigint: true });
-      if (ins.kind === 'ADD' && st.isFile() && isArchive(abs)) {
-        archives.push(abs);
-        digest.add({ name: rel, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(0) }, this.digests.digest(abs, st));
+    const exclude = ins.exclude.length ? new PathMatcher(ins.exclude) : undefined;
+    for (const src of resolved) {
+      const f = src.entry;
+      if (ins.kind === 'ADD' && f.type === 'file' && isArchive(f.abs)) {
+        archives.push(f.abs);
+        digest.add({ name: f.path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: new Date(0) }, this.digests.digest(f.abs, fs.lstatSync(f.abs, { bigint: true })));
         continue;
       }
-      dirSource ||= st.isDirectory();
-      planContextEntries(this.o.context, rel, st.isDirectory() ? '' : path.posix.basename(rel), owner, chmod, this.digests, digest, planned);
+      dirSource ||= f.type === 'dir';
+      const name = src.parentsPath ?? (f.type === 'dir' ? '' : path.posix.basename(src.matched));
+      await planContextSource(ctx!, src, name === '.' ? '' : name, owner, chmod, this.digests, digest, planned, exclude);
     }
     for (const s of sources.filter((s2) => heredocs.has(s2))) {
       const data = Buffer.from(heredocs.get(s)!.content);
@@ -519,9 +567,16 @@ class Builder {
     });
   }
 
-  private resolveSources(sources: string[], ins: CopyInstruction): string[] {
-    if (!this.o.context.root) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
-    return this.o.context.resolve(sources);
+  private async resolveSources(ctx: ContextFiles | undefined, sources: string[], ins: CopyInstruction): Promise<CopySource[]> {
+    if (!ctx) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
+    return resolveCopySources(ctx, sources, { loc: ins.loc, parents: ins.parents });
+  }
+
+  private readonly namedDirs = new Map<string, Promise<ContextFiles>>();
+  private namedDirectory(nc: Extract<NamedContext, { kind: 'dir' }>): Promise<ContextFiles> {
+    let p = this.namedDirs.get(nc.name);
+    if (!p) this.namedDirs.set(nc.name, (p = openNamedDirectory(nc)));
+    return p;
   }
 
   /** COPY --from=STAGE|IMAGE: the paths read out of that root by the helper, re-owned on the way. */
@@ -637,6 +692,14 @@ function runArgs(ins: RunInstruction, shell: string[] | undefined): string[] {
   if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z0-9_]+\1$/.test(text)) return [...sh, ins.heredocs[0].content];
   const bodies = ins.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}\n`).join('');
   return [...sh, `${ins.command.text}\n${bodies}`];
+}
+
+/** A base image's ONBUILD triggers, parsed by the front end as instructions of STAGE's file. */
+function onbuildTriggers(config: ContainerConfig | undefined, stage: Stage): Instruction[] {
+  const triggers = config?.OnBuild ?? [];
+  if (!triggers.length) return [];
+  const parsed = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, stage.from.loc.file);
+  return parsed.stages[0].instructions.map((i) => ({ ...i, loc: stage.from.loc, text: `ONBUILD ${i.text}` }));
 }
 
 function stateOf(image: ImageRecord): ImageState {

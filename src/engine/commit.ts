@@ -7,6 +7,7 @@ import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { RUNTIME_MOUNT_POINTS } from './container-fs';
 import { usingLayers } from './layers-in-use';
+import { pauseForCommit } from './pause';
 import { tagTarget } from './tag';
 import { storeUpperLayer } from './upper-layer';
 
@@ -16,6 +17,8 @@ export interface CommitOptions {
   changes: string[];
   message?: string;
   author?: string;
+  /** -p/--pause (default true): freeze a running container while its layer is read */
+  pause?: boolean;
 }
 
 /** The container's own config, as Docker's commit starts from it (then the -c changes). */
@@ -62,7 +65,13 @@ async function commitNow(engine: Engine, o: CommitOptions): Promise<string> {
   const staging = layers.tempDir('commit');
   try {
     const upper = path.join(engine.containers.dir(c.id), 'upper');
-    const top = await storeUpperLayer(engine, layers, upper, staging, baseFull.rootfs?.diff_ids ?? [], RUNTIME_MOUNT_POINTS);
+    const thaw = o.pause === false ? undefined : await pauseForCommit(engine, c);
+    let top: Awaited<ReturnType<typeof storeUpperLayer>>;
+    try {
+      top = await storeUpperLayer(engine, layers, upper, staging, baseFull.rootfs?.diff_ids ?? [], RUNTIME_MOUNT_POINTS);
+    } finally {
+      await thaw?.();
+    }
     const diffIds = [...(baseFull.rootfs?.diff_ids ?? []), top.descriptor.diffId];
     const created = new Date().toISOString();
     const history = [...(baseFull.history ?? []), {

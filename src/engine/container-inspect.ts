@@ -3,11 +3,13 @@ import path from 'node:path';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
 import { networkName, parseNetworkMode } from '../network/network-mode';
-import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct } from '../util/go-template';
+import { attachedNetworkNames, type Endpoint } from '../network/user-networks/endpoint';
+import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { refreshState } from './container-state';
 import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
+import { healthState, type HealthState } from './health-state';
 import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
 import { volumeObject } from './volume-list';
 import { inspectMountConfig, inspectMounts } from './volume-mounts';
@@ -31,7 +33,6 @@ interface OptionalStateFields {
   restarting?: boolean;
   oomKilled?: boolean;
   restartCount?: number;
-  health?: { status?: string; failingStreak?: number; log?: unknown[] };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -46,7 +47,7 @@ export interface ContainerInspectOptions {
 }
 
 /** Docker's State object (api/types/container.State), from the record's (refreshed) state. */
-function inspectState(c: ContainerRecord): object {
+function inspectState(c: ContainerRecord, health: HealthState | undefined): object {
   const s = c.state as ContainerRecord['state'] & OptionalStateFields;
   const status = s.paused ? 'paused' : s.restarting ? 'restarting' : s.status;
   const out: Record<string, unknown> = {
@@ -62,12 +63,15 @@ function inspectState(c: ContainerRecord): object {
     StartedAt: s.startedAt ?? ZERO_TIME,
     FinishedAt: s.finishedAt ?? ZERO_TIME,
   };
-  if (s.health) {
+  // Docker's Health: the probe log the monitor keeps (health-state.ts), for a container with a healthcheck
+  if (health) {
     out.Health = goStruct({
-      Status: s.health.status ?? 'starting',
-      FailingStreak: s.health.failingStreak ?? 0,
-      Log: s.health.log ?? [],
+      Status: health.Status,
+      FailingStreak: health.FailingStreak,
+      Log: health.Log.map((l) => goStruct({ ...l }, '*container.HealthcheckResult')),
     }, '*container.Health');
+  } else {
+    omittedField(out, 'Health', NIL_POINTER);
   }
   return goStruct(out, '*container.State');
 }
@@ -207,13 +211,28 @@ function inspectNetworkSettings(c: ContainerRecord): object {
     NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
     GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: NIL_SLICE,
   }, '*network.EndpointSettings');
+  const networks: Record<string, object> = {};
+  for (const name of attachedNetworkNames(networkName(parseNetworkMode(c.config.network)), c.endpoints)) {
+    const e = c.endpoints?.[name];
+    networks[name] = e ? userEndpoint(c, e) : endpoint;
+  }
   return goStruct({
     Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: NIL_SLICE, SecondaryIPv6Addresses: NIL_SLICE,
     EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', MacAddress: '',
-    Networks: { [networkName(parseNetworkMode(c.config.network))]: endpoint },
+    Networks: networks,
   }, '*container.NetworkSettings');
+}
+
+/** A user-defined network's endpoint as Docker shows it; DNSNames are the names its peers resolve. */
+function userEndpoint(c: ContainerRecord, e: Endpoint): object {
+  return goStruct({
+    IPAMConfig: e.requestedIp ? goStruct({ IPv4Address: e.requestedIp }, '*network.EndpointIPAMConfig') : NIL_POINTER,
+    Links: NIL_SLICE, Aliases: e.aliases.length ? e.aliases : NIL_SLICE, MacAddress: e.macAddress, DriverOpts: NIL_MAP, GwPriority: 0,
+    NetworkID: e.networkId, EndpointID: '', Gateway: e.gateway, IPAddress: e.ipAddress, IPPrefixLen: e.prefixLen, IPv6Gateway: '',
+    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [c.name, ...e.aliases, c.id.slice(0, 12)],
+  }, '*network.EndpointSettings');
 }
 
 /** Bytes of the files below DIR (what `du -b` counts, hard links once); unreadable parts are skipped. */
@@ -250,7 +269,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
     Created: c.created,
     Path: c.path,
     Args: c.args,
-    State: inspectState(c),
+    State: inspectState(c, healthState(engine, c)),
     Image: c.imageId,
     ResolvConfPath: path.join(dir, 'resolv.conf'),
     HostnamePath: path.join(dir, 'hostname'),

@@ -47,7 +47,11 @@ export function observe(engine: Engine, c: ContainerRecord): ContainerRecord {
   if (c.state.status === 'running' && c.config.restartPolicy && monitorAlive(c)) return withRestartState(engine, c);
   if (!isLive(c) || monitorAlive(c)) return c;
   const exit = readExitFile(engine.containers.dir(c.id));
-  if (exit) return { ...c, state: { ...c.state, status: 'exited', ...exit, pid: undefined } };
+  if (exit) {
+    // the restarts its monitor made stay counted once it is gone (Docker's RestartCount)
+    const restarts = c.config.restartPolicy ? readRestartState(engine.containers.dir(c.id))?.count : undefined;
+    return { ...c, state: { ...c.state, status: 'exited', ...exit, pid: undefined, ...(restarts ? { restartCount: restarts, restarting: undefined } : {}) } };
+  }
   if (fromOtherBoot(c)) {
     return { ...c, state: { ...c.state, status: 'exited', exitCode: REBOOT_EXIT_CODE, error: REBOOT_ERROR, finishedAt: bootTime(), pid: undefined } };
   }

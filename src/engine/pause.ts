@@ -32,6 +32,21 @@ export async function unpauseContainer(engine: Engine, nameOrId: string): Promis
 }
 
 /**
+ * commit --pause (Docker's default): freeze a running container while its writable layer is
+ * read, so the image is one consistent moment of it. Returns how to thaw it, or undefined when
+ * there is nothing to do: not running, paused by the user already (it stays paused), or a host
+ * where skiff cannot freeze (rootless on cgroup v1), where the layer is read as it is, as
+ * Podman's commit does without --pause.
+ */
+export async function pauseForCommit(engine: Engine, c: ContainerRecord): Promise<(() => Promise<void>) | undefined> {
+  const now = currentState(engine, c.id);
+  if (now.state.status !== 'running' || !now.state.pid || freezerUnavailable(engine.paths.rootless)) return undefined;
+  await freezeTree(now.id, now.state.pid);
+  // (the processes stay in their thawed freezer cgroup, which goes once they have exited: forgetFreezer)
+  return () => thawTree(now.id);
+}
+
+/**
  * A signal to a frozen container waits until it thaws: kill and stop thaw it after signalling
  * (the record keeps saying paused until the container has exited, when the state machine moves
  * it to exited). Then the freezer cgroup can go with the container.

@@ -17,9 +17,11 @@ import { namespaceDonorPids } from './namespace-donors';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 import { prepareHealthcheck } from './healthcheck';
+import { parseDetachKeys } from './detach-keys';
 import { holdNetworks, networkSpecRecords, type NetworksHold } from './network-attach';
 import { refreshNetworkHosts } from './network-hosts';
 import { anonymousVolumeDirs, containerMounts } from './volume-mounts';
+import { keepIdStart } from './keep-id-user';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -31,35 +33,41 @@ export interface StartOptions {
 }
 
 /** Write config.json (the OCI contract, for inspection) and the monitor's flat spec. */
-async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, networks?: NetworksHold): Promise<string> {
+async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, detachKeys: Buffer | undefined, networks?: NetworksHold): Promise<string> {
   const dir = engine.containers.dir(c.id);
   const layers = await engine.layers();
   const { target, mount } = rootfsMount(engine, layers, c);
   const network = parseNetworkMode(c.config.network);
   const volumes = containerMounts(engine, c);
+  const keepId = keepIdStart(engine, c);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
     run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run, network),
     etcFiles: etcFiles(engine, dir, network),
-    userMounts: volumes.mounts, readonlyRootfs: c.config.readOnlyRootfs,
+    userMounts: [...keepId.mounts, ...volumes.mounts], readonlyRootfs: c.config.readOnlyRootfs,
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
-  const removesRecord = c.config.autoRemove && !attach;
+  // Attached -it can turn detached (the detach keys): skiff is gone then, so the monitor
+  // removes the whole container once it ends, as for a detached run.
+  const removesRecord = c.config.autoRemove && (!attach || detachKeys !== undefined);
   // (detached, the monitor takes the container's own anonymous volumes with it, as `run --rm` does)
   const cleanup = !c.config.autoRemove ? [] : attach ? rootfsStorageDirs(engine, c) : [dir, ...anonymousVolumeDirs(engine, c)];
+  const detachCleanup = c.config.autoRemove && attach && detachKeys ? [dir, ...anonymousVolumeDirs(engine, c)] : undefined;
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
-    health, volumePrep: volumes.prep,
+    health, volumePrep: volumes.prep, nestedUserns: keepId.maps,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,
-    ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
+    // always, so that `update --restart` can give a running container a policy it started without
+    stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
+    detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
   });
   fs.writeFileSync(monitorFile(dir, 'config'), JSON.stringify(spec, null, 2));
@@ -83,6 +91,7 @@ function etcFiles(engine: Engine, dir: string, network: NetworkMode): { hostname
  * detached, output goes to the container log and we return once the process has exec'd.
  */
 export async function startContainer(engine: Engine, c: ContainerRecord, o: StartOptions): Promise<number | undefined> {
+  parseDetachKeys(o.detachKeys); // a bad spec is refused before anything starts
   // Under the container's op lock (container-store.ts opLock): an `rm` racing this start
   // either removes the container first (and we say it is gone) or waits until it runs.
   let started: { c: ContainerRecord; monitor: MonitorProcess; unforward: () => void } | undefined;
@@ -96,15 +105,21 @@ export async function startContainer(engine: Engine, c: ContainerRecord, o: Star
     // it was running already: attaching goes through the monitor's socket, outside the op lock
     if (!o.attach) return undefined;
     const { attachContainer } = await import('./attach');
-    return attachContainer(engine, refreshState(engine, engine.containers.mustFind(c.id)), { stdin: o.interactive, sigProxy: true, detachKeys: o.detachKeys });
+    return attachContainer(engine, refreshState(engine, engine.containers.mustFind(c.id)),
+      { stdin: o.interactive, sigProxy: true, detachKeys: o.detachKeys, detachIsSuccess: true });
   }
   const { monitor, unforward } = started;
   if (!o.attach) {
     monitor.release();
     return undefined;
   }
-  const code = await monitor.exited();
+  const code = await monitor.exitedOrDetached();
   unforward();
+  if (code === 'detached') {
+    // the user typed the detach keys: the container runs on, its monitor no longer ours (exit 0, as Docker's run)
+    monitor.release();
+    return 0;
+  }
   await finishAttached(engine, started.c, code);
   return code;
 }
@@ -131,7 +146,10 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   if (c.state.status === 'running' || c.state.status === 'restarting') return undefined;
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
+  fs.rmSync(monitorFile(dir, 'policy'), { force: true }); // the record has the policy now
   if (c.config.restartPolicy) clearStoppedByUser(dir);
+  // the monitor watches the user's terminal for the detach keys (with -t and -i, as Docker)
+  const detachKeys = o.attach && o.interactive && c.config.tty && c.config.openStdin ? parseDetachKeys(o.detachKeys) : undefined;
   // User networks: the holder of their namespace runs, and stays until the monitor took its
   // own hold on it (network-attach.ts); the monitor's container init attaches the interfaces.
   const networks = c.endpoints && Object.keys(c.endpoints).length ? await holdNetworks(engine) : undefined;
@@ -141,7 +159,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   let unforward: () => void;
   let failure: Awaited<ReturnType<MonitorProcess['ready']>>;
   try {
-    const specFile = await writeSpecs(engine, c, o.attach, networks);
+    const specFile = await writeSpecs(engine, c, o.attach, detachKeys, networks);
     const wantsStdin = o.attach && (o.interactive || c.config.tty);
     // Detached, the monitor writes the log and holds stdin (-i) for attach: it needs none of ours.
     const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, -1, -1];

@@ -21,6 +21,8 @@ export const MONITOR_FILES = {
   restart: 'restart',
   /** present = the user stopped the container: its monitor must not restart it */
   userStop: 'stopped-by-user',
+  /** `update --restart` of a running container: "POLICY MAX", read by its monitor at each exit */
+  policy: 'restart-policy',
   /** the monitor's socket for `attach` clients */
   attach: 'attach',
   healthSpec: 'health.spec', healthLog: 'health.log',
@@ -89,6 +91,11 @@ export interface MonitorProcess {
   ready(): Promise<MonitorFailure | undefined>;
   /** The monitor's exit code (the container's, 128+N for signal N) once it has exited; reaps it. */
   exited(): Promise<number>;
+  /**
+   * Attached with detach keys: the exit code as exited(), or 'detached' when the user typed the
+   * keys (the monitor let go of the terminal and runs on: release() it, it is not ours to reap).
+   */
+  exitedOrDetached(): Promise<number | 'detached'>;
   /** Forward the signals a terminal sends us to the monitor (which passes them on); returns the undo. */
   forwardSignals(): () => void;
   /** Stop watching (detached runs): the monitor lives on, and is no longer ours to reap. */
@@ -166,6 +173,11 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
   return {
     pid: child.pid,
     exited,
+    async exitedOrDetached() {
+      // the `detached` line comes before the pipe closes: the race sees it first
+      const end = await Promise.race([reports.detached.then(() => 'detached' as const), reports.closed.then(() => 'closed' as const)]);
+      return end === 'detached' ? end : exited();
+    },
     async ready() {
       const line = await reports.firstLine;
       if (line === 'ok') return undefined;
@@ -183,7 +195,8 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
 
 /**
  * The report pipe (the monitor's fd 3): a first line "ok" or "err CODE message" once the
- * command has exec'd (or failed to), then EOF when the monitor exits.
+ * command has exec'd (or failed to), then EOF when the monitor exits; or, attached with detach
+ * keys, a line "detached" and EOF while the monitor runs on.
  * Read with fs.read (a blocking read on libuv's thread pool; the pipe is not O_NONBLOCK), not a
  * net.Socket: loading net, and the streams it brings, cost every `run` ~6 ms of CPU at start-up
  * (docs/PERFORMANCE.md), and a net socket's teardown creates process.stderr as well. A read
@@ -191,12 +204,14 @@ function spawnSealedHelper(args: string[], stdio: [number, number, number]): Mon
  * that no longer waits) wakes it by writing a newline into the pipe through /proc/self/fd:
  * released monitors must not pile up on the pool's four threads (`start` of many containers).
  */
-function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise<void>; stop(): void } {
+function watchReports(fd: number): { firstLine: Promise<string>; detached: Promise<void>; closed: Promise<void>; stop(): void } {
   let text = '';
   let stopped = false;
   let fdClosed = false;
   let gotLine: (s: string) => void = () => undefined;
   const firstLine = new Promise<string>((resolve) => { gotLine = resolve; });
+  let gotDetached: () => void = () => undefined;
+  const detached = new Promise<void>((resolve) => { gotDetached = resolve; });
   const closed = new Promise<void>((resolve) => {
     const buf = Buffer.allocUnsafe(512);
     const readMore = (): void => {
@@ -204,7 +219,9 @@ function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise
         if (!stopped && (err ? err.code === 'EINTR' : n > 0)) {
           if (!err) {
             text += buf.toString('latin1', 0, n); // the lines are ASCII
-            if (text.includes('\n')) gotLine(text.split('\n')[0].trim());
+            const lines = text.split('\n');
+            if (lines.length > 1) gotLine(lines[0].trim());
+            if (lines.slice(1, -1).includes('detached')) gotDetached();
           }
           readMore();
           return;
@@ -225,7 +242,7 @@ function watchReports(fd: number): { firstLine: Promise<string>; closed: Promise
       try { fs.writeSync(w, '\n'); } finally { fs.closeSync(w); }
     } catch { /* the pending read still ends when the monitor exits */ }
   };
-  return { firstLine, closed, stop };
+  return { firstLine, detached, closed, stop };
 }
 
 /**

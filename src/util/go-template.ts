@@ -33,6 +33,14 @@ export function goStruct<T extends object>(value: T, type: string, aliases: Reco
   return value;
 }
 
+/**
+ * A struct field tagged `json:",omitempty"` at its zero value (a nil *Health): templates still
+ * find the field (hasOwnProperty), {{json .}} and inspect's JSON leave it out (Object.keys).
+ */
+export function omittedField(struct: object, key: string, zero: unknown): void {
+  Object.defineProperty(struct, key, { value: zero, enumerable: false, writable: true, configurable: true });
+}
+
 function structInfo(v: unknown): StructInfo | undefined {
   return typeof v === 'object' && v !== null ? (v as { [STRUCT]?: StructInfo })[STRUCT] : undefined;
 }

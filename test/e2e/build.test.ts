@@ -70,7 +70,8 @@ ONBUILD RUN echo child
 MAINTAINER someone@example.com
 `);
     const r = await build(dir, '-t', tag, '--label', 'extra=yes');
-    expect(r.stderr).toMatch(/#\d+ \[2\/2\] RUN echo "\$GREETING \$WHO"/);
+    expect(r.stderr).toMatch(/#\d+ \[4\/4\] RUN echo "\$GREETING \$WHO"/);
+    expect(r.stderr).toMatch(/#\d+ \[2\/4\] WORKDIR \/app\n/);
     expect(r.stderr).toMatch(/naming to .*b/);
     const cfg = await inspectConfig(tag);
     expect(cfg.Env).toContain('WHO=world');
@@ -88,6 +89,11 @@ MAINTAINER someone@example.com
     expect(run.stdout).toBe('hello world\n');
     const where = await ok(['run', '--rm', tag, 'where']);
     expect(where.stdout).toBe('/app/sub\n');
+    const child = context(`FROM ${tag}\nUSER 0\nRUN test -d /app/sub && echo child-built > /app/sub/child\n`);
+    const childTag = uniqueName('child');
+    const c = await build(child, '-t', childTag);
+    expect(c.stderr).toMatch(/ONBUILD RUN echo child\n#\d+ \d+\.\d{3} child\n/); // the parent's trigger ran first
+    expect((await inspectConfig(childTag)).OnBuild ?? null).toBeNull();
     const hist = await ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', tag]);
     expect(hist.stdout).toContain('RUN /bin/sh -c echo "$GREETING $WHO" > greeting && pwd > where');
     expect(hist.stdout).toContain('WORKDIR /app');
@@ -205,6 +211,73 @@ EOF
     const stdinTag = uniqueName('stdin');
     await ok(['build', '-q', '-t', stdinTag, '-'], `FROM ${BUSYBOX}\nRUN echo from-stdin > /s\n`);
     expect((await ok(['run', '--rm', stdinTag, 'cat', '/s'])).stdout).toBe('from-stdin\n');
+  });
+
+  test('WORKDIR creates its directory (owned by USER); RUN runs as USER; ADD extracts a local tar; --network none', async () => {
+    const tag = uniqueName('wd');
+    const dir = context(`FROM ${BUSYBOX}
+USER 1234:1234
+WORKDIR /made/by/workdir
+RUN id -u > /tmp/uid && touch mine
+USER root
+ADD files.tar /extracted/
+RUN cat /sys/class/net/*/operstate 2>/dev/null | wc -l > /ifaces
+`);
+    const tarDir = path.join(store().dir, `tarsrc-${n}`);
+    fs.mkdirSync(path.join(tarDir, 'inner'), { recursive: true });
+    fs.writeFileSync(path.join(tarDir, 'inner', 'x.txt'), 'from tar\n');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('tar', ['-C', tarDir, '-cf', path.join(dir, 'files.tar'), 'inner']);
+    fs.chmodSync(path.join(dir, 'files.tar'), 0o644);
+    await build(dir, '-t', tag, '--network', 'none');
+    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'stat -c "%u %n" /made/by/workdir /made/by/workdir/mine; cat /tmp/uid /extracted/inner/x.txt; cat /ifaces']);
+    expect(r.stdout).toBe('1234 /made/by/workdir\n1234 /made/by/workdir/mine\n1234\nfrom tar\n1\n');
+  });
+
+  test('.dockerignore (** and ! exceptions), globs, a tar context on STDIN, --build-context NAME=DIR', async () => {
+    const tag = uniqueName('ign');
+    const dir = context(`FROM ${BUSYBOX}
+COPY . /ctx/
+COPY sub/*.txt /globbed/
+COPY --from=extra note /note
+`, {
+      '.dockerignore': '**/*.log\n!logs/keep.log\n**/*.tmp\nsecret/\n',
+      'keep.txt': 'k\n', 'top.log': 'x\n', 'logs/a.log': 'x\n', 'logs/keep.log': 'kept\n',
+      'sub/deep/x.tmp': 'x\n', 'sub/y.txt': 'y\n', 'sub/z.txt': 'z\n', 'secret/key': 'no\n',
+    });
+    const extra = path.join(store().dir, `extra-${n}`);
+    fs.mkdirSync(extra);
+    fs.writeFileSync(path.join(extra, 'note'), 'from the named context\n');
+    fs.chmodSync(extra, 0o755);
+    fs.chmodSync(path.join(extra, 'note'), 0o644);
+    await build(dir, '-t', tag, '--build-context', `extra=${extra}`);
+    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'cd /ctx && find . | sort; ls /globbed; cat /note']);
+    expect(r.stdout).toBe(['.', './.dockerignore', './Dockerfile', './keep.txt', './logs', './logs/keep.log', './sub', './sub/deep', './sub/y.txt', './sub/z.txt',
+      'y.txt', 'z.txt', 'from the named context', ''].join('\n'));
+
+    const { execFileSync } = await import('node:child_process');
+    const tarTag = uniqueName('tarctx');
+    const tarDir = context(`FROM ${BUSYBOX}\nCOPY hello /hello\n`, { hello: 'from a tar context\n' });
+    const tar = execFileSync('tar', ['-C', tarDir, '-cf', '-', '.']);
+    const t = await skiff(['build', '-q', '-t', tarTag, '-'], { input: tar, timeoutMs: 120_000 });
+    expect(t.code, t.stderr).toBe(0);
+    expect((await ok(['run', '--rm', tarTag, 'cat', '/hello'])).stdout).toBe('from a tar context\n');
+  });
+
+  test('bad input: one line naming the file and line, exit 1, nothing left behind', async () => {
+    const before = staging();
+    const unknown = context(`FROM ${BUSYBOX}\nRUNN echo\n`);
+    const r1 = await skiff(['build', unknown]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/Dockerfile:2: unknown instruction: RUNN/);
+    const outside = context(`FROM ${BUSYBOX}\nCOPY ../secret /x\n`);
+    const r2 = await skiff(['build', outside]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/Dockerfile:2: .*outside the build context: \.\.\/secret/);
+    const missing = await skiff(['build', '-f', path.join(store().dir, 'no-such-Dockerfile'), unknown]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/failed to read dockerfile: open .*no-such-Dockerfile: no such file or directory/);
+    expect(staging()).toEqual(before);
   });
 
   test('RUN --mount: cache kept between builds, tmpfs, a secret; the mounts are not in the layer', async () => {

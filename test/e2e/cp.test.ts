@@ -281,4 +281,19 @@ describe('diff, export, commit', () => {
     expect(info.RootFS.Layers).toHaveLength(2);
     expect(info.Comment).toBe('my change');
   });
+
+  test('commit of a running container (--pause, the default, and --pause=false) leaves it running, not frozen', async () => {
+    const name = uniqueName('commitlive');
+    await ok(['run', '-d', '--name', name, BUSYBOX, 'sh', '-c', 'echo live > /state; while :; do date +%s%N > /tick; sleep 0.1; done']);
+    for (const flags of [[], ['--pause=false'], ['-p']]) {
+      const tag = `skiff-test/committed-${name}:${flags.length ? 'x' : 'default'}`;
+      await ok(['commit', ...flags, name, tag]);
+      expect((await ok(['run', '--rm', tag, 'cat', '/state'])).stdout).toBe('live\n');
+      // still ticking: a container left in a frozen cgroup would not write /tick again
+      const before = (await ok(['exec', name, 'cat', '/tick'])).stdout;
+      await waitFor(async () => (await ok(['exec', name, 'cat', '/tick'])).stdout !== before, 10_000, 'the container to go on');
+      expect((await ok(['inspect', '-f', '{{.State.Status}}', name])).stdout).toBe('running\n');
+    }
+    await ok(['rm', '-f', name]);
+  });
 });

@@ -19,6 +19,42 @@ async function probed(flags: string[] = []): Promise<string> {
 }
 
 describe('--health-cmd', () => {
+  test('inspect shows State.Health (Status, FailingStreak, Log); a restart starts the health over', async () => {
+    const name = uniqueName('health');
+    const r = await skiff(['run', '-d', '--name', name, '--health-cmd', 'echo probed; test -e /tmp/ok', '--health-interval', '1s',
+      '--health-retries', '2', '--restart', 'always', BUSYBOX, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']);
+    expect(r.code, r.stderr).toBe(0);
+    const health = async () => JSON.parse((await skiff(['inspect', name])).stdout)[0].State.Health;
+    await waitFor(async () => (await health())?.Status === 'unhealthy', 20_000, 'unhealthy');
+    const h = await health();
+    expect(h.FailingStreak).toBeGreaterThanOrEqual(2);
+    expect(h.Log.length).toBeGreaterThanOrEqual(2);
+    expect(h.Log.length).toBeLessThanOrEqual(5);
+    expect(Object.keys(h.Log[0])).toEqual(['Start', 'End', 'ExitCode', 'Output']);
+    expect(h.Log[0]).toMatchObject({ ExitCode: 1, Output: 'probed\n' });
+    expect(Date.parse(h.Log[0].End)).toBeGreaterThanOrEqual(Date.parse(h.Log[0].Start));
+    expect((await skiff(['inspect', '-f', '{{.State.Health.Status}}', name])).stdout).toBe('unhealthy\n');
+
+    // the monitor runs the command again (a signal from outside, not a stop): health starts over,
+    // and is probed again on the new run
+    const pid = Number((await skiff(['inspect', '-f', '{{.State.Pid}}', name])).stdout);
+    const restartedAfter = Date.now();
+    process.kill(pid, 'SIGTERM');
+    await waitFor(async () => Number((await skiff(['inspect', '-f', '{{.State.Pid}}', name])).stdout) !== pid, 10_000, 'a new run');
+    const fresh = await health();
+    for (const l of fresh.Log) expect(Date.parse(l.Start)).toBeGreaterThanOrEqual(restartedAfter);
+    expect((await skiff(['exec', name, 'touch', '/tmp/ok'])).code).toBe(0);
+    await waitFor(async () => (await health())?.Status === 'healthy', 20_000, 'healthy after the restart');
+    expect((await skiff(['rm', '-f', name])).code).toBe(0);
+  });
+
+  test('no healthcheck: no State.Health', async () => {
+    const name = uniqueName('nohealth');
+    expect((await skiff(['run', '-d', '--name', name, BUSYBOX, 'sleep', '1000'])).code).toBe(0);
+    expect((await skiff(['inspect', '-f', '{{json .State.Health}}', name])).stdout).toBe('null\n');
+    expect((await skiff(['rm', '-f', name])).code).toBe(0);
+  });
+
   test('starting, then unhealthy after --health-retries failures, then healthy once the check passes', async () => {
     const name = await probed(['--health-retries', '2']);
     expect(await statusOf(name)).toMatch(/^Up .* \(health: starting\)$/);

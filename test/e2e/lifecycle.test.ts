@@ -7,7 +7,9 @@ import {
   hostProcessesMatching,
   parseTable,
   psAll,
+  runCommand,
   skiff,
+  skiffBin,
   store,
   uniqueName,
   useStore,
@@ -233,5 +235,103 @@ describe('concurrency', () => {
     expect(rm.code, rm.stderr).toBe(0);
     expect(rm.stdout.split('\n').filter(Boolean).sort()).toEqual([...names].sort());
     expect((await psAll()).length).toBe(before.length);
+  });
+});
+
+/**
+ * Drive `skiff ARGS` in a pseudo-terminal (python's pty, as a user at a terminal): for each
+ * [EXPECTED, INPUT] step, wait until the screen shows EXPECTED, then type INPUT. Returns the
+ * screen and skiff's exit code once it has exited (99: it did not exit within 20 s of the last step).
+ */
+async function typeInPty(args: string[], steps: [string, string][]): Promise<{ code: number; screen: string }> {
+  const script = `
+import os, pty, sys, time, select, json
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+def pump(t, want=None):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        if want is not None and want.encode() in out:
+            return
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+for want, text in json.loads(os.environ['PTY_STEPS']):
+    pump(30, want)
+    os.write(fd, text.encode())
+deadline = time.time() + 20
+while time.time() < deadline:
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        pump(0.2)
+        sys.stdout.write(out.decode('utf8', 'replace'))
+        sys.exit(os.waitstatus_to_exitcode(st))
+    pump(0.1)
+os.kill(pid, 9)
+sys.stdout.write(out.decode('utf8', 'replace'))
+sys.exit(99)
+`;
+  const r = await runCommand('python3', ['-c', script, skiffBin(), ...args], { env: { PTY_STEPS: JSON.stringify(steps) }, timeoutMs: 90_000 });
+  return { code: r.code, screen: r.stdout.replace(/\r/g, '') };
+}
+
+describe('detach keys', () => {
+  test('run -it: ctrl-p ctrl-q detaches (exit 0, nothing odd printed), the container runs on and can be attached to', async () => {
+    const name = uniqueName('detach');
+    const r = await typeInPty(['run', '-it', '--name', name, BUSYBOX, 'sh'], [['# ', 'echo hi-$((40+2))\r'], ['hi-42', '\x10\x11']]);
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('hi-42');
+    expect(r.screen).not.toContain('escape');
+    expect((await byName(name))?.STATUS).toMatch(/^Up /);
+    // the shell is still there: attach, type into it, and end it with its own exit code
+    const again = await typeInPty(['attach', name], [['', '\r'], ['# ', 'exit 5\r']]);
+    expect(again.code, again.screen).toBe(5);
+    await waitFor(async () => /^Exited \(5\)/.test((await byName(name))?.STATUS ?? ''), 20_000, 'the shell to exit');
+    expect((await skiff(['logs', name])).stdout).toContain('hi-42');
+    expect((await skiff(['rm', name])).code).toBe(0);
+  });
+
+  test('--detach-keys: another sequence detaches; the default one then reaches the container; bytes that only begin it pass on', async () => {
+    const name = uniqueName('detachx');
+    const r = await typeInPty(['run', '-it', '--detach-keys', 'ctrl-x,x', '--name', name, BUSYBOX, 'sh'], [
+      ['# ', 'echo a\x18b-$((6*7))\r'], ['b-42', '\x10\x11echo still-$((2+3))\r'], ['still-5', '\x18x'],
+    ]);
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('still-5');
+    expect((await byName(name))?.STATUS).toMatch(/^Up /);
+    expect((await skiff(['rm', '-f', name])).code).toBe(0);
+  });
+
+  test('start -a -i of a stopped -it container detaches the same way (exit 0)', async () => {
+    const name = uniqueName('detachstart');
+    expect((await skiff(['create', '-it', '--name', name, BUSYBOX, 'sh'])).code).toBe(0);
+    const r = await typeInPty(['start', '-a', '-i', name], [['# ', 'echo up-$((1+1))\r'], ['up-2', '\x10\x11']]);
+    expect(r.code, r.screen).toBe(0);
+    expect((await byName(name))?.STATUS).toMatch(/^Up /);
+    expect((await skiff(['rm', '-f', name])).code).toBe(0);
+  });
+
+  test('run --rm -it that was detached leaves no record behind when it later exits', async () => {
+    const name = uniqueName('detachrm');
+    const r = await typeInPty(['run', '--rm', '-it', '--name', name, BUSYBOX, 'sh', '-c', 'echo ready; sleep 2'], [['ready', '\x10\x11']]);
+    expect(r.code, r.screen).toBe(0);
+    await waitFor(async () => !(await byName(name)), 30_000, 'the container to be removed');
+    expect((await skiff(['inspect', name])).code).toBe(1);
+  });
+
+  test('a bad --detach-keys is refused with Docker\'s message before anything is created', async () => {
+    const name = uniqueName('badkeys');
+    const r = await skiff(['run', '-it', '--detach-keys', 'ctrl-P', '--name', name, BUSYBOX, 'true']);
+    expect(r.code).toBe(125);
+    expect(errorLines(r.stderr)).toEqual(["skiff: invalid detach keys (ctrl-P): Unknown character: 'ctrl-P'"]);
+    expect(await byName(name)).toBeUndefined();
+    const attach = await skiff(['attach', '--detach-keys', 'ctrl-', name]);
+    expect(attach.code).toBe(1);
   });
 });

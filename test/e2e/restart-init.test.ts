@@ -46,6 +46,18 @@ describe('--restart', () => {
     expect(logLines(id, 'run')).toBe(3);
   });
 
+  test('RestartCount counts the restarts while it runs and after the monitor gave up; start begins it again', async () => {
+    const id = await runDetached(['--restart', 'on-failure:2', BUSYBOX, 'sh', '-c', 'echo run; sleep 0.3; exit 3']);
+    await waitFor(async () => /^Exited \(3\)/.test(await statusOf(id)), 20_000, 'the container to give up');
+    const inspect = async () => JSON.parse((await skiff(['inspect', id])).stdout)[0];
+    expect((await inspect()).RestartCount).toBe(2);
+    expect((await inspect()).State.ExitCode).toBe(3);
+    // a new start counts from 0 again (Docker resets it), up to the same limit
+    expect((await skiff(['start', id])).code).toBe(0);
+    await waitFor(async () => /^Exited \(3\)/.test(await statusOf(id)), 20_000, 'the container to give up again');
+    expect((await inspect()).RestartCount).toBe(2);
+  });
+
   test('on-failure does not restart after exit 0', async () => {
     const id = await runDetached(['--restart', 'on-failure', BUSYBOX, 'sh', '-c', 'echo run; exit 0']);
     await waitFor(async () => /^Exited \(0\)/.test(await statusOf(id)), 20_000, 'the container to exit');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { logLimits, parseHumanSize, parseLogConfig } from '../../src/runtime/log-config';
 import { parseLogLines, timeToNanos, type LogEntry } from '../../src/runtime/log-reader';
-import { detachKeyScanner, parseDetachKeys } from '../../src/engine/attach';
+import { detachKeyScanner } from '../../src/engine/attach';
+import { parseDetachKeys } from '../../src/engine/detach-keys';
 import { parseLogTime } from '../../src/engine/logs';
 
 const text = (e: LogEntry) => e.src.toString('utf8', e.start, e.end) + (e.newline ? '\n' : '');
@@ -63,7 +64,14 @@ describe('detach keys', () => {
   it('parses Docker\'s syntax', () => {
     expect([...parseDetachKeys('ctrl-p,ctrl-q')]).toEqual([16, 17]);
     expect([...parseDetachKeys('ctrl-@,a,ctrl-[')]).toEqual([0, 97, 27]);
-    expect(() => parseDetachKeys('ctrl-1')).toThrow('Invalid detach keys (ctrl-1) provided');
+    expect(() => parseDetachKeys('ctrl-1')).toThrow("invalid detach keys (ctrl-1): Unknown character: 'ctrl-1'");
+    // as moby/term: lower case only, no spaces trimmed, DEL, and empty is the default
+    expect(() => parseDetachKeys('ctrl-P')).toThrow("Unknown character: 'ctrl-P'");
+    expect(() => parseDetachKeys('a, b')).toThrow("Unknown character: ' b'");
+    expect(() => parseDetachKeys('a,,b')).toThrow("Unknown character: ''");
+    expect([...parseDetachKeys('DEL,ctrl-\\,ctrl-_')]).toEqual([127, 28, 31]);
+    expect([...parseDetachKeys('')]).toEqual([16, 17]);
+    expect([...parseDetachKeys(undefined)]).toEqual([16, 17]);
   });
   it('holds back a possible start of the sequence and passes it on when it is not one', () => {
     const scan = detachKeyScanner(Buffer.from([16, 17]));

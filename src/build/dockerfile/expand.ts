@@ -111,7 +111,11 @@ function expandMount(m: RunMount, opt: (w: string | undefined) => string | undef
   return out;
 }
 
-/** Docker's UndefinedVar warning for the variables an instruction used unset. */
-export function undefinedVariableWarnings(instr: Instruction, unset: string[]): BuildWarning[] {
-  return unset.map((name) => ({ file: instr.loc.file, line: instr.loc.line, rule: 'UndefinedVar', message: `UndefinedVar: Usage of undefined variable '$${name}'` }));
+/**
+ * Docker's UndefinedVar warning for the variables an instruction used unset. Names declared
+ * by an ARG of the stage (`declared`, e.g. ArgScope.isDeclared) are not warned about even
+ * when they have no value, as BuildKit.
+ */
+export function undefinedVariableWarnings(instr: Instruction, unset: string[], declared: (name: string) => boolean = () => false): BuildWarning[] {
+  return unset.filter((name) => !declared(name)).map((name) => ({ file: instr.loc.file, line: instr.loc.line, rule: 'UndefinedVar', message: `UndefinedVar: Usage of undefined variable '$${name}'` }));
 }

@@ -3,6 +3,7 @@ import { BuildError } from '../../../src/errors';
 import { ArgScope, BuildArgs, platformArgs, PROXY_ARGS } from '../../../src/build/dockerfile/args';
 import { expandInstruction, undefinedVariableWarnings } from '../../../src/build/dockerfile/expand';
 import { parseDockerfile } from '../../../src/build/dockerfile/parser';
+import { planBuild } from '../../../src/build/dockerfile/plan';
 import { expandText, expandWord, rawWords } from '../../../src/build/dockerfile/shell-lex';
 import type { ArgInstruction, Instruction } from '../../../src/build/dockerfile/types';
 
@@ -111,6 +112,8 @@ describe('expandInstruction', () => {
     const { unset } = expandInstruction(i, vars({ A: 'a' }));
     expect(unset).toEqual(['NOPE']);
     expect(undefinedVariableWarnings(i, unset)).toEqual([{ file: 'Dockerfile', line: 2, rule: 'UndefinedVar', message: "UndefinedVar: Usage of undefined variable '$NOPE'" }]);
+    // an ARG declared without a value is no undefined variable
+    expect(undefinedVariableWarnings(i, unset, (n) => n === 'NOPE')).toEqual([]);
   });
 
   test('a bad substitution is a BuildError at the line', () => {
@@ -160,3 +163,35 @@ describe('build args and scopes', () => {
     expect(JSON.parse(JSON.stringify(i))).toEqual(i);
   });
 });
+
+describe('hostile input', () => {
+  /** A deterministic pseudo-random generator (mulberry32), so a failure can be replayed. */
+  function rng(seed: number): () => number {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const pieces = ['FROM ', 'RUN ', 'COPY ', 'ADD ', 'ENV ', 'ARG ', 'LABEL ', 'ONBUILD ', 'HEALTHCHECK ', 'SHELL ', 'CMD ', 'EXPOSE ',
+    '--mount=', '--from=', 'type=cache,', 'target=/x', '<<EOF', '<<-"E"', 'EOF', '\\', '\n', '\t', '#', '# escape=`\n', '`', '"', "'",
+    '$', '${', '}', ':-', ':+', '[', ']', '","', '=', ' ', 'AS ', 'x', '\0', '\u00e9', '\r\n', '{', '%%', '//'];
+
+  test('random Dockerfiles parse, plan and expand or fail with a BuildError, nothing else', () => {
+    const next = rng(Number(process.env.SEED ?? 12));
+    for (let n = 0; n < Number(process.env.N ?? 3000); n++) {
+      let text = '';
+      const len = 1 + Math.floor(next() * 30);
+      for (let i = 0; i < len; i++) text += pieces[Math.floor(next() * pieces.length)];
+      try {
+        const df = parseDockerfile(text, 'Dockerfile');
+        planBuild(df);
+        for (const stage of df.stages) for (const i of stage.instructions) expandInstruction(i, () => 'v', df.directives.escape);
+      } catch (e) {
+        if (!(e instanceof BuildError)) throw new Error(`${JSON.stringify(text)}: ${(e as Error).stack}`);
+      }
+    }
+  });
+});
+

@@ -13,14 +13,14 @@ export class CommitCommand extends SkiffCommand {
   author = Option.String('-a,--author', { description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' });
   change = Option.Array('-c,--change', [], { description: 'Apply Dockerfile instruction to the created image' });
   message = Option.String('-m,--message', { description: 'Commit message' });
-  pause = Option.Boolean('-p,--pause', true, { description: 'Pause container during commit (accepted; the layer is read as it is)' });
+  pause = Option.Boolean('-p,--pause', true, { description: 'Pause container during commit (default true; rootless on cgroup v1, where skiff cannot freeze, the layer is read as it is)' });
   container = Option.String({ name: 'CONTAINER' });
   reference = Option.String({ name: 'REPOSITORY[:TAG]', required: false });
 
   async execute(): Promise<number> {
     const { commitContainer } = await import('../../../engine/commit');
     const id = await commitContainer(this.engine, {
-      container: this.container, reference: this.reference, changes: this.change, message: this.message, author: this.author,
+      container: this.container, reference: this.reference, changes: this.change, message: this.message, author: this.author, pause: this.pause,
     });
     this.out(`${id}\n`);
     return 0;

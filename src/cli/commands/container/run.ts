@@ -11,12 +11,15 @@ export class RunCommand extends ContainerConfigCommand {
   /** Docker's run and create report every engine failure as 125 (src/errors.ts) */
   override readonly errorContext = 'run' as const;
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
+  detachKeys = Option.String('--detach-keys', { description: 'Override the key sequence for detaching a container' });
 
   async execute(): Promise<number> {
     const { createContainer } = await import('../../../engine/create');
     const { startContainer } = await import('../../../engine/start');
+    const { parseDetachKeys } = await import('../../../engine/detach-keys');
+    parseDetachKeys(this.detachKeys); // refused before the container is created
     const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions(), detach: this.detach });
-    const code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive });
+    const code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys });
     if (this.detach) this.out(`${c.id}\n`);
     return code ?? 0;
   }

@@ -14,6 +14,7 @@ export class BuildCommand extends SkiffCommand {
     ],
   });
   buildArg = Option.Array('--build-arg', [], { description: 'Set build-time variables' });
+  buildContext = Option.Array('--build-context', [], { description: 'Additional build contexts (e.g., name=path)' });
   file = Option.String('-f,--file', { description: 'Name of the Dockerfile (default: "PATH/Dockerfile")' });
   iidfile = Option.String('--iidfile', { description: 'Write the image ID to a file' });
   label = Option.Array('--label', [], { description: 'Set metadata for an image' });
@@ -42,7 +43,7 @@ export class BuildCommand extends SkiffCommand {
       const id = await runBuild(this.engine, {
         context: this.contextPath, file: this.file, tags: this.tag, buildArgs: this.buildArg, labels: this.label,
         target: this.target, noCache: this.noCache, pull: this.pull, network: this.network, secrets: this.secret,
-        platform: this.platform, iidfile: this.iidfile, stdin: process.stdin, reporter: view,
+        platform: this.platform, iidfile: this.iidfile, buildContexts: this.buildContext, stdin: process.stdin, reporter: view,
       });
       if (this.quiet) this.out(`${id}\n`);
     } catch (e) {
