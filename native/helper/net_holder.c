@@ -166,8 +166,52 @@ static int route_add_default(int fd, int index, const char *gateway) {
   return nl_talk(fd, &m);
 }
 
+/*
+ * A bridge of a removed network lingers while other containers keep the holder busy (it prunes
+ * port-less bridges only when nobody holds the users lock). Networks never overlap, so another
+ * skiff bridge with an address in CIDR's subnet is such a leftover: it would take the subnet's
+ * route from the new bridge. Remove it.
+ */
+static void remove_conflicting_bridges(int fd, const char *name, const char *cidr) {
+  struct in_addr want;
+  int prefix;
+  if (parse_cidr(cidr, &want, &prefix) < 0) return;
+  uint32_t mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
+  struct ifaddrmsg ifa = {.ifa_family = AF_INET};
+  struct nlmsg m;
+  nl_start(&m, RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa);
+  m.h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  if (send(fd, m.h, m.h->nlmsg_len, 0) < 0) return;
+  int stale[64], nstale = 0;
+  char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+  for (int done = 0; !done;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) { done = 1; break; }
+      if (h->nlmsg_type != RTM_NEWADDR) continue;
+      struct ifaddrmsg *a = NLMSG_DATA(h);
+      int alen = IFA_PAYLOAD(h);
+      for (struct rtattr *r = IFA_RTA(a); RTA_OK(r, alen); r = RTA_NEXT(r, alen)) {
+        if (r->rta_type != IFA_LOCAL) continue;
+        struct in_addr *ip = RTA_DATA(r);
+        if ((ip->s_addr & mask) == (want.s_addr & mask) && nstale < 64) stale[nstale++] = a->ifa_index;
+      }
+    }
+  }
+  for (int i = 0; i < nstale; i++) {
+    char other[IF_NAMESIZE];
+    if (if_indextoname(stale[i], other) && !strncmp(other, BRIDGE_PREFIX, strlen(BRIDGE_PREFIX)) && strcmp(other, name) != 0)
+      link_delete(fd, stale[i]);
+  }
+}
+
 /* The bridge of a network, made on first use: concurrent starts may race, so EEXIST is fine. */
 static int ensure_bridge(int fd, const char *name, const char *cidr) {
+  if (!if_nametoindex(name)) remove_conflicting_bridges(fd, name, cidr);
   struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
   struct nlmsg m;
   nl_start(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);

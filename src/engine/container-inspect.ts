@@ -3,6 +3,7 @@ import path from 'node:path';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
 import { networkName, parseNetworkMode } from '../network/network-mode';
+import { attachedNetworkNames, type Endpoint } from '../network/user-networks/endpoint';
 import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -210,13 +211,28 @@ function inspectNetworkSettings(c: ContainerRecord): object {
     NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
     GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: NIL_SLICE,
   }, '*network.EndpointSettings');
+  const networks: Record<string, object> = {};
+  for (const name of attachedNetworkNames(networkName(parseNetworkMode(c.config.network)), c.endpoints)) {
+    const e = c.endpoints?.[name];
+    networks[name] = e ? userEndpoint(c, e) : endpoint;
+  }
   return goStruct({
     Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: NIL_SLICE, SecondaryIPv6Addresses: NIL_SLICE,
     EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', MacAddress: '',
-    Networks: { [networkName(parseNetworkMode(c.config.network))]: endpoint },
+    Networks: networks,
   }, '*container.NetworkSettings');
+}
+
+/** A user-defined network's endpoint as Docker shows it; DNSNames are the names its peers resolve. */
+function userEndpoint(c: ContainerRecord, e: Endpoint): object {
+  return goStruct({
+    IPAMConfig: e.requestedIp ? goStruct({ IPv4Address: e.requestedIp }, '*network.EndpointIPAMConfig') : NIL_POINTER,
+    Links: NIL_SLICE, Aliases: e.aliases.length ? e.aliases : NIL_SLICE, MacAddress: e.macAddress, DriverOpts: NIL_MAP, GwPriority: 0,
+    NetworkID: e.networkId, EndpointID: '', Gateway: e.gateway, IPAddress: e.ipAddress, IPPrefixLen: e.prefixLen, IPv6Gateway: '',
+    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [c.name, ...e.aliases, c.id.slice(0, 12)],
+  }, '*network.EndpointSettings');
 }
 
 /** Bytes of the files below DIR (what `du -b` counts, hard links once); unreadable parts are skipped. */

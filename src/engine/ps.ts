@@ -2,6 +2,7 @@ import { InvalidError, NotFoundError, UsageError } from '../errors';
 import { goTimeString, humanDuration, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
 import { networkName, parseNetworkMode } from '../network/network-mode';
+import { attachedNetworkNames } from '../network/user-networks/endpoint';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
@@ -119,7 +120,7 @@ export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number, 
     LocalVolumes: '0',
     Mounts: '',
     Names: c.name,
-    Networks: networkName(parseNetworkMode(c.config.network)),
+    Networks: attachedNetworkNames(networkName(parseNetworkMode(c.config.network)), c.endpoints).join(','),
     Ports: '',
     RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
     // skiff does not measure the writable layer: Docker's value when nothing was written

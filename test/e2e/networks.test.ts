@@ -107,6 +107,25 @@ describe('the way out', () => {
       listener.close();
     }
   });
+
+  test('a network removed while the holder stays busy leaves no bridge in the way of a new one with its subnet', async () => {
+    const listener = await hostListener();
+    try {
+      const keeper = await network();
+      await started(['--network', keeper]); // keeps the holder (and the old bridge) alive
+      const first = await network();
+      const firstSubnet = (await skiff(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', first])).stdout.trim();
+      expect((await skiff(['run', '--rm', '--network', first, BUSYBOX, 'true'])).code).toBe(0);
+      expect((await skiff(['network', 'rm', first])).code).toBe(0);
+      const second = await network();
+      expect((await skiff(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', second])).stdout.trim()).toBe(firstSubnet);
+      const out = await skiff(['run', '--rm', '--network', second, BUSYBOX, 'sh', '-c', `nc 10.0.2.2 ${listener.port} </dev/null`]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout.trim()).toBe('pong');
+    } finally {
+      listener.close();
+    }
+  });
 });
 
 describe('network connect and disconnect', () => {
@@ -121,6 +140,12 @@ describe('network connect and disconnect', () => {
     expect(addr.stdout).toContain('inet 10.124.0.50/24');
     const fromPeer = await inContainer(peer, `ping -c1 -W2 ${c1} >/dev/null && ping -c1 -W2 c1-alias >/dev/null && echo ok`);
     expect(fromPeer.stdout.trim(), fromPeer.stderr).toBe('ok');
+    const inspected = JSON.parse((await skiff(['inspect', '-f', '{{json .NetworkSettings.Networks}}', c1])).stdout);
+    expect(Object.keys(inspected)).toEqual([a, b]);
+    expect(inspected[b]).toMatchObject({ IPAddress: '10.124.0.50', IPPrefixLen: 24, Gateway: '10.124.0.1', MacAddress: '02:42:0a:7c:00:32', Aliases: ['c1-alias'], IPAMConfig: { IPv4Address: '10.124.0.50' } });
+    expect(inspected[b].DNSNames).toEqual(expect.arrayContaining([c1, 'c1-alias']));
+    const ps = await skiff(['ps', '--filter', `name=${c1}`, '--format', '{{.Networks}}']);
+    expect(ps.stdout.trim()).toBe(`${a},${b}`);
     const twice = await skiff(['network', 'connect', b, c1]);
     expect(twice.code).toBe(1);
     expect(errorLines(twice.stderr)).toEqual([expect.stringMatching(/already exists in network/)]);

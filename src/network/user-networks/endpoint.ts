@@ -27,3 +27,13 @@ export function nextInterfaceName(endpoints: Record<string, Endpoint> | undefine
 export function bridgeName(network: { id: string; internal: boolean }): string {
   return `${network.internal ? 'ski' : 'skn'}${network.id.slice(0, 12)}`;
 }
+
+/**
+ * The networks a container is on, as ps's NETWORKS column and inspect's NetworkSettings.Networks
+ * name them: its mode's (`bridge`, `host`, ...; for a user network, that network), then the
+ * networks it was connected to.
+ */
+export function attachedNetworkNames(modeName: string, endpoints: Record<string, Endpoint> | undefined): string[] {
+  const names = Object.keys(endpoints ?? {});
+  return names.includes(modeName) ? [modeName, ...names.filter((n) => n !== modeName)] : [modeName, ...names];
+}
