@@ -215,8 +215,9 @@ class Builder {
       const empty = (mutate: (c: ContainerConfig) => void, createdBy = ins.text) => {
         const config = structuredClone(state.config);
         mutate(config);
-        state = { ...state, config, history: [...state.history, { created: state.time, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }],
-          key: stepKey(state.key, [JSON.stringify(config)]) };
+        const key = stepKey(state.key, [JSON.stringify(config), state.author ?? '']);
+        const time = this.metadataTime(key);
+        state = { ...state, config, time, history: [...state.history, { created: time, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true }], key };
       };
       switch (ins.kind) {
         case 'ENV':
@@ -305,6 +306,18 @@ class Builder {
       write(chunk: Buffer, _enc, cb) { for (const l of chunk.toString('utf8').split(/[\r\n]+/)) if (l.trim()) step.log(l.trim()); cb(); },
     });
     return (await pullImage(this.engine, name, { out, quiet: false, printReference: false, platform: this.o.platform })).image;
+  }
+
+  /**
+   * When a metadata step (ENV, LABEL…) was first made: remembered under its key like a layer
+   * step's, so it is now on a first build and the same on a rebuild (same image ID).
+   */
+  private metadataTime(key: string): string {
+    const hit = this.o.noCache ? undefined : this.cache.get(key);
+    if (hit?.created) return hit.created;
+    const created = new Date().toISOString();
+    this.cache.put(key, { diffId: '', digest: '', mediaType: '', blobSize: 0, size: 0, layer: false, created });
+    return created;
   }
 
   /** The step's cache entry, if its layer is still in the store. */
