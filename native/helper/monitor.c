@@ -12,6 +12,7 @@
 #include "process_opts.h"
 #include "restart.h"
 #include "volume_mount.h"
+#include "keep_id.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -83,6 +84,7 @@ struct spec {
   struct health_config health; /* .spec NULL: no healthcheck */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
+  struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
 };
 
 /* ---------- spec parsing ---------- */
@@ -151,7 +153,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
-    else if (volume_parse_key(&s->vol, key, nf, f)) {}
+    else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
@@ -810,14 +812,28 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
     die("monitor: socketpair: %s", strerror(errno));
 
-  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | SIGCHLD, 0, 0, 0, 0);
+  int userns_sync[2] = {-1, -1};
+  if (nested_userns_clone_flag(&s->userns) && pipe2(userns_sync, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | nested_userns_clone_flag(&s->userns) | SIGCHLD, 0, 0, 0, 0);
   if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
   if (child == 0) {
     close(errpipe[0]);
     close(alive[1]);
     child_err_fd = errpipe[1];
+    char umsg[512];
+    if (userns_sync[1] >= 0) close(userns_sync[1]);
+    if (nested_userns_enter(&s->userns, userns_sync[0], s->rootfs, umsg, sizeof umsg) < 0) child_fail(125, "%s", umsg);
     if (sock[0] >= 0) close(sock[0]);
     container_init(s, sock[1], alive[0], &relay, oldmask);
+  }
+  if (userns_sync[0] >= 0) {
+    char umsg[512];
+    close(userns_sync[0]);
+    /* a child left waiting reads EOF and fails with the monitor's words in errpipe: say them */
+    if (nested_userns_map(&s->userns, child, userns_sync[1], umsg, sizeof umsg) < 0) {
+      close(userns_sync[1]);
+      fprintf(stderr, "skiff: %s\n", umsg);
+    }
   }
   /* alive[1] stays open (close-on-exec) until this run ends: see die_with_monitor. */
   close(alive[0]);

@@ -9,6 +9,7 @@ import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
 import type { Endpoint } from '../network/user-networks/endpoint';
 import type { MountRequest } from '../runtime/mount-spec';
+import type { KeepId } from '../runtime/keep-id';
 
 /**
  * Docker's State.Status values. `running`, `paused` and `restarting` have a live monitor;
@@ -70,6 +71,8 @@ export interface ContainerRecord {
     readOnlyRootfs?: boolean;
     /** --volumes-from as typed (HostConfig.VolumesFrom) */
     volumesFrom?: string[];
+    /** --userns=keep-id: the IDs the host user has in the container's own user namespace */
+    keepId?: KeepId;
   };
   /** user-defined networks the container is on, by network name (network-connect.ts) */
   endpoints?: Record<string, Endpoint>;

@@ -24,6 +24,7 @@ import type { Engine } from './context';
 import { DEFAULT_PATH, expandEnvArg, mergeEnv, readEnvFile, userThenImageEnv } from './env';
 import { generateName, newContainerId, VALID_NAME } from './names';
 import { prepareRootfs } from './rootfs';
+import { planKeepId, writeKeepIdFiles } from './keep-id-user';
 import { ensureContainerVolumes, parseMountFlags, planMounts, type MountFlags } from './volume-mounts';
 
 export interface CreateOptions {
@@ -65,6 +66,8 @@ export interface CreateOptions {
   mountFlags?: MountFlags;
   /** --read-only */
   readOnly?: boolean;
+  /** --userns: host (Docker's default) or Podman's keep-id[:uid=N,gid=N] */
+  userns?: string;
   /** --log-driver, --log-opt */
   logDriver?: string;
   logOpts?: string[];
@@ -304,6 +307,7 @@ async function replaceNamed(engine: Engine, name: string | undefined): Promise<v
 async function createContainerNow(engine: Engine, o: CreateOptions): Promise<ContainerRecord> {
   const { security, network, userEnvFiles, labels, run, restart, logConfig } = validateBeforeImage(engine, o);
   const mountRequests = parseMountFlags(o.mountFlags ?? {}, run.tmpfs);
+  const keepId = planKeepId(engine, o.userns, network, run);
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
@@ -317,12 +321,14 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   const mounts = planMounts(engine, mountRequests, o.mountFlags ?? {}, Object.keys(cfg.Volumes ?? {}), run.tmpfs ?? []);
   const layers = await engine.layers();
   const layerDirs = image.chainIds.map((c) => layers.diffDir(c));
-  const userSpec = o.user ?? cfg.User ?? '';
+  // keep-id: the host user's IDs, whatever the image's USER says (Podman's)
+  const userSpec = o.user ?? (keepId ? `${keepId.uid}:${keepId.gid}` : cfg.User ?? '');
   const groupText = readImageFile(layerDirs, 'etc/group');
   const user = resolveUser(userSpec, readImageFile(layerDirs, 'etc/passwd'), groupText);
   if (run.groupAdd) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroupAdd(run.groupAdd, groupText)])];
 
   assertMapped(engine, user.uid, user.gid, userSpec);
+  if (keepId && o.user === undefined) user.home = keepId.home;
 
   const id = newContainerId();
   const hostname = o.hostname || (network.kind === 'host' || run.uts === 'host' ? os.hostname()
@@ -338,6 +344,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
     fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
     fs.writeFileSync(path.join(dir, 'hosts'), hostsFile(network, hostname));
     fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvConf());
+    if (keepId) writeKeepIdFiles(dir, layerDirs, keepId);
     await prepareRootfs(engine, layers, dir, image.chainIds.at(-1));
     const rec: ContainerRecord = {
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
@@ -348,7 +355,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
         ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),
         ...(restart.name !== 'no' ? { restartPolicy: restart } : {}), ...(Object.keys(run).length ? { run } : {}),
-        ...(mounts.length ? { mounts } : {}), ...(o.readOnly ? { readOnlyRootfs: true } : {}),
+        ...(mounts.length ? { mounts } : {}), ...(o.readOnly ? { readOnlyRootfs: true } : {}), ...(keepId ? { keepId } : {}),
         ...(o.mountFlags?.volumesFrom?.length ? { volumesFrom: o.mountFlags.volumesFrom } : {}) },
       logPath: logPathFor(dir, id, logConfig),
       storage: { driver: await engine.driver(), layers: image.chainIds },

@@ -21,6 +21,7 @@ import { parseDetachKeys } from './detach-keys';
 import { holdNetworks, networkSpecRecords, type NetworksHold } from './network-attach';
 import { refreshNetworkHosts } from './network-hosts';
 import { anonymousVolumeDirs, containerMounts } from './volume-mounts';
+import { keepIdStart } from './keep-id-user';
 
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
@@ -38,13 +39,14 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const { target, mount } = rootfsMount(engine, layers, c);
   const network = parseNetworkMode(c.config.network);
   const volumes = containerMounts(engine, c);
+  const keepId = keepIdStart(engine, c);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
     rootless: engine.paths.rootless, ttyGroupMapped: !engine.userns || idMapped(engine.userns.gidMap, 5), security: c.config.security,
     run: c.config.run, joinPids: namespaceDonorPids(engine, c.config.run, network),
     etcFiles: etcFiles(engine, dir, network),
-    userMounts: volumes.mounts, readonlyRootfs: c.config.readOnlyRootfs,
+    userMounts: [...keepId.mounts, ...volumes.mounts], readonlyRootfs: c.config.readOnlyRootfs,
   });
   // --rm: attached, skiff removes the record itself after the exit; detached, the monitor
   // removes everything, record included, under the lock skiff holds to write records.
@@ -57,12 +59,13 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
-    health, volumePrep: volumes.prep,
+    health, volumePrep: volumes.prep, nestedUserns: keepId.maps,
     rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,
-    ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
+    // always, so that `update --restart` can give a running container a policy it started without
+    stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
     detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
@@ -143,6 +146,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   if (c.state.status === 'running' || c.state.status === 'restarting') return undefined;
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
+  fs.rmSync(monitorFile(dir, 'policy'), { force: true }); // the record has the policy now
   if (c.config.restartPolicy) clearStoppedByUser(dir);
   // the monitor watches the user's terminal for the detach keys (with -t and -i, as Docker)
   const detachKeys = o.attach && o.interactive && c.config.tty && c.config.openStdin ? parseDetachKeys(o.detachKeys) : undefined;

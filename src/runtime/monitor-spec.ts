@@ -59,12 +59,16 @@ export interface MonitorOptions {
   stopFile?: string;
   /** where the monitor writes "COUNT running|restarting" */
   restartFile?: string;
+  /** "POLICY MAX" from `update --restart`: the monitor reads it before deciding to restart */
+  policyFile?: string;
   /** the container log the monitor writes (logfile.c); absent: not logged */
   log?: { format: 'json-file' | 'k8s-file'; path: string; maxSize: number; maxFiles: number };
   /** where the monitor offers the container's stdio to later `attach` clients */
   attachSocket?: string;
   /** false: the monitor's stdio is not the user's (detached run); it keeps stdin (-i) open for attach */
   attached?: boolean;
+  /** --userns=keep-id: the container's own user namespace, nested, with these maps ("C:H:N,...") */
+  nestedUserns?: { uidMap: string; gidMap: string };
   /** attached -it: the detach keys the monitor watches the user's terminal for (native/helper/detach.c) */
   detachKeys?: Buffer;
   /** --rm, attached: what the monitor removes instead of `cleanup` once the user detached (the whole container) */
@@ -165,6 +169,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   for (const c of o.volumePrep?.copyUp ?? []) rec('copy-up', c.source, c.destination);
   for (const c of o.volumePrep?.chown ?? []) rec('chown', c.path, c.uid, c.gid);
   if (spec.root.readonly) rec('rootfs-ro', 1);
+  if (o.nestedUserns) rec('userns-map', o.nestedUserns.uidMap, o.nestedUserns.gidMap);
   for (const p of spec.linux.maskedPaths) rec('mask', p);
   for (const p of spec.linux.readonlyPaths) rec('ro', p);
   let program: string | undefined;
@@ -184,6 +189,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.restart && o.restart.name !== 'no') rec('restart', o.restart.name, o.restart.maximumRetryCount);
   if (o.stopFile) rec('stop-file', o.stopFile);
   if (o.restartFile) rec('restart-file', o.restartFile);
+  if (o.policyFile) rec('policy-file', o.policyFile);
   rec('stdin', o.keepStdin ? 1 : 0);
   if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);
   if (o.pidFile) rec('pid-file', o.pidFile);

@@ -216,7 +216,7 @@ describe('binds, tmpfs, read-only root', () => {
     await skiff(['commit', seed, img]);
     await skiff(['rm', seed]);
     const h = hostDir('lnk');
-    fs.writeFileSync(path.join(h, 'f'), 'in');
+    fs.writeFileSync(path.join(h, 'f'), 'in\n');
     const r = await run(['-v', `${h}:/target`, img, 'cat', '/tmp/escape/f']);
     expect(r.stdout).toBe('in\n');
     expect(fs.existsSync('/tmp/escape/f')).toBe(false);
@@ -258,5 +258,41 @@ describe('bad specs (one line, exit 125, nothing made)', () => {
     } else {
       expect(r.code).toBe(0); // root reads /root
     }
+  });
+});
+
+describe('--userns=keep-id', () => {
+  test.runIf(isRootless())('the container user is the host user, and what it writes through a bind is the host user\'s', async () => {
+    const h = hostDir('keepid');
+    fs.writeFileSync(path.join(h, 'from-host'), 'x');
+    const me = process.getuid!(), myGid = process.getgid!();
+    const r = await run(['--userns=keep-id', '-v', `${h}:/h`, BUSYBOX, 'sh', '-c', 'id -u; id -g; whoami; stat -c %u:%g /h/from-host; echo y > /h/from-container']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${me}\n${myGid}\n${(await import('node:os')).userInfo().username}\n${me}:${myGid}\n`);
+    const st = fs.statSync(path.join(h, 'from-container'));
+    expect([st.uid, st.gid]).toEqual([me, myGid]);
+    // root of the container is still root there, and another UID can be asked for
+    expect((await run(['--userns=keep-id', '-u', '0', BUSYBOX, 'id', '-u'])).stdout).toBe('0\n');
+    expect((await run(['--userns=keep-id:uid=500,gid=500', '-v', `${h}:/h`, BUSYBOX, 'sh', '-c', 'id -u; echo z > /h/as500'])).stdout).toBe('500\n');
+    expect(fs.statSync(path.join(h, 'as500')).uid).toBe(me);
+  });
+
+  test.runIf(isRootless())('exec in a keep-id container runs as the host user', async () => {
+    const c = uniqueName('keepid');
+    expect((await skiff(['run', '-d', '--name', c, '--userns=keep-id', BUSYBOX, 'sleep', '60'])).code).toBe(0);
+    expect((await skiff(['exec', c, 'id', '-u'])).stdout).toBe(`${process.getuid!()}\n`);
+    await skiff(['rm', '-f', c]);
+  });
+
+  test.runIf(!isRootless())('rootful: refused as Podman does', async () => {
+    const r = await run(['--userns=keep-id', BUSYBOX, 'true']);
+    expect(r.code).toBe(125);
+    expect(errorLines(r.stderr)).toEqual(['skiff: keep-id is only supported in rootless mode']);
+  });
+
+  test('a bad --userns value is one line, exit 125', async () => {
+    const r = await run(['--userns=auto', BUSYBOX, 'true']);
+    expect(r.code).toBe(125);
+    expect(errorLines(r.stderr)).toHaveLength(1);
   });
 });

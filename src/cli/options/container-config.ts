@@ -46,6 +46,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   mount = Option.Array('--mount', [], { description: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...,readonly,...)' });
   volumesFrom = Option.Array('--volumes-from', [], { description: 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])' });
   readOnly = Option.Boolean('--read-only', false, { description: "Mount the container's root filesystem as read only" });
+  userns = Option.String('--userns', { description: 'User namespace to use: host (default) or keep-id[:uid=N,gid=N] (Podman; rootless: the container user is your own UID/GID)' });
   logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: json-file (default), k8s-file or none' });
   logOpt = Option.Array('--log-opt', [], { description: 'Log driver options (max-size=10m, max-file=3)' });
   healthCmd = Option.String('--health-cmd', { description: 'Command to run to check health' });
@@ -86,7 +87,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
       labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout, replace: this.replace,
-      mountFlags: { volumes: this.volume, mounts: this.mount, volumesFrom: this.volumesFrom }, readOnly: this.readOnly,
+      mountFlags: { volumes: this.volume, mounts: this.mount, volumesFrom: this.volumesFrom }, readOnly: this.readOnly, userns: this.userns,
       runFlags: {
         restart: this.restart, init: this.init, uts: this.uts, ipc: this.ipc, pid: this.pid, cgroupns: this.cgroupns,
         ulimit: this.ulimit, oomScoreAdj: this.oomScoreAdj, groupAdd: this.groupAdd, device: this.device, tmpfs: this.tmpfs,
