@@ -26,18 +26,31 @@
  * container that is between two runs has nothing to signal. */
 #define STOP_POLL_MS 100
 
+/* POLICY and MAX as text into P; -1 (P unchanged) when either is not valid. */
+static int set_policy(struct restart_policy *p, const char *name, const char *count) {
+  enum restart_kind kind;
+  if (!strcmp(name, "no")) kind = RESTART_NO;
+  else if (!strcmp(name, "on-failure")) kind = RESTART_ON_FAILURE;
+  else if (!strcmp(name, "always")) kind = RESTART_ALWAYS;
+  else if (!strcmp(name, "unless-stopped")) kind = RESTART_UNLESS_STOPPED;
+  else return -1;
+  char *end;
+  long max = strtol(count, &end, 10);
+  if (*end || end == count || max < 0 || max > 1000000000) return -1;
+  p->kind = kind;
+  p->max_retries = (int)max;
+  return 0;
+}
+
 int restart_parse_key(struct restart_policy *p, const char *key, int nf, char **f) {
   if (!strcmp(key, "restart")) {
     if (nf != 2) die("monitor: spec key restart wants 2 fields, got %d", nf);
-    if (!strcmp(f[0], "no")) p->kind = RESTART_NO;
-    else if (!strcmp(f[0], "on-failure")) p->kind = RESTART_ON_FAILURE;
-    else if (!strcmp(f[0], "always")) p->kind = RESTART_ALWAYS;
-    else if (!strcmp(f[0], "unless-stopped")) p->kind = RESTART_UNLESS_STOPPED;
-    else die("monitor: unknown restart policy %s", f[0]);
-    char *end;
-    long max = strtol(f[1], &end, 10);
-    if (*end || end == f[1] || max < 0 || max > 1000000000) die("monitor: bad restart retry count %s", f[1]);
-    p->max_retries = (int)max;
+    if (set_policy(p, f[0], f[1]) < 0) die("monitor: bad restart policy %s:%s", f[0], f[1]);
+    return 1;
+  }
+  if (!strcmp(key, "policy-file")) {
+    if (nf != 1) die("monitor: spec key policy-file wants 1 field, got %d", nf);
+    p->policy_file = f[0];
     return 1;
   }
   if (!strcmp(key, "stop-file")) {
@@ -81,7 +94,26 @@ void restart_note_started(struct restart_policy *p) {
   if (p->kind != RESTART_NO) write_state(p, "running");
 }
 
+/* `skiff update --restart` while the container runs: the policy it wrote (atomically, by rename)
+ * replaces the one from the spec. A file that does not parse is ignored. */
+static void reload_policy(struct restart_policy *p) {
+  if (!p->policy_file) return;
+  int fd = open(p->policy_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[64];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  char *sp = strchr(buf, ' '), *nl = strchr(buf, '\n');
+  if (!sp || !nl || nl < sp) return;
+  *sp = 0;
+  *nl = 0;
+  set_policy(p, buf, sp + 1);
+}
+
 long restart_next_delay(struct restart_policy *p, int code) {
+  reload_policy(p);
   if (p->kind == RESTART_NO || stopped_by_user(p)) return -1;
   if (p->kind == RESTART_ON_FAILURE) {
     if (code == 0) return -1;

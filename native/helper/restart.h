@@ -14,12 +14,13 @@ struct restart_policy {
   int max_retries;          /* on-failure:N; 0 = no limit (Docker's MaximumRetryCount) */
   const char *stop_file;    /* exists = the user stopped the container: never restart */
   const char *state_file;   /* "COUNT running|restarting\n" for skiff to read */
+  const char *policy_file;  /* "POLICY MAX\n" written by `skiff update --restart`: read before each decision */
   int count;                /* restarts so far (Docker's RestartCount) */
   long backoff_ms;          /* the last delay; 0 = none yet */
   struct timespec started;  /* when the current run began */
 };
 
-/* Parse the spec keys that belong to the policy (restart, stop-file, restart-file); 1 when KEY
+/* Parse the spec keys that belong to the policy (restart, stop-file, restart-file, policy-file); 1 when KEY
  * was one of them. Dies on a malformed value. */
 int restart_parse_key(struct restart_policy *p, const char *key, int nf, char **f);
 

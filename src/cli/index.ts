@@ -23,6 +23,7 @@ import { AttachCommand } from './commands/container/attach';
 import { LogsCommand } from './commands/container/logs';
 import { TopCommand } from './commands/container/top';
 import { StatsCommand } from './commands/container/stats';
+import { UpdateCommand } from './commands/container/update';
 import { HistoryCommand } from './commands/image/history';
 import { ImagesCommand } from './commands/image/images';
 import { ImageInspectCommand } from './commands/image/inspect';
@@ -70,7 +71,7 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
   ExecCommand, TopCommand, HealthcheckRunCommand,
-  StatsCommand,
+  StatsCommand, UpdateCommand,
   // user-defined networks
   NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
   NetworkConnectCommand, NetworkDisconnectCommand,

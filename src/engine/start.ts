@@ -64,7 +64,8 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,
-    ...(c.config.restartPolicy ? { stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart') } : {}),
+    // always, so that `update --restart` can give a running container a policy it started without
+    stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
     detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
@@ -145,6 +146,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   if (c.state.status === 'running' || c.state.status === 'restarting') return undefined;
   const dir = engine.containers.dir(c.id);
   fs.rmSync(monitorFile(dir, 'exit'), { force: true });
+  fs.rmSync(monitorFile(dir, 'policy'), { force: true }); // the record has the policy now
   if (c.config.restartPolicy) clearStoppedByUser(dir);
   // the monitor watches the user's terminal for the detach keys (with -t and -i, as Docker)
   const detachKeys = o.attach && o.interactive && c.config.tty && c.config.openStdin ? parseDetachKeys(o.detachKeys) : undefined;

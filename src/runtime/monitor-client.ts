@@ -21,6 +21,8 @@ export const MONITOR_FILES = {
   restart: 'restart',
   /** present = the user stopped the container: its monitor must not restart it */
   userStop: 'stopped-by-user',
+  /** `update --restart` of a running container: "POLICY MAX", read by its monitor at each exit */
+  policy: 'restart-policy',
   /** the monitor's socket for `attach` clients */
   attach: 'attach',
   healthSpec: 'health.spec', healthLog: 'health.log',

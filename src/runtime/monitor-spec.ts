@@ -59,6 +59,8 @@ export interface MonitorOptions {
   stopFile?: string;
   /** where the monitor writes "COUNT running|restarting" */
   restartFile?: string;
+  /** "POLICY MAX" from `update --restart`: the monitor reads it before deciding to restart */
+  policyFile?: string;
   /** the container log the monitor writes (logfile.c); absent: not logged */
   log?: { format: 'json-file' | 'k8s-file'; path: string; maxSize: number; maxFiles: number };
   /** where the monitor offers the container's stdio to later `attach` clients */
@@ -187,6 +189,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.restart && o.restart.name !== 'no') rec('restart', o.restart.name, o.restart.maximumRetryCount);
   if (o.stopFile) rec('stop-file', o.stopFile);
   if (o.restartFile) rec('restart-file', o.restartFile);
+  if (o.policyFile) rec('policy-file', o.policyFile);
   rec('stdin', o.keepStdin ? 1 : 0);
   if (o.readyFd !== undefined) rec('ready-fd', o.readyFd);
   if (o.pidFile) rec('pid-file', o.pidFile);

@@ -1,8 +1,9 @@
 // stats (figures from /proc of the container's processes, Docker's columns and "--") and update
 // (--restart carried out by the running monitor; cgroup limits where the host allows them).
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, lines, parseTable, sh, shq, skiff, skiffBin, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, lines, parseTable, sh, shq, skiff, skiffBin, store, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -94,5 +95,84 @@ describe('stats', () => {
     const r = await sh(`timeout -s INT 4 ${shq(skiffBin())} stats --format '{{.Name}} {{.PIDs}}' ${shq(running.name)}; true`);
     expect(lines(r.stdout).length).toBeGreaterThanOrEqual(2);
     for (const l of lines(r.stdout)) expect(l).toBe(`${running.name} 1`);
+  });
+});
+
+/** A container that prints "run" and exits with CODE each time /go appears in it (a run waits for it). */
+const WAIT_FOR_GO = (code: number) => `echo run; while [ ! -e /go ]; do sleep 0.1; done; rm /go; exit ${code}`;
+
+/** How many times the container printed "run" (its json-file log). */
+function runs(id: string): number {
+  let text = '';
+  try { text = fs.readFileSync(path.join(store().root, 'containers', id, `${id}-json.log`), 'utf8'); } catch { return 0; }
+  return text.split('\n').filter((l) => l.includes('"log":"run\\n"')).length;
+}
+
+const inspect = async (name: string) => JSON.parse((await skiff(['inspect', name])).stdout)[0];
+
+describe('update', () => {
+  test('--restart on a running container that had no policy: its monitor restarts it at the next exit', async () => {
+    const c = await runDetached([], WAIT_FOR_GO(3));
+    await waitFor(() => runs(c.id) === 1, 20_000, 'the first run');
+    const r = await skiff(['update', '--restart', 'on-failure:1', c.name]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${c.name}\n`);
+    expect((await inspect(c.name)).HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 1 });
+    expect((await skiff(['exec', c.name, 'touch', '/go'])).code).toBe(0);
+    await waitFor(() => runs(c.id) === 2, 20_000, 'a restart under the new policy');
+    await waitFor(async () => (await skiff(['exec', c.name, 'touch', '/go'])).code === 0, 20_000, 'the second run to take /go');
+    await waitFor(async () => (await inspect(c.name)).State.Status === 'exited', 20_000, 'the monitor to give up');
+    const after = await inspect(c.name);
+    expect(after.State.ExitCode).toBe(3);
+    expect(after.RestartCount).toBe(1);
+    expect(runs(c.id)).toBe(2);
+  });
+
+  test('--restart no on a running "always" container: it is not restarted when it exits', async () => {
+    const c = await runDetached(['--restart', 'always'], WAIT_FOR_GO(0));
+    await waitFor(() => runs(c.id) === 1, 20_000, 'the first run');
+    expect((await skiff(['update', '--restart', 'no', c.name])).code).toBe(0);
+    expect((await skiff(['exec', c.name, 'touch', '/go'])).code).toBe(0);
+    await waitFor(async () => (await inspect(c.name)).State.Status === 'exited', 20_000, 'the exit');
+    expect(runs(c.id)).toBe(1);
+    // a stopped container takes the policy for its next start
+    expect((await skiff(['update', '--restart', 'on-failure:3', c.name])).code).toBe(0);
+    expect((await inspect(c.name)).HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 3 });
+  });
+
+  test('refusals: no flag, a bad value, --rm, a missing container, cgroup limits where the host has none; nothing changes', async () => {
+    const c = await runDetached([], 'exec sleep 1000');
+    const none = await skiff(['update', c.name]);
+    expect(none.code).toBe(1);
+    expect(errorLines(none.stderr)).toEqual(['skiff: you must provide one or more flags when using this command']);
+    const badSize = await skiff(['update', '-m', 'lots', c.name]);
+    expect(badSize.code).toBe(125);
+    expect(errorLines(badSize.stderr)).toEqual([`skiff: invalid argument "lots" for "-m, --memory" flag: invalid size: 'lots'`]);
+    const badPolicy = await skiff(['update', '--restart', 'sometimes', c.name]);
+    expect(badPolicy.code).toBe(1);
+    expect(errorLines(badPolicy.stderr)[0]).toContain("unknown policy 'sometimes'");
+    const missing = await skiff(['update', '--restart', 'always', 'no-such-ctr', c.name]);
+    expect(missing.code).toBe(1);
+    expect(errorLines(missing.stderr)).toEqual(['skiff: No such container: no-such-ctr']);
+    expect(missing.stdout).toBe(`${c.name}\n`);
+
+    const rm = uniqueName('rm');
+    expect((await skiff(['run', '-d', '--rm', '--name', rm, BUSYBOX, 'sleep', '1000'])).code).toBe(0);
+    const autoRemove = await skiff(['update', '--restart', 'always', rm]);
+    expect(autoRemove.code).toBe(1);
+    expect(errorLines(autoRemove.stderr)).toEqual(['skiff: Restart policy cannot be updated because AutoRemove is enabled for the container']);
+    expect((await skiff(['rm', '-f', rm])).code).toBe(0);
+
+    if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+      const before = (await inspect(c.name)).HostConfig.RestartPolicy;
+      const mem = await skiff(['update', '-m', '512m', '--restart', 'on-failure:4', c.name]);
+      expect(mem.code).toBe(1);
+      const errs = errorLines(mem.stderr);
+      expect(errs).toHaveLength(1);
+      expect(errs[0]).toMatch(/^skiff: Cannot update container [0-9a-f]{64}: cgroup limits need a cgroup v2 host/);
+      // refused as a whole: the policy given with it was not applied either
+      expect((await inspect(c.name)).HostConfig.RestartPolicy).toEqual(before);
+      expect((await inspect(c.name)).State.Status).toBe('running');
+    }
   });
 });

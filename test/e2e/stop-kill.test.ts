@@ -352,6 +352,22 @@ describe('the Podman forms', () => {
     expect(errorLines(both.stderr)).toHaveLength(1);
   });
 
+  test('--noheading on ps and images: the rows alone, aligned as in the table', async () => {
+    const name = uniqueName('nohead');
+    await runScript(name, 'true');
+    const format = ['--format', 'table {{.ID}}\t{{.Names}}\t{{.Image}}'];
+    const full = await skiff(['ps', '-a', '--no-trunc', ...format]);
+    const bare = await skiff(['ps', '-a', '--no-trunc', '--noheading', ...format]);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stdout).toBe(full.stdout.slice(full.stdout.indexOf('\n') + 1));
+    expect(bare.stdout).toContain(name);
+    const images = await skiff(['images', '--noheading']);
+    expect(images.code, images.stderr).toBe(0);
+    expect(images.stdout).toMatch(/^skiff-test\/busybox +latest /m);
+    expect(images.stdout).not.toContain('REPOSITORY');
+    expect((await skiff(['rm', '-f', name])).code).toBe(0);
+  });
+
   test('run --replace removes the container holding the name, running or not', async () => {
     const name = uniqueName('replace');
     const first = await runScript(name, 'true');

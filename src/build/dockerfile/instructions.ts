@@ -40,8 +40,8 @@ function fail(message: string): never {
   throw new ArgumentError(message);
 }
 
-/** Levenshtein distance, for suggesting the instruction a typo meant. */
-function distance(a: string, b: string): number {
+/** Levenshtein distance, for suggesting what a typo meant. */
+export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
@@ -57,7 +57,7 @@ export function unknownInstructionMessage(word: string): string {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const name of INSTRUCTIONS) {
-    const dist = distance(upper, name);
+    const dist = editDistance(upper, name);
     if (dist < bestDistance) [best, bestDistance] = [name, dist];
   }
   const hint = best && bestDistance <= Math.max(1, Math.floor(upper.length / 3)) ? ` (did you mean ${best.toLowerCase()}?)` : '';

@@ -18,7 +18,7 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
   const { directives, lines, warnings } = logicalLines(text, file);
   const lint = new Linter(parseCheckDirective(directives.check, { file, line: 1 }));
   for (const w of warnings) lint.report(w.rule!, w, w.message);
-  if (lines.length === 0) throw new BuildError(`the Dockerfile ${file} cannot be empty: it has no instructions`);
+  if (lines.length === 0) throw new BuildError(`the Dockerfile (${file}) cannot be empty`);
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
   const names = new Map<string, number>();

@@ -8,6 +8,7 @@
  */
 import { BuildError } from '../../errors';
 import { ArgScope, BuildArgs, globalScope } from './args';
+import { editDistance } from './instructions';
 import { linterFor } from './lint';
 import { expandWordAt } from './shell-lex';
 import type { BuildWarning, CopyInstruction, Dockerfile, Instruction, RunMount, Stage } from './types';
@@ -16,7 +17,16 @@ import type { BuildWarning, CopyInstruction, Dockerfile, Instruction, RunMount, 
 export type SourceRef =
   | { kind: 'stage'; index: number }
   | { kind: 'context'; name: string }
-  | { kind: 'image'; ref: string }
+  | {
+    kind: 'image';
+    ref: string;
+    /**
+     * For a COPY --from / --mount from= that names no stage but could have meant one (a bare
+     * name): what to add when the image cannot be found, e.g. `no build stage named "biuld"
+     * (did you mean build?)`. Docker takes it as an image too, and fails on the pull.
+     */
+    notAStage?: string;
+  }
   | { kind: 'scratch' };
 
 export interface StagePlan {
@@ -68,8 +78,17 @@ function resolveName(value: string, df: Dockerfile, contexts: ReadonlySet<string
     throw new BuildError('variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround', loc);
   }
   if (lower === 'scratch') return { kind: 'scratch' };
+  if (/^[a-z0-9][a-z0-9_.-]*$/i.test(value)) return { kind: 'image', ref: value, notAStage: notAStageHint(lower, df) };
   return { kind: 'image', ref: value };
 }
+
+/** Why a bare --from name is no stage, with the nearest stage name when one is close. */
+function notAStageHint(name: string, df: Dockerfile): string {
+  const names = df.stages.map((s) => s.name).filter((n): n is string => n !== undefined);
+  const near = names.map((n) => [n, editDistance(name, n)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0];
+  return `no build stage named "${name}"${near ? ` (did you mean ${near[0]}?)` : ''}`;
+}
+
 
 /** The stage instructions that name another source: COPY/ADD --from, RUN --mount from=. */
 function* references(stage: Stage): Generator<{ key: CopyInstruction | RunMount; value: string; loc: Instruction['loc'] }> {

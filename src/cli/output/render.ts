@@ -32,7 +32,12 @@ export interface ListSpec {
   quietUnique?: boolean;
 }
 
-export interface ListOptions { format?: string; quiet?: boolean }
+export interface ListOptions {
+  format?: string;
+  quiet?: boolean;
+  /** Podman's --noheading: a table without its header line (columns still aligned as with it) */
+  noHeading?: boolean;
+}
 
 /**
  * Docker reads `--format --quiet` as the template "--quiet"; skiff refuses a format that looks
@@ -73,7 +78,8 @@ export function renderList(rows: readonly object[], o: ListOptions, spec: ListSp
   const body = rows.map((r) => `${tmpl.execute(r)}\n`).join('');
   if (!isTable) return body;
   const header = parseTemplate(f, HEADER_FUNCS).execute(spec.headers);
-  return tabwrite(`${header}\n${body}`);
+  const table = tabwrite(`${header}\n${body}`);
+  return o.noHeading ? table.slice(table.indexOf('\n') + 1) : table;
 }
 
 /** Parse an object template: a syntax error is Docker's "template parsing error" (exit 64). */

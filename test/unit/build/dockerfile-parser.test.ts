@@ -271,7 +271,7 @@ describe('bad input: one BuildError naming file and line, exit 1', () => {
   });
 
   test('an empty Dockerfile, one with only comments, one with NUL bytes', () => {
-    expect(parseError('').message).toBe('the Dockerfile Dockerfile cannot be empty: it has no instructions');
+    expect(parseError('').message).toBe('the Dockerfile (Dockerfile) cannot be empty');
     expect(parseError('# only\n\n   \n').message).toMatch(/cannot be empty/);
     expect(parseError('FROM a\0').message).toMatch(/not a text file/);
   });

@@ -42,6 +42,12 @@ describe('stage planning', () => {
     const [c0, c1, c2, run] = second.stage.instructions as [CopyInstruction, CopyInstruction, CopyInstruction, RunInstruction];
     expect(second.refs.get(c0)).toEqual({ kind: 'stage', index: 0 });
     expect(second.refs.get(c1)).toEqual({ kind: 'image', ref: 'alpine:3' });
+    // a bare name that is no stage: an image, with a hint for the error when it cannot be pulled
+    const typo = plan('FROM busybox AS build\nFROM scratch\nCOPY --from=biuld /x /x\nCOPY --from=nginx /y /y\n');
+    expect([...typo.stages[0].refs.values()]).toEqual([
+      { kind: 'image', ref: 'biuld', notAStage: 'no build stage named "biuld" (did you mean build?)' },
+      { kind: 'image', ref: 'nginx', notAStage: 'no build stage named "nginx"' },
+    ]);
     expect(second.refs.get(c2)).toEqual({ kind: 'context', name: 'ctx' });
     expect(second.refs.get(run.mounts[0])).toEqual({ kind: 'stage', index: 0 });
     // without --target the last stage is the target, and needs nothing else

@@ -18,6 +18,7 @@ export class PsCommand extends SkiffCommand {
   last = Option.String<number | string>('-n,--last', { validator: intLike, description: 'Show n last created containers (includes all states) (default -1)' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Show the latest created container (includes all states)' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
+  noHeading = Option.Boolean('--noheading', false, { description: 'Do not print the column headings (Podman)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only display container IDs' });
 
   async execute(): Promise<number> {
@@ -27,7 +28,7 @@ export class PsCommand extends SkiffCommand {
     const rows = listContainers(this.engine, {
       all: this.all, noTrunc: this.noTrunc, filters: this.filter, last: this.latest ? 1 : last,
     });
-    this.out(renderList(rows, { format: this.format, quiet: this.quiet }, { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS }));
+    this.out(renderList(rows, { format: this.format, quiet: this.quiet, noHeading: this.noHeading }, { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS }));
     return 0;
   }
 }

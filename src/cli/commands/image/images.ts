@@ -17,6 +17,7 @@ export class ImagesCommand extends SkiffCommand {
   all = Option.Boolean('-a,--all', false, { description: 'Show all images' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only show image IDs' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
+  noHeading = Option.Boolean('--noheading', false, { description: 'Do not print the column headings (Podman)' });
   digests = Option.Boolean('--digests', false, { description: 'Show digests' });
   filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions provided (key=value)' });
   format = Option.String('--format', { description: 'Format output using a Go template, "table", "table TEMPLATE" or "json"' });
@@ -28,7 +29,7 @@ export class ImagesCommand extends SkiffCommand {
     const rows = listImages(this.engine, {
       all: this.all, noTrunc: this.noTrunc, reference: this.reference, filters: this.filter, digests: this.digests,
     });
-    this.out(renderList(rows, { format: this.format, quiet: this.quiet }, {
+    this.out(renderList(rows, { format: this.format, quiet: this.quiet, noHeading: this.noHeading }, {
       defaultFormat: imagesDefaultFormat(this.digests), headers: IMAGE_HEADERS, quietUnique: true,
     }));
     return 0;
