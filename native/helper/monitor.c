@@ -41,7 +41,6 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -561,22 +560,6 @@ static void write_small_file(const char *path, const char *text, int durable) {
   rename(tmp, path);
 }
 
-static struct termios saved_termios;
-static int termios_saved;
-
-static void restore_terminal(void) {
-  if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
-  termios_saved = 0;
-}
-
-static void make_raw(void) {
-  if (!isatty(0) || tcgetattr(0, &saved_termios) < 0) return;
-  termios_saved = 1;
-  struct termios raw = saved_termios;
-  cfmakeraw(&raw);
-  tcsetattr(0, TCSADRAIN, &raw);
-}
-
 /* Copy what FROM has to TO (-1: nowhere). STREAM 1 or 2 is the container's output: it also
  * goes to the log and to attach clients. */
 static int copy_once(int from, int to, int stream) {
@@ -651,14 +634,14 @@ static struct spec *the_spec;
 static void report_ready(const struct spec *s, const char *text);
 
 /*
- * The user typed the detach keys: give the terminal back (as it was before make_raw), stop
+ * The user typed the detach keys: give the terminal back (as it was before user_terminal_make_raw), stop
  * using the user's stdio (the output still goes to the log and attach clients), tell skiff
  * (`detached` on the report fd, which is then closed: skiff exits 0 and the container runs on),
  * and from now on act as a detached monitor, --rm cleanup of the whole container included.
  */
 static void detach_from_user(void) {
   struct spec *s = the_spec;
-  restore_terminal();
+  user_terminal_restore();
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) {
     for (int fd = 0; fd < 3; fd++) dup2(null, fd);
@@ -867,8 +850,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (first) {
     report_ready(s, "ok\n");
     if (master >= 0 && s->keep_stdin) {
-      make_raw();
-      atexit(restore_terminal);
+      user_terminal_make_raw();
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
@@ -929,7 +911,7 @@ int mode_monitor(int argc, char **argv) {
     long delay = restart_next_delay(&s.restart, code);
     if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
   }
-  restore_terminal();
+  user_terminal_restore();
   attach_close(code);
   umount2(s.rootfs, MNT_DETACH);
   cleanup_paths(&s);
