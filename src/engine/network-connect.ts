@@ -1,4 +1,5 @@
 import { ConflictError, InvalidError, NotFoundError } from '../errors';
+import { parseNetworkMode } from '../network/network-mode';
 import { nextInterfaceName, type Endpoint } from '../network/user-networks/endpoint';
 import { attachFields } from '../network/user-networks/holder';
 import { allocateAddress, ipToNumber, macForAddress, numberToIp, parseMac, parseSubnet } from '../network/user-networks/ipam';
@@ -56,6 +57,7 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
   const store = networkStore(engine);
   const n = store.mustFind(networkRef);
   const target = engine.containers.mustFind(containerRef);
+  refuseSharedNamespace(target);
   const running = isLive(refreshState(engine, target));
   const hold = running ? await holdNetworks(engine) : undefined;
   try {
@@ -82,6 +84,18 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
     hold?.release();
   }
   refreshNetworkHosts(engine, engine.containers.mustFind(target.id), new Set([n.id]));
+}
+
+/**
+ * Docker's refusals: a container in the host's network namespace, or in another container's,
+ * has no namespace of its own to put an interface in (the host's must never get one), and
+ * `none` means no network at all.
+ */
+function refuseSharedNamespace(c: ContainerRecord): void {
+  const mode = parseNetworkMode(c.config.network);
+  if (mode.kind === 'host') throw new ConflictError('container cannot be disconnected from host network or connected to host network');
+  if (mode.kind === 'container') throw new ConflictError('container sharing network namespace with another container or host cannot be connected to any other network');
+  if (mode.kind === 'none') throw new ConflictError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
 }
 
 async function dropEndpoint(engine: Engine, id: string, network: string): Promise<void> {

@@ -161,6 +161,17 @@ describe('network connect and disconnect', () => {
     expect((await skiff(['network', 'disconnect', '-f', b, c1])).code).toBe(0);
   });
 
+  test('a container in the host\'s or in no network namespace is refused: the host never gets an interface', async () => {
+    const a = await network();
+    for (const mode of ['host', 'none']) {
+      const c = await started(['--network', mode]);
+      const r = await skiff(['network', 'connect', a, c]);
+      expect(r.code).toBe(1);
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(mode === 'host' ? /connected to host network/ : /private \(none\) mode/)]);
+      expect(JSON.parse((await skiff(['network', 'inspect', '-f', '{{json .Containers}}', a])).stdout)).toEqual({});
+    }
+  });
+
   test('a stopped container gets the network at its next start', async () => {
     const a = await network();
     const name = uniqueName('c');

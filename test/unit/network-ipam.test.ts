@@ -76,3 +76,15 @@ describe('names in the holder namespace', () => {
     expect(nextInterfaceName({ a: { ...e, ifname: 'eth0' }, b: { ...e, ifname: 'eth2' } })).toBe('eth1');
   });
 });
+
+describe('the holder records', () => {
+  it('give the monitor bridge, addresses and a default route only where the network has a way out', async () => {
+    const { attachFields } = await import('../../src/network/user-networks/holder');
+    const n = { id: 'ab'.repeat(32), name: 'app', created: '', driver: 'bridge' as const, internal: false, labels: {}, options: {}, subnet: '10.89.1.0/24', gateway: '10.89.1.1' };
+    const e = { networkId: n.id, ipAddress: '10.89.1.2', prefixLen: 24, gateway: '10.89.1.1', macAddress: '02:42:0a:59:01:02', aliases: [], ifname: 'eth0' };
+    const holder = { pid: 42, start: '1234' };
+    expect(attachFields(holder, n, e, true)).toEqual(['42', '1234', 'sknabababababab', '10.89.1.1/24', 'eth0', '10.89.1.2/24', '02:42:0a:59:01:02', '10.89.1.1']);
+    expect(attachFields(holder, n, e, false).at(-1)).toBe('');
+    expect(attachFields(holder, { ...n, internal: true }, e, true)).toEqual(['42', '1234', 'skiabababababab', '10.89.1.1/24', 'eth0', '10.89.1.2/24', '02:42:0a:59:01:02', '']);
+  });
+});

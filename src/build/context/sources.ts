@@ -159,6 +159,18 @@ export function componentPattern(component: string, loc?: SourceLocation): RegEx
   }
 }
 
+/**
+ * Whether a path is in the context: not excluded by .dockerignore, or an excluded directory
+ * that a `!` pattern brings something of back (`logs` with `!logs/keep.log`): Docker sends
+ * that directory with what it keeps.
+ */
+async function inContext(ctx: ContextFiles, path: string): Promise<boolean> {
+  if (!ctx.ignore.excludes(path)) return true;
+  if (!ctx.ignore.hasExclusions) return false;
+  const st = await lstat(join(ctx.root, path)).catch(() => undefined);
+  return !!st?.isDirectory() && (await listTree(ctx, path)).length > 0;
+}
+
 /** The context paths a source with wildcards matches (logical paths, sorted). */
 async function expandWildcards(ctx: ContextFiles, path: string, loc?: SourceLocation): Promise<string[]> {
   let current: string[] = ['.'];
@@ -175,7 +187,7 @@ async function expandWildcards(ctx: ContextFiles, path: string, loc?: SourceLoca
       const re = componentPattern(part, loc);
       for (const name of names.sort()) {
         const logical = base === '.' ? name : `${base}/${name}`;
-        if (re.test(name) && !ctx.ignore.excludes(logical)) next.push(logical);
+        if (re.test(name) && (await inContext(ctx, logical))) next.push(logical);
       }
     }
     current = next;
@@ -205,9 +217,9 @@ export async function resolveCopySources(ctx: ContextFiles, sources: string[], o
     const candidates = wildcard ? await expandWildcards(ctx, path, loc) : [path];
     let found = 0;
     for (const matched of candidates) {
-      if (ctx.ignore.excludes(matched)) continue;
+      if (!(await inContext(ctx, matched))) continue;
       const real = await resolveInContext(ctx.root, matched, true, loc);
-      if (real === undefined || ctx.ignore.excludes(real)) continue;
+      if (real === undefined || (real !== matched && !(await inContext(ctx, real)))) continue;
       const st = await lstat(real === '.' ? ctx.root : join(ctx.root, real)).catch(() => undefined);
       if (!st) continue;
       const entry = await describe(ctx.root, real, st);

@@ -75,6 +75,10 @@ describe('COPY sources', () => {
     expect(await sourceError(['ignored.txt'])).toBe('Dockerfile:7: file not found in build context or excluded by .dockerignore: ignored.txt');
     expect((await paths(['*.txt'])).map((p) => p[0])).not.toContain('ignored.txt');
     expect(await paths(['logs/*'])).toEqual([['logs/keep.log', 'logs/keep.log', 'file']]);
+    // the excluded directory is still there for what a ! pattern keeps of it
+    expect(await paths(['logs', 'log*'])).toEqual([['logs', 'logs', 'dir'], ['logs', 'logs', 'dir']]);
+    const keepNothing = { root, ignore: new PathMatcher(['logs', '!logs/none']) };
+    await expect(resolveCopySources(keepNothing, ['logs'])).rejects.toThrow('file not found in build context or excluded by .dockerignore: logs');
   });
 
   test('outside the context: ../, symlinks leading out (relative or absolute), loops', async () => {
