@@ -35,7 +35,7 @@ describe('container inspect', () => {
     expect(j.Config.Hostname).toBe('myhost');
     expect([j.Config.Tty, j.Config.OpenStdin, j.Config.AttachStdin, j.Config.AttachStdout, j.Config.StdinOnce]).toEqual([true, true, true, true, true]);
     expect(j.HostConfig.AutoRemove).toBe(false);
-    expect(j.HostConfig.NetworkMode).toBe('none');
+    expect(j.HostConfig.NetworkMode).toBe('bridge') // Docker's name for the default network;
     expect(j.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
     expect(j.HostConfig.CapDrop).toEqual(['CHOWN']);
     expect(j.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
