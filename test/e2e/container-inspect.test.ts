@@ -42,7 +42,7 @@ describe('container inspect', () => {
     expect(j.HostConfig.RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
     expect(j.State).toMatchObject({ Status: 'created', Running: false, Pid: 0, ExitCode: 0, StartedAt: '0001-01-01T00:00:00Z' });
     expect(j.Mounts).toEqual([]);
-    expect(Object.keys(j.NetworkSettings.Networks)).toEqual(['none']);
+    expect(Object.keys(j.NetworkSettings.Networks)).toEqual(['bridge']);
   });
 
   test('image defaults: Cmd from the image, no entrypoint, WorkingDir empty; run -d attaches nothing; --rm is AutoRemove', async () => {
