@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BuildCache, baseKey, FileDigests, stepKey, type CachedLayer } from '../build/cache';
 import { expandInstruction, parseDockerfile, platformArgs, runScript, stageArgScope, undefinedVariableWarnings, type ArgScope, type BuildPlan, type StagePlan, type SourceRef } from '../build/dockerfile';
-import type { Command, CopyInstruction, Instruction, RunInstruction, Stage } from '../build/dockerfile/types';
+import type { Command, CopyInstruction, Instruction, RunInstruction, RunMount, Stage } from '../build/dockerfile/types';
 import { BuildError } from '../errors';
 import { chainIds } from '../image/chain-id';
 import { canonicalString, familiarString, parseReference } from '../image/reference';
@@ -11,7 +11,7 @@ import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
 import type { NetworkNamespace, OciMount } from '../runtime/oci-spec';
 import { resolveUser, type ResolvedUser } from '../runtime/user';
 import type { LayerStore } from '../storage/layer-store';
-import { readImageFile } from '../storage/image-files';
+import { readImageFile, resolveLayers } from '../storage/image-files';
 import { SkiffError } from '../util/errors';
 import { BuildStepRoot } from './build-container';
 import { contextPath, openNamedDirectory, PathMatcher, resolveCopySources, resolveInContext, type ContextFiles, type CopySource, type NamedContext } from '../build/context';
@@ -405,7 +405,7 @@ class Builder {
     const argv = !script ? commandArgs(ins.command, state.config.Shell)
       : script.kind === 'shell' ? [...(state.config.Shell ?? ['/bin/sh', '-c']), script.text] : [`/dev/pipes/${script.name}`];
     const network = ins.network ? buildNetwork(ins.network) : this.network;
-    const mounts = ins.mounts.map((m) => JSON.stringify(m));
+    const mounts = await Promise.all(ins.mounts.map(async (m, i) => `${JSON.stringify(m)}\0${await this.mountInputKey(sp, m, rawMounts[i], ins)}`));
     const key = stepKey(state.key, ['RUN', JSON.stringify(argv), script?.kind === 'file' ? script.content : '', argsKey(scope), network, ...mounts]);
     const createdBy = `RUN ${argv.join(' ')} # buildkit`;
     return this.layerStep(state, key, label, createdBy, async (root, step) => {
@@ -474,7 +474,11 @@ class Builder {
           const target = path.posix.resolve(state.config.WorkingDir || '/', m.target ?? '');
           const ref = sp.refs.get(rawMounts[i]);
           const named = ref?.kind === 'context' ? this.o.namedContexts.get(ref.name) : undefined;
-          if (ref && named?.kind !== 'dir') throw stepFailed('RUN --mount=type=bind,from=STAGE|IMAGE is not supported yet: copy the files with COPY --from', ins.loc);
+          if (ref && named?.kind !== 'dir') {
+            const src = await this.source(ref, `[internal] load ${ref.kind === 'image' ? ref.ref : named?.name ?? m.from}`);
+            out.push(this.stageMount(src, m.source ?? '/', target, m.from ?? '', ins));
+            break;
+          }
           const ctx = named?.kind === 'dir' ? await this.namedDirectory(named) : this.o.context;
           if (!ctx) throw stepFailed('RUN --mount=type=bind needs a build context', ins.loc);
           const rel = contextPath(m.source ?? '.');
@@ -491,6 +495,49 @@ class Builder {
       }
     }
     return out;
+  }
+
+  /**
+   * What a bind mount's content is, for the RUN's cache key: the digest of the context files it
+   * shows, or the key of the stage (the ID of the image) it comes from. Other mounts: nothing
+   * (a cache mount's content is deliberately not part of the key, as BuildKit's).
+   */
+  private async mountInputKey(sp: StagePlan, m: RunMount, raw: RunMount, ins: RunInstruction): Promise<string> {
+    if (m.type !== 'bind') return '';
+    const ref = sp.refs.get(raw);
+    const named = ref?.kind === 'context' ? this.o.namedContexts.get(ref.name) : undefined;
+    if (ref?.kind === 'stage') return this.results.get(ref.index)?.key ?? '';
+    if (ref && named?.kind !== 'dir') return ref.kind === 'image' ? ref.ref : ref.kind === 'context' ? ref.name : 'scratch';
+    const ctx = named?.kind === 'dir' ? await this.namedDirectory(named) : this.o.context;
+    if (!ctx) return '';
+    const digest = new InputDigest();
+    for (const src of await this.resolveSources(ctx, [m.source ?? '.'], ins)) {
+      await planContextSource(ctx, src, '', { uid: 0, gid: 0 }, undefined, this.digests, digest, []);
+    }
+    return digest.hex();
+  }
+
+  /**
+   * RUN --mount=type=bind,from=STAGE|IMAGE: that image's SOURCE, read-only. A directory is an
+   * overlay of its own layers' copies of it (no upper dir: nothing is written), a file a bind
+   * of the layer file that holds it.
+   */
+  private stageMount(src: ImageState, source: string, target: string, from: string, ins: RunInstruction): OciMount {
+    const dirs = this.layerDirs(src);
+    const rel = path.posix.normalize(`/${source}`).slice(1);
+    let lowers: string[];
+    if (rel === '') lowers = [...dirs].reverse();
+    else {
+      const found = resolveLayers(dirs, rel);
+      if (!found) throw stepFailed(`RUN --mount source ${source}: not found in ${from}`, ins.loc);
+      if (!found[0].st.isDirectory()) return { destination: target, type: 'bind', source: found[0].host, options: ['rbind', 'ro', 'nodev', 'nosuid'] };
+      lowers = found.map((e) => e.host);
+    }
+    // overlay wants two lower dirs when there is no upper one
+    const empty = path.join(this.cache.dir, 'empty');
+    fs.mkdirSync(empty, { recursive: true, mode: 0o755 });
+    return { destination: target, type: 'overlay', source: 'overlay',
+      options: ['ro', 'nodev', 'nosuid', `lowerdir=${[...lowers, empty].join(':')}`, ...(this.engine.userns ? ['userxattr'] : [])] };
   }
 
   private chownOf(state: ImageState, spec: string | undefined): CopyOwner {
@@ -567,7 +614,7 @@ class Builder {
     });
   }
 
-  private async resolveSources(ctx: ContextFiles | undefined, sources: string[], ins: CopyInstruction): Promise<CopySource[]> {
+  private async resolveSources(ctx: ContextFiles | undefined, sources: string[], ins: { kind: string; loc: CopyInstruction['loc']; parents?: boolean }): Promise<CopySource[]> {
     if (!ctx) throw stepFailed(`${ins.kind} needs a build context: this Dockerfile was given without one`, ins.loc);
     return resolveCopySources(ctx, sources, { loc: ins.loc, parents: ins.parents });
   }

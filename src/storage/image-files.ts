@@ -36,6 +36,16 @@ export function readImageFile(layerDirs: string[], file: string): string | undef
 
 /** The final entry of `file` in the merged view, symlinks followed inside the image; or undefined. */
 export function resolveInImage(layerDirs: string[], file: string): Entry | undefined {
+  return resolveLayers(layerDirs, file)?.[0];
+}
+
+/**
+ * `file` in the merged view, symlinks followed inside the image, as the layers hold it: the
+ * topmost entry and, when it is a directory, the lower layers' directories that merge with it
+ * (top first: an overlay lowerdir list of that directory alone). Opaque directories are not
+ * seen (their xattrs are not visible from Node). Undefined when it is not there.
+ */
+export function resolveLayers(layerDirs: string[], file: string): Entry[] | undefined {
   // Per depth: the resolved directory's host paths, in each layer where it is a real directory
   // (top first). Only these are searched for the next name, so the host kernel never follows
   // a symlink of the image while we look things up.
@@ -61,7 +71,7 @@ export function resolveInImage(layerDirs: string[], file: string): Entry | undef
       todo.push(...target.split('/').filter(Boolean).reverse());
       continue;
     }
-    if (!todo.length) return top;
+    if (!todo.length) return found;
     if (!top.st.isDirectory()) return undefined;
     stack.push(found);
   }

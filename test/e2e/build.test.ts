@@ -295,4 +295,21 @@ RUN --mount=type=secret,id=tok cat /run/secrets/tok > /seen
     const r = await ok(['run', '--rm', tag, 'sh', '-c', 'cat /count /seen; ls /cache /scratch /run/secrets 2>/dev/null | wc -l']);
     expect(r.stdout).toBe('2\ns3cret\n0\n');
   });
+
+  test('RUN --mount=type=bind from a stage and from the context; a changed bound file re-runs the step', async () => {
+    const tag = uniqueName('bind');
+    const dir = context(`FROM ${BUSYBOX} AS src
+RUN mkdir -p /out/sub && echo from-stage > /out/sub/f && echo top > /out/t
+FROM ${BUSYBOX}
+RUN --mount=type=bind,from=src,source=/out,target=/in cat /in/sub/f /in/t > /seen-stage
+RUN --mount=type=bind,from=src,source=/out/t,target=/one cat /one > /seen-file
+RUN --mount=type=bind,source=bound.txt,target=/bound.txt cat /bound.txt > /seen-ctx
+`, { 'bound.txt': 'v1\n' });
+    await build(dir, '-t', tag);
+    const seen = async () => (await ok(['run', '--rm', tag, 'sh', '-c', 'cat /seen-stage /seen-file /seen-ctx; ls /in /one /bound.txt 2>/dev/null | wc -l'])).stdout;
+    expect(await seen()).toBe('from-stage\ntop\ntop\nv1\n0\n');
+    fs.writeFileSync(path.join(dir, 'bound.txt'), 'v2\n');
+    await build(dir, '-t', tag);
+    expect(await seen()).toBe('from-stage\ntop\ntop\nv2\n0\n');
+  });
 });
