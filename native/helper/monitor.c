@@ -545,14 +545,17 @@ static void mount_rootfs(const struct spec *s) {
   }
 }
 
-static void write_small_file(const char *path, const char *text) {
+/* Atomically (rename). durable: fsync first; not for a --rm container (cleanup set), whose files
+ * go when it ends: both writes are on `run --rm`'s critical path (the pid file before "ok", the
+ * exit file before the monitor exits) and each fsync waited for the filesystem's journal. */
+static void write_small_file(const char *path, const char *text, int durable) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   if (write(fd, text, strlen(text)) < 0) {
   }
-  fsync(fd);
+  if (durable) fsync(fd);
   close(fd);
   rename(tmp, path);
 }
@@ -839,7 +842,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (s->pid_file) {
     char buf[32];
     snprintf(buf, sizeof buf, "%d\n", (int)child);
-    write_small_file(s->pid_file, buf);
+    write_small_file(s->pid_file, buf, s->ncleanup == 0);
   }
   restart_note_started(&s->restart);
   /* a runner per run: it probes this run's init, and a restart's health starts over (health.c) */
@@ -865,7 +868,7 @@ static void write_exit_file(const struct spec *s, int code) {
   if (!s->exit_file) return;
   char buf[32];
   snprintf(buf, sizeof buf, "%d\n", code);
-  write_small_file(s->exit_file, buf);
+  write_small_file(s->exit_file, buf, s->ncleanup == 0);
 }
 
 int mode_monitor(int argc, char **argv) {
