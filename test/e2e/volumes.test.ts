@@ -35,6 +35,8 @@ describe('volume verbs', () => {
     const [v] = JSON.parse(inspect.stdout);
     expect(v).toMatchObject({ Name: name, Driver: 'local', Scope: 'local', Labels: { team: 'a' } });
     expect(fs.statSync(v.Mountpoint).isDirectory()).toBe(true);
+    // `inspect` finds volumes too, after containers and images (Docker's order)
+    expect((await skiff(['inspect', '-f', '{{.Name}} {{.Scope}}', name])).stdout).toBe(`${name} local\n`);
     expect((await skiff(['volume', 'rm', name])).stdout.trim()).toBe(name);
     expect(await volumeNames()).not.toContain(name);
   });
