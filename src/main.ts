@@ -35,28 +35,16 @@ function commandContext<T extends object>(defaults: T): T & { stderr: NodeJS.Wri
   }) as T & { stderr: NodeJS.WriteStream };
 }
 
+type SkiffCommandInstance = InstanceType<typeof import('./cli/base').SkiffCommand>;
+
 // Help, and the command line's own errors, are answered by cli/help/, loaded only then.
 const asksForHelp = (a: string) => a === '--help' || a === '-h';
 
-async function main(): Promise<void> {
-  const parsed = extractGlobals(process.argv.slice(2));
-  if ('error' in parsed) {
-    const { globalFlagError } = await import('./cli/help/dispatch');
-    process.exit(globalFlagError(parsed.error));
-  }
-  const { globals, rest } = parsed;
-  if (invalidLogLevel(globals.logLevel)) {
-    // docker-cli's words and exit code (cli/flags SetLogLevel), before anything runs
-    process.stderr.write(`Unable to parse logging level: ${globals.logLevel}\n`);
-    process.exit(1);
-  }
-  setGlobals(globals);
-  const debug = /^(debug|trace)$/i.test(globals.logLevel ?? '');
-  if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
-    process.stdout.write(`${programName()} version ${VERSION}\n`);
-    return;
-  }
-  const { Cli } = await import('clipanion');
+/**
+ * The command line parsed with every command known (cli/index.ts): answers help, management
+ * nouns, unknown commands and usage errors itself (exiting), else returns the command to run.
+ */
+async function parseWithAllCommands(rest: string[]): Promise<SkiffCommandInstance> {
   const { buildCli, resolveTarget } = await import('./cli/index');
   const { SkiffCommand } = await import('./cli/base');
   const target = resolveTarget(rest);
@@ -81,6 +69,33 @@ async function main(): Promise<void> {
     const { answerHelp } = await import('./cli/help/dispatch');
     process.exit(answerHelp(target));
   }
+  return command;
+}
+
+async function main(): Promise<void> {
+  const parsed = extractGlobals(process.argv.slice(2));
+  if ('error' in parsed) {
+    const { globalFlagError } = await import('./cli/help/dispatch');
+    process.exit(globalFlagError(parsed.error));
+  }
+  const { globals, rest } = parsed;
+  if (invalidLogLevel(globals.logLevel)) {
+    // docker-cli's words and exit code (cli/flags SetLogLevel), before anything runs
+    process.stderr.write(`Unable to parse logging level: ${globals.logLevel}\n`);
+    process.exit(1);
+  }
+  setGlobals(globals);
+  const debug = /^(debug|trace)$/i.test(globals.logLevel ?? '');
+  if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
+    process.stdout.write(`${programName()} version ${VERSION}\n`);
+    return;
+  }
+  const { Cli } = await import('clipanion');
+  const { SkiffCommand } = await import('./cli/base');
+  // The command named, with its own module only (cli/one-command.ts); help, nouns, unknown
+  // commands and usage errors go the full way below.
+  const named = rest.some(asksForHelp) ? undefined : await (await import('./cli/one-command')).parseNamedCommand(rest);
+  const command = named instanceof SkiffCommand ? named : await parseWithAllCommands(rest);
   // clipanion's run() would print our errors with a stack trace and exit 1: run skiff's own
   // commands directly so that failures keep their one line and Docker exit code.
   command.context = commandContext(Cli.defaultContext);

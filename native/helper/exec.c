@@ -41,7 +41,6 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 struct exec_spec {
@@ -254,13 +253,6 @@ static void drain_outputs(struct relay *r, int n) {
   }
 }
 
-static struct termios saved_termios;
-static int termios_saved;
-
-static void restore_terminal(void) {
-  if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
-}
-
 static int supervise(pid_t child, int sigfd, int master, struct relay *r, int n) {
   for (;;) {
     struct pollfd p[8];
@@ -387,14 +379,8 @@ int mode_exec(int argc, char **argv) {
   if (failed) return failed;
   report(&s, "ok\n");
   if (s.detach) return 0;
-  if (master >= 0 && s.keep_stdin && isatty(0) && tcgetattr(0, &saved_termios) == 0) {
-    struct termios raw = saved_termios;
-    termios_saved = 1;
-    cfmakeraw(&raw);
-    tcsetattr(0, TCSADRAIN, &raw);
-    atexit(restore_terminal);
-  }
+  if (master >= 0 && s.keep_stdin) user_terminal_make_raw();
   int code = supervise(child, sigfd, master, relays, nrelays);
-  restore_terminal();
+  user_terminal_restore();
   return code;
 }

@@ -73,6 +73,11 @@ int mode_tar_in(int argc, char **argv);        /* copy_in_out.c */
 int mode_stat_path(int argc, char **argv);     /* copy_in_out.c */
 int mode_changes(int argc, char **argv);       /* copy_in_out.c */
 
+/* The user's terminal on fd 0 raw while a pty is relayed to it, restored at exit too
+ * (user_terminal.c); both do nothing where fd 0 is no terminal. */
+void user_terminal_make_raw(void);
+void user_terminal_restore(void);
+
 /* Install a seccomp filter given as hex of struct sock_filter[] (seccomp.c); 0 or -1/errno. */
 int install_seccomp(const char *hex);
 

@@ -41,7 +41,6 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -546,32 +545,19 @@ static void mount_rootfs(const struct spec *s) {
   }
 }
 
-static void write_small_file(const char *path, const char *text) {
+/* Atomically (rename). durable: fsync first; not for a --rm container (cleanup set), whose files
+ * go when it ends: both writes are on `run --rm`'s critical path (the pid file before "ok", the
+ * exit file before the monitor exits) and each fsync waited for the filesystem's journal. */
+static void write_small_file(const char *path, const char *text, int durable) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   if (write(fd, text, strlen(text)) < 0) {
   }
-  fsync(fd);
+  if (durable) fsync(fd);
   close(fd);
   rename(tmp, path);
-}
-
-static struct termios saved_termios;
-static int termios_saved;
-
-static void restore_terminal(void) {
-  if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
-  termios_saved = 0;
-}
-
-static void make_raw(void) {
-  if (!isatty(0) || tcgetattr(0, &saved_termios) < 0) return;
-  termios_saved = 1;
-  struct termios raw = saved_termios;
-  cfmakeraw(&raw);
-  tcsetattr(0, TCSADRAIN, &raw);
 }
 
 /* Copy what FROM has to TO (-1: nowhere). STREAM 1 or 2 is the container's output: it also
@@ -648,14 +634,14 @@ static struct spec *the_spec;
 static void report_ready(const struct spec *s, const char *text);
 
 /*
- * The user typed the detach keys: give the terminal back (as it was before make_raw), stop
+ * The user typed the detach keys: give the terminal back (as it was before user_terminal_make_raw), stop
  * using the user's stdio (the output still goes to the log and attach clients), tell skiff
  * (`detached` on the report fd, which is then closed: skiff exits 0 and the container runs on),
  * and from now on act as a detached monitor, --rm cleanup of the whole container included.
  */
 static void detach_from_user(void) {
   struct spec *s = the_spec;
-  restore_terminal();
+  user_terminal_restore();
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) {
     for (int fd = 0; fd < 3; fd++) dup2(null, fd);
@@ -856,7 +842,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (s->pid_file) {
     char buf[32];
     snprintf(buf, sizeof buf, "%d\n", (int)child);
-    write_small_file(s->pid_file, buf);
+    write_small_file(s->pid_file, buf, s->ncleanup == 0);
   }
   restart_note_started(&s->restart);
   /* a runner per run: it probes this run's init, and a restart's health starts over (health.c) */
@@ -864,8 +850,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (first) {
     report_ready(s, "ok\n");
     if (master >= 0 && s->keep_stdin) {
-      make_raw();
-      atexit(restore_terminal);
+      user_terminal_make_raw();
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
@@ -883,7 +868,7 @@ static void write_exit_file(const struct spec *s, int code) {
   if (!s->exit_file) return;
   char buf[32];
   snprintf(buf, sizeof buf, "%d\n", code);
-  write_small_file(s->exit_file, buf);
+  write_small_file(s->exit_file, buf, s->ncleanup == 0);
 }
 
 int mode_monitor(int argc, char **argv) {
@@ -926,7 +911,7 @@ int mode_monitor(int argc, char **argv) {
     long delay = restart_next_delay(&s.restart, code);
     if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
   }
-  restore_terminal();
+  user_terminal_restore();
   attach_close(code);
   umount2(s.rootfs, MNT_DETACH);
   cleanup_paths(&s);

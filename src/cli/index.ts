@@ -1,4 +1,4 @@
-import { Cli, type CommandClass } from 'clipanion';
+import type { Cli, CommandClass } from 'clipanion';
 import { CreateCommand } from './commands/container/create';
 import { ExecCommand } from './commands/container/exec';
 import { ContainerInspectCommand } from './commands/container/inspect';
@@ -55,8 +55,9 @@ import { VolumeInspectCommand } from './commands/volume/inspect';
 import { VolumeLsCommand } from './commands/volume/ls';
 import { VolumePruneCommand } from './commands/volume/prune';
 import { VolumeRmCommand } from './commands/volume/rm';
+import { matchCommandPath } from './command-match';
+import { cliFor, newCli } from './one-command';
 import { withNounForms } from './nouns';
-import { programName } from './program';
 import { VERSION } from '../util/version';
 
 export { VERSION };
@@ -88,17 +89,9 @@ export type Target =
   | { kind: 'none' };
 
 export function resolveTarget(argv: readonly string[]): Target {
-  let best: { command: CommandClass; path: string[] } | undefined;
-  let noun = false;
-  for (const command of COMMANDS) {
-    for (const p of command.paths ?? []) {
-      if (p.length === 0 || p[0] !== argv[0]) continue;
-      if (p.length > 1) noun = true;
-      if (p.every((w, i) => argv[i] === w) && p.length > (best?.path.length ?? 0)) best = { command, path: p };
-    }
-  }
-  if (best) return { kind: 'command', ...best };
-  return noun ? { kind: 'noun', noun: argv[0] } : { kind: 'none' };
+  const found = matchCommandPath(argv, COMMANDS);
+  if ('entry' in found) return { kind: 'command', command: found.entry, path: found.path };
+  return found.noun ? { kind: 'noun', noun: argv[0] } : { kind: 'none' };
 }
 
 /**
@@ -112,25 +105,13 @@ export function resolveTarget(argv: readonly string[]): Target {
  * commands whose path starts with its first word, or all of them.
  */
 export function buildCli(argv?: string[]): Cli {
-  const name = programName();
-  const cli = new Cli({ binaryLabel: name, binaryName: name, binaryVersion: VERSION, enableCapture: false, enableColors: false });
   const target = argv ? resolveTarget(argv) : undefined;
-  if (target?.kind === 'command') {
-    cli.register(underPath(target.command, target.path));
-    return cli;
-  }
+  if (target?.kind === 'command') return cliFor(target.command, target.path);
+  const cli = newCli();
   const first = argv?.[0];
   const matching = first && !first.startsWith('-')
     ? COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === first))
     : [];
   for (const c of matching.length ? matching : COMMANDS) cli.register(c);
   return cli;
-}
-
-/** `command` registered under `path` only: a subclass, so the class itself keeps all its paths. */
-function underPath(command: CommandClass, path: string[]): CommandClass {
-  const base = command as unknown as new () => object; // a concrete command class, seen as any class
-  return class extends base {
-    static paths = [path];
-  } as unknown as CommandClass;
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { InvalidError } from '../errors';
 import { groupWithUser, keepIdMap, parseUsernsMode, passwdWithUser, type KeepId } from '../runtime/keep-id';
 import type { OciMount } from '../runtime/oci-spec';
+import type { RootfsMount } from '../runtime/monitor-spec';
+import { findOnPath } from '../util/which';
 import type { RunFlags } from '../runtime/run-flags';
 import type { NetworkMode } from '../network/network-mode';
 import { readImageFile } from '../storage/image-files';
@@ -40,13 +42,29 @@ export function writeKeepIdFiles(dir: string, layerDirs: string[], k: KeepId): v
   if (group) fs.writeFileSync(path.join(dir, 'group'), group, { mode: 0o644 });
 }
 
-/** At start: the maps of the container's own user namespace, and the passwd/group binds. */
-export function keepIdStart(engine: Engine, c: ContainerRecord): { maps?: { uidMap: string; gidMap: string }; mounts: OciMount[] } {
+/**
+ * The root as the keep-id container should see it: through fuse-overlayfs with the same swap as
+ * its user namespace (uidmapping/gidmapping), so that the image's root-owned files are root's
+ * inside, as in Podman. Kernel overlay cannot be idmapped; without fuse-overlayfs the root stays
+ * as it is (root's files then show as the user's).
+ */
+function keepIdRootfs(mount: RootfsMount, maps: { uidMap: string; gidMap: string }): RootfsMount {
+  if (mount.type === 'bind') return mount;
+  const fuse = mount.type === 'fuse-overlayfs' ? mount.source : findOnPath('fuse-overlayfs');
+  if (!fuse) return mount;
+  const data = mount.data.split(',').filter((o) => o !== 'userxattr').join(',');
+  const ids = (m: string) => m.replace(/,/g, ':');
+  return { type: 'fuse-overlayfs', source: fuse, data: `${data},uidmapping=${ids(maps.uidMap)},gidmapping=${ids(maps.gidMap)}` };
+}
+
+/** At start: the maps of the container's own user namespace, its root mount, and the passwd/group binds. */
+export function keepIdStart(engine: Engine, c: ContainerRecord, rootfs: RootfsMount): { maps?: { uidMap: string; gidMap: string }; mounts: OciMount[]; rootfs: RootfsMount } {
   const k = c.config.keepId;
   const ns = engine.userns;
-  if (!k || !ns) return { mounts: [] };
+  if (!k || !ns) return { mounts: [], rootfs };
   const dir = engine.containers.dir(c.id);
   const mounts = ['passwd', 'group'].filter((f) => fs.existsSync(path.join(dir, f)))
     .map((f) => ({ destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate', 'nodev'] }));
-  return { maps: { uidMap: keepIdMap(k.uid, ns.uidMap, 'UID'), gidMap: keepIdMap(k.gid, ns.gidMap, 'GID') }, mounts };
+  const maps = { uidMap: keepIdMap(k.uid, ns.uidMap, 'UID'), gidMap: keepIdMap(k.gid, ns.gidMap, 'GID') };
+  return { maps, mounts, rootfs: keepIdRootfs(rootfs, maps) };
 }

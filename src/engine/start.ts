@@ -39,7 +39,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const { target, mount } = rootfsMount(engine, layers, c);
   const network = parseNetworkMode(c.config.network);
   const volumes = containerMounts(engine, c);
-  const keepId = keepIdStart(engine, c);
+  const keepId = keepIdStart(engine, c, mount);
   const spec = buildOciSpec({
     rootfs: target, hostname: c.config.hostname, args: [c.path, ...c.args], env: c.config.env,
     cwd: c.config.cwd, user: c.config.user, tty: c.config.tty, network: network.kind === 'host' ? 'host' : 'private',
@@ -60,7 +60,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
   const flat = encodeMonitorSpec(spec, {
     health, volumePrep: volumes.prep, nestedUserns: keepId.maps,
-    rootfsMount: mount, keepStdin: c.config.openStdin, readyFd: 3,
+    rootfsMount: keepId.rootfs, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { withLock } from '../state/lock';
 import { InvalidError } from '../errors';
+import { randomHex } from '../util/random';
 import { volumeNameError } from '../runtime/mount-spec';
 import { ANONYMOUS_LABEL, type VolumeRecord } from '../volume/volume-store';
 import type { Engine } from './context';
@@ -40,7 +40,7 @@ export function checkLocalOptions(opts: Record<string, string>): void {
 }
 
 /** A new anonymous volume's name: 64 hex digits, as Docker's. */
-export const anonymousVolumeName = (): string => randomBytes(32).toString('hex');
+export const anonymousVolumeName = (): string => randomHex(32);
 
 /**
  * Find or make a volume. Docker's create is idempotent: an existing volume of that name is

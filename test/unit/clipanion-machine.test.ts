@@ -112,4 +112,42 @@ describe('the bundle\'s simplifyMachine', () => {
     rewritten.simplifyMachine(b);
     expect(b).toEqual(a);
   });
+
+  // A node with nothing but one shortcut takes over its target's lists only when upstream's copy
+  // would equal them for good: not while the target still has shortcuts to merge (it is on the
+  // traversal's stack: upstream copies what it has so far, then that target's shortcuts; a guard
+  // kept although this case comes out the same either way), nor when the copy would drop duplicates.
+  it('gives upstream\'s result for a target still being merged, and copies one holding duplicates', () => {
+    const c = upstream;
+    const onStack = (): Machine => {
+      const mm = c.makeStateMachine();
+      const [t, x, u] = [0, 1, 2].map(() => c.injectNode(mm, c.makeNode()));
+      c.registerShortcut(mm, 0, t);
+      c.registerDynamic(mm, t, 'isNotOptionLike', x, 'pushPositional'); // visits x before t merges u
+      c.registerShortcut(mm, x, t);
+      c.registerShortcut(mm, t, u);
+      c.registerDynamic(mm, u, ['isOption', '--late'], u, 'pushTrue');
+      c.registerStatic(mm, u, '\u0001', 1, 'late');
+      return mm;
+    };
+    const duplicates = (): Machine => {
+      const mm = c.makeStateMachine();
+      const [t, x] = [0, 1].map(() => c.injectNode(mm, c.makeNode()));
+      const test = ['isOption', '--twice'];
+      c.registerDynamic(mm, t, test, t, 'pushTrue');
+      c.registerDynamic(mm, t, test, t, 'pushTrue');
+      c.registerStatic(mm, t, '\u0001', 1, 'a');
+      c.registerStatic(mm, t, '\u0001', 1, 'b');
+      c.registerShortcut(mm, 0, x);
+      c.registerShortcut(mm, x, t);
+      return mm;
+    };
+    for (const build of [onStack, duplicates]) {
+      const a = build();
+      const b = build();
+      upstream.simplifyMachine(a);
+      rewritten.simplifyMachine(b);
+      expect(b).toEqual(a);
+    }
+  });
 });

@@ -1,5 +1,5 @@
-// The committed completions/ and man/ must be exactly what build/gen-docs.mjs makes from the
-// current command definitions. When this fails: run `npm run gen-docs` and commit the result.
+// The committed completions/, man/ and src/cli/command-table.ts must be exactly what
+// build/gen-docs.mjs makes from the current command definitions. When this fails: run `npm run gen-docs` and commit the result.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,6 +36,12 @@ describe('generated docs are committed and up to date (fix: npm run gen-docs)', 
       expect(stale, `stale: ${stale.join(', ')}`).toEqual([]);
     });
   }
+
+  // main.ts parses a command line with the one command it names, found in this generated table
+  it('src/cli/command-table.ts has the generated content', () => {
+    const rel = path.join('src', 'cli', 'command-table.ts');
+    expect(fs.readFileSync(path.join(root, rel), 'utf8')).toBe(fs.readFileSync(path.join(out, rel), 'utf8'));
+  });
 
   it('documents every command with a man page', () => {
     const pages = listFiles(path.join(out, 'man'));

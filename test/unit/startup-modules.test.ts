@@ -37,12 +37,20 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the traced bundle on an empty store; stdout and stderr go to a file (a pipe would load net). */
 function trace(...args: string[]): ModuleTrace {
+  return traceExpecting(0, ...args);
+}
+
+/** trace() of a command line that must exit with `code`. */
+function traceExpecting(code: number, ...args: string[]): ModuleTrace {
   const out = path.join(tmp, 'trace.json');
   const log = fs.openSync(path.join(tmp, 'output.txt'), 'w');
   try {
     execFileSync(process.execPath, [bundle, '--root', path.join(tmp, 'data'), '--runroot', path.join(tmp, 'run'), ...args], {
       stdio: ['ignore', log, log], env: { PATH: process.env.PATH, HOME: tmp, SKIFF_TRACE_MODULES: out },
     });
+    expect(0).toBe(code);
+  } catch (e) {
+    if ((e as { status?: number }).status !== code) throw e;
   } finally {
     fs.closeSync(log);
   }
@@ -65,6 +73,22 @@ describe('modules evaluated at start-up', () => {
     // the trace sees the command's own engine module: it is not vacuous
     expect(t.modules).toContain(args[0] === 'ps' ? 'src/engine/ps.ts' : 'src/engine/images.ts');
     expect(heavyIn(t)).toEqual([]);
+    // only the named command's module (cli/one-command.ts), not every command's through cli/index.ts
+    expect(t.modules.filter((m) => m.startsWith('src/cli/commands/'))).toEqual([args[0] === 'ps' ? 'src/cli/commands/container/ps.ts' : 'src/cli/commands/image/images.ts']);
+    expect(t.modules).not.toContain('src/cli/index.ts');
+  });
+});
+
+describe('what run loads', () => {
+  // Loading node:crypto cost run ~11 ms of CPU, node:net ~6 ms (docs/PERFORMANCE.md, "Issue 9's
+  // start-up targets"): ids and names come from util/random.ts, the monitor's reports are read
+  // with fs.read. A run that fails on its image has already evaluated create, start and every
+  // module they import, so a top-level import of either anywhere on run's path fails here.
+  it('run evaluates create and start without node:crypto or node:net', () => {
+    const t = traceExpecting(125, 'run', '--pull', 'never', '--network', 'none', 'no-such-image', 'true');
+    expect(t.modules).toContain('src/engine/create.ts');
+    expect(t.modules).toContain('src/engine/start.ts');
+    expect(t.builtins.filter((b) => ['crypto', 'net', 'tty', 'child_process'].includes(b))).toEqual([]);
   });
 });
 

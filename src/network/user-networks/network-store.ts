@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, InvalidError, NotFoundError } from '../../errors';
 import { readJson, writeJsonAtomic } from '../../state/atomic';
 import { withLock } from '../../state/lock';
+import { randomHex } from '../../util/random';
 import type { Subnet } from './ipam';
 import { parseSubnet } from './ipam';
 
@@ -88,7 +88,7 @@ export class NetworkStore {
     return withLock(this.lockFile, () => {
       const others = this.list();
       if (others.some((n) => n.name === name)) throw new ConflictError(`network with name ${name} already exists`);
-      const rec: NetworkRecord = { id: crypto.randomBytes(32).toString('hex'), name, created: new Date().toISOString(), ...build(others) };
+      const rec: NetworkRecord = { id: randomHex(32), name, created: new Date().toISOString(), ...build(others) };
       writeJsonAtomic(path.join(this.dir, `${rec.id}.json`), rec);
       return rec;
     });
