@@ -47,6 +47,10 @@ as_bench() {
 
 scratch_stores_unmount() {
   [ -n "${WORK:-}" ] || return 0
+  # skiff's pause process for this store (it holds the store's user namespace, and with it the
+  # mount) goes with the store; Podman's is the user's, shared with its other stores.
+  local pause
+  pause=$(cat "$WORK/skiff-run/pause.pid" 2>/dev/null) && [ -n "$pause" ] && kill -KILL "$pause" 2>/dev/null || true
   umount "$WORK" 2>/dev/null || umount -l "$WORK" 2>/dev/null || true
   rmdir "$WORK" 2>/dev/null || true
   rm -f "$FSIMG"

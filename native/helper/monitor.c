@@ -10,6 +10,7 @@
 #include "init.h"
 #include "net_holder.h"
 #include "process_opts.h"
+#include "usermode_net.h"
 #include "restart.h"
 #include "volume_mount.h"
 #include "keep_id.h"
@@ -55,7 +56,7 @@ struct mnt {
 struct spec {
   const char *rootfs, *rootfs_type, *rootfs_source, *rootfs_data;
   int ns_flags;
-  const char *hostname;
+  const char *hostname, *domainname;
   struct mnt mounts[MAX_ITEMS];
   int nmounts;
   const char *sym_target[MAX_ITEMS], *sym_link[MAX_ITEMS];
@@ -81,6 +82,7 @@ struct spec {
   char *detach_cleanup[16];       /* --rm, once detached: what to remove instead of `cleanup` */
   int ndetach_cleanup;
   struct health_config health; /* .spec NULL: no healthcheck */
+  struct usermode_net umnet;   /* the user-mode network helper (usermode_net.c); argc 0: none */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
   struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
@@ -129,6 +131,7 @@ static void parse_spec(const char *path, struct spec *s) {
       s->rootfs_type = f[0]; s->rootfs_source = f[1]; s->rootfs_data = f[2];
     } else if (!strcmp(key, "ns")) { NEED(1); s->ns_flags |= ns_flag(f[0]); }
     else if (!strcmp(key, "hostname")) { NEED(1); s->hostname = f[0]; }
+    else if (!strcmp(key, "domainname")) { NEED(1); s->domainname = f[0]; }
     else if (!strcmp(key, "mount")) {
       NEED(6);
       if (s->nmounts >= MAX_ITEMS) die("monitor: too many mounts");
@@ -152,6 +155,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
+    else if (usermode_net_parse_key(&s->umnet, key, nf, f)) {}
     else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
@@ -170,6 +174,10 @@ static void parse_spec(const char *path, struct spec *s) {
 }
 
 /* ---------- container init (runs in the cloned child) ---------- */
+
+/* With a user-mode network, the init waits on this pipe before it runs the command: the
+ * monitor writes a byte once the network helper is ready (EOF: it gave up). */
+static int net_go_fd = -1;
 
 static int openat2_in_root(int rootfd, const char *path, int flags) {
   struct open_how how = {.flags = flags | O_CLOEXEC,
@@ -454,6 +462,8 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
     child_fail(125, "make mounts private: %s", strerror(errno));
   if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     child_fail(125, "sethostname: %s", strerror(errno));
+  if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+    child_fail(125, "setdomainname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
   if (net_attach_apply(&s->net, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   setup_rootfs(s, null_fd);
@@ -462,6 +472,14 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   close(null_fd);
   mkdir_p(s->process.cwd);
   if (process_opts_apply(&s->proc, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
+  if (net_go_fd >= 0) {
+    char go;
+    ssize_t n;
+    while ((n = read(net_go_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) _exit(125); /* the monitor reports why */
+    close(net_go_fd);
+  }
   container_process_set_identity(&s->process); /* after the last mount */
   if (chdir(s->process.cwd) < 0) child_fail(125, "chdir to %s: %s", s->process.cwd, strerror(errno));
   die_with_monitor(alive);
@@ -791,8 +809,9 @@ static void report_ready(const struct spec *s, const char *text) {
  * Returns the exit code (125/126/127 when it never started).
  */
 static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int first, int *started) {
-  int errpipe[2], alive[2], sock[2] = {-1, -1};
+  int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1};
   if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
+  if (s->umnet.argc && pipe2(go, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   struct stdio_relay relay;
   setup_stdio_relay(s, &relay);
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
@@ -810,6 +829,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     if (userns_sync[1] >= 0) close(userns_sync[1]);
     if (nested_userns_enter(&s->userns, userns_sync[0], s->rootfs, umsg, sizeof umsg) < 0) child_fail(125, "%s", umsg);
     if (sock[0] >= 0) close(sock[0]);
+    if (go[1] >= 0) close(go[1]);
+    net_go_fd = go[0];
     container_init(s, sock[1], alive[0], &relay, oldmask);
   }
   if (userns_sync[0] >= 0) {
@@ -821,6 +842,14 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
       fprintf(stderr, "skiff: %s\n", umsg);
     }
   }
+  if (go[0] >= 0) close(go[0]);
+  /* The network comes up while the init mounts its root; the command waits for it. */
+  struct usermode_net_proc net = {-1, -1, -1};
+  char net_err[600] = "";
+  if (s->umnet.argc && usermode_net_start(&s->umnet, child, oldmask, &net, net_err, sizeof net_err) < 0) kill(child, SIGKILL);
+  else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
+  }
+  if (go[1] >= 0) close(go[1]);
   /* alive[1] stays open (close-on-exec) until this run ends: see die_with_monitor. */
   close(alive[0]);
   close(errpipe[1]);
@@ -832,9 +861,23 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     close(sock[0]);
   }
   /* The container never started: reported like Docker, and exit 125/126/127. */
-  int code = child_wait_exec(errpipe[0], child, first ? s->ready_fd : -1);
+  int code;
+  if (net_err[0]) {
+    /* the network helper failed and the init was killed: say why, as child_wait_exec would */
+    close(errpipe[0]);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+    }
+    char line[700];
+    snprintf(line, sizeof line, "err 125 %s\n", net_err);
+    if (first && s->ready_fd >= 0) report_ready(s, line);
+    else fprintf(stderr, "skiff: %s\n", net_err);
+    code = 125;
+  } else {
+    code = child_wait_exec(errpipe[0], child, first ? s->ready_fd : -1);
+  }
   *started = code == 0;
   if (code) {
+    usermode_net_stop(&net, &s->umnet);
     close(alive[1]);
     if (master >= 0) close(master);
     return code;
@@ -854,6 +897,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  usermode_net_stop(&net, &s->umnet);
   /* still our unreaped child (supervise reaps any child that exits): stop it */
   if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
     kill(health_runner, SIGKILL);

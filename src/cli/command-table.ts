@@ -47,6 +47,7 @@ export const COMMAND_TABLE: readonly { paths: string[][]; load: () => Promise<Co
   { paths: [["healthcheck","run"]], load: async () => (await import('./commands/system/healthcheck')).HealthcheckRunCommand },
   { paths: [["stats"],["container","stats"]], load: async () => (await import('./commands/container/stats')).StatsCommand },
   { paths: [["update"],["container","update"]], load: async () => (await import('./commands/container/update')).UpdateCommand },
+  { paths: [["port"],["container","port"]], load: async () => (await import('./commands/container/port')).PortCommand },
   { paths: [["network","create"]], load: async () => (await import('./commands/network/create')).NetworkCreateCommand },
   { paths: [["network","ls"],["network","list"]], load: async () => (await import('./commands/network/ls')).NetworkLsCommand },
   { paths: [["network","inspect"]], load: async () => (await import('./commands/network/inspect')).NetworkInspectCommand },

@@ -5,6 +5,7 @@ import { ContainerInspectCommand } from './commands/container/inspect';
 import { CommitCommand } from './commands/container/commit';
 import { CpCommand } from './commands/container/cp';
 import { DiffCommand } from './commands/container/diff';
+import { PortCommand } from './commands/container/port';
 import { ExportCommand } from './commands/container/export';
 import { PsCommand } from './commands/container/ps';
 import { RmCommand } from './commands/container/rm';
@@ -72,7 +73,7 @@ export const COMMANDS: CommandClass[] = [RunCommand, CreateCommand, StartCommand
   GenerateSystemdCommand,
   LogsCommand, AttachCommand,
   ExecCommand, TopCommand, HealthcheckRunCommand,
-  StatsCommand, UpdateCommand,
+  StatsCommand, UpdateCommand, PortCommand,
   // user-defined networks
   NetworkCreateCommand, NetworkLsCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand,
   NetworkConnectCommand, NetworkDisconnectCommand,

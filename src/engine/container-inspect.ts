@@ -7,7 +7,9 @@ import { attachedNetworkNames, type Endpoint } from '../network/user-networks/en
 import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { refreshState } from './container-state';
+import { isLive, refreshState } from './container-state';
+import { networkPortsMap, portBindingsMap } from '../network/ports';
+import { boundPorts } from './container-network';
 import { asSkiffError, NotFoundError, type SkiffError } from '../errors';
 import { healthState, type HealthState } from './health-state';
 import { imageInspect, inspectConfig, storageInfo, type InspectResult } from './inspect';
@@ -95,7 +97,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     ContainerIDFile: '',
     LogConfig: goStruct({ Type: log?.type ?? 'json-file', Config: log?.config ?? {} }, 'container.LogConfig'),
     NetworkMode: cfg.network,
-    PortBindings: {},
+    PortBindings: portBindingsMap(cfg.net?.publish ?? []),
     RestartPolicy: goStruct({ Name: restart?.name ?? 'no', MaximumRetryCount: restart?.maximumRetryCount ?? 0 }, 'container.RestartPolicy'),
     AutoRemove: cfg.autoRemove,
     VolumeDriver: '',
@@ -104,10 +106,10 @@ function inspectHostConfig(c: ContainerRecord): object {
     CapAdd: nonEmpty(cfg.capAdd),
     CapDrop: nonEmpty(cfg.capDrop),
     CgroupnsMode: 'private',
-    Dns: [],
-    DnsOptions: [],
-    DnsSearch: [],
-    ExtraHosts: NIL_SLICE,
+    Dns: cfg.net?.dns?.servers ?? [],
+    DnsOptions: cfg.net?.dns?.options ?? [],
+    DnsSearch: cfg.net?.dns?.search ?? [],
+    ExtraHosts: nonEmpty(cfg.net?.addHosts),
     GroupAdd: NIL_SLICE,
     IpcMode: 'private',
     Cgroup: '',
@@ -115,7 +117,7 @@ function inspectHostConfig(c: ContainerRecord): object {
     OomScoreAdj: 0,
     PidMode: '',
     Privileged: !!sec?.privileged,
-    PublishAllPorts: false,
+    PublishAllPorts: !!cfg.net?.publishAll,
     ReadonlyRootfs: !!c.config.readOnlyRootfs,
     SecurityOpt: nonEmpty(cfg.securityOpt),
     UTSMode: '',
@@ -179,9 +181,9 @@ function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, 
   const asAsked = cfg.workingDir !== undefined;
   const raw: Record<string, unknown> = {
     Hostname: cfg.hostname,
-    Domainname: '',
+    Domainname: cfg.net?.domainname ?? '',
     User: cfg.userSpec,
-    ExposedPorts: imageConfig.ExposedPorts,
+    ExposedPorts: cfg.net?.exposed?.length ? Object.fromEntries(cfg.net.exposed.map((p) => [p, {}])) : imageConfig.ExposedPorts,
     Env: cfg.env,
     Cmd: asAsked ? cfg.cmd : [c.path, ...c.args],
     Healthcheck: cfg.healthcheck ?? imageConfig.Healthcheck,
@@ -205,7 +207,7 @@ function inspectContainerConfig(c: ContainerRecord, imageConfig: Record<string, 
 }
 
 /** NetworkSettings for the modes skiff has (none, host): one network entry, no addresses. */
-function inspectNetworkSettings(c: ContainerRecord): object {
+function inspectNetworkSettings(c: ContainerRecord, dir: string): object {
   const endpoint = goStruct({
     IPAMConfig: NIL_POINTER, Links: NIL_SLICE, Aliases: NIL_SLICE, MacAddress: '', DriverOpts: NIL_MAP, GwPriority: 0,
     NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
@@ -217,7 +219,7 @@ function inspectNetworkSettings(c: ContainerRecord): object {
     networks[name] = e ? userEndpoint(c, e) : endpoint;
   }
   return goStruct({
-    Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
+    Bridge: '', SandboxID: '', SandboxKey: '', Ports: isLive(c) ? networkPortsMap(c.config.net?.exposed ?? [], boundPorts(dir)) : {}, HairpinMode: false,
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: NIL_SLICE, SecondaryIPv6Addresses: NIL_SLICE,
     EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', MacAddress: '',
@@ -294,7 +296,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
   Object.assign(out, {
     Mounts: inspectMounts(engine, c),
     Config: inspectContainerConfig(c, o.imageConfig ?? {}),
-    NetworkSettings: inspectNetworkSettings(c),
+    NetworkSettings: inspectNetworkSettings(c, dir),
   });
   return goStruct(out, 'container.InspectResponse', { ID: 'Id' });
 }

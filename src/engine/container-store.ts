@@ -5,6 +5,7 @@ import { withLock } from '../state/lock';
 import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
 import type { SecurityInput } from '../runtime/oci-spec';
+import type { NetworkSettings } from './container-network';
 import type { RestartPolicy, RunFlags } from '../runtime/run-flags';
 import type { LogConfig } from '../runtime/log-config';
 import type { Endpoint } from '../network/user-networks/endpoint';
@@ -40,6 +41,8 @@ export interface ContainerRecord {
     openStdin: boolean;
     /** --network as Docker's HostConfig.NetworkMode text (network/network-mode.ts parses it) */
     network: string;
+    /** -p, -P, --expose, --dns*, --add-host, --domainname (container-network.ts); absent = none */
+    net?: NetworkSettings;
     autoRemove: boolean;
     /** capabilities, seccomp, no_new_privs, privileged; absent in records older than these flags = defaults */
     security?: SecurityInput;

@@ -22,6 +22,8 @@ export interface GlobalOptions {
 /** $configRoot/config.json */
 export interface SkiffConfig {
   storageDriver?: string;
+  /** the default network's helper, pasta or slirp4netns (Podman's default_rootless_network_cmd; also used rootful) */
+  defaultRootlessNetworkCmd?: string;
   /** blobs larger than this are pushed in PATCH chunks of this many bytes (default 32 MiB) */
   pushChunkSize?: number;
 }

@@ -11,8 +11,9 @@ import { parseSecurityFlags, type SecurityFlags } from '../runtime/security-opti
 import { joinedContainer, parseRunFlags, resolveGroupAdd, type RestartPolicy, type RunFlags, type RunFlagsInput } from '../runtime/run-flags';
 import { logPathFor, parseLogConfig, type LogConfig } from '../runtime/log-config';
 import type { SecurityInput } from '../runtime/oci-spec';
+import { networkSettings, writeEtcFiles, type NetworkAddresses, type NetworkFlags } from './container-network';
 import { allocateEndpoint, checkEndpointRequest, mustFindNetwork, type EndpointRequest } from './network-connect';
-import { checkNetworkFlags, networkModeText, parseNetworkMode, type NetworkMode } from '../network/network-mode';
+import { networkModeText, parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { SkiffError } from '../util/errors';
 import { InvalidError } from '../errors';
 import { parseSignal } from '../util/signals';
@@ -75,6 +76,8 @@ export interface CreateOptions {
   healthcheck?: HealthConfig;
   /** run -d: nothing attached (inspect's Config.AttachStd*) */
   detach?: boolean;
+  /** -p, -P, --expose, --dns, --dns-search, --dns-option, --add-host, --domainname */
+  networkFlags?: NetworkFlags;
 }
 
 /**
@@ -87,11 +90,6 @@ function resolveNetwork(engine: Engine, text: string | undefined): NetworkMode {
     const donor = engine.containers.find(mode.container);
     if (!donor) throw new SkiffError(`No such container: ${mode.container}`);
     return { kind: 'container', container: donor.id };
-  }
-  if (mode.kind === 'usermode' && text) {
-    // Said, not silent: a script that asks for a network gets loopback only until user-mode
-    // networking lands.
-    process.stderr.write(`WARNING: --network ${text} is not supported yet: the container gets a private network with loopback only (as --network none)\n`);
   }
   if (mode.kind === 'user') userNetworkMustExist(engine, mode.name);
   return mode;
@@ -138,8 +136,9 @@ function validateBeforeImage(engine: Engine, o: CreateOptions): {
     throw new SkiffError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
   }
   const network = resolveNetwork(engine, o.network);
+  // the flags' syntax and conflicts before any pull (the image's EXPOSE is added afterwards)
+  networkSettings(network, { ...o.networkFlags, hostname: o.hostname }, undefined);
   checkEndpointFlags(network, o.endpoint);
-  for (const w of checkNetworkFlags(network, { hostname: !!o.hostname })) process.stderr.write(`${w}\n`);
   const userEnvFiles = o.envFiles.flatMap((f) => readEnvFile(f, process.env));
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
   const labels = parseLabels(o.labelFiles ?? [], o.labels ?? []);
@@ -202,17 +201,6 @@ export function nameConflict(engine: Engine, name: string, all = engine.containe
   const bare = name.replace(/^\//, '');
   const owner = all.find((c) => c.name === bare);
   if (owner) throw new SkiffError(`Conflict. The container name "/${bare}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-}
-
-function hostsFile(network: NetworkMode, hostname: string): string {
-  if (network.kind === 'host') {
-    try { return fs.readFileSync('/etc/hosts', 'utf8'); } catch { /* fall through */ }
-  }
-  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
-}
-
-function resolvConf(): string {
-  try { return fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; }
 }
 
 /** Entrypoint/Cmd as Docker combines them: --entrypoint resets the image's Cmd. */
@@ -338,19 +326,18 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   let env = mergeEnv(defaults, userThenImageEnv(userEnv, cfg.Env ?? []));
   if (!env.some((e) => e.startsWith('HOME='))) env = [...env, `HOME=${user.home}`];
 
+  const net = networkSettings(network, { ...o.networkFlags, hostname: o.hostname }, cfg.ExposedPorts);
   const dir = engine.containers.dir(id);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
-    fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
-    fs.writeFileSync(path.join(dir, 'hosts'), hostsFile(network, hostname));
-    fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvConf());
+    if (network.kind !== 'container') writeEtcFiles(dir, { hostname, network, net }, await networkAddresses(engine, network));
     if (keepId) writeKeepIdFiles(dir, layerDirs, keepId);
     await prepareRootfs(engine, layers, dir, image.chainIds.at(-1));
     const rec: ContainerRecord = {
       id, name: '', created: new Date().toISOString(), image: o.image, imageId: image.id,
       path: args[0], args: args.slice(1),
       config: { env, cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, userSpec,
-        hostname, tty: o.tty, openStdin: o.interactive, network: networkModeText(network), autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
+        hostname, tty: o.tty, openStdin: o.interactive, network: networkModeText(network), ...(Object.keys(net).length ? { net } : {}), autoRemove: o.autoRemove, ...(security ? { security } : {}), logConfig,
         ...asAsked(o, cfg),
         ...withHealthcheck(mergeHealthConfig(o.healthcheck, cfg.Healthcheck)),
         ...stopAndLabels(cfg, labels, o),
@@ -384,6 +371,21 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
     await layers.removeTree(dir).catch(() => removeTree(dir));
     throw e;
   }
+}
+
+/**
+ * The addresses the container's files name before its first start (each start writes them
+ * again): the user-mode helper's, which also checks now that one is installed.
+ */
+async function networkAddresses(engine: Engine, network: NetworkMode): Promise<NetworkAddresses> {
+  if (network.kind === 'host') return { hostGateway: '127.0.0.1' };
+  if (network.kind !== 'usermode') return {};
+  const { planUserMode } = await import('../network/usermode');
+  const { hostHasLoopbackResolver } = await import('./container-network');
+  return planUserMode({
+    helper: network.helper, options: network.options, configured: engine.config.defaultRootlessNetworkCmd,
+    rootless: engine.paths.rootless, ports: [], apiSocket: '', needsDnsForwarder: hostHasLoopbackResolver(),
+  });
 }
 
 function withHealthcheck(h: HealthConfig | undefined): { healthcheck?: HealthConfig } {

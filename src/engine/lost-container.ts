@@ -8,6 +8,7 @@ import { withLockSync } from '../state/lock';
 import { LIVE_STATUSES, type ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { rootfsStorageDirs } from './rootfs';
+import { NET_HELPER_PID } from './container-network';
 
 /**
  * A container whose monitor died without writing an exit code (killed, OOM): nothing reaps
@@ -58,6 +59,7 @@ export function settleLostContainer(engine: Engine, seen: ContainerRecord): void
         signalIfSame(c.state.pid, c.state.pidStart, 'SIGKILL');
         if (c.state.status === 'paused') thawNow(c.id); // a frozen process holds the SIGKILL until thawed
         killFuseOverlayfs(path.join(engine.containers.dir(c.id), 'merged'));
+        killNetworkHelper(engine.containers.dir(c.id));
       }
       if (c.config.autoRemove) {
         // Sub-ID owned files: removed by the helper inside the namespace, as `rm` does.
@@ -81,6 +83,17 @@ export function bootTime(): string {
     if (btime) return new Date(Number(btime[1]) * 1000).toISOString();
   } catch { /* fall through */ }
   return new Date().toISOString();
+}
+
+/**
+ * The user-mode network helper (pasta, slirp4netns) the monitor started, by the "PID STARTTIME"
+ * it recorded. It has the parent-death signal and dies with the monitor; this covers the rest.
+ */
+function killNetworkHelper(dir: string): void {
+  try {
+    const [pid, start] = fs.readFileSync(path.join(dir, NET_HELPER_PID), 'utf8').trim().split(' ');
+    signalIfSame(Number(pid), start, 'SIGKILL');
+  } catch { /* none recorded */ }
 }
 
 /** A fuse-overlayfs of ours whose command line names `merged` as its mount point. */

@@ -2,6 +2,8 @@ import { InvalidError, NotFoundError, UsageError } from '../errors';
 import { goTimeString, humanDuration, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
 import { networkName, parseNetworkMode } from '../network/network-mode';
+import { displayPorts } from '../network/ports';
+import { boundPorts } from './container-network';
 import { attachedNetworkNames } from '../network/user-networks/endpoint';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -109,7 +111,14 @@ export function containerFilters(engine: Engine, args: readonly string[], list: 
 }
 
 /** A ps row: docker-cli's ContainerContext fields (keys sorted, as its {{json .}}). */
-export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number, health = ''): object {
+/** PORTS: the exposed ports, with their host addresses once published (a running container's only, as Docker). */
+function portsColumn(engine: Engine, c: ContainerRecord): string {
+  const net = c.config.net;
+  if (!net?.exposed?.length || !isLive(c)) return '';
+  return displayPorts(net.exposed, net.publish?.length || net.publishAll ? boundPorts(engine.containers.dir(c.id)) : []);
+}
+
+export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number, health = '', ports = ''): object {
   const labels = labelsOf(c);
   const row = goStruct({
     Command: commandText(c, noTrunc),
@@ -121,7 +130,7 @@ export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number, 
     Mounts: '',
     Names: c.name,
     Networks: attachedNetworkNames(networkName(parseNetworkMode(c.config.network)), c.endpoints).join(','),
-    Ports: '',
+    Ports: ports,
     RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
     // skiff does not measure the writable layer: Docker's value when nothing was written
     Size: '0B',
@@ -143,7 +152,7 @@ export function listContainers(engine: Engine, o: PsOptions, now = Date.now()): 
   const showAll = o.all || impliesAll || (o.last !== undefined && o.last > 0);
   let shown = all.filter((c) => (showAll || isLive(c)) && predicates.every((p) => p(c)));
   if (o.last !== undefined && o.last > 0) shown = shown.slice(0, o.last);
-  return shown.map((c) => containerRow(c, o.noTrunc, now, healthSuffix(engine, c)));
+  return shown.map((c) => containerRow(c, o.noTrunc, now, healthSuffix(engine, c), portsColumn(engine, c)));
 }
 
 export const PS_HEADERS: Record<string, string> = {

@@ -77,6 +77,10 @@ export interface MonitorOptions {
   volumePrep?: VolumePreparation;
   /** healthchecks the monitor runs: an exec spec without target, the log it appends to, and when */
   health?: { spec: string; log: string; intervalMs: number; timeoutMs: number };
+  /** the user-mode network helper the monitor starts on each run's network namespace (native/helper/usermode_net.c) */
+  network?: { argv: string[]; log: string; pidFile: string; apiSocket?: string; apiRequests: string[] };
+  /** --domainname, set in the container's UTS namespace */
+  domainname?: string;
   /** user-defined networks: `net-attach` fields per interface, and the lock the monitor holds for life (net_holder.c) */
   userNetworks?: { attach: string[][]; usersLock: string };
 }
@@ -199,6 +203,14 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);
+  if (o.network) {
+    rec('net-helper', ...o.network.argv);
+    rec('net-log', o.network.log);
+    rec('net-pid-file', o.network.pidFile);
+    if (o.network.apiSocket) rec('net-api-socket', o.network.apiSocket);
+    for (const r of o.network.apiRequests) rec('net-api-request', r);
+  }
+  if (o.domainname) rec('domainname', o.domainname);
   if (o.detachKeys?.length) rec('detach-keys', o.detachKeys.toString('hex'));
   for (const c of o.detachCleanup ?? []) rec('detach-cleanup', c);
   if (o.userNetworks) {

@@ -35,14 +35,14 @@ describe('container inspect', () => {
     expect(j.Config.Hostname).toBe('myhost');
     expect([j.Config.Tty, j.Config.OpenStdin, j.Config.AttachStdin, j.Config.AttachStdout, j.Config.StdinOnce]).toEqual([true, true, true, true, true]);
     expect(j.HostConfig.AutoRemove).toBe(false);
-    expect(j.HostConfig.NetworkMode).toBe('none');
+    expect(j.HostConfig.NetworkMode).toBe('bridge') // Docker's name for the default network;
     expect(j.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
     expect(j.HostConfig.CapDrop).toEqual(['CHOWN']);
     expect(j.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
     expect(j.HostConfig.RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
     expect(j.State).toMatchObject({ Status: 'created', Running: false, Pid: 0, ExitCode: 0, StartedAt: '0001-01-01T00:00:00Z' });
     expect(j.Mounts).toEqual([]);
-    expect(Object.keys(j.NetworkSettings.Networks)).toEqual(['none']);
+    expect(Object.keys(j.NetworkSettings.Networks)).toEqual(['bridge']);
   });
 
   test('image defaults: Cmd from the image, no entrypoint, WorkingDir empty; run -d attaches nothing; --rm is AutoRemove', async () => {

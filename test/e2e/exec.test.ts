@@ -26,7 +26,7 @@ async function stopped(): Promise<{ name: string; id: string }> {
 
 let ctr: { name: string; id: string };
 beforeAll(async () => {
-  ctr = await started(['-h', 'exechost', '-e', 'A=from-run', '-w', '/etc']);
+  ctr = await started(['-h', 'exechost', '-e', 'A=from-run', '-w', '/etc', '--network', 'none']);
   // the init has written its marker once exec sees it
   await waitFor(async () => (await skiff(['exec', ctr.name, 'cat', '/tmp/marker'])).stdout.includes('from-init'), 20_000, 'the container to start');
 });

@@ -32,7 +32,7 @@ describe('ps --format, --filter, -n, -l', () => {
   test('a template over Docker\'s fields, one line per container', async () => {
     const f = '{{.Names}}|{{.State}}|{{.Status}}|{{.Image}}|{{.Command}}|{{.Networks}}|{{.Ports}}|[{{.Label "k"}}]';
     const r = await ok(['ps', '-a', '--filter', `name=^${older}$`, '--format', f]);
-    expect(r.stdout).toBe(`${older}|created|Created|${BUSYBOX}|"echo 'hello world'"|none||[]\n`);
+    expect(r.stdout).toBe(`${older}|created|Created|${BUSYBOX}|"echo 'hello world'"|bridge||[]\n`);
   });
 
   test('.ID is short, or full with --no-trunc; -q prints IDs and --format wins over -q, as docker-cli', async () => {

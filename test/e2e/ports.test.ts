@@ -1,13 +1,58 @@
 // The container's network (issue 11): the --network modes other than user-defined networks,
 // the default user-mode network, published ports, /etc/hosts and /etc/resolv.conf.
-import { afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, uniqueName, useStore } from './harness';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, psAll, REPO, runCommand, skiff, uniqueName, useStore, waitFor } from './harness';
 
-useStore();
+const store = useStore();
+
+/**
+ * This file's user-mode network helpers: pasta or slirp4netns processes started for its store
+ * (they inherit the monitor's environment), not those of other suites running at the same time.
+ */
+function ourHelpers(): number[] {
+  const mine = `SKIFF_ROOT=${store().root}`;
+  return hostProcessesMatching('pasta').concat(hostProcessesMatching('slirp4netns')).filter((pid) => {
+    try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mine); } catch { return false; }
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET http://127.0.0.1:PORT/PATH from the host, retried while the server in the container comes up. */
+async function fetchFromHost(port: number, file = 'index.html'): Promise<string> {
+  let body = '';
+  await waitFor(async () => {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/${file}`);
+      body = await r.text();
+      return r.ok;
+    } catch { return false; }
+  }, 20_000, `http://127.0.0.1:${port}/${file} to answer`);
+  return body;
+}
+
+/** busybox httpd serving a page that names the container, on port 80. */
+const HTTPD = 'echo "hello from $(hostname)" > /tmp/index.html; exec httpd -f -p 80 -h /tmp';
 
 /** No user-mode network helper may outlive the test that started it. */
 afterEach(() => {
-  expect(hostProcessesMatching('pasta').concat(hostProcessesMatching('slirp4netns')).filter((p) => p !== process.pid)).toEqual([]);
+  expect(ourHelpers()).toEqual([]);
 });
 
 async function started(flags: string[] = [], script = 'sleep 1000'): Promise<{ name: string; id: string }> {
@@ -18,6 +63,165 @@ async function started(flags: string[] = [], script = 'sleep 1000'): Promise<{ n
 }
 
 const removed = (name: string) => skiff(['rm', '-f', name]);
+
+describe('-p: published ports, fetched from the host on 127.0.0.1', () => {
+  test('busybox httpd published with -p 127.0.0.1:PORT:80 answers from the host; the helper goes with the container', async () => {
+    const port = await freePort();
+    const c = await started(['-p', `127.0.0.1:${port}:80`, '--hostname', 'webhost'], HTTPD);
+    try {
+      expect(await fetchFromHost(port)).toBe('hello from webhost\n');
+      expect(ourHelpers()).toHaveLength(1);
+    } finally {
+      await removed(c.name);
+    }
+  });
+
+  test('-P publishes every exposed port (--expose) on a free host port; port and inspect say which', async () => {
+    const c = await started(['-P', '--expose', '80', '--expose', '90-91/udp'], HTTPD);
+    try {
+      const r = await skiff(['port', c.name]);
+      expect(r.code, r.stderr).toBe(0);
+      const tcp = lines(r.stdout).filter((l) => l.startsWith('80/tcp -> 0.0.0.0:'));
+      expect(tcp).toHaveLength(1);
+      expect(lines(r.stdout).filter((l) => /^9[01]\/udp -> 0\.0\.0\.0:\d+$/.test(l))).toHaveLength(2);
+      const hostPort = Number(tcp[0].split(':').pop());
+      expect(await fetchFromHost(hostPort)).toMatch(/^hello from /);
+      const one = await skiff(['port', c.name, '80']);
+      expect(lines(one.stdout)).toContain(`0.0.0.0:${hostPort}`);
+      const insp = await skiff(['inspect', '--format', '{{json .NetworkSettings.Ports}} {{json .HostConfig.PublishAllPorts}}', c.name]);
+      expect(insp.stdout).toContain(`"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"${hostPort}"}`);
+      expect(insp.stdout.trim().endsWith('true')).toBe(true);
+      const row = (await psAll()).find((x) => x.NAMES === c.name);
+      expect(row?.PORTS).toContain(`0.0.0.0:${hostPort}->80/tcp`);
+    } finally {
+      await removed(c.name);
+    }
+  });
+
+  test('a UDP port published with -p PORT:81/udp echoes a datagram sent from the host', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-udp-'));
+    const bin = path.join(dir, 'udp-echo');
+    execFileSync('gcc', ['-static', '-O2', '-o', bin, path.join(REPO, 'test/fixtures/udp-echo.c')]);
+    const port = await freePort();
+    const c = await started(['-p', `127.0.0.1:${port}:81/udp`], 'while [ ! -x /udp-echo ]; do sleep 0.1; done; exec /udp-echo 81');
+    try {
+      const put = await skiff(['exec', '-i', c.name, 'sh', '-c', 'cat > /udp-echo.new && chmod +x /udp-echo.new && mv /udp-echo.new /udp-echo'], { input: fs.readFileSync(bin) });
+      expect(put.code, put.stderr).toBe(0);
+      let answer = '';
+      await waitFor(async () => {
+        const r = await runCommand('socat', ['-t', '1', '-', `UDP:127.0.0.1:${port}`], { input: 'ping-udp' });
+        answer = r.stdout;
+        return answer.includes('echo:ping-udp');
+      }, 20_000, 'the UDP echo through the published port');
+      expect(answer).toBe('echo:ping-udp');
+    } finally {
+      await removed(c.name);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a host port in use: one line, exit 125, no container (--rm) and no helper left', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const name = uniqueName('inuse');
+      const r = await skiff(['run', '--rm', '--name', name, '-p', `127.0.0.1:${port}:80`, BUSYBOX, 'true']);
+      expect(r.code).toBe(125);
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`cannot publish 127\\.0\\.0\\.1:${port} .*address already in use`))]);
+      expect((await psAll()).find((x) => x.NAMES === name)).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test.each([
+    ['abc', /invalid containerPort: abc/],
+    ['8080:80/xyz', /invalid proto: xyz/],
+    ['999999:80', /invalid hostPort: 999999/],
+    ['1.2.3:80:80', /invalid IP address: 1\.2\.3/],
+    ['8080-8082:80-81', /invalid ranges specified for container and host Ports: 80-81 and 8080-8082/],
+  ])('malformed -p %s: one line, exit 125, nothing created', async (spec, message) => {
+    const name = uniqueName('badp');
+    const r = await skiff(['run', '--rm', '--name', name, '-p', spec, BUSYBOX, 'true']);
+    expect(r.code).toBe(125);
+    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(message)]);
+    expect((await psAll()).find((x) => x.NAMES === name)).toBeUndefined();
+  });
+});
+
+describe('/etc/hosts, /etc/resolv.conf, hostname and domain name', () => {
+  test('--add-host (also host-gateway), --dns, --dns-search, --dns-option, --hostname, --domainname', async () => {
+    const r = await skiff(['run', '--rm', '--name', uniqueName('files'), '--hostname', 'box', '--domainname', 'example.test',
+      '--add-host', 'db.local:10.1.2.3', '--add-host', 'gw.local:host-gateway',
+      '--dns', '10.9.9.9', '--dns-search', 'corp.test', '--dns-option', 'ndots:2',
+      BUSYBOX, 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo ---; hostname; dnsdomainname 2>/dev/null || cat /proc/sys/kernel/domainname']);
+    expect(r.code, r.stderr).toBe(0);
+    const [hosts, resolv, names] = r.stdout.split('---\n');
+    expect(hosts).toMatch(/^127\.0\.0\.1\tlocalhost$/m);
+    expect(hosts).toMatch(/^10\.1\.2\.3\tdb\.local$/m);
+    const gateway = /^(\S+)\tgw\.local$/m.exec(hosts)?.[1];
+    expect(gateway).toBeTruthy();
+    // the host's names point where host-gateway does
+    expect(hosts).toMatch(new RegExp(`^${gateway!.replace(/\./g, '\\.')}\thost\.containers\.internal host\.docker\.internal$`, 'm'));
+    expect(hosts).toMatch(/\tbox\.example\.test box( |$)/m);
+    expect(lines(resolv)).toEqual(['search corp.test', 'nameserver 10.9.9.9', 'options ndots:2']);
+    expect(lines(names)).toEqual(['box', 'example.test']);
+  });
+
+  test('a bad --add-host or --dns: one line, exit 125', async () => {
+    const bad = await skiff(['run', '--rm', '--add-host', 'nohost', BUSYBOX, 'true']);
+    expect(bad.code).toBe(125);
+    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/bad format for add-host: "nohost"/)]);
+    const dns = await skiff(['run', '--rm', '--dns', 'not-an-ip', BUSYBOX, 'true']);
+    expect(dns.code).toBe(125);
+    expect(errorLines(dns.stderr)).toEqual([expect.stringMatching(/not-an-ip is not an ip address/)]);
+  });
+});
+
+describe('the default network', () => {
+  test('has an interface besides lo, a default route, and reaches a server on the host\'s loopback as host.containers.internal', async () => {
+    const server = http.createServer((_req, res) => res.end('from-the-host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = await skiff(['run', '--rm', BUSYBOX, 'sh', '-c', `ls /sys/class/net; ip route | grep -c ^default; timeout 10 wget -q -O - http://host.containers.internal:${port}/`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      const out = lines(r.stdout);
+      expect(out.filter((l) => l !== 'lo').length).toBeGreaterThanOrEqual(3);
+      expect(out).toContain('1');
+      expect(out.at(-1)).toBe('from-the-host');
+    } finally {
+      server.close();
+    }
+  });
+
+  test('--network slirp4netns also publishes ports', async () => {
+    const port = await freePort();
+    const c = await started(['--network', 'slirp4netns', '-p', `127.0.0.1:${port}:80`], HTTPD);
+    try {
+      expect(await fetchFromHost(port)).toMatch(/^hello from /);
+      expect(ourHelpers()).toHaveLength(1);
+      expect(fs.readFileSync(`/proc/${ourHelpers()[0]}/cmdline`, 'utf8')).toContain('slirp4netns');
+    } finally {
+      await removed(c.name);
+    }
+  });
+
+  test('the helper dies with the container when the monitor is SIGKILLed', async () => {
+    const c = await started();
+    const helpers = ourHelpers;
+    expect(helpers()).toHaveLength(1);
+    const monitors = hostProcessesMatching(`monitor`).filter((pid) => {
+      try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(c.id); } catch { return false; }
+    });
+    expect(monitors.length).toBeGreaterThan(0);
+    for (const pid of monitors) process.kill(pid, 'SIGKILL');
+    await waitFor(async () => helpers().length === 0, 20_000, 'the network helper to die with its monitor');
+    await removed(c.name);
+  });
+});
 
 describe('--network container:NAME', () => {
   test('shares the running container\'s network namespace, hostname and hosts file', async () => {

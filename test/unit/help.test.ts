@@ -142,7 +142,7 @@ describe('management nouns', () => {
   });
   it('each noun lists its verbs once, by the first name', () => {
     const verbs = nounHelp('skiff', 'container').split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
-    expect(verbs).toEqual(['attach', 'commit', 'cp', 'create', 'diff', 'exec', 'exists', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'prune', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait']);
+    expect(verbs).toEqual(['attach', 'commit', 'cp', 'create', 'diff', 'exec', 'exists', 'export', 'inspect', 'kill', 'logs', 'ls', 'pause', 'port', 'prune', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait']);
   });
 });
 

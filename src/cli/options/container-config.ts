@@ -12,7 +12,15 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image' });
   name = Option.String('--name', { description: 'Assign a name to the container' });
   hostname = Option.String('-h,--hostname', { description: 'Container host name' });
-  network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default user-mode network), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
+  network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default: user-mode, by pasta or slirp4netns), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
+  publish = Option.Array('-p,--publish', [], { description: "Publish a container's port(s) to the host ([IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp])" });
+  publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports' });
+  expose = Option.Array('--expose', [], { description: 'Expose a port or a range of ports' });
+  dns = Option.Array('--dns', [], { description: 'Set custom DNS servers' });
+  dnsSearch = Option.Array('--dns-search', [], { description: 'Set custom DNS search domains' });
+  dnsOption = Option.Array('--dns-option,--dns-opt', [], { description: 'Set DNS options' });
+  addHost = Option.Array('--add-host', [], { description: 'Add a custom host-to-IP mapping (host:ip, or host:host-gateway)' });
+  domainname = Option.String('--domainname', { description: 'Container NIS domain name' });
   networkAlias = Option.Array('--network-alias', [], { description: 'Add network-scoped alias for the container' });
   ip = Option.String('--ip', { description: 'IPv4 address (e.g., 172.30.100.104)' });
   macAddress = Option.String('--mac-address', { description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' });
@@ -87,6 +95,10 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
       labels: this.label, labelFiles: this.labelFile, cidfile: this.cidfile, stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout, replace: this.replace,
+      networkFlags: {
+        publish: this.publish, publishAll: this.publishAll, expose: this.expose, dns: this.dns, dnsSearch: this.dnsSearch,
+        dnsOption: this.dnsOption, addHost: this.addHost, domainname: this.domainname,
+      },
       mountFlags: { volumes: this.volume, mounts: this.mount, volumesFrom: this.volumesFrom }, readOnly: this.readOnly, userns: this.userns,
       runFlags: {
         restart: this.restart, init: this.init, uts: this.uts, ipc: this.ipc, pid: this.pid, cgroupns: this.cgroupns,

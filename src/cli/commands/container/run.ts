@@ -19,7 +19,17 @@ export class RunCommand extends ContainerConfigCommand {
     const { parseDetachKeys } = await import('../../../engine/detach-keys');
     parseDetachKeys(this.detachKeys); // refused before the container is created
     const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions(), detach: this.detach });
-    const code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys });
+    let code: number | undefined;
+    try {
+      code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys });
+    } catch (e) {
+      // --rm: a container that could not start (a published port in use) is not left behind
+      if (this.rm) {
+        const { removeContainer } = await import('../../../engine/remove');
+        await removeContainer(this.engine, c.id, { force: true }).catch(() => undefined);
+      }
+      throw e;
+    }
     if (this.detach) this.out(`${c.id}\n`);
     return code ?? 0;
   }

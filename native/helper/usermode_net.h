@@ -1,0 +1,42 @@
+/* The container's user-mode network helper, pasta or slirp4netns (usermode_net.c). Node computes
+ * its whole command line (src/network/usermode.ts); the monitor starts it on each new container's
+ * network namespace, waits until it reports ready, and stops it when the container ends. */
+#ifndef SKIFF_USERMODE_NET_H
+#define SKIFF_USERMODE_NET_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define NET_MAX_ARGS 256
+#define NET_MAX_REQUESTS 128
+
+struct usermode_net {
+  char *argv[NET_MAX_ARGS + 1]; /* argc 0: no helper (not the user-mode network) */
+  int argc;
+  const char *log;              /* the helper's stdout and stderr */
+  const char *pid_file;         /* "PID STARTTIME": lets skiff kill a helper whose monitor was killed */
+  const char *api_socket;       /* slirp4netns: where to send the port requests once it is ready */
+  const char *requests[NET_MAX_REQUESTS];
+  int nrequests;
+};
+
+/* A running helper: its pid, a pidfd (signals never hit a reused PID), and the write end of
+ * the pipe whose EOF tells it that the monitor is gone (slirp4netns's --exit-fd). */
+struct usermode_net_proc {
+  pid_t pid;
+  int pidfd, exit_w;
+};
+
+/* The spec keys net-helper, net-log, net-pid-file, net-api-socket, net-api-request; 1 when KEY was one. */
+int usermode_net_parse_key(struct usermode_net *n, const char *key, int nf, char **f);
+
+/* Start the helper on the network namespace of CHILD (the container's init, just cloned) and wait
+ * until it is ready (at most 10 s). 0, or -1 with one line in msg (nothing left running). */
+int usermode_net_start(const struct usermode_net *n, pid_t child, const sigset_t *oldmask,
+                       struct usermode_net_proc *p, char *msg, size_t len);
+
+/* Stop the helper and reap it (SIGTERM, then SIGKILL after a second). */
+void usermode_net_stop(struct usermode_net_proc *p, const struct usermode_net *n);
+
+#endif

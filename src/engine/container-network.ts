@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkNetworkFlags, parseNetworkMode, type NetworkMode } from '../network/network-mode';
+import { checkDnsServers, HOST_NAMES, hostsFileText, parseAddHost, parseResolvConf, resolvConfText, isLoopbackAddress, type HostEntry } from '../network/hosts-files';
+import { parseExpose, parsePublish, portKey, type PortBound, type PortPublish } from '../network/ports';
+import type { ContainerRecord } from './container-store';
+import type { Engine } from './context';
+
+/**
+ * The container's network as the engine composes it: the network flags checked and recorded at
+ * create, /etc/hosts and /etc/resolv.conf written, and at each start the host ports decided and
+ * the user-mode helper planned for the monitor (src/network/ does each part; this file ties them
+ * to the container record and directory).
+ */
+
+/** The network flags of create/run, as given. */
+export interface NetworkFlags {
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  domainname?: string;
+  hostname?: string;
+}
+
+/** What the record keeps of them (ContainerRecord['config'].net). */
+export interface NetworkSettings {
+  publish?: PortPublish[];
+  publishAll?: boolean;
+  /** --expose and the image's EXPOSE, as "80/tcp" */
+  exposed?: string[];
+  dns?: { servers: string[]; search: string[]; options: string[] };
+  addHosts?: string[];
+  domainname?: string;
+}
+
+/** The file in the container directory with the host ports of the current run. */
+const PORTS_FILE = 'ports.json';
+/** The user-mode helper's log and "PID STARTTIME" (usermode_net.c). */
+export const NET_HELPER_LOG = 'net-helper.log';
+export const NET_HELPER_PID = 'net-helper.pid';
+
+/** Check the flags against the mode (Docker's conflicts) and parse them; warnings go to stderr. */
+export function networkSettings(mode: NetworkMode, f: NetworkFlags, imageExposed: Record<string, object> | undefined): NetworkSettings {
+  const publish = (f.publish ?? []).flatMap(parsePublish);
+  const exposedByFlag = (f.expose ?? []).flatMap(parseExpose);
+  checkDnsServers(f.dns ?? []);
+  for (const h of f.addHost ?? []) parseAddHost(h, '0.0.0.0'); // syntax now; host-gateway resolved when written
+  for (const w of checkNetworkFlags(mode, {
+    hostname: !!f.hostname, dns: !!(f.dns?.length || f.dnsSearch?.length || f.dnsOption?.length), addHost: !!f.addHost?.length,
+    publish: publish.length > 0 || !!f.publishAll, expose: exposedByFlag.length > 0,
+  })) process.stderr.write(`${w}\n`);
+  const exposed = [...new Set([...Object.keys(imageExposed ?? {}).flatMap((k) => parseExpose(k)), ...exposedByFlag, ...publish.map(portKey)])];
+  const out: NetworkSettings = {};
+  if (publish.length && mode.kind !== 'host') out.publish = publish;
+  if (f.publishAll && mode.kind !== 'host') out.publishAll = true;
+  if (exposed.length) out.exposed = exposed;
+  if (f.dns?.length || f.dnsSearch?.length || f.dnsOption?.length) out.dns = { servers: f.dns ?? [], search: f.dnsSearch ?? [], options: f.dnsOption ?? [] };
+  if (f.addHost?.length) out.addHosts = f.addHost;
+  if (f.domainname) out.domainname = f.domainname;
+  return out;
+}
+
+/** Every publication of a run: -p, and with -P each exposed port not published otherwise on a free port. */
+export function publications(net: NetworkSettings | undefined): PortPublish[] {
+  const publish = [...(net?.publish ?? [])];
+  if (net?.publishAll) {
+    const done = new Set(publish.map(portKey));
+    for (const key of net.exposed ?? []) {
+      if (done.has(key)) continue;
+      const [port, protocol] = key.split('/');
+      publish.push({ hostIp: '', hostPort: 0, containerPort: Number(port), protocol: protocol as PortPublish['protocol'] });
+    }
+  }
+  return publish;
+}
+
+/** What the container's files need to know about its network (usermode.ts's plan, or nothing). */
+export interface NetworkAddresses { containerAddress?: string; hostGateway?: string; dnsForwarder?: string }
+
+/** Write /etc/hostname's, /etc/hosts's and /etc/resolv.conf's sources in the container directory. */
+export function writeEtcFiles(dir: string, c: { hostname: string; name?: string; network: NetworkMode; net?: NetworkSettings }, a: NetworkAddresses): void {
+  fs.writeFileSync(path.join(dir, 'hostname'), `${c.hostname}\n`);
+  fs.writeFileSync(path.join(dir, 'hosts'), hostsText(c, a));
+  const host = parseResolvConf(readText('/etc/resolv.conf'));
+  const asked = c.net?.dns ? { nameservers: c.net.dns.servers, search: c.net.dns.search, options: c.net.dns.options } : {};
+  // the host's own network: its resolv.conf as it is, loopback resolvers included
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), c.network.kind === 'host' && !c.net?.dns ? readText('/etc/resolv.conf') : resolvConfText(host, asked, a.dnsForwarder));
+}
+
+function hostsText(c: { hostname: string; name?: string; network: NetworkMode; net?: NetworkSettings }, a: NetworkAddresses): string {
+  const extra: HostEntry[] = (c.net?.addHosts ?? []).map((h) => parseAddHost(h, a.hostGateway));
+  if (c.network.kind === 'host') return readText('/etc/hosts') + extra.map((e) => `${e.address}\t${e.names.join(' ')}\n`).join('');
+  const entries: HostEntry[] = [...extra];
+  if (c.network.kind === 'usermode' && a.hostGateway) entries.push({ address: a.hostGateway, names: HOST_NAMES });
+  const fqdn = c.net?.domainname ? [`${c.hostname}.${c.net.domainname}`] : [];
+  entries.push({ address: a.containerAddress ?? '127.0.1.1', names: [...new Set([...fqdn, c.hostname, ...(c.name ? [c.name] : [])])] });
+  return hostsFileText(entries);
+}
+
+function readText(file: string): string {
+  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+/** Whether the host's resolvers include loopback ones, which the container needs a forwarder for. */
+export function hostHasLoopbackResolver(): boolean {
+  return parseResolvConf(readText('/etc/resolv.conf')).nameservers.some(isLoopbackAddress);
+}
+
+/** The host ports of the current run, or none when it is not running (Docker shows none then). */
+export function boundPorts(dir: string): PortBound[] {
+  try { return JSON.parse(fs.readFileSync(path.join(dir, PORTS_FILE), 'utf8')) as PortBound[]; } catch { return []; }
+}
+
+export function writeBoundPorts(dir: string, bound: PortBound[]): void {
+  if (bound.length) fs.writeFileSync(path.join(dir, PORTS_FILE), JSON.stringify(bound));
+  else fs.rmSync(path.join(dir, PORTS_FILE), { force: true });
+}
+
+/** The mode of a record. */
+export const modeOf = (c: ContainerRecord): NetworkMode => parseNetworkMode(c.config.network);
+
+/**
+ * At start: the host ports decided, the user-mode helper planned, the container's files written.
+ * Returns what the monitor needs to start the helper (nothing for other modes).
+ */
+export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: string) {
+  const mode = modeOf(c);
+  const net = c.config.net;
+  if (mode.kind !== 'usermode') {
+    writeBoundPorts(dir, []);
+    // (a joined container uses its donor's files; a user network's hosts file holds the peers
+    // block network-hosts.ts keeps, written before this)
+    if (mode.kind === 'none' || mode.kind === 'host') writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
+    return undefined;
+  }
+  const { allocatePorts } = await import('../network/port-allocation');
+  const { planUserMode } = await import('../network/usermode');
+  const bound = await allocatePorts(publications(net), c.name, engine.paths.rootless);
+  const plan = planUserMode({
+    helper: mode.helper, options: mode.options, configured: engine.config.defaultRootlessNetworkCmd,
+    rootless: engine.paths.rootless, ports: bound,
+    // in the run root: a socket path must fit in 108 bytes, and the store's may be long
+    apiSocket: path.join(engine.paths.runRoot, `slirp4netns-${c.id.slice(0, 12)}.sock`), needsDnsForwarder: hostHasLoopbackResolver(),
+  });
+  writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, plan);
+  writeBoundPorts(dir, bound);
+  return {
+    argv: plan.argv, log: path.join(dir, NET_HELPER_LOG), pidFile: path.join(dir, NET_HELPER_PID),
+    apiSocket: plan.apiSocket, apiRequests: plan.apiRequests,
+  };
+}

@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { InvalidError, UnavailableError } from '../errors';
+import { findOnPath } from '../util/which';
+import { USERMODE_HELPERS, type UserModeHelper } from './network-mode';
+import type { PortBound } from './ports';
+
+/**
+ * The default network: a network namespace of the container's own, connected to the host's by a
+ * user-mode helper, pasta (package passt) or slirp4netns, which the container's monitor starts
+ * on the namespace (native/helper/usermode_net.c) and which forwards the published ports.
+ *
+ * Which helper: the one --network names, else the config file's `defaultRootlessNetworkCmd`
+ * (Podman's containers.conf default_rootless_network_cmd), else the first installed of pasta
+ * and slirp4netns. pasta comes first (Podman 5's order; Podman 4 defaulted to slirp4netns)
+ * because it forwards published ports from the host's loopback by splice(2), several times
+ * slirp4netns's throughput, and needs no API round trips for ports.
+ *
+ * This module computes the helper's whole command line; the C side only adds nothing: the
+ * contract is that the helper finds the container's network namespace on fd 3, a pipe to
+ * report readiness on fd 4, and the read end of a pipe the monitor holds on fd 5 (its EOF means
+ * the monitor is gone).
+ */
+
+/** The fds the monitor gives the helper (native/PROTOCOL.md, net-helper). */
+export const NETNS_FD = 3, READY_FD = 4, EXIT_FD = 5;
+
+/** slirp4netns's fixed addresses in its default 10.0.2.0/24. */
+const SLIRP = { guest: '10.0.2.100', gateway: '10.0.2.2', dns: '10.0.2.3' };
+
+export interface UserModePlan {
+  helper: UserModeHelper;
+  /** argv[0] is the helper's absolute path */
+  argv: string[];
+  /** slirp4netns: the API socket and the add_hostfwd requests sent once it is ready */
+  apiSocket?: string;
+  apiRequests: string[];
+  /** the host as the container reaches it (host.containers.internal, --add-host X:host-gateway) */
+  hostGateway?: string;
+  /** the container's own address on this network, for its /etc/hosts line */
+  containerAddress?: string;
+  /** where the container's DNS queries go when the host's resolvers are loopback ones */
+  dnsForwarder?: string;
+}
+
+export interface PlanInput {
+  helper?: UserModeHelper;
+  options: string[];
+  /** config.json's defaultRootlessNetworkCmd */
+  configured?: string;
+  rootless: boolean;
+  ports: PortBound[];
+  /** where the slirp4netns API socket goes (the container directory) */
+  apiSocket: string;
+  /** whether the host's resolv.conf names loopback resolvers the container cannot reach */
+  needsDnsForwarder: boolean;
+}
+
+/**
+ * The helper to use and its path; one clear line when none is installed. Left to choose, a
+ * container that publishes UDP ports gets slirp4netns first: the pasta of Debian 12
+ * (2023-03-09) forwards UDP from the host's loopback into the container but loses the replies.
+ */
+export function chooseHelper(asked: UserModeHelper | undefined, configured: string | undefined, publishesUdp = false): { helper: UserModeHelper; path: string } {
+  if (configured !== undefined && !(USERMODE_HELPERS as readonly string[]).includes(configured)) {
+    throw new InvalidError(`config.json: defaultRootlessNetworkCmd "${configured}" is not one of ${USERMODE_HELPERS.join(', ')}`);
+  }
+  const wanted = asked ?? (configured as UserModeHelper | undefined);
+  const candidates = wanted ? [wanted] : publishesUdp ? [...USERMODE_HELPERS].reverse() : USERMODE_HELPERS;
+  for (const helper of candidates) {
+    const path = findOnPath(helper);
+    if (path) return { helper, path };
+  }
+  if (wanted === 'slirp4netns') throw new UnavailableError('slirp4netns is not installed: install the slirp4netns package, or use --network pasta or --network none');
+  if (wanted === 'pasta') throw new UnavailableError('pasta is not installed: install the passt package, or use --network slirp4netns or --network none');
+  throw new UnavailableError('neither pasta nor slirp4netns is installed, and the default network needs one: install the passt package (or slirp4netns), or use --network none or --network host');
+}
+
+/** The host's IPv4 default route: its gateway and interface (what pasta copies into the container). */
+export function defaultRoute(routeTable = readText('/proc/net/route')): { gateway: string; iface: string } | undefined {
+  for (const line of routeTable.split('\n').slice(1)) {
+    const [iface, dest, gw, flags] = line.trim().split(/\s+/);
+    // RTF_UP | RTF_GATEWAY, destination 0.0.0.0
+    if (dest === '00000000' && gw && (parseInt(flags, 16) & 3) === 3) return { gateway: hexToIPv4(gw), iface };
+  }
+  return undefined;
+}
+
+function hexToIPv4(hex: string): string {
+  // /proc/net/route prints the address as a host-order (little-endian here) 32-bit word
+  const n = parseInt(hex, 16);
+  return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+}
+
+function readText(path: string): string {
+  try { return fs.readFileSync(path, 'utf8'); } catch { return ''; }
+}
+
+function interfaceAddress(iface: string): string | undefined {
+  return os.networkInterfaces()[iface]?.find((a) => a.family === 'IPv4')?.address;
+}
+
+/** The helper's command line and what the container's files need to know about its network. */
+export function planUserMode(i: PlanInput): UserModePlan {
+  const { helper, path } = chooseHelper(i.helper, i.configured, i.ports.some((p) => p.protocol === 'udp'));
+  return helper === 'pasta' ? pastaPlan(path, i) : slirpPlan(path, i);
+}
+
+function pastaPlan(path: string, i: PlanInput): UserModePlan {
+  const route = defaultRoute();
+  const argv = [path, '--config-net', '--foreground', '--quiet'];
+  // As root, pasta drops to "nobody" and then cannot enter the namespace; root stays root
+  // (pasta still sandboxes itself). Rootless, "root" is the user.
+  if (!i.rootless) argv.push('--runas', '0');
+  argv.push('--netns', `/proc/self/fd/${NETNS_FD}`, '--pid', `/proc/self/fd/${READY_FD}`);
+  // Only what -p asks for is forwarded: pasta's default would forward every port the container
+  // binds, and every host port to the container's loopback.
+  const tcp = i.ports.filter((p) => p.protocol === 'tcp'), udp = i.ports.filter((p) => p.protocol === 'udp');
+  const spec = (p: PortBound) => `${p.hostIp ? `${p.hostIp}/` : ''}${p.hostPort}:${p.containerPort}`;
+  for (const p of tcp) argv.push('-t', spec(p));
+  for (const p of udp) argv.push('-u', spec(p));
+  if (!tcp.length) argv.push('-t', 'none');
+  if (!udp.length) argv.push('-u', 'none');
+  argv.push('-T', 'none', '-U', 'none');
+  // pasta maps the gateway's address to the host, so the gateway is how the container reaches it
+  const hostGateway = route?.gateway;
+  let dnsForwarder: string | undefined;
+  if (i.needsDnsForwarder && hostGateway) {
+    argv.push('--dns-forward', hostGateway);
+    dnsForwarder = hostGateway;
+  }
+  argv.push(...i.options);
+  return { helper: 'pasta', argv, apiRequests: [], hostGateway, containerAddress: route && interfaceAddress(route.iface), dnsForwarder };
+}
+
+function slirpPlan(path: string, i: PlanInput): UserModePlan {
+  const opts = new Map(i.options.map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)]));
+  if (opts.has('port_handler') && opts.get('port_handler') !== 'slirp4netns') {
+    throw new InvalidError(`slirp4netns port_handler=${opts.get('port_handler')} is not supported: skiff forwards ports with slirp4netns's own handler (port_handler=slirp4netns)`);
+  }
+  const argv = [path, '--configure', `--mtu=${opts.get('mtu') ?? '65520'}`, '--netns-type=path', `--ready-fd=${READY_FD}`, `--exit-fd=${EXIT_FD}`];
+  // slirp4netns sends a forwarded UDP datagram from 10.0.2.2, its alias of the host's loopback,
+  // so the container's replies are lost without it: published UDP ports turn it on unless
+  // allow_host_loopback=false says otherwise (pasta reaches the host's loopback as well).
+  const udp = i.ports.some((p) => p.protocol === 'udp');
+  const hostLoopback = opts.get('allow_host_loopback') === 'true' || (udp && opts.get('allow_host_loopback') !== 'false');
+  if (!hostLoopback) argv.push('--disable-host-loopback');
+  if (opts.has('cidr')) argv.push(`--cidr=${opts.get('cidr')}`);
+  if (opts.get('enable_ipv6') === 'true') argv.push('--enable-ipv6');
+  if (opts.has('outbound_addr')) argv.push(`--outbound-addr=${opts.get('outbound_addr')}`);
+  if (opts.has('outbound_addr6')) argv.push(`--outbound-addr6=${opts.get('outbound_addr6')}`);
+  const apiRequests = i.ports.map((p) => JSON.stringify({
+    execute: 'add_hostfwd',
+    arguments: { proto: p.protocol, host_addr: p.hostIp || '0.0.0.0', host_port: p.hostPort, guest_port: p.containerPort },
+  }));
+  if (apiRequests.length) argv.push(`--api-socket=${i.apiSocket}`);
+  argv.push(`/proc/self/fd/${NETNS_FD}`, 'tap0');
+  // Without host loopback the host is reached at its own outbound address, as any other machine.
+  const route = defaultRoute();
+  const hostGateway = hostLoopback ? SLIRP.gateway : route && interfaceAddress(route.iface);
+  return {
+    helper: 'slirp4netns', argv, apiSocket: apiRequests.length ? i.apiSocket : undefined, apiRequests, hostGateway,
+    containerAddress: opts.has('cidr') ? undefined : SLIRP.guest, dnsForwarder: opts.has('cidr') ? undefined : SLIRP.dns,
+  };
+}
