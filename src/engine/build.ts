@@ -731,16 +731,6 @@ async function download(url: string, loc: { file: string; line: number }): Promi
   return Buffer.from(await res.arrayBuffer());
 }
 
-/** RUN's argv: heredoc bodies go to the shell with the command (a lone `<<EOF` is the script itself). */
-function runArgs(ins: RunInstruction, shell: string[] | undefined): string[] {
-  if (ins.command.form === 'exec' || ins.heredocs.length === 0) return commandArgs(ins.command, shell);
-  const text = ins.command.text.trim();
-  const sh = shell ?? ['/bin/sh', '-c'];
-  if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z0-9_]+\1$/.test(text)) return [...sh, ins.heredocs[0].content];
-  const bodies = ins.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}\n`).join('');
-  return [...sh, `${ins.command.text}\n${bodies}`];
-}
-
 /** A base image's ONBUILD triggers, parsed by the front end as instructions of STAGE's file. */
 function onbuildTriggers(config: ContainerConfig | undefined, stage: Stage): Instruction[] {
   const triggers = config?.OnBuild ?? [];
@@ -807,4 +797,3 @@ export async function buildImage(engine: Engine, o: BuildOptions): Promise<strin
   return usingLayers(engine, () => new Builder(engine, o).run());
 }
 
-export type { Instruction };
