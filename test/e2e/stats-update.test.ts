@@ -36,7 +36,9 @@ describe('stats', () => {
   test('--no-stream: CPU of a busy container, memory it holds, its processes, the host memory as the limit', async () => {
     const busy = await runDetached([], 'while :; do :; done');
     // 20 MB held in a shell variable; the loop keeps the shell (and its memory) alive
-    const holder = await runDetached([], 'x=$(head -c 20000000 /dev/zero | tr "\\0" a); touch /ready; while :; do sleep 1; done');
+    // --network none: only lo, so NET I/O is exactly 0B / 0B (the default network's interface
+    // carries the kernel's own IPv6 neighbour traffic)
+    const holder = await runDetached(['--network', 'none'], 'x=$(head -c 20000000 /dev/zero | tr "\\0" a); touch /ready; while :; do sleep 1; done');
     await waitFor(async () => (await skiff(['exec', holder.name, 'test', '-e', '/ready'])).code === 0, 30_000, 'the memory holder');
 
     const r = await skiff(['stats', '--no-stream']);
