@@ -130,7 +130,11 @@ export const modeOf = (c: ContainerRecord): NetworkMode => parseNetworkMode(c.co
 export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: string) {
   const mode = modeOf(c);
   const net = c.config.net;
-  if (mode.kind !== 'usermode') {
+  // A default-network container later connected to a user network gets its way out through that
+  // network (the holder's slirp4netns): pasta cannot open its tun device in a namespace made for
+  // the holder's bridges. Its -p ports are not published then (docs/ARCHITECTURE.md, not here yet).
+  const onUserNetwork = c.endpoints !== undefined && Object.keys(c.endpoints).length > 0;
+  if (mode.kind !== 'usermode' || onUserNetwork) {
     writeBoundPorts(dir, []);
     // (a joined container uses its donor's files; a user network's hosts file holds the peers
     // block network-hosts.ts keeps, written before this)
