@@ -48,6 +48,8 @@ export function healthState(engine: Engine, c: ContainerRecord): HealthState | u
     const m = /^(\d+) (\d+) (-?\d+) ([0-9a-f]*)$/.exec(line);
     if (!m) continue;
     const start = Number(m[1]), code = Number(m[3]);
+    // a probe of the previous run can finish after the monitor started the log over for this one
+    if (start < started) continue;
     const output = code === -1 ? `Health check exceeded timeout (${h.timeout / SECOND}s)` : Buffer.from(m[4], 'hex').toString('utf8');
     state.Log.push({ Start: new Date(start).toISOString(), End: new Date(Number(m[2])).toISOString(), ExitCode: code, Output: output });
     if (code === 0) {
