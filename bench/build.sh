@@ -15,14 +15,8 @@
 # Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
 set -euo pipefail
 RUNS=${1:-5}
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUSER=bench
-[ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
-[ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-PEERS=$REPO/../shared/peers; [ -d "$PEERS" ] || PEERS=$REPO/../../shared/peers
-bash "$PEERS/podman-rootless.sh" "$BUSER" >/dev/null
-command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
-node "$REPO/test/fixtures/build-images.mjs" >/dev/null
+source "$(dirname "$0")/bench-env.sh"
+need_hyperfine
 
 WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"

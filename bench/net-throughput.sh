@@ -9,13 +9,7 @@
 # Usage (as root): bench/net-throughput.sh [ROUNDS]     needs dist/skiff (npm run build)
 set -euo pipefail
 ROUNDS=${1:-5}
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUSER=bench
-[ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
-[ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-PEERS=$REPO/../shared/peers; [ -d "$PEERS" ] || PEERS=$REPO/../../shared/peers
-bash "$PEERS/podman-rootless.sh" "$BUSER" >/dev/null
-node "$REPO/test/fixtures/build-images.mjs" >/dev/null
+source "$(dirname "$0")/bench-env.sh"
 
 WORK=$(mktemp -d /tmp/skiff-bench-net.XXXXXX)
 cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
