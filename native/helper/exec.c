@@ -98,6 +98,15 @@ static void parse_exec_spec(const char *path, struct exec_spec *s, char **target
 /* ---------- joining the container ---------- */
 
 /* Field 22 of /proc/PID/stat (the start time), as Node records it next to each PID. */
+int die_with_monitor_child(pid_t monitor) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return -1;
+  /* getppid() is 0 while the monitor lives when the child was forked into another container's
+   * PID namespace (--pid container:NAME), where the monitor is not visible; once reparented, the
+   * child has a parent inside that namespace. */
+  pid_t parent = getppid();
+  return parent == monitor || parent == 0 ? 0 : -1;
+}
+
 int process_start_time(pid_t pid, char *out, size_t outlen) {
   char path[64], buf[4096];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);

@@ -159,7 +159,7 @@ pid_t start_health_runner(const struct health_config *h, pid_t container) {
   pid_t monitor = getpid();
   pid_t runner = fork();
   if (runner != 0) return runner; /* the monitor (or a failed fork: no healthchecks, the container runs on) */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != monitor) _exit(0);
+  if (die_with_monitor_child(monitor) < 0) _exit(0);
   /* Hold nothing of the monitor's: not its report pipe (its EOF tells skiff the monitor is
    * gone), not the user's terminal or the container log. */
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -66,6 +66,10 @@ void detach_keys_parse(struct detach_keys *d, const char *hex);
  * start of it; *detach = 1 once it is complete (the rest of IN is dropped). Returns OUT's length. */
 size_t detach_keys_filter(struct detach_keys *d, const unsigned char *in, size_t n, unsigned char *out, int *detach);
 
+/* In a child the monitor just forked: have the kernel kill it when the monitor dies, and 0 when
+ * the monitor still lives (-1: it died first, and the child was reparented). exec.c. */
+int die_with_monitor_child(pid_t monitor);
+
 /* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0 or -1. */
 int process_start_time(pid_t pid, char *out, size_t outlen);
 int mode_tar_out(int argc, char **argv);       /* copy_in_out.c */

@@ -545,7 +545,7 @@ static void mount_rootfs(const struct spec *s) {
      * killed monitor, and keep its mount namespace and the mount alive with it. */
     pid_t monitor = getpid(), pid = fork();
     if (pid == 0) {
-      if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != monitor) _exit(125);
+      if (die_with_monitor_child(monitor) < 0) _exit(125);
       /* Daemonized it let go of our stdio; in the foreground it keeps only stderr, for errors,
        * so that nobody waiting for the container's output waits for fuse-overlayfs. */
       int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -882,12 +882,13 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     if (master >= 0) close(master);
     return code;
   }
+  /* the run's start before its PID: whoever sees the new PID sees the new StartedAt too */
+  restart_note_started(&s->restart);
   if (s->pid_file) {
     char buf[32];
     snprintf(buf, sizeof buf, "%d\n", (int)child);
     write_small_file(s->pid_file, buf, s->ncleanup == 0);
   }
-  restart_note_started(&s->restart);
   /* a runner per run: it probes this run's init, and a restart's health starts over (health.c) */
   pid_t health_runner = s->health.spec ? start_health_runner(&s->health, child) : -1;
   if (first) {

@@ -70,7 +70,8 @@ static void write_state(const struct restart_policy *p, const char *what) {
   if (!p->state_file) return;
   char tmp[4096], line[64];
   snprintf(tmp, sizeof tmp, "%s.tmp", p->state_file);
-  snprintf(line, sizeof line, "%d %s\n", p->count, what);
+  /* the wall-clock start of the current run: skiff's StartedAt (Docker renews it per restart) */
+  snprintf(line, sizeof line, "%d %s %lld\n", p->count, what, (long long)p->started_wall_ms);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   if (write(fd, line, strlen(line)) < 0) {
@@ -91,6 +92,9 @@ static int stopped_by_user(const struct restart_policy *p) {
 
 void restart_note_started(struct restart_policy *p) {
   clock_gettime(CLOCK_MONOTONIC, &p->started);
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  p->started_wall_ms = wall.tv_sec * 1000LL + wall.tv_nsec / 1000000;
   if (p->kind != RESTART_NO) write_state(p, "running");
 }
 

@@ -13,11 +13,12 @@ struct restart_policy {
   enum restart_kind kind;
   int max_retries;          /* on-failure:N; 0 = no limit (Docker's MaximumRetryCount) */
   const char *stop_file;    /* exists = the user stopped the container: never restart */
-  const char *state_file;   /* "COUNT running|restarting\n" for skiff to read */
+  const char *state_file;   /* "COUNT running|restarting STARTED_MS\n" for skiff to read */
   const char *policy_file;  /* "POLICY MAX\n" written by `skiff update --restart`: read before each decision */
   int count;                /* restarts so far (Docker's RestartCount) */
   long backoff_ms;          /* the last delay; 0 = none yet */
   struct timespec started;  /* when the current run began */
+  long long started_wall_ms; /* the same, in ms since the epoch, for the state file */
 };
 
 /* Parse the spec keys that belong to the policy (restart, stop-file, restart-file, policy-file); 1 when KEY

@@ -72,7 +72,7 @@ static void place(int fd, int target) {
 }
 
 static void exec_helper(const struct usermode_net *n, int netns, int ready_w, int exit_r, const sigset_t *oldmask, pid_t monitor) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != monitor) _exit(127);
+  if (die_with_monitor_child(monitor) < 0) _exit(127);
   /* The monitor ignores SIGPIPE and reads signals through a signalfd: give the helper the
    * defaults (pasta refuses to start with SIGPIPE ignored). */
   for (int sig = 1; sig < NSIG; sig++)

@@ -49,8 +49,9 @@ export function observe(engine: Engine, c: ContainerRecord): ContainerRecord {
   const exit = readExitFile(engine.containers.dir(c.id));
   if (exit) {
     // the restarts its monitor made stay counted once it is gone (Docker's RestartCount)
-    const restarts = c.config.restartPolicy ? readRestartState(engine.containers.dir(c.id))?.count : undefined;
-    return { ...c, state: { ...c.state, status: 'exited', ...exit, pid: undefined, ...(restarts ? { restartCount: restarts, restarting: undefined } : {}) } };
+    const r = c.config.restartPolicy ? readRestartState(engine.containers.dir(c.id)) : undefined;
+    const restarts = r?.count ? { restartCount: r.count, restarting: undefined, startedAt: r.startedAt } : {};
+    return { ...c, state: { ...c.state, status: 'exited', ...exit, pid: undefined, ...restarts } };
   }
   if (fromOtherBoot(c)) {
     return { ...c, state: { ...c.state, status: 'exited', exitCode: REBOOT_EXIT_CODE, error: REBOOT_ERROR, finishedAt: bootTime(), pid: undefined } };
@@ -142,7 +143,7 @@ function withRestartState(engine: Engine, c: ContainerRecord): ContainerRecord {
   return {
     ...c,
     state: {
-      ...c.state, restartCount: r.count, restarting: r.restarting || undefined,
+      ...c.state, restartCount: r.count, restarting: r.restarting || undefined, startedAt: r.startedAt,
       pid, pidStart: pid ? processStartTime(pid) : undefined,
       ...(r.restarting && exit ? { exitCode: exit.exitCode, finishedAt: exit.finishedAt } : {}),
     },

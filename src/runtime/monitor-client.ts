@@ -49,12 +49,15 @@ export function readExitFile(containerDir: string): { exitCode: number; finished
   }
 }
 
-/** The monitor's --restart state: restarts so far, and whether it is waiting to restart now. */
-export function readRestartState(containerDir: string): { count: number; restarting: boolean } | undefined {
+/**
+ * The monitor's --restart state: restarts so far, whether it is waiting to restart now, and when
+ * its current (or last) run started (Docker renews StartedAt at each restart).
+ */
+export function readRestartState(containerDir: string): { count: number; restarting: boolean; startedAt: string } | undefined {
   let text: string;
   try { text = fs.readFileSync(monitorFile(containerDir, 'restart'), 'utf8'); } catch { return undefined; }
-  const m = /^(\d+) (running|restarting)\n$/.exec(text);
-  return m ? { count: Number(m[1]), restarting: m[2] === 'restarting' } : undefined;
+  const m = /^(\d+) (running|restarting) (\d+)\n$/.exec(text);
+  return m ? { count: Number(m[1]), restarting: m[2] === 'restarting', startedAt: new Date(Number(m[3])).toISOString() } : undefined;
 }
 
 /**

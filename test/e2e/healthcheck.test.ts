@@ -40,7 +40,8 @@ describe('--health-cmd', () => {
     const pid = Number((await skiff(['inspect', '-f', '{{.State.Pid}}', name])).stdout);
     const restartedAfter = Date.now();
     process.kill(pid, 'SIGTERM');
-    await waitFor(async () => Number((await skiff(['inspect', '-f', '{{.State.Pid}}', name])).stdout) !== pid, 10_000, 'a new run');
+    // Pid is 0 while the monitor waits out the restart back-off: wait for the new run's own
+    await waitFor(async () => ![0, pid].includes(Number((await skiff(['inspect', '-f', '{{.State.Pid}}', name])).stdout)), 10_000, 'a new run');
     const fresh = await health();
     for (const l of fresh.Log) expect(Date.parse(l.Start)).toBeGreaterThanOrEqual(restartedAfter);
     expect((await skiff(['exec', name, 'touch', '/tmp/ok'])).code).toBe(0);
