@@ -175,6 +175,33 @@ export class LayerStore {
     });
   }
 
+  /**
+   * Make DIR the layer CHAIN_ID by renaming it into place (build: a step's overlay upper dir,
+   * already in the store's format, synced, on this filesystem), instead of unpacking its tar
+   * again. When the layer is already there, DIR is left where it is for the caller to remove.
+   */
+  async adoptTree(chainId: string, parent: string | undefined, diffId: string, dir: string, size: number): Promise<LayerRecord> {
+    if (this.driver === 'vfs') throw new SkiffError('a vfs layer is a full copy of its parent: it cannot be adopted from an overlay upper dir');
+    const existing = this.record(chainId);
+    if (existing) return existing;
+    fs.mkdirSync(layersRoot(this.dataRoot), { recursive: true, mode: 0o700 });
+    return withLock(`${this.dir(chainId)}.lock`, async () => {
+      const again = this.record(chainId);
+      if (again) return again;
+      const staging = this.tempDir('layer');
+      try {
+        fs.renameSync(dir, path.join(staging, LAYER_DIFF));
+        const rec: LayerRecord = { chainId, diffId, parent, size };
+        writeJsonAtomic(path.join(staging, LAYER_RECORD), rec);
+        fs.renameSync(staging, this.dir(chainId));
+        return rec;
+      } catch (e) {
+        await this.removeTree(staging).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
   private async unpackInto(staging: string, chainId: string, parent: string | undefined, diffId: string,
     input: LayerInput, blobOut: string | undefined): Promise<LayerRecord> {
     const diff = path.join(staging, LAYER_DIFF);

@@ -312,4 +312,36 @@ RUN --mount=type=bind,source=bound.txt,target=/bound.txt cat /bound.txt > /seen-
     await build(dir, '-t', tag);
     expect(await seen()).toBe('from-stage\ntop\ntop\nv2\n0\n');
   });
+  test('RUN networks: default is a namespace of its own with a route out (run\'s user-mode helper), none has loopback only, host is the host\'s; RUN --network; a bad --network is one line', async () => {
+    const hostNs = fs.readlinkSync('/proc/self/ns/net');
+    const probe = 'readlink /proc/self/ns/net; grep -vc "^Iface" /proc/net/route; cat /etc/hostname';
+    const dir = context(`FROM ${BUSYBOX}
+RUN (${probe}) > /net-build
+RUN --network=none (${probe}) > /net-run
+`);
+    const seen = async (tag: string, file: string) => (await ok(['run', '--rm', '--network', 'none', tag, 'cat', file])).stdout.split('\n');
+    const tags: Record<string, string> = {};
+    for (const mode of ['default', 'none', 'host']) {
+      tags[mode] = uniqueName(`net-${mode}`);
+      await build(dir, '-t', tags[mode], '--network', mode);
+    }
+    const [dNs, dRoutes, dHost] = await seen(tags.default, '/net-build');
+    expect(dNs).not.toBe(hostNs);
+    expect(Number(dRoutes)).toBeGreaterThan(0); // pasta copies the host's routes, slirp4netns routes via 10.0.2.2
+    expect(dHost).toBe('buildkitsandbox');
+    const [nNs, nRoutes] = await seen(tags.none, '/net-build');
+    expect(nNs).not.toBe(hostNs);
+    expect(nNs).not.toBe(dNs);
+    expect(nRoutes).toBe('0');
+    expect((await seen(tags.host, '/net-build'))[0]).toBe(hostNs);
+    // RUN --network=none inside a default-network build
+    const [rNs, rRoutes] = await seen(tags.default, '/net-run');
+    expect(rNs).not.toBe(hostNs);
+    expect(rRoutes).toBe('0');
+    const before = staging();
+    const bad = await skiff(['build', '--network', 'container:foo', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual(['skiff: --network: network mode "container:foo" not supported by build: use default, host or none']);
+    expect(staging()).toEqual(before);
+  });
 });
