@@ -11,10 +11,16 @@ import type { PortBound } from './ports';
  * on the namespace (native/helper/usermode_net.c) and which forwards the published ports.
  *
  * Which helper: the one --network names, else the config file's `defaultRootlessNetworkCmd`
- * (Podman's containers.conf default_rootless_network_cmd), else the first installed of pasta
- * and slirp4netns. pasta comes first (Podman 5's order; Podman 4 defaulted to slirp4netns)
- * because it forwards published ports from the host's loopback by splice(2), several times
- * slirp4netns's throughput, and needs no API round trips for ports.
+ * (Podman's containers.conf default_rootless_network_cmd), else the first installed of
+ * slirp4netns and pasta. slirp4netns comes first (Podman 4's order) because it starts in
+ * 13-20 ms where Debian 12's pasta takes 200-300 ms (its own initialisation); published TCP
+ * ports do not go through either helper but through skiff's own forwarder (port-forward.ts),
+ * so the helper's port handling does not decide the throughput.
+ *
+ * The host is reachable from the container (host.containers.internal, host-gateway): slirp4netns
+ * gets allow_host_loopback on by default, so its gateway 10.0.2.2 is the host's 127.0.0.1, as
+ * pasta's gateway is the host. Podman leaves it off; `slirp4netns:allow_host_loopback=false`
+ * turns it off here, and the host is then reached at its own outbound address.
  *
  * This module computes the helper's whole command line; the C side only adds nothing: the
  * contract is that the helper finds the container's network namespace on fd 3, a pipe to
@@ -56,24 +62,20 @@ export interface PlanInput {
   needsDnsForwarder: boolean;
 }
 
-/**
- * The helper to use and its path; one clear line when none is installed. Left to choose, a
- * container that publishes UDP ports gets slirp4netns first: the pasta of Debian 12
- * (2023-03-09) forwards UDP from the host's loopback into the container but loses the replies.
- */
-export function chooseHelper(asked: UserModeHelper | undefined, configured: string | undefined, publishesUdp = false): { helper: UserModeHelper; path: string } {
+/** The helper to use and its path; one clear line when none is installed. */
+export function chooseHelper(asked: UserModeHelper | undefined, configured: string | undefined): { helper: UserModeHelper; path: string } {
   if (configured !== undefined && !(USERMODE_HELPERS as readonly string[]).includes(configured)) {
     throw new InvalidError(`config.json: defaultRootlessNetworkCmd "${configured}" is not one of ${USERMODE_HELPERS.join(', ')}`);
   }
   const wanted = asked ?? (configured as UserModeHelper | undefined);
-  const candidates = wanted ? [wanted] : publishesUdp ? [...USERMODE_HELPERS].reverse() : USERMODE_HELPERS;
+  const candidates = wanted ? [wanted] : USERMODE_HELPERS;
   for (const helper of candidates) {
     const path = findOnPath(helper);
     if (path) return { helper, path };
   }
   if (wanted === 'slirp4netns') throw new UnavailableError('slirp4netns is not installed: install the slirp4netns package, or use --network pasta or --network none');
   if (wanted === 'pasta') throw new UnavailableError('pasta is not installed: install the passt package, or use --network slirp4netns or --network none');
-  throw new UnavailableError('neither pasta nor slirp4netns is installed, and the default network needs one: install the passt package (or slirp4netns), or use --network none or --network host');
+  throw new UnavailableError('neither slirp4netns nor pasta is installed, and the default network needs one: install the slirp4netns package (or passt), or use --network none or --network host');
 }
 
 /** The host's IPv4 default route: its gateway and interface (what pasta copies into the container). */
@@ -102,7 +104,7 @@ function interfaceAddress(iface: string): string | undefined {
 
 /** The helper's command line and what the container's files need to know about its network. */
 export function planUserMode(i: PlanInput): UserModePlan {
-  const { helper, path } = chooseHelper(i.helper, i.configured, i.ports.some((p) => p.protocol === 'udp'));
+  const { helper, path } = chooseHelper(i.helper, i.configured);
   return helper === 'pasta' ? pastaPlan(path, i) : slirpPlan(path, i);
 }
 
@@ -139,11 +141,9 @@ function slirpPlan(path: string, i: PlanInput): UserModePlan {
     throw new InvalidError(`slirp4netns port_handler=${opts.get('port_handler')} is not supported: skiff forwards ports with slirp4netns's own handler (port_handler=slirp4netns)`);
   }
   const argv = [path, '--configure', `--mtu=${opts.get('mtu') ?? '65520'}`, '--netns-type=path', `--ready-fd=${READY_FD}`, `--exit-fd=${EXIT_FD}`];
-  // slirp4netns sends a forwarded UDP datagram from 10.0.2.2, its alias of the host's loopback,
-  // so the container's replies are lost without it: published UDP ports turn it on unless
-  // allow_host_loopback=false says otherwise (pasta reaches the host's loopback as well).
-  const udp = i.ports.some((p) => p.protocol === 'udp');
-  const hostLoopback = opts.get('allow_host_loopback') === 'true' || (udp && opts.get('allow_host_loopback') !== 'false');
+  // On unless asked otherwise: 10.0.2.2 is then the host's loopback (host.containers.internal),
+  // and slirp4netns, which sends forwarded UDP datagrams from 10.0.2.2, gets the replies back.
+  const hostLoopback = opts.get('allow_host_loopback') !== 'false';
   if (!hostLoopback) argv.push('--disable-host-loopback');
   if (opts.has('cidr')) argv.push(`--cidr=${opts.get('cidr')}`);
   if (opts.get('enable_ipv6') === 'true') argv.push('--enable-ipv6');

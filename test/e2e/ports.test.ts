@@ -197,6 +197,27 @@ describe('the default network', () => {
     }
   });
 
+  test('is slirp4netns (Podman 4\'s default); allow_host_loopback=false cuts its way to the host\'s loopback', async () => {
+    const server = http.createServer((_req, res) => res.end('from-the-host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as net.AddressInfo).port;
+    const c = await started();
+    try {
+      expect(ourHelpers()).toHaveLength(1);
+      expect(fs.readFileSync(`/proc/${ourHelpers()[0]}/cmdline`, 'utf8')).toContain('slirp4netns');
+      const open = await skiff(['exec', c.name, 'sh', '-c', `grep host.containers.internal /etc/hosts; timeout 5 wget -q -O - http://10.0.2.2:${port}/`]);
+      expect(open.code, open.stderr).toBe(0);
+      expect(lines(open.stdout)).toEqual(['10.0.2.2\thost.containers.internal host.docker.internal', 'from-the-host']);
+      const closed = await skiff(['run', '--rm', '--network', 'slirp4netns:allow_host_loopback=false', BUSYBOX, 'sh', '-c',
+        `grep -c '^10.0.2.2' /etc/hosts; timeout 5 wget -q -O - http://10.0.2.2:${port}/ && echo reached`]);
+      expect(lines(closed.stdout)[0]).toBe('0');
+      expect(closed.stdout).not.toContain('reached');
+    } finally {
+      await removed(c.name);
+      server.close();
+    }
+  });
+
   test('--network slirp4netns also publishes ports', async () => {
     const port = await freePort();
     const c = await started(['--network', 'slirp4netns', '-p', `127.0.0.1:${port}:80`], HTTPD);

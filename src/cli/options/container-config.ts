@@ -12,7 +12,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image' });
   name = Option.String('--name', { description: 'Assign a name to the container' });
   hostname = Option.String('-h,--hostname', { description: 'Container host name' });
-  network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default: user-mode, by pasta or slirp4netns), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
+  network = Option.String('--network,--net', { description: 'Connect a container to a network: bridge (the default: user-mode, by slirp4netns or pasta), none, host, container:NAME, pasta[:OPTIONS], slirp4netns[:OPTIONS]' });
   publish = Option.Array('-p,--publish', [], { description: "Publish a container's port(s) to the host ([IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp])" });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports' });
   expose = Option.Array('--expose', [], { description: 'Expose a port or a range of ports' });
