@@ -11,6 +11,7 @@
 #include "net_holder.h"
 #include "process_opts.h"
 #include "usermode_net.h"
+#include "port_forward.h"
 #include "restart.h"
 #include "volume_mount.h"
 #include "keep_id.h"
@@ -84,6 +85,7 @@ struct spec {
   struct health_config health; /* .spec NULL: no healthcheck */
   struct usermode_net umnet;   /* the user-mode network helper (usermode_net.c); argc 0: none */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
+  struct port_forward ports;   /* published ports through our forwarder (port_forward.c) */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
   struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
 };
@@ -157,7 +159,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
     else if (usermode_net_parse_key(&s->umnet, key, nf, f)) {}
     else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
-    else if (net_attach_parse_key(&s->net, key, nf, f)) {}
+    else if (net_attach_parse_key(&s->net, key, nf, f) || port_forward_parse_key(&s->ports, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
       s->log_format = f[0]; s->log_path = f[1];
@@ -846,7 +848,10 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   /* The network comes up while the init mounts its root; the command waits for it. */
   struct usermode_net_proc net = {-1, -1, -1};
   char net_err[600] = "";
-  if (s->umnet.argc && usermode_net_start(&s->umnet, child, oldmask, &net, net_err, sizeof net_err) < 0) kill(child, SIGKILL);
+  struct port_forward_proc fwd = {-1, -1};
+  if ((s->umnet.argc && usermode_net_start(&s->umnet, child, oldmask, &net, net_err, sizeof net_err) < 0) ||
+      port_forward_start(&s->ports, child, getpid(), &fwd, net_err, sizeof net_err) < 0)
+    kill(child, SIGKILL);
   else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
   }
   if (go[1] >= 0) close(go[1]);
@@ -877,6 +882,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   *started = code == 0;
   if (code) {
+    port_forward_stop(&fwd);
     usermode_net_stop(&net, &s->umnet);
     close(alive[1]);
     if (master >= 0) close(master);
@@ -898,6 +904,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  port_forward_stop(&fwd);
   usermode_net_stop(&net, &s->umnet);
   /* still our unreaped child (supervise reaps any child that exits): stop it */
   if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
@@ -907,6 +914,17 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The published ports are bound once, for every run (port_forward.c): a port taken since skiff
+ * probed it fails the start like any other start failure, 125 with one line. 0 or -1. */
+static int publish_ports(struct spec *s) {
+  char msg[600], line[700];
+  if (port_forward_bind(&s->ports, msg, sizeof msg) == 0) return 0;
+  snprintf(line, sizeof line, "err 125 %s\n", msg);
+  if (s->ready_fd >= 0) report_ready(s, line);
+  else fprintf(stderr, "skiff: %s\n", msg);
+  return -1;
 }
 
 static void write_exit_file(const struct spec *s, int code) {
@@ -947,14 +965,18 @@ int mode_monitor(int argc, char **argv) {
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sigfd < 0) die("monitor: signalfd: %s", strerror(errno));
 
-  int code, started;
-  for (int first = 1;; first = 0) {
-    code = run_container(&s, sigfd, &oldmask, first, &started);
+  int code = 125, started;
+  if (publish_ports(&s) < 0) {
     write_exit_file(&s, code);
-    /* A command that cannot start will not start next time either (the rootfs stays as it was). */
-    if (!started) break;
-    long delay = restart_next_delay(&s.restart, code);
-    if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
+  } else {
+    for (int first = 1;; first = 0) {
+      code = run_container(&s, sigfd, &oldmask, first, &started);
+      write_exit_file(&s, code);
+      /* A command that cannot start will not start next time either (the rootfs stays as it was). */
+      if (!started) break;
+      long delay = restart_next_delay(&s.restart, code);
+      if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
+    }
   }
   user_terminal_restore();
   attach_close(code);
