@@ -7,8 +7,8 @@
 #               images removed and --no-cache; neither part is timed),
 #   no change   (everything from the cache: no container, no command),
 #   one file    (one file of the 50 MB COPY changed: that COPY and every later step again).
-# Both build with `--network none` (RUN needs no network here; skiff's default is the host's
-# network, Podman's slirp4netns, which would measure the network helpers instead of the build).
+# Both build with `--network none` (RUN needs no network here; the default network would time
+# the user-mode helpers, pasta or slirp4netns, started for each RUN, instead of the build).
 # Prints the median of each and the ratios. Not a test: it asserts nothing.
 #
 # Usage (as root): bench/build.sh [RUNS]     needs dist/skiff (npm run build)

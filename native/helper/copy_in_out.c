@@ -99,21 +99,24 @@ int mode_stat_path(int argc, char **argv) {
   return 0;
 }
 
-/* tar-out [--follow] [--layer] [--name ARC] [--owner U:G] [--exclude ARC]... ROOTOPT PATH:
+/* tar-out [--follow] [--layer] [--name ARC] [--owner U:G] [--exclude ARC]... [--to FILE] ROOTOPT PATH:
  * PATH (and everything below it) as a tar on stdout, its top entry named ARC (default: PATH's
  * last component; "" writes a directory's children only). --layer: overlay whiteouts become
- * .wh. entries. --exclude: an entry of that archive name is left out with all below it. */
+ * .wh. entries. --exclude: an entry of that archive name is left out with all below it.
+ * --to: the tar goes to the new FILE instead, which is synced (syncfs) and whose digest line
+ * ("sha256:HEX BYTES FILE_BYTES") is printed on stdout. */
 int mode_tar_out(int argc, char **argv) {
   g_what = "tar-out";
   struct tar_writer tw = {.fd = 1};
   int root = -1, follow = 0, i = 1;
-  const char *arc = NULL;
+  const char *arc = NULL, *to = NULL;
   tw.exclude = xmalloc((size_t)argc * sizeof *tw.exclude);
   int nexclude = 0;
   for (; i < argc - 1; i++) {
     if (!strcmp(argv[i], "--follow")) follow = 1;
     else if (!strcmp(argv[i], "--exclude") && i + 1 < argc - 1) tw.exclude[nexclude++] = argv[++i];
     else if (!strcmp(argv[i], "--layer")) tw.whiteouts = 1;
+    else if (!strcmp(argv[i], "--to") && i + 1 < argc - 1) to = argv[++i];
     else if (!strcmp(argv[i], "--name") && i + 1 < argc - 1) arc = argv[++i];
     else if (!strcmp(argv[i], "--owner") && i + 1 < argc - 1) {
       if (sscanf(argv[++i], "%u:%u", &tw.uid, &tw.gid) != 2) die("tar-out: bad --owner %s", argv[i]);
@@ -121,7 +124,13 @@ int mode_tar_out(int argc, char **argv) {
     } else if (!root_option(argv, argc, &i, &root)) break;
   }
   tw.exclude[nexclude] = NULL;
-  if (root < 0 || i != argc - 1) die("usage: tar-out [--follow] [--layer] [--name ARC] [--owner U:G] [--exclude ARC]... --root DIR|--pid PID|--overlay DATA DIR PATH");
+  if (root < 0 || i != argc - 1) die("usage: tar-out [--follow] [--layer] [--name ARC] [--owner U:G] [--exclude ARC]... [--to FILE] --root DIR|--pid PID|--overlay DATA DIR PATH");
+  if (to) {
+    /* A new file (O_EXCL) in the caller's private staging dir; the digest line goes to stdout. */
+    tw.fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (tw.fd < 0) die("tar-out: %s: %s", to, strerror(errno));
+    tw.digest = 1;
+  }
   const char *path = argv[i];
   int fd = resolve(root, path, follow);
   if (fd < 0) die("tar-out: %s: %s", path, strerror(errno));
@@ -136,20 +145,30 @@ int mode_tar_out(int argc, char **argv) {
   }
   tw_entry(&tw, fd, arc);
   tw_finish(&tw);
+  if (to) {
+    /* Durable before Node names it (build: the blob, and the tree it was read from, which is on
+     * the same filesystem and becomes the layer by a rename). */
+    if (syncfs(tw.fd) < 0 || close(tw.fd) < 0) die("tar-out: %s: %s", to, strerror(errno));
+    char line[160];
+    tw_digest_line(&tw, line, sizeof line);
+    write_all(1, line, strlen(line), "<stdout>");
+  }
   return 0;
 }
 
-/* tar-in [--owner U:G] ROOTOPT DIR: the tar on stdin applied below DIR (inside the root), as
- * plain files (a .wh. name is a name), entries owned by U:G when given. DIR must exist. */
+/* tar-in [--owner U:G] [--no-sync] ROOTOPT DIR: the tar on stdin applied below DIR (inside the
+ * root), as plain files (a .wh. name is a name), entries owned by U:G when given. DIR must exist.
+ * --no-sync: no syncfs at the end (build: the step is synced once, by tar-out --to). */
 int mode_tar_in(int argc, char **argv) {
   g_what = "tar-in";
-  int root = -1, i = 1;
+  int root = -1, i = 1, no_sync = 0;
   const char *owner = NULL;
   for (; i < argc - 1; i++) {
     if (!strcmp(argv[i], "--owner") && i + 1 < argc - 1) owner = argv[++i];
+    else if (!strcmp(argv[i], "--no-sync")) no_sync = 1;
     else if (!root_option(argv, argc, &i, &root)) break;
   }
-  if (root < 0 || i != argc - 1) die("usage: tar-in [--owner U:G] --root DIR|--pid PID|--overlay DATA DIR DIR");
+  if (root < 0 || i != argc - 1) die("usage: tar-in [--owner U:G] [--no-sync] --root DIR|--pid PID|--overlay DATA DIR DIR");
   int fd = resolve(root, argv[i], 1);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0) die("tar-in: %s: %s", argv[i], strerror(errno));
@@ -160,6 +179,7 @@ int mode_tar_in(int argc, char **argv) {
   int n = 0;
   args[n++] = "apply-tar";
   args[n++] = "--plain";
+  if (no_sync) args[n++] = "--no-sync";
   if (owner) {
     args[n++] = "--owner";
     args[n++] = (char *)owner;

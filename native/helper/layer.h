@@ -41,5 +41,7 @@ void layer_keep_dirs(void);
 void layer_apply(const struct layer_op *op, layer_data_fn data);
 /* Directory mtimes (adding entries changed them), then syncfs. */
 void layer_finish(void);
+/* layer_finish without its syncfs: the caller syncs later (build: tar-out --to syncs the step). */
+void layer_no_sync(void);
 
 #endif

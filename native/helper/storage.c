@@ -758,8 +758,12 @@ void layer_apply(const struct layer_op *op, layer_data_fn data) {
   }
 }
 
+static int g_no_sync;
+void layer_no_sync(void) { g_no_sync = 1; }
+
 void layer_finish(void) {
   apply_dir_times();
+  if (g_no_sync) return;
   /* Durable before Node renames the layer into place; syncfs needs a real fd (not O_PATH). */
   int fd = openat(g_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || syncfs(fd) < 0) fail(g_root_name, errno);

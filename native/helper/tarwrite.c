@@ -7,8 +7,11 @@
  * O_NOFOLLOW and described from that fd (fstat), so a symlink swapped in while we walk is
  * written as a symlink, never read through.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_*: the small static API, as untar.c */
 #include "tarwrite.h"
 #include "helper.h"
+
+#include <openssl/sha.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,8 +27,16 @@
 #define BLOCK 512
 
 static struct tar_writer *g_tw;
+static SHA256_CTX g_sha; /* with tw->digest: the stream's digest (a layer's diff ID) */
 
-static void out(const void *p, size_t n) { write_all(g_tw->fd, p, n, "<tar output>"); }
+static void out(const void *p, size_t n) {
+  if (g_tw->digest) {
+    if (g_tw->bytes == 0) SHA256_Init(&g_sha);
+    SHA256_Update(&g_sha, p, n);
+  }
+  g_tw->bytes += n;
+  write_all(g_tw->fd, p, n, "<tar output>");
+}
 
 static void pad(uint64_t size) {
   static const char zeros[BLOCK];
@@ -286,6 +297,7 @@ void tw_entry(struct tar_writer *tw, int pfd, const char *arcname) {
     read_xattrs(fd, &x);
     write_header(arcname, '0', &st, (uint64_t)st.st_size, NULL, &x);
     free(x.buf);
+    tw->file_bytes += (uint64_t)st.st_size;
     copy_data(fd, (uint64_t)st.st_size, arcname);
     close(fd);
     return;
@@ -329,5 +341,14 @@ static void walk_dir(int dirfd, const char *arcdir) {
 
 void tw_finish(struct tar_writer *tw) {
   static const char zeros[2 * BLOCK];
-  write_all(tw->fd, zeros, sizeof zeros, "<tar output>");
+  g_tw = tw;
+  out(zeros, sizeof zeros);
+}
+
+void tw_digest_line(struct tar_writer *tw, char *line, size_t len) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256_Final(d, &g_sha);
+  char hex[2 * SHA256_DIGEST_LENGTH + 1];
+  for (int k = 0; k < SHA256_DIGEST_LENGTH; k++) sprintf(hex + 2 * k, "%02x", d[k]);
+  snprintf(line, len, "sha256:%s %llu %llu\n", hex, (unsigned long long)tw->bytes, (unsigned long long)tw->file_bytes);
 }

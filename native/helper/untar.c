@@ -808,6 +808,7 @@ int mode_apply_tar(int argc, char **argv) {
     else if (!strcmp(argv[i], "--opaque-xattr") && i + 1 < argc && argv[i + 1][0]) opaque = argv[++i];
     else if (!strcmp(argv[i], "--blob-out") && i + 1 < argc && argv[i + 1][0]) g_blob_path = argv[++i];
     else if (!strcmp(argv[i], "--plain")) g_plain = 1;
+    else if (!strcmp(argv[i], "--no-sync")) layer_no_sync();
     else if (!strcmp(argv[i], "--owner") && i + 1 < argc && sscanf(argv[i + 1], "%u:%u", &g_owner_uid, &g_owner_gid) == 2) g_owner_set = 1, i++;
     else die("apply-tar: bad option %s (usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR)", argv[i]);
   }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { buildOciSpec, type NetworkNamespace, type OciMount } from '../runtime/oci-spec';
+import { buildOciSpec, type OciMount } from '../runtime/oci-spec';
+import type { NetworkMode } from '../network/network-mode';
 import { encodeMonitorSpec } from '../runtime/monitor-spec';
 import { monitorFile, spawnMonitor } from '../runtime/monitor-client';
 import { idMapped } from '../runtime/userns';
@@ -12,8 +13,12 @@ import { SkiffError } from '../util/errors';
 import { RUNTIME_MOUNT_POINTS, spawnHelperStream } from './container-fs';
 import type { Engine } from './context';
 import { ownChanges, parseChanges, RUNTIME_MOUNT_PARENTS } from './diff';
+import { hostHasLoopbackResolver, NET_HELPER_LOG, NET_HELPER_PID, writeEtcFiles } from './container-network';
 import { rootfsMountIn } from './rootfs';
-import { storeUpperLayer, type StoredLayer } from './upper-layer';
+import { adoptUpperLayer, type StoredLayer } from './upper-layer';
+
+/** BuildKit's hostname for a RUN (Docker's builds show it too). */
+const BUILD_HOSTNAME = 'buildkitsandbox';
 
 /** One RUN: the process and what is mounted for it besides the rootfs. */
 export interface BuildRun {
@@ -21,7 +26,8 @@ export interface BuildRun {
   env: string[];
   cwd: string;
   user: ResolvedUser;
-  network: NetworkNamespace;
+  /** default (the user-mode network, as `run`'s), none or host */
+  network: NetworkMode;
   /** RUN --mount: cache dirs, binds, tmpfs, secrets */
   mounts: OciMount[];
   /** where the command's stdout and stderr go (one fd, as Docker interleaves them) */
@@ -69,7 +75,8 @@ export class BuildStepRoot {
 
   /** Apply the tar from INPUT below DIR of the step's root (owners as in the tar, or OWNER for all). */
   async tarIn(input: Readable, dir: string, what: string, owner?: string): Promise<void> {
-    const into = spawnHelperStream(this.engine.userns, ['tar-in', ...(owner ? ['--owner', owner] : []), ...this.rootArgs(), dir],
+    // no syncfs per copy: the step is synced once, when its layer is written (adoptUpperLayer)
+    const into = spawnHelperStream(this.engine.userns, ['tar-in', '--no-sync', ...(owner ? ['--owner', owner] : []), ...this.rootArgs(), dir],
       ['pipe', 'ignore'], what);
     input.on('error', (e) => into.child.stdin!.destroy(e));
     input.pipe(into.child.stdin!);
@@ -86,12 +93,10 @@ export class BuildStepRoot {
   /** Run one command in the step's root; returns its exit code (126/127 when it cannot be run). */
   async run(r: BuildRun): Promise<number> {
     const { target, mount } = this.mount;
-    for (const [f, text] of [['hostname', 'buildkitsandbox\n'], ['hosts', hostsFile(r.network)], ['resolv.conf', readOr('/etc/resolv.conf')]]) {
-      fs.writeFileSync(path.join(this.dir, f), text);
-    }
+    const network = await this.network(r.network);
     const spec = buildOciSpec({
-      rootfs: target, hostname: 'buildkitsandbox', args: r.args, env: r.env, cwd: r.cwd, user: r.user, tty: false,
-      network: r.network, rootless: this.engine.paths.rootless,
+      rootfs: target, hostname: BUILD_HOSTNAME, args: r.args, env: r.env, cwd: r.cwd, user: r.user, tty: false,
+      network: r.network.kind === 'host' ? 'host' : 'private', rootless: this.engine.paths.rootless,
       ttyGroupMapped: !this.engine.userns || idMapped(this.engine.userns.gidMap, 5),
       etcFiles: { hostname: path.join(this.dir, 'hostname'), hosts: path.join(this.dir, 'hosts'), resolvConf: path.join(this.dir, 'resolv.conf') },
     });
@@ -99,7 +104,7 @@ export class BuildStepRoot {
     const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
     const specFile = monitorFile(this.dir, 'spec');
     fs.writeFileSync(specFile, encodeMonitorSpec(spec, {
-      rootfsMount: mount, keepStdin: false, readyFd: 3, pidFile: monitorFile(this.dir, 'pid'), seccompProgram, attached: true,
+      rootfsMount: mount, keepStdin: false, readyFd: 3, pidFile: monitorFile(this.dir, 'pid'), seccompProgram, attached: true, network,
     }));
     const monitor = spawnMonitor(this.engine.userns, specFile, [-1, r.outputFd, r.outputFd]);
     // ^C stops the command (the monitor passes the signal on); the build then fails and cleans up.
@@ -117,8 +122,34 @@ export class BuildStepRoot {
   }
 
   /**
+   * The step's /etc/hostname, hosts and resolv.conf (as a container's on that network), and for
+   * the default network the user-mode helper the monitor starts on the step's namespace: planned
+   * by the network module as for `run`, which also decides which helper.
+   */
+  private async network(mode: NetworkMode) {
+    const etc = { hostname: BUILD_HOSTNAME, network: mode };
+    if (mode.kind !== 'usermode') {
+      writeEtcFiles(this.dir, etc, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
+      return undefined;
+    }
+    const { planUserMode } = await import('../network/usermode');
+    const plan = planUserMode({
+      helper: mode.helper, options: mode.options, configured: this.engine.config.defaultRootlessNetworkCmd,
+      rootless: this.engine.paths.rootless, ports: [],
+      apiSocket: path.join(this.engine.paths.runRoot, `slirp4netns-build-${path.basename(this.dir)}.sock`),
+      needsDnsForwarder: hostHasLoopbackResolver(),
+    });
+    writeEtcFiles(this.dir, etc, plan);
+    return {
+      argv: plan.argv, log: path.join(this.dir, NET_HELPER_LOG), pidFile: path.join(this.dir, NET_HELPER_PID),
+      apiSocket: plan.apiSocket, apiRequests: plan.apiRequests,
+    };
+  }
+
+  /**
    * The step's changes as a layer over PARENT_DIFF_IDS; undefined when it changed nothing (the
-   * runtime's mount points, and /etc holding them, are no change: as `diff` and `commit`).
+   * runtime's mount points, and /etc holding them, are no change: as `diff` and `commit`). The
+   * upper dir itself becomes the layer's tree, so the step root is spent afterwards.
    */
   async commit(parentDiffIds: readonly string[], exclude: readonly string[] = []): Promise<StoredLayer | undefined> {
     const upper = path.join(this.dir, 'upper');
@@ -127,13 +158,9 @@ export class BuildStepRoot {
     const own = ownChanges(parseChanges(out)).filter((c) => !exclude.some((e) => c.path === `/${e}` || c.path.startsWith(`/${e}/`)));
     if (own.length === 0) return undefined;
     const untouchedParents = [...RUNTIME_MOUNT_PARENTS].filter((p) => !own.some((c) => c.path === p || c.path.startsWith(`${p}/`)));
-    const staging = this.layers.tempDir('build-layer');
-    try {
-      return await storeUpperLayer(this.engine, this.layers, upper, staging, parentDiffIds,
-        [...RUNTIME_MOUNT_POINTS, ...untouchedParents.map((p) => p.slice(1)), ...exclude]);
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
+    // The step dir is the scratch space: remove() takes what is left of it (the helper's rm).
+    return adoptUpperLayer(this.engine, this.layers, upper, this.dir, parentDiffIds,
+      [...RUNTIME_MOUNT_POINTS, ...untouchedParents.map((p) => p.slice(1)), ...exclude]);
   }
 
   /** Remove the step's root (its files may be owned by sub-IDs: the helper removes them). */
@@ -142,11 +169,3 @@ export class BuildStepRoot {
   }
 }
 
-function readOr(file: string): string {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
-}
-
-function hostsFile(network: NetworkNamespace): string {
-  if (network === 'host') return readOr('/etc/hosts');
-  return '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
-}

@@ -8,7 +8,8 @@ import { chainIds } from '../image/chain-id';
 import { canonicalString, familiarString, parseReference } from '../image/reference';
 import { hostPlatform, parsePlatform, platformString } from '../image/platform';
 import type { ImageConfig, ImageRecord, LayerDescriptor } from '../image/store';
-import type { NetworkNamespace, OciMount } from '../runtime/oci-spec';
+import type { OciMount } from '../runtime/oci-spec';
+import { parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { resolveUser, type ResolvedUser } from '../runtime/user';
 import type { LayerStore } from '../storage/layer-store';
 import { readImageFile, resolveLayers } from '../storage/image-files';
@@ -127,7 +128,7 @@ class Builder {
   private readonly digests: FileDigests;
   private readonly multiStage: boolean;
   private layers!: LayerStore;
-  private readonly network: NetworkNamespace;
+  private readonly network: NetworkMode;
   private readonly plan: BuildPlan;
 
   constructor(private readonly engine: Engine, private readonly o: BuildOptions) {
@@ -404,9 +405,9 @@ class Builder {
     const script = runScript(ins);
     const argv = !script ? commandArgs(ins.command, state.config.Shell)
       : script.kind === 'shell' ? [...(state.config.Shell ?? ['/bin/sh', '-c']), script.text] : [`/dev/pipes/${script.name}`];
-    const network = ins.network ? buildNetwork(ins.network) : this.network;
+    const network = ins.network ? buildNetwork(ins.network, `${ins.loc.file}:${ins.loc.line}: RUN --network`) : this.network;
     const mounts = await Promise.all(ins.mounts.map(async (m, i) => `${JSON.stringify(m)}\0${await this.mountInputKey(sp, m, rawMounts[i], ins)}`));
-    const key = stepKey(state.key, ['RUN', JSON.stringify(argv), script?.kind === 'file' ? script.content : '', argsKey(scope), network, ...mounts]);
+    const key = stepKey(state.key, ['RUN', JSON.stringify(argv), script?.kind === 'file' ? script.content : '', argsKey(scope), JSON.stringify(network), ...mounts]);
     const createdBy = `RUN ${argv.join(' ')} # buildkit`;
     return this.layerStep(state, key, label, createdBy, async (root, step) => {
       const user = this.userOf(state, state.config.User ?? '');
@@ -754,14 +755,16 @@ function stateOf(image: ImageRecord): ImageState {
 }
 
 /**
- * The build's network for RUN: `none`, `host`, or `default`. There is no user-mode network yet
- * (see ARCHITECTURE.md), and a build must reach package mirrors, so `default` is the host's
- * network (the step still has its own mount, PID, IPC and UTS namespaces).
+ * The build's network for RUN (`--network`, `RUN --network`): `default` (also `bridge`, or
+ * Podman's `pasta[:OPTS]`/`slirp4netns[:OPTS]`) is a network namespace of the step's own with
+ * the same user-mode helper as `run`'s default network; `none` has only loopback; `host` is the
+ * host's. Containers' and user-defined networks are not for builds, as in Docker.
  */
-function buildNetwork(n: string | undefined): NetworkNamespace {
-  if (n === undefined || n === 'default' || n === 'host') return 'host';
-  if (n === 'none') return 'private';
-  throw new SkiffError(`network mode "${n}" not supported by build: use default, host or none`, 1);
+function buildNetwork(n: string | undefined, where = '--network'): NetworkMode {
+  let mode: NetworkMode | undefined;
+  try { mode = parseNetworkMode(n); } catch { /* said below */ }
+  if (mode && (mode.kind === 'usermode' || mode.kind === 'none' || mode.kind === 'host')) return mode;
+  throw new SkiffError(`${where}: network mode "${n}" not supported by build: use default, host or none`, 1);
 }
 
 /** Copy what a file receives to FN as it grows (the RUN's output, written by the monitor). */

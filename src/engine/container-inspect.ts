@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { treeSize } from '../util/tree-size';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
 import { networkName, parseNetworkMode } from '../network/network-mode';
@@ -237,28 +238,9 @@ function userEndpoint(c: ContainerRecord, e: Endpoint): object {
   }, '*network.EndpointSettings');
 }
 
-/** Bytes of the files below DIR (what `du -b` counts, hard links once); unreadable parts are skipped. */
-export function treeSize(dir: string): number {
-  let total = 0;
-  const seen = new Set<string>();
-  const walk = (d: string) => {
-    let names: string[];
-    try { names = fs.readdirSync(d); } catch { return; }
-    for (const n of names) {
-      const p = path.join(d, n);
-      let st: fs.Stats;
-      try { st = fs.lstatSync(p); } catch { continue; }
-      if (st.isDirectory()) { walk(p); continue; }
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      if (st.isFile() || st.isSymbolicLink()) total += st.size;
-    }
-  };
-  walk(dir);
-  return total;
+/** Bytes of the container's own writable layer (Docker's SizeRw), its directory being DIR. */
+export function writableLayerSize(dir: string, c: ContainerRecord): number {
+  return treeSize(path.join(dir, c.storage.driver === 'vfs' ? 'rootfs' : 'upper'));
 }
 
 /** One container as Docker's GET /containers/{id}/json: the object `container inspect` prints. */
@@ -289,7 +271,7 @@ export function containerInspect(engine: Engine, record: ContainerRecord, o: Con
     GraphDriver: inspectGraphDriver(engine, c),
   };
   if (o.size) {
-    const rw = treeSize(path.join(dir, c.storage.driver === 'vfs' ? 'rootfs' : 'upper'));
+    const rw = writableLayerSize(dir, c);
     out.SizeRw = rw;
     out.SizeRootFs = c.storage.driver === 'vfs' ? rw : rw + (o.imageSize ?? 0);
   }

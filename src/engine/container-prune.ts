@@ -4,6 +4,7 @@ import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
 import { labelsMatch, parseFilters, parseTimestamp } from './image-filters';
 import { removeContainer } from './remove';
+import { writableLayerSize } from './container-inspect';
 
 /** Docker's `container prune` filters. */
 export const CONTAINER_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
@@ -21,7 +22,7 @@ export function checkPruneFilters(filters: string[]): void {
  * and that the filters select: until= (created before), label=, label!=. Each goes through
  * `rm` (its op lock), so a container started meanwhile is refused there and kept.
  */
-export async function pruneContainers(engine: Engine, filterArgs: string[], now = Date.now()): Promise<string[]> {
+export async function pruneContainers(engine: Engine, filterArgs: string[], now = Date.now()): Promise<{ deleted: string[]; reclaimed: number }> {
   const filters = parseFilters(filterArgs, CONTAINER_PRUNE_FILTERS);
   const labels = filters.get('label') ?? [];
   const notLabels = filters.get('label!') ?? [];
@@ -32,20 +33,23 @@ export async function pruneContainers(engine: Engine, filterArgs: string[], now 
     return !until || until.every((t) => Date.parse(c.created) < t);
   };
   const deleted: string[] = [];
+  let reclaimed = 0;
   for (const rec of engine.containers.list()) {
     const c = refreshState(engine, rec);
     if (isLive(c) || !selected(c)) continue;
+    // measured before: a stopped container's writable layer does not change until it is gone
+    const size = writableLayerSize(engine.containers.dir(c.id), c);
     try {
       await removeContainer(engine, c.id, { force: false });
       deleted.push(c.id);
+      reclaimed += size;
     } catch { /* started or removed meanwhile: not ours to prune */ }
   }
-  return deleted;
+  return { deleted, reclaimed };
 }
 
 /** Docker's report: "Deleted Containers:", the IDs, a blank line, the total. */
-export function formatContainerPruneReport(deleted: string[]): string {
-  const list = deleted.length ? `Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n` : '';
-  // the writable layers' sizes are not measured yet
-  return `${list}Total reclaimed space: ${humanSize(0, 4)}\n`;
+export function formatContainerPruneReport(r: { deleted: string[]; reclaimed: number }): string {
+  const list = r.deleted.length ? `Deleted Containers:\n${r.deleted.map((id) => `${id}\n`).join('')}\n` : '';
+  return `${list}Total reclaimed space: ${humanSize(r.reclaimed, 4)}\n`;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { treeSize } from '../util/tree-size';
 import { withLock } from '../state/lock';
 import { ConflictError, NotFoundError } from '../errors';
 import { humanSize } from '../util/format';
@@ -14,9 +15,9 @@ import { volumeStore, volumeUsers, volumesOf } from './volume-usage';
  * starts using one meanwhile), then remove their data outside the locks with the helper (the
  * files may belong to sub-IDs). `keep` says why a volume must stay (in use), or undefined.
  */
-async function removeVolumes(engine: Engine, names: string[], keep: (v: VolumeRecord, users: string[]) => Error | undefined): Promise<{ removed: string[]; errors: Map<string, Error> }> {
+async function removeVolumes(engine: Engine, names: string[], keep: (v: VolumeRecord, users: string[]) => Error | undefined): Promise<{ removed: string[]; errors: Map<string, Error>; reclaimed: number }> {
   const store = volumeStore(engine);
-  if (!store.list().length) return { removed: [], errors: new Map(names.map((n) => [n, new NotFoundError(`get ${n}: no such volume`)])) };
+  if (!store.list().length) return { removed: [], reclaimed: 0, errors: new Map(names.map((n) => [n, new NotFoundError(`get ${n}: no such volume`)])) };
   const layers = await engine.layers();
   const staging = layers.tempDir('volumes');
   const errors = new Map<string, Error>();
@@ -32,8 +33,10 @@ async function removeVolumes(engine: Engine, names: string[], keep: (v: VolumeRe
       removed.push(name);
     }
   }));
+  // what the detached volumes held (rootless, files the user cannot read in them are not counted)
+  const reclaimed = removed.length ? treeSize(staging) : 0;
   await layers.removeTree(staging);
-  return { removed, errors };
+  return { removed, errors, reclaimed };
 }
 
 const inUse = (v: VolumeRecord, users: string[]) =>
@@ -57,20 +60,20 @@ export function checkVolumePruneFilters(filters: string[]): void {
 }
 
 /** `volume prune [-a]`: unused volumes, anonymous ones only unless -a (or --filter all=true), as Docker 28. */
-export async function pruneVolumes(engine: Engine, o: { all: boolean; filters: string[] }): Promise<string[]> {
+export async function pruneVolumes(engine: Engine, o: { all: boolean; filters: string[] }): Promise<{ removed: string[]; reclaimed: number }> {
   const f = parseFilters(o.filters, VOLUME_PRUNE_FILTERS);
   const all = o.all || boolFilter('all', f.get('all')) === true;
   const labels = f.get('label') ?? [], notLabels = f.get('label!') ?? [];
   const store = volumeStore(engine);
   const candidates = store.list().filter((v) => (all || isAnonymous(v)) && labelsMatch(labels, v.labels)
     && !notLabels.some((l) => labelsMatch([l], v.labels)));
-  const { removed } = await removeVolumes(engine, candidates.map((v) => v.name), inUse);
-  return removed;
+  const { removed, reclaimed } = await removeVolumes(engine, candidates.map((v) => v.name), inUse);
+  return { removed, reclaimed };
 }
 
-export function volumePruneReport(removed: string[]): string {
-  const list = removed.length ? `Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n` : '';
-  return `${list}Total reclaimed space: ${humanSize(0, 4)}\n`;
+export function volumePruneReport(r: { removed: string[]; reclaimed: number }): string {
+  const list = r.removed.length ? `Deleted Volumes:\n${r.removed.map((n) => `${n}\n`).join('')}\n` : '';
+  return `${list}Total reclaimed space: ${humanSize(r.reclaimed, 4)}\n`;
 }
 
 /**

@@ -154,6 +154,20 @@ export class LayerStore {
    */
   async ensure(chainId: string, parent: string | undefined, diffId: string, input: LayerInput,
     opts: EnsureOptions = {}): Promise<LayerRecord> {
+    return this.makeOnce(chainId, async (staging) => {
+      const rec = await this.unpackInto(staging, chainId, parent, diffId, input, opts.blobOut);
+      // e.g. a pull checks that the compressed blob's digest was verified too.
+      opts.beforeCommit?.();
+      return rec;
+    });
+  }
+
+  /**
+   * The layer CHAIN_ID, made by FILL in a staging dir (its diff/) unless it is there already,
+   * then its record written and the dir renamed into place. Concurrent makers of the same layer
+   * serialise on a per-layer lock and the second one finds it done.
+   */
+  private async makeOnce(chainId: string, fill: (staging: string) => Promise<LayerRecord>): Promise<LayerRecord> {
     const existing = this.record(chainId);
     if (existing) return existing;
     fs.mkdirSync(layersRoot(this.dataRoot), { recursive: true, mode: 0o700 });
@@ -162,9 +176,7 @@ export class LayerStore {
       if (again) return again;
       const staging = this.tempDir('layer');
       try {
-        const rec = await this.unpackInto(staging, chainId, parent, diffId, input, opts.blobOut);
-        // e.g. a pull checks that the compressed blob's digest was verified too.
-        opts.beforeCommit?.();
+        const rec = await fill(staging);
         writeJsonAtomic(path.join(staging, LAYER_RECORD), rec);
         fs.renameSync(staging, this.dir(chainId));
         return rec;
@@ -172,6 +184,19 @@ export class LayerStore {
         await this.removeTree(staging).catch(() => undefined);
         throw e;
       }
+    });
+  }
+
+  /**
+   * Make DIR the layer CHAIN_ID by renaming it into place (build: a step's overlay upper dir,
+   * already in the store's format, synced, on this filesystem), instead of unpacking its tar
+   * again. When the layer is already there, DIR is left where it is for the caller to remove.
+   */
+  async adoptTree(chainId: string, parent: string | undefined, diffId: string, dir: string, size: number): Promise<LayerRecord> {
+    if (this.driver === 'vfs') throw new SkiffError('a vfs layer is a full copy of its parent: it cannot be adopted from an overlay upper dir');
+    return this.makeOnce(chainId, async (staging) => {
+      fs.renameSync(dir, path.join(staging, LAYER_DIFF));
+      return { chainId, diffId, parent, size };
     });
   }
 

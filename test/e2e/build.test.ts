@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, skiff, store, uniqueName, useStore, walk } from './harness';
+import { BUSYBOX, skiff, skiffPty, store, uniqueName, useStore, walk } from './harness';
 
 useStore();
 
@@ -311,5 +311,57 @@ RUN --mount=type=bind,source=bound.txt,target=/bound.txt cat /bound.txt > /seen-
     fs.writeFileSync(path.join(dir, 'bound.txt'), 'v2\n');
     await build(dir, '-t', tag);
     expect(await seen()).toBe('from-stage\ntop\ntop\nv2\n0\n');
+  });
+  test('RUN networks: default is a namespace of its own with a route out (run\'s user-mode helper), none has loopback only, host is the host\'s; RUN --network; a bad --network is one line', async () => {
+    const hostNs = fs.readlinkSync('/proc/self/ns/net');
+    const probe = 'readlink /proc/self/ns/net; grep -vc "^Iface" /proc/net/route; cat /etc/hostname';
+    const dir = context(`FROM ${BUSYBOX}
+RUN (${probe}) > /net-build
+RUN --network=none (${probe}) > /net-run
+`);
+    const seen = async (tag: string, file: string) => (await ok(['run', '--rm', '--network', 'none', tag, 'cat', file])).stdout.split('\n');
+    const tags: Record<string, string> = {};
+    for (const mode of ['default', 'none', 'host']) {
+      tags[mode] = uniqueName(`net-${mode}`);
+      await build(dir, '-t', tags[mode], '--network', mode);
+    }
+    const [dNs, dRoutes, dHost] = await seen(tags.default, '/net-build');
+    expect(dNs).not.toBe(hostNs);
+    expect(Number(dRoutes)).toBeGreaterThan(0); // pasta copies the host's routes, slirp4netns routes via 10.0.2.2
+    expect(dHost).toBe('buildkitsandbox');
+    const [nNs, nRoutes] = await seen(tags.none, '/net-build');
+    expect(nNs).not.toBe(hostNs);
+    expect(nRoutes).toBe('0');
+    expect((await seen(tags.host, '/net-build'))[0]).toBe(hostNs);
+    // RUN --network=none inside a default-network build
+    const [rNs, rRoutes] = await seen(tags.default, '/net-run');
+    expect(rNs).not.toBe(hostNs);
+    expect(rRoutes).toBe('0');
+    const before = staging();
+    const bad = await skiff(['build', '--network', 'container:foo', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual(['skiff: --network: network mode "container:foo" not supported by build: use default, host or none']);
+    expect(staging()).toEqual(before);
+  });
+  test('progress on a terminal: the live view redrawn in place (running output, CACHED, FINISHED); plain in a pipe', async () => {
+    const tag = uniqueName('tty');
+    const dir = context(`FROM ${BUSYBOX}
+RUN echo live-1; sleep 1; echo live-2
+RUN echo second > /second
+`);
+    const first = await skiffPty(['build', '-t', tag, dir], { timeoutMs: 120_000 });
+    expect(first.code, first.stdout).toBe(0);
+    expect(first.stdout).toMatch(/\x1b\[\d+A/); // frames drawn over each other
+    expect(first.stdout).toContain(' => => # live-1'); // the running step's output under it
+    expect(first.stdout).toMatch(/\[\+\] Building \d+\.\ds \(4\/4\) FINISHED/);
+    expect(first.stdout).toMatch(/ => \[2\/3\] RUN echo live-1; sleep 1; echo live-2 +\d+\.\ds/);
+    expect(first.stdout).not.toContain('#1 ');
+    const again = await skiffPty(['build', '--progress', 'tty', '-t', tag, dir], { timeoutMs: 120_000 });
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/ => CACHED \[2\/3\] RUN echo live-1/);
+    // the same build in a pipe: plain lines, no control sequences
+    const piped = await ok(['build', '-t', tag, dir]);
+    expect(piped.stderr).toMatch(/^#\d+ \[2\/3\] RUN echo live-1.*\n#\d+ CACHED$/m);
+    expect(piped.stderr).not.toContain('\x1b');
   });
 });

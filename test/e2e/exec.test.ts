@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, lines, parseTable, runCommand, sh, skiff, skiffBin, store, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, lines, parseTable, sh, skiff, store, uniqueName, useStore, waitFor } from './harness';
+import { typeInPty } from './pty-driver';
 
 useStore();
 
@@ -203,32 +204,13 @@ describe('stdio', () => {
   });
 
   test('-it runs under a pty in the container\'s devpts, with our window size, and returns its exit code', async () => {
-    // python3's pty module drives skiff as a terminal would: 33 rows, 101 columns.
-    const script = `
-import fcntl, os, pty, select, struct, sys, termios, time
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 101, 0, 0))
-    os.execv(sys.argv[1], sys.argv[1:])
-os.write(fd, b'tty; stty size; echo "T=$TERM"; exit 3\\n')
-out = b''
-while True:
-    r, _, _ = select.select([fd], [], [], 20)
-    if not r: break
-    try: d = os.read(fd, 4096)
-    except OSError: break
-    if not d: break
-    out += d
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors='replace'))
-sys.stdout.write('EXIT=%d\\n' % os.waitstatus_to_exitcode(st))
-`;
-    const r = await runCommand('python3', ['-c', script, skiffBin(), 'exec', '-it', ctr.name, 'sh'], { env: store().env });
-    const out = r.stdout.replace(/\r/g, '');
+    // a terminal of 33 rows and 101 columns types a few commands into the shell
+    const r = await typeInPty(['exec', '-it', ctr.name, 'sh'], [{ type: 'tty; stty size; echo "T=$TERM"; exit 3\n' }], { size: [33, 101] });
+    const out = r.screen;
     expect(out).toMatch(/^\/dev\/pts\/\d+$/m);
     expect(out).toMatch(/^33 101$/m);
     expect(out).toMatch(/^T=xterm$/m);
-    expect(out).toMatch(/EXIT=3\n$/);
+    expect(r.code, out).toBe(3);
   });
 
   test('-it without a terminal on stdin: Docker\'s error', async () => {

@@ -7,15 +7,14 @@ import {
   hostProcessesMatching,
   parseTable,
   psAll,
-  runCommand,
   skiff,
-  skiffBin,
   store,
   uniqueName,
   useStore,
   waitFor,
   walk,
 } from './harness';
+import { typeInPty } from './pty-driver';
 
 useStore();
 
@@ -237,49 +236,6 @@ describe('concurrency', () => {
     expect((await psAll()).length).toBe(before.length);
   });
 });
-
-/**
- * Drive `skiff ARGS` in a pseudo-terminal (python's pty, as a user at a terminal): for each
- * [EXPECTED, INPUT] step, wait until the screen shows EXPECTED, then type INPUT. Returns the
- * screen and skiff's exit code once it has exited (99: it did not exit within 20 s of the last step).
- */
-async function typeInPty(args: string[], steps: [string, string][]): Promise<{ code: number; screen: string }> {
-  const script = `
-import os, pty, sys, time, select, json
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-def pump(t, want=None):
-    global out
-    end = time.time() + t
-    while time.time() < end:
-        if want is not None and want.encode() in out:
-            return
-        r, _, _ = select.select([fd], [], [], 0.05)
-        if r:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                return
-for want, text in json.loads(os.environ['PTY_STEPS']):
-    pump(30, want)
-    os.write(fd, text.encode())
-deadline = time.time() + 20
-while time.time() < deadline:
-    done, st = os.waitpid(pid, os.WNOHANG)
-    if done:
-        pump(0.2)
-        sys.stdout.write(out.decode('utf8', 'replace'))
-        sys.exit(os.waitstatus_to_exitcode(st))
-    pump(0.1)
-os.kill(pid, 9)
-sys.stdout.write(out.decode('utf8', 'replace'))
-sys.exit(99)
-`;
-  const r = await runCommand('python3', ['-c', script, skiffBin(), ...args], { env: { PTY_STEPS: JSON.stringify(steps) }, timeoutMs: 90_000 });
-  return { code: r.code, screen: r.stdout.replace(/\r/g, '') };
-}
 
 describe('detach keys', () => {
   test('run -it: ctrl-p ctrl-q detaches (exit 0, nothing odd printed), the container runs on and can be attached to', async () => {

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, runCommand, skiff, skiffBin, store, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, skiff, store, uniqueName, useStore, waitFor } from './harness';
+import { typeInPty } from './pty-driver';
 
 useStore();
 
@@ -211,55 +212,17 @@ describe('other drivers', () => {
   });
 });
 
-/** Drive `skiff ARGS` in a pty: after `waitMs`, type each input (with a pause after it); returns what the terminal showed and the exit code. */
-async function inPty(args: string[], inputs: string[], waitMs = 1500): Promise<{ code: number; screen: string }> {
-  const script = `
-import os, pty, sys, time, select, json
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-def pump(t):
-    global out
-    end = time.time() + t
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.05)
-        if r:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                return
-pump(${waitMs / 1000})
-for s in json.loads(os.environ['PTY_INPUTS']):
-    os.write(fd, s.encode())
-    pump(1.0)
-deadline = time.time() + 20
-while time.time() < deadline:
-    done, st = os.waitpid(pid, os.WNOHANG)
-    if done:
-        pump(0.2)
-        sys.stdout.write(out.decode('utf8', 'replace'))
-        sys.exit(os.waitstatus_to_exitcode(st))
-    pump(0.1)
-os.kill(pid, 9)
-sys.stdout.write(out.decode('utf8', 'replace'))
-sys.exit(99)
-`;
-  const r = await runCommand('python3', ['-c', script, skiffBin(), ...args], { env: { PTY_INPUTS: JSON.stringify(inputs) }, timeoutMs: 40_000 });
-  return { code: r.code, screen: r.stdout.replace(/\r/g, '') };
-}
-
 describe('attach', () => {
   test('attach to a -it container: typed input reaches it, ctrl-p ctrl-q detaches and leaves it running', async () => {
     const name = uniqueName('tty');
     await runDetached(['-it', '--name', name, BUSYBOX, 'sh']);
-    const r = await inPty(['attach', name], ['echo hi-$((40+2))\r', '\x10\x11']);
+    const r = await typeInPty(['attach', name], [{ type: 'echo hi-$((40+2))\r', pauseMs: 1000 }, { type: '\x10\x11', pauseMs: 1000 }], { settleMs: 1500 });
     expect(r.screen).toContain('hi-42');
     expect(r.screen).toContain('read escape sequence');
     expect(r.code).toBe(1);
     expect(await status(name)).toMatch(/Up /);
     // and again, with other detach keys; exiting the shell ends attach with its exit code
-    const again = await inPty(['attach', '--detach-keys', 'ctrl-x', name], ['exit 7\r']);
+    const again = await typeInPty(['attach', '--detach-keys', 'ctrl-x', name], [{ type: 'exit 7\r', pauseMs: 1000 }], { settleMs: 1500 });
     expect(again.code).toBe(7);
     expect(await status(name)).toMatch(/Exited \(7\)/);
     // what was typed and shown is in the log

@@ -78,6 +78,12 @@ describe('volume verbs', () => {
     expect(errorLines(rm.stderr)).toEqual([expect.stringMatching(new RegExp(`^skiff: remove ${used}: volume is in use - \\[[0-9a-f]{64}\\]$`))]);
     await skiff(['rm', holder]);
     expect((await skiff(['volume', 'rm', used])).code).toBe(0);
+    // the report counts what the removed volumes held
+    const sized = uniqueName('sized');
+    await skiff(['volume', 'create', '--label', `sized=${sized}`, sized]);
+    expect((await skiff(['run', '--rm', '--network', 'none', '-v', `${sized}:/d`, BUSYBOX, 'sh', '-c', 'head -c 5000 /dev/zero >/d/f'])).code).toBe(0);
+    const s = await skiff(['volume', 'prune', '-a', '-f', '--filter', `label=sized=${sized}`]);
+    expect(s.stdout).toBe(`Deleted Volumes:\n${sized}\n\nTotal reclaimed space: 5kB\n`);
   });
 
   test('prune without -f asks, and no answer removes nothing', async () => {

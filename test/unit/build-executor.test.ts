@@ -81,15 +81,57 @@ describe('progress', () => {
     expect(out.text).toContain('secret output');
   });
 
-  test('tty (auto on a terminal): one line per finished step, no control sequences', () => {
-    const out = sink(true);
-    const view = buildProgress('auto', out);
+  test('tty off a terminal: one line per finished step, no control sequences', () => {
+    const out = sink(false);
+    const view = buildProgress('tty', out);
     view.step('[1/2] FROM busybox').cached();
     const s = view.step('[2/2] RUN x');
     s.output(Buffer.from('hidden\n'));
     s.done();
+    view.finish();
     expect(out.text).toMatch(/^=> CACHED \[1\/2\] FROM busybox\n=> \[2\/2\] RUN x {2}\d+\.\ds\n$/);
     expect(out.text).not.toContain('\x1b');
+  });
+
+  test('tty (auto) on a terminal: frames redrawn in place, the running step\'s last output lines, CACHED, FINISHED, warnings after', () => {
+    const out = Object.assign(sink(true), { columns: 60, rows: 30 });
+    const view = buildProgress('auto', out);
+    view.step('[1/3] FROM busybox').cached();
+    const s = view.step('[2/3] RUN x');
+    s.output(Buffer.from(Array.from({ length: 8 }, (_, i) => `out-${i}\n`).join('')));
+    const running = out.text;
+    view.warn('something to say');
+    s.done();
+    const e = view.step('exporting to image');
+    e.log('writing image sha256:abc done');
+    e.done();
+    view.finish();
+    const frames = out.text.split('\x1b[J');
+    // each later frame starts by moving up over the one before it
+    expect(frames[1]).toMatch(/^\x1b\[\d+A\r\[\+\] Building /);
+    // the running step shows its last six lines only
+    expect(running).toContain(' => => # out-7\x1b[K\n');
+    expect(running).toContain(' => => # out-2\x1b[K\n');
+    expect(running).not.toContain(' => => # out-1\x1b[K');
+    const last = frames.at(-2)!.replace(/^\x1b\[\d+A\r/, '').split('\x1b[K\n');
+    expect(last[0]).toMatch(/^\[\+\] Building \d+\.\ds \(3\/3\) FINISHED$/);
+    expect(last[1]).toMatch(/^ => CACHED \[1\/3\] FROM busybox +0\.0s$/);
+    expect(last[2]).toMatch(/^ => \[2\/3\] RUN x +\d+\.\ds$/);
+    expect(last[3]).toMatch(/^ => exporting to image +\d+\.\ds$/);
+    expect(last[4]).toBe(' => => writing image sha256:abc done');
+    for (const l of last) expect(l.length).toBeLessThan(60);
+    expect(frames.at(-1)).toBe('WARNING: something to say\n');
+  });
+
+  test('tty on a terminal, failed: the step marked ERROR, then the box with its output', () => {
+    const out = Object.assign(sink(true), { columns: 80, rows: 30 });
+    const view = buildProgress('tty', out);
+    const s = view.step('[2/2] RUN false');
+    s.output(Buffer.from('why it failed\n'));
+    s.failed('exit code: 1');
+    view.failed();
+    expect(out.text).toMatch(/ => ERROR \[2\/2\] RUN false +\d+\.\ds\x1b\[K\n\x1b\[J------\n > \[2\/2\] RUN false:\nwhy it failed\n------\n$/);
+    expect(out.text).not.toContain('FINISHED');
   });
 });
 

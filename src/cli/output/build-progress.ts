@@ -1,4 +1,5 @@
 import type { BuildReporter, BuildStepReport } from '../../engine/build';
+import { LiveBuildView, type TerminalStream } from './build-live-view';
 
 /** `--progress`: Docker's values (rawjson is not offered). */
 export const PROGRESS_MODES = ['auto', 'plain', 'tty', 'quiet'] as const;
@@ -8,6 +9,8 @@ export type ProgressMode = (typeof PROGRESS_MODES)[number];
 const FAILURE_TAIL = 10;
 
 export interface BuildProgressView extends BuildReporter {
+  /** After a success: the live view's closing frame and the warnings it held back. */
+  finish(): void;
   /** After a failure: the failed step's box (and, quiet, everything that was held back). */
   failed(): void;
 }
@@ -18,13 +21,15 @@ const secs = (ms: number) => (ms / 1000).toFixed(1);
  * The build's progress on STREAM (stderr), as BuildKit draws it:
  *  - plain: `#N LABEL`, the command's output as `#N 0.123 line` (seconds since the step began),
  *    `#N CACHED` or `#N DONE 0.3s`, a blank line between steps;
- *  - tty: one `=> [2/3] RUN …  0.3s` line per finished step (`=> CACHED …`); a step's output
- *    is shown only when it fails. No control sequences: the lines stay readable in a scrollback;
+ *  - tty on a terminal: the live view redrawn in place (build-live-view.ts); `--progress tty`
+ *    elsewhere: one `=> [2/3] RUN …  0.3s` line per finished step (`=> CACHED …`), no control
+ *    sequences, a step's output shown only when it fails;
  *  - quiet: nothing, unless the build fails: then everything, as plain.
  * `auto` is tty on a terminal and plain elsewhere.
  */
-export function buildProgress(mode: ProgressMode, stream: NodeJS.WritableStream & { isTTY?: boolean }): BuildProgressView {
+export function buildProgress(mode: ProgressMode, stream: NodeJS.WritableStream & TerminalStream & { isTTY?: boolean }): BuildProgressView {
   const effective = mode === 'auto' ? (stream.isTTY ? 'tty' : 'plain') : mode;
+  if (effective === 'tty' && stream.isTTY) return liveProgress(stream);
   let held = '';
   const write = (text: string) => {
     if (effective === 'plain') stream.write(text);
@@ -79,11 +84,50 @@ export function buildProgress(mode: ProgressMode, stream: NodeJS.WritableStream 
     warn(message: string) {
       stream.write(`WARNING: ${message}\n`);
     },
+    finish() {},
     failed() {
       if (effective === 'quiet') stream.write(held);
       if (!failure) return;
       if (effective === 'tty') stream.write(`=> ERROR ${failure.label}\n`);
-      stream.write(`------\n > ${failure.label}:\n${failure.tail.map((l) => `${l}\n`).join('')}------\n`);
+      stream.write(failureBox(failure.label, failure.tail));
+    },
+  };
+}
+
+/** BuildKit's box with a failed step's last output lines, after the progress. */
+function failureBox(label: string, tail: string[]): string {
+  return `------\n > ${label}:\n${tail.map((l) => `${l}\n`).join('')}------\n`;
+}
+
+/** The live view as a BuildProgressView: warnings held until its closing frame is drawn. */
+function liveProgress(stream: TerminalStream): BuildProgressView {
+  const view = new LiveBuildView(stream);
+  const warnings: string[] = [];
+  let failure: { label: string; tail: () => string[] } | undefined;
+  const close = () => {
+    view.close();
+    for (const w of warnings.splice(0)) stream.write(`WARNING: ${w}\n`);
+  };
+  return {
+    step(label: string): BuildStepReport {
+      const tail: string[] = [];
+      const s = view.step(label, (line) => {
+        tail.push(line);
+        if (tail.length > FAILURE_TAIL) tail.shift();
+      });
+      return {
+        ...s,
+        failed(message: string) {
+          s.failed(message);
+          failure ??= { label, tail: () => [...tail] };
+        },
+      };
+    },
+    warn(message: string) { warnings.push(message); },
+    finish: close,
+    failed() {
+      close();
+      if (failure) stream.write(failureBox(failure.label, failure.tail()));
     },
   };
 }

@@ -45,6 +45,7 @@ export class BuildCommand extends SkiffCommand {
         target: this.target, noCache: this.noCache, pull: this.pull, network: this.network, secrets: this.secret,
         platform: this.platform, iidfile: this.iidfile, buildContexts: this.buildContext, stdin: process.stdin, reporter: view,
       });
+      view.finish();
       if (this.quiet) this.out(`${id}\n`);
     } catch (e) {
       view.failed();
