@@ -40,6 +40,7 @@
 #include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <sys/statvfs.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -515,13 +516,29 @@ static void mark_inherited_fds_cloexec(void) {
   closedir(d);
 }
 
+/* The last line fuse-overlayfs wrote to ERR_FD (a memfd), for the one line of a failure. */
+static void fuse_last_error(int err_fd, char *out, size_t len) {
+  char buf[4096];
+  ssize_t n = err_fd >= 0 ? pread(err_fd, buf, sizeof buf - 1, 0) : -1;
+  out[0] = 0;
+  if (n <= 0) return;
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+  buf[n] = 0;
+  char *line = strrchr(buf, '\n');
+  snprintf(out, len, ": %.500s", line ? line + 1 : buf);
+}
+
 /* fuse-overlayfs -f mounts and then serves: the rootfs is ready once it is a FUSE mount. */
-static void wait_for_fuse_mount(pid_t pid, const char *dir) {
+static void wait_for_fuse_mount(pid_t pid, const char *dir, int err_fd) {
+  char why[600];
   for (int waited_ms = 0;; waited_ms++) {
     struct statfs sf;
     if (statfs(dir, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC) return;
     int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) die("monitor: fuse-overlayfs failed to mount the rootfs");
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      fuse_last_error(err_fd, why, sizeof why);
+      die("monitor: fuse-overlayfs failed to mount the rootfs%s", why);
+    }
     if (waited_ms == 30000) {
       kill(pid, SIGKILL);
       die("monitor: fuse-overlayfs did not mount the rootfs within 30 s");
@@ -545,19 +562,24 @@ static void mount_rootfs(const struct spec *s) {
   } else if (!strcmp(t, "fuse-overlayfs")) {
     /* In the foreground (-f), as our child that dies with us: daemonized, it would outlive a
      * killed monitor, and keep its mount namespace and the mount alive with it. */
+    /* Its stderr goes to a memfd, not to the container's: what it says is for a failure to
+     * mount (the monitor's one line), and its warnings ("unknown argument ignored: lazytime",
+     * fuse3 3.14) must not land in the container's output. */
+    int err_fd = (int)syscall(SYS_memfd_create, "fuse-overlayfs-stderr", MFD_CLOEXEC);
     pid_t monitor = getpid(), pid = fork();
     if (pid == 0) {
       if (die_with_monitor_child(monitor) < 0) _exit(125);
-      /* Daemonized it let go of our stdio; in the foreground it keeps only stderr, for errors,
-       * so that nobody waiting for the container's output waits for fuse-overlayfs. */
+      /* Daemonized it let go of our stdio; in the foreground it must too, so that nobody
+       * waiting for the container's output waits for fuse-overlayfs. */
       int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) _exit(125);
+      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(err_fd >= 0 ? err_fd : null, 2) < 0) _exit(125);
       execl(s->rootfs_source, s->rootfs_source, "-f", "-o", s->rootfs_data, s->rootfs, (char *)NULL);
       fprintf(stderr, "skiff-helper: cannot run %s: %s\n", s->rootfs_source, strerror(errno));
       _exit(127);
     }
     if (pid < 0) die("monitor: fork: %s", strerror(errno));
-    wait_for_fuse_mount(pid, s->rootfs);
+    wait_for_fuse_mount(pid, s->rootfs, err_fd);
+    if (err_fd >= 0) close(err_fd);
     if (add_mount_attrs(s->rootfs, MS_NODEV, 0) < 0)
       die("monitor: cannot make the fuse-overlayfs rootfs nodev: %s", strerror(errno));
   } else {
@@ -835,6 +857,11 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     net_go_fd = go[0];
     container_init(s, sock[1], alive[0], &relay, oldmask);
   }
+  /* The network comes up while the init mounts its root; the command waits for it. Its
+   * namespace is opened now, while the init still has the monitor's credentials. */
+  struct usermode_net_proc net = {-1, -1, -1};
+  char net_err[600] = "";
+  int netns = s->umnet.argc || s->ports.n ? usermode_net_open_netns(child, net_err, sizeof net_err) : -1;
   if (userns_sync[0] >= 0) {
     char umsg[512];
     close(userns_sync[0]);
@@ -845,13 +872,16 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   if (go[0] >= 0) close(go[0]);
-  /* The network comes up while the init mounts its root; the command waits for it. */
-  struct usermode_net_proc net = {-1, -1, -1};
-  char net_err[600] = "";
+  /* the published ports' forwarder first: it keeps its own copy of NETNS, the helper takes it */
   struct port_forward_proc fwd = {-1, -1};
-  if ((s->umnet.argc && usermode_net_start(&s->umnet, child, oldmask, &net, net_err, sizeof net_err) < 0) ||
-      port_forward_start(&s->ports, child, getpid(), &fwd, net_err, sizeof net_err) < 0)
-    kill(child, SIGKILL);
+  int failed = (s->umnet.argc || s->ports.n) && netns < 0;
+  if (!failed) failed = port_forward_start(&s->ports, netns, getpid(), &fwd, net_err, sizeof net_err) < 0;
+  if (!failed && s->umnet.argc) {
+    failed = usermode_net_start(&s->umnet, netns, oldmask, &net, net_err, sizeof net_err) < 0;
+    netns = -1;
+  }
+  if (netns >= 0) close(netns);
+  if (failed) kill(child, SIGKILL);
   else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
   }
   if (go[1] >= 0) close(go[1]);

@@ -420,28 +420,19 @@ static void __attribute__((noreturn)) forwarder(const struct port_forward *f, in
   }
 }
 
-int port_forward_start(const struct port_forward *f, pid_t child, pid_t monitor, struct port_forward_proc *p,
+int port_forward_start(const struct port_forward *f, int netns, pid_t monitor, struct port_forward_proc *p,
                        char *msg, size_t len) {
   p->pid = -1;
   p->pidfd = -1;
   if (f->n == 0) return 0;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
-  int netns = open(path, O_RDONLY | O_CLOEXEC);
-  if (netns < 0) {
-    snprintf(msg, len, "cannot open the container's network namespace for its published ports: %s", strerror(errno));
-    return -1;
-  }
   sigset_t none;
   sigemptyset(&none);
   p->pid = fork();
   if (p->pid < 0) {
     snprintf(msg, len, "cannot start the port forwarder: %s", strerror(errno));
-    close(netns);
     return -1;
   }
   if (p->pid == 0) forwarder(f, netns, monitor, &none);
-  close(netns);
   p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
   return 0;
 }

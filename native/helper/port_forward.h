@@ -38,9 +38,10 @@ int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char
  * every host port. 0, or -1 with one line in msg (every socket closed again). */
 int port_forward_bind(struct port_forward *f, char *msg, size_t len);
 
-/* Fork the forwarder for one run: it dies with the monitor, enters the network namespace of
- * CHILD (the container's init) and relays until it is stopped. 0, or -1 with one line in msg. */
-int port_forward_start(const struct port_forward *f, pid_t child, pid_t monitor, struct port_forward_proc *p,
+/* Fork the forwarder for one run: it dies with the monitor, enters NETNS (the container's network
+ * namespace, opened right after the clone; the caller keeps and closes its fd) and relays until
+ * it is stopped. 0, or -1 with one line in msg. */
+int port_forward_start(const struct port_forward *f, int netns, pid_t monitor, struct port_forward_proc *p,
                        char *msg, size_t len);
 
 /* Stop the run's forwarder (SIGKILL: its connections end with the container) and reap it. */

@@ -190,15 +190,20 @@ static int api_request(const char *socket_path, const char *request, char *msg, 
   return -1;
 }
 
-int usermode_net_start(const struct usermode_net *n, pid_t child, const sigset_t *oldmask,
+int usermode_net_open_netns(pid_t child, char *msg, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) snprintf(msg, len, "cannot prepare the network helper: %s: %s", path, strerror(errno));
+  return fd;
+}
+
+int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *oldmask,
                        struct usermode_net_proc *p, char *msg, size_t len) {
   p->pid = -1;
   p->pidfd = p->exit_w = -1;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
-  int netns = open(path, O_RDONLY | O_CLOEXEC);
   int ready[2] = {-1, -1}, alive[2] = {-1, -1};
-  if (netns < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) {
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) {
     snprintf(msg, len, "cannot prepare the network helper: %s", strerror(errno));
     goto fail_fds;
   }

@@ -31,9 +31,14 @@ struct usermode_net_proc {
 /* The spec keys net-helper, net-log, net-pid-file, net-api-socket, net-api-request; 1 when KEY was one. */
 int usermode_net_parse_key(struct usermode_net *n, const char *key, int nf, char **f);
 
-/* Start the helper on the network namespace of CHILD (the container's init, just cloned) and wait
- * until it is ready (at most 10 s). 0, or -1 with one line in msg (nothing left running). */
-int usermode_net_start(const struct usermode_net *n, pid_t child, const sigset_t *oldmask,
+/* Open the network namespace of CHILD (the container's init, just cloned) for usermode_net_start.
+ * Before the init changes its credentials (--userns=keep-id becomes another user in its own user
+ * namespace, and the monitor may then no longer open its /proc entries): right after the clone. */
+int usermode_net_open_netns(pid_t child, char *msg, size_t len);
+
+/* Start the helper on NETNS (from usermode_net_open_netns; closed here, always) and wait until it
+ * is ready (at most 10 s). 0, or -1 with one line in msg (nothing left running). */
+int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *oldmask,
                        struct usermode_net_proc *p, char *msg, size_t len);
 
 /* Stop the helper and reap it (SIGTERM, then SIGKILL after a second). */
