@@ -15,6 +15,7 @@ import { lazyClipanion } from './lazy-clipanion.mjs';
 import { asciiOnly } from './ascii-bundle.mjs';
 import { shareEsmInterop } from './shared-esm-interop.mjs';
 import { installedRuntime } from './node-runtime.mjs';
+import { cacheIndex, checkCodeCaches, makeCodeCaches, wrapBundle } from './code-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +27,9 @@ const helperOut = path.join(helperDir, 'build', 'skiff-helper');
 const ISAL_LIBRARY = 'libisal.so.2'; // the name native/helper/gunzip.c and src/native/assets.ts use
 const isalOut = path.join(helperDir, 'build', ISAL_LIBRARY);
 const bundleOut = path.join(dist, 'skiff.cjs');
+const wrappedOut = path.join(dist, 'skiff.js'); // the bundle as src/sea-main.ts calls it
+const seaMainOut = path.join(dist, 'sea-main.cjs');
+const codeCacheDir = path.join(dist, 'code-cache');
 const exeOut = path.join(dist, 'skiff');
 
 // SEA start-up options, measured with hyperfine -N 'dist/skiff --version' (median of 120-150
@@ -40,10 +44,12 @@ const exeOut = path.join(dist, 'skiff');
 // measured in docs/PERFORMANCE.md ("The SEA's start-up, measured piece by piece"): none kept.
 // Node 24 and 26 themselves boot ~25 ms of CPU slower than Node 20 (`node -e 0`: 135 vs 108 ms),
 // which is all that skiff's commands lost in moving off Node 20.
-// SKIFF_SEA_CODE_CACHE=0 builds without the code cache, to re-measure.
+// Since then the code caches are made after running a command like the one typed (src/sea-main.ts,
+// build/code-cache.mjs): ps -a, exec and run ~12-23 ms of CPU less than with Node's own cache.
+// SKIFF_SEA_CODE_CACHE=0 builds without any code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
-// SKIFF_SEA_SNAPSHOT=1: a startup snapshot instead (src/main.ts, the __SKIFF_SEA_SNAPSHOT__ branch;
-// measured in docs/PERFORMANCE.md, "Startup snapshot").
+// SKIFF_SEA_SNAPSHOT=1: a startup snapshot instead, the bundle itself as the SEA's main (src/main.ts,
+// the __SKIFF_SEA_SNAPSHOT__ branch; measured in docs/PERFORMANCE.md, "Startup snapshot").
 const useSnapshot = process.env.SKIFF_SEA_SNAPSHOT === '1';
 
 const t0 = Date.now();
@@ -136,22 +142,18 @@ if (!fs.existsSync(entry)) fail(`missing ${path.relative(root, entry)}`);
 step(`bundle: esbuild ${path.relative(root, entry)} -> ${path.relative(root, bundleOut)} (native ${nativeHash})`);
 fs.mkdirSync(dist, { recursive: true });
 const esbuild = await import('esbuild');
+// What both bundles (the code and src/sea-main.ts) are built with.
+const bundleOptions = { bundle: true, format: 'cjs', platform: 'node', target: `node${runtime.major}`, minify: true, legalComments: 'none', logLevel: 'warning' };
 await esbuild.build({
+  ...bundleOptions,
   entryPoints: [entry],
   outfile: bundleOut,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: `node${runtime.major}`,
-  minify: true,
-  legalComments: 'none',
   define: {
     __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash),
     __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests),
     __SKIFF_SEA_SNAPSHOT__: JSON.stringify(useSnapshot),
   },
   plugins: [lazyClipanion], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
-  logLevel: 'warning',
 });
 try {
   // one interop wrapper per module; pure ASCII, which Node loads without a conversion
@@ -160,7 +162,36 @@ try {
   fail(e.message);
 }
 
-// (d) the executable, made by the pinned runtime itself (node --build-sea: writes the blob and
+// (d) the SEA's main script (src/sea-main.ts) and the code caches it picks from, one per command
+// run at build time (build/code-cache.mjs). Not for a snapshot build: there the bundle is the main.
+const useBootMain = !useSnapshot;
+const seaAssets = { ...assetFiles };
+if (useBootMain) {
+  fs.writeFileSync(wrappedOut, wrapBundle(fs.readFileSync(bundleOut, 'latin1')));
+  seaAssets['skiff.js'] = wrappedOut;
+  let index = null;
+  if (useCodeCache) {
+    step(`code caches: ${path.relative(root, codeCacheDir)}/ (the bundle run once per cached command)`);
+    try {
+      const files = makeCodeCaches({
+        runtime: runtime.bin, wrapped: wrappedOut, outDir: codeCacheDir,
+        nativeEnv: { SKIFF_ADDON: addonOut, SKIFF_HELPER: helperOut },
+      });
+      for (const [name, file] of Object.entries(files)) seaAssets[`code-cache/${name}`] = file;
+      index = await cacheIndex(root, esbuild);
+    } catch (e) {
+      fail(e.message);
+    }
+  }
+  await esbuild.build({
+    ...bundleOptions,
+    entryPoints: [path.join(root, 'src', 'sea-main.ts')],
+    outfile: seaMainOut,
+    define: { __SKIFF_CODE_CACHES__: JSON.stringify(index) },
+  });
+}
+
+// (e) the executable, made by the pinned runtime itself (node --build-sea: writes the blob and
 // injects it into a copy of `executable`). The copy it starts from is stripped first: strip
 // after injection would break the executable, and the runtime package's binary carries debug
 // info. Written under a temporary name and renamed, so a running dist/skiff is never
@@ -181,7 +212,7 @@ fs.writeFileSync(
   seaConfig,
   JSON.stringify(
     {
-      main: bundleOut,
+      main: useBootMain ? seaMainOut : bundleOut,
       mainFormat: 'commonjs',
       executable: strippedNode,
       output: tmpExe,
@@ -195,7 +226,7 @@ fs.writeFileSync(
       // NODE_OPTIONS meant for other Node programs (--require, --inspect, ...) is ignored.
       execArgv: ['--'],
       execArgvExtension: 'none',
-      assets: assetFiles,
+      assets: seaAssets,
     },
     null,
     2,
@@ -207,6 +238,13 @@ fs.renameSync(tmpExe, exeOut);
 
 fs.rmSync(path.join(dist, 'sea-prep.blob'), { force: true }); // left by builds before --build-sea
 
+if (useBootMain && useCodeCache) {
+  try {
+    checkCodeCaches(exeOut);
+  } catch (e) {
+    fail(`code caches: ${e.message}`);
+  }
+}
 const version = execFileSync(exeOut, ['--version'], { encoding: 'utf8' }).trim();
 const embedded = execFileSync(exeOut, ['version', '--format', '{{.Client.NodeVersion}}'], { encoding: 'utf8' }).trim();
 if (embedded !== `v${runtime.version}`) fail(`${path.relative(root, exeOut)} runs on Node ${embedded}, not the pinned ${runtime.version}`);

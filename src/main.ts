@@ -1,4 +1,5 @@
 import { extractGlobals, invalidLogLevel, setGlobals } from './cli/globals';
+import { writeStdout } from './cli/output/stdout';
 import { asProgram, programName } from './cli/program';
 import { VERSION } from './util/version';
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   setGlobals(globals);
   const debug = /^(debug|trace)$/i.test(globals.logLevel ?? '');
   if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
-    process.stdout.write(`${programName()} version ${VERSION}\n`);
+    writeStdout(`${programName()} version ${VERSION}\n`);
     return;
   }
   const { Cli } = await import('clipanion');

@@ -2,6 +2,7 @@ import { Command } from 'clipanion';
 import type { ErrorContext } from '../errors';
 import { Engine } from '../engine/context';
 import { globals } from './globals';
+import { writeStdout } from './output/stdout';
 
 /** Every skiff command: gives access to the engine built from the global options. */
 export abstract class SkiffCommand extends Command {
@@ -11,5 +12,6 @@ export abstract class SkiffCommand extends Command {
   protected get engine(): Engine {
     return (this.engineInstance ??= new Engine(globals()));
   }
-  protected out(text: string): void { this.context.stdout.write(text); }
+  /** Standard output, written without building process.stdout (cli/output/stdout.ts). */
+  protected out(text: string): void { writeStdout(text); }
 }

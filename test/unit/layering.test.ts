@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
  * layer. Why: the engine composes the modules, so a module that reached up into the engine or
  * the CLI (or sideways into another module) would tie what should be reusable, testable alone,
  * to one caller, and make import cycles possible. What two modules both need moves down.
- *  - main.ts: the entry point; cli: argument parsing and output; engine: one function per verb,
+ *  - main.ts: the entry point (sea-main.ts: the single executable's, which compiles main.ts's
+ *    bundle with a code cache); cli: argument parsing and output; engine: one function per verb,
  *    composing the modules;
  *  - image, storage, runtime, network, volume, build: the modules (images and registries;
  *    layers and rootfs drivers; container specs and user namespaces; networks; volumes;
@@ -20,7 +21,7 @@ import { describe, expect, it } from 'vitest';
  *  - errors.ts: the error kinds and their exit codes, which every layer throws.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['main.ts'],
+  ['main.ts', 'sea-main.ts'],
   ['cli'],
   ['engine'],
   ['image', 'storage', 'runtime', 'network', 'volume', 'build'],

@@ -2,6 +2,7 @@ import type { SkiffError } from '../../errors';
 import type { SkiffCommand } from '../base';
 import { reportError } from './errors';
 import { renderInspect } from './render';
+import { writeStdout } from './stdout';
 
 /**
  * Print what inspect found (a JSON array, or each object through --format), then one line per
@@ -9,7 +10,7 @@ import { renderInspect } from './render';
  */
 export function reportInspect(cmd: SkiffCommand, r: { found: readonly object[]; errors: readonly SkiffError[] }, format?: string): number {
   const { text, errors } = renderInspect(r.found, format);
-  cmd.context.stdout.write(text);
+  writeStdout(text);
   let code = 0;
   for (const e of [...r.errors, ...errors]) {
     const c = reportError(cmd.context.stderr, e, cmd.errorContext);
