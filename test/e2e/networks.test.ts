@@ -2,17 +2,33 @@
 // run --network NAME with --network-alias and --ip; the per-user namespace holder and its
 // slirp4netns way out (native/helper/net_holder.c). Only 127.0.0.1 on the host is used, and the
 // namespaces skiff itself makes.
+import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, store, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
 const containers: string[] = [];
 const networks: string[] = [];
 
-/** The holder and its slirp4netns exit once no container is on a user network (net_holder.c). */
-const holderProcesses = () => hostProcessesMatching('net-holder').concat(hostProcessesMatching('slirp4netns --configure')).filter((p) => p !== process.pid);
+/**
+ * The holder and its slirp4netns exit once no container is on a user network (net_holder.c).
+ * Ours only: other suites on this host may have holders and slirp4netns of their own. The holder
+ * names this store's run root; its slirp4netns names the holder's PID (and one whose holder is
+ * gone has leaked, whoever's it was).
+ */
+const holderProcesses = () => {
+  const holders = hostProcessesMatching(`net-holder ${store().runroot}/`).filter((p) => p !== process.pid);
+  const slirps = hostProcessesMatching('slirp4netns --configure --mtu=65520 --exit-fd=3 --ready-fd=4 ').filter((p) => {
+    const holder = Number(/ (\d+) tap0$/.exec(processArgs(p))?.[1]);
+    return holders.includes(holder) || !fs.existsSync(`/proc/${holder}`);
+  });
+  return [...holders, ...slirps];
+};
+const processArgs = (pid: number) => {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' '); } catch { return ''; }
+};
 
 afterEach(async () => {
   for (const c of containers.splice(0)) await skiff(['rm', '-f', c]);
