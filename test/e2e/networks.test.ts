@@ -100,6 +100,31 @@ describe('containers on a user-defined network', () => {
   });
 });
 
+describe('-p on a user-defined network (the forwarder into the container\'s namespace)', () => {
+  test('busybox httpd on a user network, published with -p, is fetched from the host; port says where', async () => {
+    const app = await network();
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const web = await started(['--network', app, '-p', `127.0.0.1:${port}:80`], 'echo hello-over-a-user-network > /tmp/index.html; exec httpd -f -p 80 -h /tmp');
+    let body = '';
+    await waitFor(async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/index.html`);
+        body = await r.text();
+        return r.ok;
+      } catch { return false; }
+    }, 20_000, 'the published port of a container on a user network');
+    expect(body.trim()).toBe('hello-over-a-user-network');
+    expect(lines((await skiff(['port', web])).stdout)).toEqual([`80/tcp -> 127.0.0.1:${port}`]);
+    await skiff(['rm', '-f', web]);
+    // the host port is free again: the forwarder went with the container
+    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(port, '127.0.0.1', () => resolve()); });
+    await new Promise((resolve) => probe.close(resolve));
+  });
+});
+
 describe('the way out', () => {
   /** A TCP listener on the host's 127.0.0.1 that answers "pong" and counts connections. */
   async function hostListener(): Promise<{ port: number; hits: () => number; close: () => void }> {
