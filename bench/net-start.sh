@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: what the default network adds to container start: `run --rm IMG true` with the
-# default network against `--network none`, for skiff (pasta) and Podman (slirp4netns) in one
+# default network against `--network none`, for skiff and Podman (both slirp4netns) in one
 # hyperfine run, same user, same image. Prints the medians and the difference each tool pays
 # (target for skiff: <= +20 ms). Not a test: it asserts nothing.
 #

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: a 200 MB download through a published port, container -> host, measured in one run:
-# the host's loopback (busybox httpd on 127.0.0.1, the physical limit), skiff's default network
-# (pasta) and --network slirp4netns, and Podman's default (slirp4netns + rootlessport; Podman
-# 4.3 has no pasta mode). Same user (bench), rootless, same busybox httpd serving the same file (bind
-# mounted read-only), fetched by curl from 127.0.0.1. Prints MB/s (median of ROUNDS downloads)
+# the host's loopback (busybox httpd on 127.0.0.1, the physical limit); skiff's default network
+# (slirp4netns, ports through skiff's forwarder: port_forward.c), slirp4netns's own port handler
+# and pasta's; Podman's default (slirp4netns + rootlessport) and its slirp4netns port handler
+# (Podman 4.3 has no pasta mode). Same user (bench), rootless, same busybox httpd serving the same
+# file (bind mounted read-only), fetched by curl from 127.0.0.1. The modes take turns, ROUNDS
+# rounds of one download each, so machine noise falls on all of them alike. Prints MB/s (median)
 # and each as a share of loopback. Not a test: it asserts nothing.
 #
 # Usage (as root): bench/net-throughput.sh [ROUNDS]     needs dist/skiff (npm run build)
@@ -24,32 +26,42 @@ as_bench "$WORK/skiff" load -i "$WORK/busybox.docker.tar" >/dev/null
 as_bench podman load -i "$WORK/busybox.docker.tar" >/dev/null 2>&1
 HTTPD=(httpd -f -p 80 -h /www)
 
-# median MB/s of ROUNDS downloads of http://127.0.0.1:PORT/big (waits for the server first)
-measure() {
-  local port=$1 i speeds=()
-  for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
-  for i in $(seq "$ROUNDS"); do speeds+=("$(curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$port/big")"); done
-  printf '%s\n' "${speeds[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f\n", a[int((NR+1)/2)]/1e6}'
+wait_up() { local i; for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null && return; sleep 0.1; done; }
+one_download() { curl -s -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$1/big"; }
+median() { sort -g | awk '{a[NR]=$1} END {printf "%.1f\n", a[int((NR+1)/2)]/1e6}'; }
+
+# every server up at once, each on its own port
+declare -A PORT
+MODES=(loopback skiff-default skiff-slirp-handler skiff-pasta podman-default podman-slirp-handler)
+P=$(free_port); PORT[loopback]=$P
+as_bench busybox httpd -f -p "127.0.0.1:$P" -h "$WORK/www" & HP=$!
+start_skiff() { # mode --network-value
+  local p; p=$(free_port); PORT[$1]=$p; local net=(); [ -z "$2" ] || net=(--network "$2")
+  as_bench "$WORK/skiff" run -d --name "bench-$1" "${net[@]}" -p "127.0.0.1:$p:80" -v "$WORK/www:/www:ro" "$IMG" "${HTTPD[@]}" >/dev/null
 }
+start_podman() {
+  local p; p=$(free_port); PORT[$1]=$p; local net=(); [ -z "$2" ] || net=(--network "$2")
+  as_bench podman run -d --name "bench-$1" "${net[@]}" -p "127.0.0.1:$p:80" -v "$WORK/www:/www:ro" "$IMG" "${HTTPD[@]}" >/dev/null
+}
+start_skiff skiff-default ''
+start_skiff skiff-slirp-handler slirp4netns:port_handler=slirp4netns
+start_skiff skiff-pasta pasta
+start_podman podman-default ''
+start_podman podman-slirp-handler slirp4netns:port_handler=slirp4netns
+for m in "${MODES[@]}"; do wait_up "${PORT[$m]}"; : > "$WORK/$m.speeds"; done
+for r in $(seq "$ROUNDS"); do
+  for m in "${MODES[@]}"; do one_download "${PORT[$m]}" >> "$WORK/$m.speeds"; done
+done
+kill $HP
+for m in skiff-default skiff-slirp-handler skiff-pasta; do as_bench "$WORK/skiff" rm -f "bench-$m" >/dev/null; done
+for m in podman-default podman-slirp-handler; do as_bench podman rm -f -t 0 "bench-$m" >/dev/null; done
 
 declare -A RESULT
-P=$(free_port); as_bench busybox httpd -f -p "127.0.0.1:$P" -h "$WORK/www" & HP=$!
-RESULT[loopback]=$(measure "$P"); kill $HP
-for mode in default slirp4netns; do
-  P=$(free_port); net=(); [ "$mode" = default ] || net=(--network "$mode")
-  as_bench "$WORK/skiff" run -d --name "bench-$mode" "${net[@]}" -p "127.0.0.1:$P:80" -v "$WORK/www:/www:ro" "$IMG" "${HTTPD[@]}" >/dev/null
-  RESULT[skiff-$mode]=$(measure "$P"); as_bench "$WORK/skiff" rm -f "bench-$mode" >/dev/null
-done
-for mode in default; do
-  P=$(free_port); net=()
-  as_bench podman run -d --name "bench-$mode" "${net[@]}" -p "127.0.0.1:$P:80" -v "$WORK/www:/www:ro" "$IMG" "${HTTPD[@]}" >/dev/null
-  RESULT[podman-$mode]=$(measure "$P"); as_bench podman rm -f -t 0 "bench-$mode" >/dev/null
-done
-
+for m in "${MODES[@]}"; do RESULT[$m]=$(median < "$WORK/$m.speeds"); done
 L=${RESULT[loopback]}
-echo "200 MB through a published port, container -> host (median of $ROUNDS, MB/s, share of loopback)"
-for k in loopback skiff-default skiff-slirp4netns podman-default; do
-  awk -v k="$k" -v v="${RESULT[$k]}" -v l="$L" 'BEGIN { printf "  %-18s %8.1f MB/s  %5.1f%%\n", k, v, 100 * v / l }'
+echo "200 MB through a published port, container -> host (median of $ROUNDS rounds, MB/s, share of loopback)"
+for k in "${MODES[@]}"; do
+  awk -v k="$k" -v v="${RESULT[$k]}" -v l="$L" 'BEGIN { printf "  %-22s %8.1f MB/s  %5.1f%%\n", k, v, 100 * v / l }'
 done
-awk -v s="${RESULT[skiff-default]}" -v p="${RESULT[podman-default]}" 'BEGIN { printf "  ratio skiff/podman (defaults): %.2f (target: skiff >= 90%% of loopback)\n", s / p }'
+awk -v s="${RESULT[skiff-default]}" -v p="${RESULT[podman-default]}" -v l="$L" 'BEGIN { printf "  ratio skiff/podman (defaults): %.2f; skiff default %.1f%% of loopback (target: >= 90%%)\n", s / p, 100 * s / l }'
 rm -rf "$WORK"

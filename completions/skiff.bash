@@ -18,9 +18,9 @@ _skiff() {
   )
   local -A opts=(
     ['@attach']='--detach-keys --no-stdin --sig-proxy -h --help'
-    ['@build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
-    ['@builder build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
-    ['@buildx build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --squash --secret -t --tag --target -h --help'
+    ['@builder build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --squash --secret -t --tag --target -h --help'
+    ['@buildx build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --squash --secret -t --tag --target -h --help'
     ['@commit']='-a --author -c --change -m --message -p --pause -h --help'
     ['@container attach']='--detach-keys --no-stdin --sig-proxy -h --help'
     ['@container commit']='-a --author -c --change -m --message -p --pause -h --help'
@@ -59,7 +59,7 @@ _skiff() {
     ['@generate systemd']='-n --name -f --files -t --time --restart-policy -h --help'
     ['@healthcheck run']='-h --help'
     ['@history']='-H --human --no-trunc -q --quiet --format -h --help'
-    ['@image build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --secret -t --tag --target -h --help'
+    ['@image build']='--build-arg --build-context -f --file --iidfile --label --network --no-cache --platform --progress --pull -q --quiet --rm --force-rm --squash --secret -t --tag --target -h --help'
     ['@image history']='-H --human --no-trunc -q --quiet --format -h --help'
     ['@image import']='-c --change -m --message --platform -h --help'
     ['@image inspect']='-f --format -h --help'

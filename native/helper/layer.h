@@ -41,6 +41,9 @@ void layer_keep_dirs(void);
 void layer_apply(const struct layer_op *op, layer_data_fn data);
 /* Directory mtimes (adding entries changed them), then syncfs. */
 void layer_finish(void);
+/* --merge (call after layer_open): DIR already holds earlier layers in overlay format; whiteouts
+ * replace what they name, an opaque directory also loses what the earlier layers put in it. */
+void layer_merge(void);
 /* layer_finish without its syncfs: the caller syncs later (build: tar-out --to syncs the step). */
 void layer_no_sync(void);
 

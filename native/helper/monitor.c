@@ -11,6 +11,7 @@
 #include "net_holder.h"
 #include "process_opts.h"
 #include "usermode_net.h"
+#include "port_forward.h"
 #include "restart.h"
 #include "volume_mount.h"
 #include "keep_id.h"
@@ -85,6 +86,7 @@ struct spec {
   struct health_config health; /* .spec NULL: no healthcheck */
   struct usermode_net umnet;   /* the user-mode network helper (usermode_net.c); argc 0: none */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
+  struct port_forward ports;   /* published ports through our forwarder (port_forward.c) */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
   struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
 };
@@ -158,7 +160,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
     else if (usermode_net_parse_key(&s->umnet, key, nf, f)) {}
     else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
-    else if (net_attach_parse_key(&s->net, key, nf, f)) {}
+    else if (net_attach_parse_key(&s->net, key, nf, f) || port_forward_parse_key(&s->ports, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
       s->log_format = f[0]; s->log_path = f[1];
@@ -859,7 +861,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
    * namespace is opened now, while the init still has the monitor's credentials. */
   struct usermode_net_proc net = {-1, -1, -1};
   char net_err[600] = "";
-  int netns = s->umnet.argc ? usermode_net_open_netns(child, net_err, sizeof net_err) : -1;
+  int netns = s->umnet.argc || s->ports.n ? usermode_net_open_netns(child, net_err, sizeof net_err) : -1;
   if (userns_sync[0] >= 0) {
     char umsg[512];
     close(userns_sync[0]);
@@ -870,7 +872,16 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   if (go[0] >= 0) close(go[0]);
-  if (s->umnet.argc && (netns < 0 || usermode_net_start(&s->umnet, netns, oldmask, &net, net_err, sizeof net_err) < 0)) kill(child, SIGKILL);
+  /* the published ports' forwarder first: it keeps its own copy of NETNS, the helper takes it */
+  struct port_forward_proc fwd = {-1, -1};
+  int failed = (s->umnet.argc || s->ports.n) && netns < 0;
+  if (!failed) failed = port_forward_start(&s->ports, netns, getpid(), &fwd, net_err, sizeof net_err) < 0;
+  if (!failed && s->umnet.argc) {
+    failed = usermode_net_start(&s->umnet, netns, oldmask, &net, net_err, sizeof net_err) < 0;
+    netns = -1;
+  }
+  if (netns >= 0) close(netns);
+  if (failed) kill(child, SIGKILL);
   else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
   }
   if (go[1] >= 0) close(go[1]);
@@ -901,6 +912,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   *started = code == 0;
   if (code) {
+    port_forward_stop(&fwd);
     usermode_net_stop(&net, &s->umnet);
     close(alive[1]);
     if (master >= 0) close(master);
@@ -922,6 +934,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  port_forward_stop(&fwd);
   usermode_net_stop(&net, &s->umnet);
   /* still our unreaped child (supervise reaps any child that exits): stop it */
   if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
@@ -931,6 +944,17 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   close(alive[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The published ports are bound once, for every run (port_forward.c): a port taken since skiff
+ * probed it fails the start like any other start failure, 125 with one line. 0 or -1. */
+static int publish_ports(struct spec *s) {
+  char msg[600], line[700];
+  if (port_forward_bind(&s->ports, msg, sizeof msg) == 0) return 0;
+  snprintf(line, sizeof line, "err 125 %s\n", msg);
+  if (s->ready_fd >= 0) report_ready(s, line);
+  else fprintf(stderr, "skiff: %s\n", msg);
+  return -1;
 }
 
 static void write_exit_file(const struct spec *s, int code) {
@@ -971,14 +995,18 @@ int mode_monitor(int argc, char **argv) {
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sigfd < 0) die("monitor: signalfd: %s", strerror(errno));
 
-  int code, started;
-  for (int first = 1;; first = 0) {
-    code = run_container(&s, sigfd, &oldmask, first, &started);
+  int code = 125, started;
+  if (publish_ports(&s) < 0) {
     write_exit_file(&s, code);
-    /* A command that cannot start will not start next time either (the rootfs stays as it was). */
-    if (!started) break;
-    long delay = restart_next_delay(&s.restart, code);
-    if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
+  } else {
+    for (int first = 1;; first = 0) {
+      code = run_container(&s, sigfd, &oldmask, first, &started);
+      write_exit_file(&s, code);
+      /* A command that cannot start will not start next time either (the rootfs stays as it was). */
+      if (!started) break;
+      long delay = restart_next_delay(&s.restart, code);
+      if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
+    }
   }
   user_terminal_restore();
   attach_close(code);

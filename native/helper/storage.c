@@ -315,7 +315,8 @@ static dev_t g_root_dev;         /* its filesystem, for rm_tree's mount-point ch
 static const char *g_root_name;  /* DIR as given, for messages about the stream itself */
 static int g_flatten;            /* --flatten: whiteouts remove instead of marking */
 static const char *g_opaque_xattr = "trusted.overlay.opaque";
-static struct table g_written;   /* --flatten: paths this layer wrote (kept by OPAQUE) */
+static struct table g_written;   /* --flatten, --merge: paths this layer wrote (kept by OPAQUE) */
+static int g_merge; /* --merge: DIR holds earlier layers in overlay format (build --squash) */
 static int g_noted_xattr, g_noted_dev;
 static int g_keep_dirs; /* cp (tar-in): never replace a directory by a non-directory or back */
 
@@ -457,7 +458,7 @@ static void clear_entry(int pfd, const char *name, const char *path) {
 /* Record PATH (and, since they now exist because of this layer, its parents) as written by
  * this layer, so a later OPAQUE marker for an ancestor keeps it (--flatten only). */
 static void mark_written(const char *path) {
-  if (!g_flatten) return;
+  if (!g_flatten && !g_merge) return;
   char buf[MAX_PATH_LEN + 1];
   strcpy(buf, path);
   for (char *s = buf;; s++) {
@@ -616,8 +617,8 @@ static void op_whiteout(void) {
   if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0) fail(g_f->path, errno);
 }
 
-/* --flatten OPAQUE: remove everything below the open directory FD (at normalised PATH) that
- * this layer did not write itself; descend into directories it did write. */
+/* --flatten or --merge OPAQUE: remove everything below the open directory FD (at normalised
+ * PATH) that this layer did not write itself; descend into directories it did write. */
 static void empty_except_written(int fd, const char *path) {
   int dfd = dup(fd);
   DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -656,6 +657,18 @@ static void op_opaque(void) {
     empty_except_written(fd, g_f->path);
     close(fd);
     return;
+  }
+  if (g_merge) {
+    /* what earlier merged layers put below the directory goes, as this layer hides it; the
+     * opaque mark stays, for the layers below all of them */
+    int old = open_in_root(g_f->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (old >= 0) {
+      cache_drop();
+      empty_except_written(old, g_f->path);
+      close(old);
+    } else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+      fail(g_f->path, errno);
+    }
   }
   int fd = make_dir(g_f->path, 0755);
   if (fsetxattr(fd, g_opaque_xattr, "y", 1, 0) < 0) fail(g_f->path, errno);
@@ -741,6 +754,11 @@ void layer_open(const char *dir, int flatten, const char *opaque_xattr) {
 }
 
 void layer_keep_dirs(void) { g_keep_dirs = 1; }
+
+void layer_merge(void) {
+  g_merge = 1;
+  g_acl_may_mask_modes = 1; /* the tree holds earlier layers, as with --flatten */
+}
 
 void layer_apply(const struct layer_op *op, layer_data_fn data) {
   g_f = op;

@@ -801,7 +801,7 @@ static void walk_archive(void) {
 }
 
 int mode_apply_tar(int argc, char **argv) {
-  int i = 1, flatten = 0;
+  int i = 1, flatten = 0, merge = 0;
   const char *opaque = NULL;
   for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
     if (!strcmp(argv[i], "--flatten")) flatten = 1;
@@ -809,16 +809,19 @@ int mode_apply_tar(int argc, char **argv) {
     else if (!strcmp(argv[i], "--blob-out") && i + 1 < argc && argv[i + 1][0]) g_blob_path = argv[++i];
     else if (!strcmp(argv[i], "--plain")) g_plain = 1;
     else if (!strcmp(argv[i], "--no-sync")) layer_no_sync();
+    else if (!strcmp(argv[i], "--merge")) merge = 1;
     else if (!strcmp(argv[i], "--owner") && i + 1 < argc && sscanf(argv[i + 1], "%u:%u", &g_owner_uid, &g_owner_gid) == 2) g_owner_set = 1, i++;
-    else die("apply-tar: bad option %s (usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR)", argv[i]);
+    else die("apply-tar: bad option %s (usage: apply-tar [--flatten|--merge] [--no-sync] [--opaque-xattr NAME] [--blob-out FILE] DIR)", argv[i]);
   }
-  if (i + 1 != argc) die("apply-tar: usage: apply-tar [--flatten] [--opaque-xattr NAME] [--blob-out FILE] DIR");
+  if (i + 1 != argc) die("apply-tar: usage: apply-tar [--flatten|--merge] [--no-sync] [--opaque-xattr NAME] [--blob-out FILE] DIR");
   if (g_blob_path) {
     /* A new file (O_EXCL): the caller names a path in its private staging directory. */
     g_blob_fd = open(g_blob_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (g_blob_fd < 0) die("apply-tar: %s: %s", g_blob_path, strerror(errno));
   }
+  if (merge && flatten) die("apply-tar: --merge and --flatten do not go together");
   layer_open(argv[i], flatten, opaque);
+  if (merge) layer_merge();
   if (g_plain) layer_keep_dirs();
   SHA256_Init(&g_sha);
   detect_codec();

@@ -20,6 +20,8 @@ export interface BuildRequest {
   labels: string[];
   target?: string;
   noCache: boolean;
+  /** --squash: the layers the build made as one */
+  squash?: boolean;
   pull: boolean;
   network?: string;
   /** --secret id=ID,src=FILE */
@@ -101,7 +103,7 @@ export async function runBuild(engine: Engine, r: BuildRequest): Promise<string>
     });
     // a Dockerfile alone on stdin has an empty temporary context: COPY finds nothing there
     const id = await buildImage(engine, {
-      plan, context, namedContexts: named, tags: r.tags, labels, noCache: r.noCache, pull: r.pull, network: r.network,
+      plan, context, namedContexts: named, tags: r.tags, labels, noCache: r.noCache, squash: r.squash ?? false, pull: r.pull, network: r.network,
       secrets, platform: r.platform, reporter: r.reporter,
     });
     if (r.iidfile) fs.writeFileSync(r.iidfile, id);

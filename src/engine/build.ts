@@ -15,6 +15,7 @@ import type { LayerStore } from '../storage/layer-store';
 import { readImageFile, resolveLayers } from '../storage/image-files';
 import { SkiffError } from '../util/errors';
 import { BuildStepRoot } from './build-container';
+import { adoptUpperLayer } from './upper-layer';
 import { contextPath, openNamedDirectory, PathMatcher, resolveCopySources, resolveInContext, type ContextFiles, type CopySource, type NamedContext } from '../build/context';
 import { copyDestination, InputDigest, packEntries, parseChmod, planContextSource, retarEntries, type CopyOwner, type PlannedEntry } from './build-copy';
 import type { Engine } from './context';
@@ -51,6 +52,8 @@ export interface BuildOptions {
   /** --label */
   labels: Record<string, string>;
   noCache: boolean;
+  /** --squash: the layers the build made (over the final stage's base image) as one */
+  squash?: boolean;
   /** --pull: always fetch the base images */
   pull: boolean;
   /** --network for RUN: default, none, host */
@@ -82,6 +85,8 @@ interface ImageState {
   size: number;
   /** the cache key of this state (chains the base image and every instruction) */
   key: string;
+  /** what came from the base image (FROM an image, or scratch), for --squash */
+  base: { layers: number; history: number; size: number; id?: string };
   /**
    * When the newest layer was made (or the base image): the time of every history entry
    * after it and of the image, so a rebuild from the cache makes the same image ID.
@@ -150,7 +155,37 @@ class Builder {
     this.digests.save();
     const unused = this.plan.buildArgs.unconsumed();
     if (unused.length) this.o.reporter.warn(`One or more build-args [${unused.join(' ')}] were not consumed`);
-    return this.exportImage(state!);
+    return this.exportImage(this.o.squash ? await this.squash(state!) : state!);
+  }
+
+  /**
+   * --squash (Docker's): the layers the build made over the base image become one, applied in
+   * order onto one tree by the helper (whiteouts and opaque directories as overlay would see
+   * them) and adopted as a layer; the build's history entries stay, marked empty, and a last
+   * entry says `merge <unsquashed image ID> to <base image ID>`. Nothing to do for one layer.
+   */
+  private async squash(state: ImageState): Promise<ImageState> {
+    const made = state.layers.slice(state.base.layers);
+    if (made.length < 2) return state;
+    const step = this.o.reporter.step('squashing layers');
+    const scratch = this.layers.tempDir('squash');
+    try {
+      const tree = path.join(scratch, 'tree');
+      fs.mkdirSync(tree, { mode: 0o755 });
+      await this.layers.merge(tree, made.map((l) => ({ file: this.engine.blobs.path(l.digest), diffId: l.diffId })));
+      const base = state.layers.slice(0, state.base.layers);
+      const layer = await adoptUpperLayer(this.engine, this.layers, tree, scratch, base.map((l) => l.diffId));
+      const unsquashed = `sha256:${createHashHex(configBytes(state, this.o.labels))}`;
+      const history: HistoryEntry[] = state.history.map((h, i) => (i < state.base.history ? h : { ...h, empty_layer: true }));
+      history.push({ created: state.time, comment: `merge ${unsquashed} to ${state.base.id ?? 'scratch'}` });
+      step.done();
+      return { ...state, layers: [...base, layer.descriptor], size: state.base.size + layer.size, history };
+    } catch (e) {
+      step.failed((e as Error).message);
+      throw e;
+    } finally {
+      await this.layers.removeTree(scratch).catch(() => undefined);
+    }
   }
 
   /** What a FROM, COPY --from or RUN --mount from= names, as an image state. */
@@ -158,7 +193,7 @@ class Builder {
     switch (ref.kind) {
       case 'scratch': {
         const p = hostPlatform();
-        return { os: p.os, architecture: p.architecture, variant: p.variant, config: { Env: [DEFAULT_PATH] }, history: [], layers: [], size: 0, key: baseKey(undefined), time: new Date(0).toISOString() };
+        return { os: p.os, architecture: p.architecture, variant: p.variant, config: { Env: [DEFAULT_PATH] }, history: [], layers: [], size: 0, key: baseKey(undefined), time: new Date(0).toISOString(), base: { layers: 0, history: 0, size: 0 } };
       }
       case 'stage': {
         const done = this.results.get(ref.index);
@@ -662,18 +697,7 @@ class Builder {
   private async exportImage(state: ImageState): Promise<string> {
     const step = this.o.reporter.step('exporting to image');
     const created = state.time;
-    const config: ContainerConfig = { ...state.config };
-    if (Object.keys(this.o.labels).length) config.Labels = { ...(config.Labels ?? {}), ...this.o.labels };
-    const bytes = Buffer.from(JSON.stringify({
-      architecture: state.architecture,
-      ...(state.author ? { author: state.author } : {}),
-      config,
-      created,
-      history: state.history,
-      os: state.os,
-      rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
-      ...(state.variant ? { variant: state.variant } : {}),
-    }));
+    const bytes = configBytes(state, this.o.labels);
     const tags = this.o.tags.map((t) => canonicalString(tagTarget(t)));
     const image = await this.engine.images.commit({ source: 'import', configBytes: bytes, layers: state.layers, size: state.size, tags, recordedAt: created });
     step.log(`writing image ${image.id} done`);
@@ -681,6 +705,22 @@ class Builder {
     step.done();
     return image.id;
   }
+}
+
+/** The image config (OCI) of a state, with the build's --label added. */
+function configBytes(state: ImageState, labels: Record<string, string>): Buffer {
+  const config: ContainerConfig = { ...state.config };
+  if (Object.keys(labels).length) config.Labels = { ...(config.Labels ?? {}), ...labels };
+  return Buffer.from(JSON.stringify({
+    architecture: state.architecture,
+    ...(state.author ? { author: state.author } : {}),
+    config,
+    created: state.time,
+    history: state.history,
+    os: state.os,
+    rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
+    ...(state.variant ? { variant: state.variant } : {}),
+  }));
 }
 
 function createHashHex(data: Buffer): string {
@@ -751,6 +791,7 @@ function stateOf(image: ImageRecord): ImageState {
     size: image.size,
     key: baseKey(image.id),
     time: full.created ?? new Date(0).toISOString(),
+    base: { layers: image.layers?.length ?? 0, history: full.history?.length ?? 0, size: image.size, id: image.id },
   };
 }
 

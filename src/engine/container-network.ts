@@ -123,27 +123,43 @@ export function writeBoundPorts(dir: string, bound: PortBound[]): void {
 /** The mode of a record. */
 export const modeOf = (c: ContainerRecord): NetworkMode => parseNetworkMode(c.config.network);
 
+/** What the monitor needs for the network at start: the user-mode helper (if any) and the published ports. */
+export interface NetworkStart {
+  helper?: { argv: string[]; log: string; pidFile: string; apiSocket?: string; apiRequests: string[] };
+  /** the monitor's `port-forward` records (port-forward.ts) */
+  portForwards: string[][];
+}
+
+/** The container's address on its first user network (eth0), where its published ports are forwarded. */
+function userNetworkAddress(c: ContainerRecord): string {
+  const first = Object.values(c.endpoints ?? {}).sort((a, b) => a.ifname.localeCompare(b.ifname, undefined, { numeric: true }))[0];
+  return first?.ipAddress ?? '127.0.0.1';
+}
+
 /**
  * At start: the host ports decided, the user-mode helper planned, the container's files written.
- * Returns what the monitor needs to start the helper (nothing for other modes).
+ * Published ports go through skiff's forwarder (port-forward.ts) unless the helper forwards them
+ * itself (pasta, slirp4netns with port_handler=slirp4netns).
  */
-export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: string) {
+export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: string): Promise<NetworkStart> {
   const mode = modeOf(c);
   const net = c.config.net;
-  // A default-network container later connected to a user network gets its way out through that
-  // network (the holder's slirp4netns): pasta cannot open its tun device in a namespace made for
-  // the holder's bridges. Its -p ports are not published then (docs/ARCHITECTURE.md, not here yet).
-  const onUserNetwork = c.endpoints !== undefined && Object.keys(c.endpoints).length > 0;
-  if (mode.kind !== 'usermode' || onUserNetwork) {
+  if (mode.kind === 'none' || mode.kind === 'host' || mode.kind === 'container') {
     writeBoundPorts(dir, []);
-    // (a joined container uses its donor's files; a user network's hosts file holds the peers
-    // block network-hosts.ts keeps, written before this)
-    if (mode.kind === 'none' || mode.kind === 'host') writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
-    return undefined;
+    // (a joined container uses its donor's files)
+    if (mode.kind !== 'container') writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
+    return { portForwards: [] };
   }
   const { allocatePorts } = await import('../network/port-allocation');
-  const { planUserMode } = await import('../network/usermode');
+  const { portForwardRecords } = await import('../network/port-forward');
   const bound = await allocatePorts(publications(net), c.name, engine.paths.rootless);
+  writeBoundPorts(dir, bound);
+  // A user network, or a default-network container later connected to one, which then goes out
+  // through it (the holder's slirp4netns: pasta cannot open its tun device in a namespace made for
+  // the holder's bridges); its hosts file holds the peers block network-hosts.ts keeps.
+  const onUserNetwork = c.endpoints !== undefined && Object.keys(c.endpoints).length > 0;
+  if (mode.kind === 'user' || onUserNetwork) return { portForwards: portForwardRecords(bound, userNetworkAddress(c)) };
+  const { planUserMode } = await import('../network/usermode');
   const plan = planUserMode({
     helper: mode.helper, options: mode.options, configured: engine.config.defaultRootlessNetworkCmd,
     rootless: engine.paths.rootless, ports: bound,
@@ -151,9 +167,11 @@ export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: st
     apiSocket: path.join(engine.paths.runRoot, `slirp4netns-${c.id.slice(0, 12)}.sock`), needsDnsForwarder: hostHasLoopbackResolver(),
   });
   writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, plan);
-  writeBoundPorts(dir, bound);
   return {
-    argv: plan.argv, log: path.join(dir, NET_HELPER_LOG), pidFile: path.join(dir, NET_HELPER_PID),
-    apiSocket: plan.apiSocket, apiRequests: plan.apiRequests,
+    helper: {
+      argv: plan.argv, log: path.join(dir, NET_HELPER_LOG), pidFile: path.join(dir, NET_HELPER_PID),
+      apiSocket: plan.apiSocket, apiRequests: plan.apiRequests,
+    },
+    portForwards: portForwardRecords(plan.forwardPorts, plan.containerAddress ?? '127.0.0.1'),
   };
 }

@@ -8,6 +8,7 @@ import { withLockSync } from '../state/lock';
 import { LIVE_STATUSES, type ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { rootfsStorageDirs } from './rootfs';
+import { anonymousVolumeDirs } from './volume-mounts';
 import { NET_HELPER_PID } from './container-network';
 
 /**
@@ -63,7 +64,8 @@ export function settleLostContainer(engine: Engine, seen: ContainerRecord): void
       }
       if (c.config.autoRemove) {
         // Sub-ID owned files: removed by the helper inside the namespace, as `rm` does.
-        const storage = rootfsStorageDirs(engine, c).filter((d) => fs.existsSync(d));
+        // and its anonymous volumes, as its monitor would have removed them (start.ts: cleanup)
+        const storage = [...rootfsStorageDirs(engine, c), ...anonymousVolumeDirs(engine, c)].filter((d) => fs.existsSync(d));
         if (storage.length && runHelperSync(engine.userns, ['rm', ...storage]) !== 0) return;
         fs.rmSync(engine.containers.dir(c.id), { recursive: true, force: true });
         return;

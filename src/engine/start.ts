@@ -59,7 +59,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
   const detachCleanup = c.config.autoRemove && attach && detachKeys ? [dir, ...anonymousVolumeDirs(engine, c)] : undefined;
   const seccompProgram = spec.linux.seccomp && await seccompProgramHex(spec.linux.seccomp, spec.process.capabilities.bounding);
   const health = c.config.healthcheck && prepareHealthcheck(engine, c, spec, seccompProgram);
-  const userModeNetwork = await prepareNetwork(engine, c, dir);
+  const netStart = await prepareNetwork(engine, c, dir);
   const flat = encodeMonitorSpec(spec, {
     health, volumePrep: volumes.prep, nestedUserns: keepId.maps,
     rootfsMount: keepId.rootfs, keepStdin: c.config.openStdin, readyFd: 3,
@@ -69,7 +69,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
     // always, so that `update --restart` can give a running container a policy it started without
     stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
-    network: userModeNetwork, domainname: c.config.net?.domainname,
+    network: netStart.helper, portForwards: netStart.portForwards, domainname: c.config.net?.domainname,
     detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
   });

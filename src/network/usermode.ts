@@ -4,6 +4,7 @@ import { InvalidError, UnavailableError } from '../errors';
 import { findOnPath } from '../util/which';
 import { USERMODE_HELPERS, type UserModeHelper } from './network-mode';
 import type { PortBound } from './ports';
+import { numberToIp, parseSubnet } from './user-networks/ipam';
 
 /**
  * The default network: a network namespace of the container's own, connected to the host's by a
@@ -38,9 +39,11 @@ export interface UserModePlan {
   helper: UserModeHelper;
   /** argv[0] is the helper's absolute path */
   argv: string[];
-  /** slirp4netns: the API socket and the add_hostfwd requests sent once it is ready */
+  /** slirp4netns: the API socket and the add_hostfwd requests sent once it is ready (port_handler=slirp4netns) */
   apiSocket?: string;
   apiRequests: string[];
+  /** the ports skiff's own forwarder publishes (port-forward.ts), to containerAddress */
+  forwardPorts: PortBound[];
   /** the host as the container reaches it (host.containers.internal, --add-host X:host-gateway) */
   hostGateway?: string;
   /** the container's own address on this network, for its /etc/hosts line */
@@ -132,14 +135,18 @@ function pastaPlan(path: string, i: PlanInput): UserModePlan {
     dnsForwarder = hostGateway;
   }
   argv.push(...i.options);
-  return { helper: 'pasta', argv, apiRequests: [], hostGateway, containerAddress: route && interfaceAddress(route.iface), dnsForwarder };
+  return { helper: 'pasta', argv, apiRequests: [], forwardPorts: [], hostGateway, containerAddress: route && interfaceAddress(route.iface), dnsForwarder };
 }
 
 function slirpPlan(path: string, i: PlanInput): UserModePlan {
   const opts = new Map(i.options.map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)]));
-  if (opts.has('port_handler') && opts.get('port_handler') !== 'slirp4netns') {
-    throw new InvalidError(`slirp4netns port_handler=${opts.get('port_handler')} is not supported: skiff forwards ports with slirp4netns's own handler (port_handler=slirp4netns)`);
+  // Podman's two port handlers: rootlessport (the default; here skiff's own forwarder, which
+  // splices) or slirp4netns's own (through its API; slower, but it keeps the client's address).
+  const handler = opts.get('port_handler') ?? 'rootlessport';
+  if (handler !== 'rootlessport' && handler !== 'slirp4netns') {
+    throw new InvalidError(`slirp4netns port_handler=${handler} is not supported: use port_handler=rootlessport (skiff's forwarder, the default) or port_handler=slirp4netns (keeps the client's address)`);
   }
+  const apiPorts = handler === 'slirp4netns' ? i.ports : [];
   const argv = [path, '--configure', `--mtu=${opts.get('mtu') ?? '65520'}`, '--netns-type=path', `--ready-fd=${READY_FD}`, `--exit-fd=${EXIT_FD}`];
   // On unless asked otherwise: 10.0.2.2 is then the host's loopback (host.containers.internal),
   // and slirp4netns, which sends forwarded UDP datagrams from 10.0.2.2, gets the replies back.
@@ -149,7 +156,7 @@ function slirpPlan(path: string, i: PlanInput): UserModePlan {
   if (opts.get('enable_ipv6') === 'true') argv.push('--enable-ipv6');
   if (opts.has('outbound_addr')) argv.push(`--outbound-addr=${opts.get('outbound_addr')}`);
   if (opts.has('outbound_addr6')) argv.push(`--outbound-addr6=${opts.get('outbound_addr6')}`);
-  const apiRequests = i.ports.map((p) => JSON.stringify({
+  const apiRequests = apiPorts.map((p) => JSON.stringify({
     execute: 'add_hostfwd',
     arguments: { proto: p.protocol, host_addr: p.hostIp || '0.0.0.0', host_port: p.hostPort, guest_port: p.containerPort },
   }));
@@ -159,7 +166,17 @@ function slirpPlan(path: string, i: PlanInput): UserModePlan {
   const route = defaultRoute();
   const hostGateway = hostLoopback ? SLIRP.gateway : route && interfaceAddress(route.iface);
   return {
-    helper: 'slirp4netns', argv, apiSocket: apiRequests.length ? i.apiSocket : undefined, apiRequests, hostGateway,
-    containerAddress: opts.has('cidr') ? undefined : SLIRP.guest, dnsForwarder: opts.has('cidr') ? undefined : SLIRP.dns,
+    helper: 'slirp4netns', argv, apiSocket: apiRequests.length ? i.apiSocket : undefined, apiRequests,
+    forwardPorts: handler === 'rootlessport' ? i.ports : [], hostGateway,
+    containerAddress: opts.has('cidr') ? slirpGuest(opts.get('cidr')!) : SLIRP.guest, dnsForwarder: opts.has('cidr') ? undefined : SLIRP.dns,
   };
+}
+
+/** slirp4netns's guest address in a --cidr: the 100th address of the network, as in 10.0.2.0/24. */
+export function slirpGuest(cidr: string): string | undefined {
+  try {
+    return numberToIp(parseSubnet(cidr).base + 100);
+  } catch {
+    return undefined; // slirp4netns refuses it and says why
+  }
 }

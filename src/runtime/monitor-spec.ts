@@ -83,6 +83,8 @@ export interface MonitorOptions {
   domainname?: string;
   /** user-defined networks: `net-attach` fields per interface, and the lock the monitor holds for life (net_holder.c) */
   userNetworks?: { attach: string[][]; usersLock: string };
+  /** published ports the monitor binds and forwards into the container (port_forward.c): `port-forward` fields */
+  portForwards?: string[][];
 }
 
 /** What the container init does to volume sources before it mounts them (native/helper/volume_mount.c). */
@@ -217,6 +219,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
     rec('net-users-lock', o.userNetworks.usersLock);
     for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
   }
+  for (const fields of o.portForwards ?? []) rec('port-forward', ...fields);
   if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
   return encode();
 }

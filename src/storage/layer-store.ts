@@ -200,6 +200,24 @@ export class LayerStore {
     });
   }
 
+  /**
+   * Apply uncompressed layer blobs (files), in order, onto DIR in overlay format, as one layer
+   * (build --squash): a whiteout replaces what it names, an opaque directory also loses what
+   * the earlier ones put in it. Each blob's content digest must be its DIFF_ID. Not synced:
+   * the caller's tar-out --to syncs the result.
+   */
+  async merge(dir: string, blobs: readonly { file: string; diffId: string }[]): Promise<void> {
+    for (const b of blobs) {
+      const label = `layer ${hex(b.diffId).slice(0, 12)}`;
+      const helper = startHelper(this.userns, ['apply-tar', '--merge', '--no-sync', '--opaque-xattr', this.opaqueXattr, dir], `squash ${label}`);
+      const result = await feedLayer(layerFile(b.file), helper);
+      if (result.diffId !== b.diffId) throw new SkiffError(`${label}: content digest ${result.diffId} does not match its diff ID ${b.diffId}; the stored blob is corrupt`);
+    }
+  }
+
+  /** The xattr that marks an opaque directory in this store's layers (overlay's, as mounted). */
+  private get opaqueXattr(): string { return this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque'; }
+
   private async unpackInto(staging: string, chainId: string, parent: string | undefined, diffId: string,
     input: LayerInput, blobOut: string | undefined): Promise<LayerRecord> {
     const diff = path.join(staging, LAYER_DIFF);
@@ -212,7 +230,7 @@ export class LayerStore {
     }
     const label = `layer ${hex(diffId).slice(0, 12)}`;
     const mode = ['apply-tar', ...(flatten ? ['--flatten'] : []), ...(blobOut ? ['--blob-out', blobOut] : []),
-      '--opaque-xattr', this.userns ? 'user.overlay.opaque' : 'trusted.overlay.opaque', diff];
+      '--opaque-xattr', this.opaqueXattr, diff];
     const helper = startHelper(this.userns, mode, `unpack ${label}`);
     const result = await feedLayer(input, helper);
     if (result.diffId !== diffId) {

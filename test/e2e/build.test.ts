@@ -364,4 +364,33 @@ RUN echo second > /second
     expect(piped.stderr).toMatch(/^#\d+ \[2\/3\] RUN echo live-1.*\n#\d+ CACHED$/m);
     expect(piped.stderr).not.toContain('\x1b');
   });
+  test('--squash: the layers the build made become one over the base image\'s (whiteouts and replaced directories kept), history marked empty plus a merge entry', async () => {
+    const dir = context(`FROM ${BUSYBOX}
+RUN mkdir /d && echo one > /d/a && echo keep > /d/b && echo x > /gone
+RUN rm /gone /etc/motd
+RUN rm -rf /d && mkdir /d && echo two > /d/c
+COPY f /f
+`, { f: 'copied\n' });
+    const plain = uniqueName('unsquashed'), squashed = uniqueName('squashed');
+    await build(dir, '-t', plain);
+    const r = await build(dir, '--squash', '-t', squashed);
+    expect(r.stderr).toMatch(/#\d+ squashing layers\n#\d+ DONE/);
+    const layers = async (t: string) => JSON.parse((await ok(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', t])).stdout) as string[];
+    const base = await layers(BUSYBOX);
+    const [p, q] = [await layers(plain), await layers(squashed)];
+    expect(p.length).toBe(base.length + 4);
+    expect(q.length).toBe(base.length + 1);
+    expect(q.slice(0, base.length)).toEqual(base);
+    const show = 'ls /d; cat /d/c /f; ls /gone /etc/motd 2>&1 | wc -l';
+    const seen = (await ok(['run', '--rm', '--network', 'none', squashed, 'sh', '-c', show])).stdout;
+    expect(seen).toBe('c\ntwo\ncopied\n2\n');
+    expect((await ok(['run', '--rm', '--network', 'none', plain, 'sh', '-c', show])).stdout).toBe(seen);
+    const history = (await ok(['history', '--no-trunc', '--format', '{{.Size}}|{{.Comment}}', squashed])).stdout.trim().split('\n');
+    expect(history[0]).toMatch(/^[1-9][0-9.]*k?B\|merge sha256:[0-9a-f]{64} to sha256:[0-9a-f]{64}$/);
+    expect(history.slice(1, 5).every((h) => h.startsWith('0B|'))).toBe(true);
+    // one layer: nothing to merge, the same image as without --squash
+    const one = context(`FROM ${BUSYBOX}\nRUN echo solo > /solo\n`);
+    const a = (await ok(['build', '-q', one])).stdout.trim();
+    expect((await ok(['build', '-q', '--squash', one])).stdout.trim()).toBe(a);
+  });
 });

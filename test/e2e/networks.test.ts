@@ -2,17 +2,33 @@
 // run --network NAME with --network-alias and --ip; the per-user namespace holder and its
 // slirp4netns way out (native/helper/net_holder.c). Only 127.0.0.1 on the host is used, and the
 // namespaces skiff itself makes.
+import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, store, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
 const containers: string[] = [];
 const networks: string[] = [];
 
-/** The holder and its slirp4netns exit once no container is on a user network (net_holder.c). */
-const holderProcesses = () => hostProcessesMatching('net-holder').concat(hostProcessesMatching('slirp4netns --configure')).filter((p) => p !== process.pid);
+/**
+ * The holder and its slirp4netns exit once no container is on a user network (net_holder.c).
+ * Ours only: other suites on this host may have holders and slirp4netns of their own. The holder
+ * names this store's run root; its slirp4netns names the holder's PID (and one whose holder is
+ * gone has leaked, whoever's it was).
+ */
+const holderProcesses = () => {
+  const holders = hostProcessesMatching(`net-holder ${store().runroot}/`).filter((p) => p !== process.pid);
+  const slirps = hostProcessesMatching('slirp4netns --configure --mtu=65520 --exit-fd=3 --ready-fd=4 ').filter((p) => {
+    const holder = Number(/ (\d+) tap0$/.exec(processArgs(p))?.[1]);
+    return holders.includes(holder) || !fs.existsSync(`/proc/${holder}`);
+  });
+  return [...holders, ...slirps];
+};
+const processArgs = (pid: number) => {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' '); } catch { return ''; }
+};
 
 afterEach(async () => {
   for (const c of containers.splice(0)) await skiff(['rm', '-f', c]);
@@ -68,6 +84,10 @@ describe('containers on a user-defined network', () => {
     const r = await inContainer(first, `ping -c1 -W2 ${later} >/dev/null && ping -c1 -W2 late-alias >/dev/null && echo ok`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('ok');
+      // and once removed, it is no longer resolved (its address may go to another container)
+    expect((await skiff(['rm', '-f', later])).code).toBe(0);
+    const gone = await inContainer(first, `grep -c -e ${later} -e late-alias /etc/hosts; true`);
+    expect(gone.stdout.trim()).toBe('0');
   });
 
   test('--ip and --mac-address are given to the interface; the default route goes through the gateway', async () => {
@@ -77,6 +97,31 @@ describe('containers on a user-defined network', () => {
     expect(r.stdout).toContain('inet 10.123.45.77/24');
     expect(r.stdout).toContain('02:00:00:aa:bb:cc');
     expect(r.stdout).toMatch(/default via 10\.123\.45\.254 dev eth0/);
+  });
+});
+
+describe('-p on a user-defined network (the forwarder into the container\'s namespace)', () => {
+  test('busybox httpd on a user network, published with -p, is fetched from the host; port says where', async () => {
+    const app = await network();
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const web = await started(['--network', app, '-p', `127.0.0.1:${port}:80`], 'echo hello-over-a-user-network > /tmp/index.html; exec httpd -f -p 80 -h /tmp');
+    let body = '';
+    await waitFor(async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/index.html`);
+        body = await r.text();
+        return r.ok;
+      } catch { return false; }
+    }, 20_000, 'the published port of a container on a user network');
+    expect(body.trim()).toBe('hello-over-a-user-network');
+    expect(lines((await skiff(['port', web])).stdout)).toEqual([`80/tcp -> 127.0.0.1:${port}`]);
+    await skiff(['rm', '-f', web]);
+    // the host port is free again: the forwarder went with the container
+    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(port, '127.0.0.1', () => resolve()); });
+    await new Promise((resolve) => probe.close(resolve));
   });
 });
 

@@ -11,14 +11,22 @@ import { BUSYBOX, errorLines, hostProcessesMatching, lines, psAll, REPO, runComm
 
 const store = useStore();
 
+const startedForOurStore = (pid: number): boolean => {
+  try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SKIFF_ROOT=${store().root}`); } catch { return false; }
+};
+
 /**
  * This file's user-mode network helpers: pasta or slirp4netns processes started for its store
  * (they inherit the monitor's environment), not those of other suites running at the same time.
  */
 function ourHelpers(): number[] {
-  const mine = `SKIFF_ROOT=${store().root}`;
-  return hostProcessesMatching('pasta').concat(hostProcessesMatching('slirp4netns')).filter((pid) => {
-    try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mine); } catch { return false; }
+  return hostProcessesMatching('pasta').concat(hostProcessesMatching('slirp4netns')).filter(startedForOurStore);
+}
+
+/** This file's port forwarders (port_forward.c: forked by a monitor, named skiff-portfwd). */
+function ourForwarders(): number[] {
+  return hostProcessesMatching('monitor').filter((pid) => {
+    try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'skiff-portfwd' && startedForOurStore(pid); } catch { return false; }
   });
 }
 
@@ -50,9 +58,10 @@ async function fetchFromHost(port: number, file = 'index.html'): Promise<string>
 /** busybox httpd serving a page that names the container, on port 80. */
 const HTTPD = 'echo "hello from $(hostname)" > /tmp/index.html; exec httpd -f -p 80 -h /tmp';
 
-/** No user-mode network helper may outlive the test that started it. */
+/** No user-mode network helper or port forwarder may outlive the test that started it. */
 afterEach(() => {
   expect(ourHelpers()).toEqual([]);
+  expect(ourForwarders()).toEqual([]);
 });
 
 async function started(flags: string[] = [], script = 'sleep 1000'): Promise<{ name: string; id: string }> {
@@ -71,6 +80,49 @@ describe('-p: published ports, fetched from the host on 127.0.0.1', () => {
     try {
       expect(await fetchFromHost(port)).toBe('hello from webhost\n');
       expect(ourHelpers()).toHaveLength(1);
+      expect(ourForwarders()).toHaveLength(1);
+    } finally {
+      await removed(c.name);
+    }
+  });
+
+  test('through the forwarder: 4 MB each way with a half-close in between', async () => {
+    const port = await freePort();
+    // the server reads to EOF (the client's half-close), then answers with the byte count and 4 MB
+    const c = await started(['-p', `127.0.0.1:${port}:7000`], 'exec nc -ll -p 7000 -e sh -c \'wc -c; head -c 4000000 /dev/zero\'');
+    try {
+      const payload = Buffer.alloc(4_000_000, 7);
+      let reply: Buffer = Buffer.alloc(0);
+      await waitFor(async () => {
+        reply = await new Promise<Buffer>((resolve) => {
+          const chunks: Buffer[] = [];
+          const sock = net.connect(port, '127.0.0.1', () => sock.end(payload));
+          sock.on('data', (d) => chunks.push(d as Buffer));
+          sock.on('close', () => resolve(Buffer.concat(chunks)));
+          sock.on('error', () => resolve(Buffer.alloc(0)));
+        });
+        return reply.length > 0;
+      }, 20_000, 'the server in the container to answer');
+      const eol = reply.indexOf(10);
+      expect(reply.subarray(0, eol).toString().trim()).toBe('4000000');
+      expect(reply.length - eol - 1).toBe(4_000_000);
+    } finally {
+      await removed(c.name);
+    }
+  });
+
+  test('a published port with nothing listening in the container: the client\'s connection ends', async () => {
+    const port = await freePort();
+    const c = await started(['-p', `127.0.0.1:${port}:9`]);
+    try {
+      const ended = await new Promise<string>((resolve) => {
+        const sock = net.connect(port, '127.0.0.1');
+        sock.on('data', () => resolve('data'));
+        sock.on('close', () => resolve('closed'));
+        sock.on('error', () => resolve('closed'));
+        setTimeout(() => resolve('still open'), 10_000);
+      });
+      expect(ended).toBe('closed');
     } finally {
       await removed(c.name);
     }
@@ -218,13 +270,14 @@ describe('the default network', () => {
     }
   });
 
-  test('--network slirp4netns also publishes ports', async () => {
+  test('--network slirp4netns:port_handler=slirp4netns publishes ports through slirp4netns itself', async () => {
     const port = await freePort();
-    const c = await started(['--network', 'slirp4netns', '-p', `127.0.0.1:${port}:80`], HTTPD);
+    const c = await started(['--network', 'slirp4netns:port_handler=slirp4netns', '-p', `127.0.0.1:${port}:80`], HTTPD);
     try {
       expect(await fetchFromHost(port)).toMatch(/^hello from /);
       expect(ourHelpers()).toHaveLength(1);
-      expect(fs.readFileSync(`/proc/${ourHelpers()[0]}/cmdline`, 'utf8')).toContain('slirp4netns');
+      expect(ourForwarders()).toEqual([]);
+      expect(fs.readFileSync(`/proc/${ourHelpers()[0]}/cmdline`, 'utf8')).toContain('--api-socket');
     } finally {
       await removed(c.name);
     }

@@ -61,13 +61,16 @@ describe('a monitor that dies without an exit code', () => {
     expect(rm.code, rm.stderr).toBe(0);
   });
 
-  test('an --rm container is removed by the next command', async () => {
-    const r = await skiff(['run', '-d', '--rm', BUSYBOX, 'sleep', '1000']);
+  test('an --rm container is removed by the next command, with its anonymous volume', async () => {
+    const r = await skiff(['run', '-d', '--rm', '-v', '/anon', BUSYBOX, 'sleep', '1000']);
     expect(r.code, r.stderr).toBe(0);
     const id = r.stdout.trim();
+    const [anon] = record(id).config.mounts.filter((m: { anonymous?: boolean }) => m.anonymous).map((m: { source: string }) => m.source);
+    expect((await skiff(['volume', 'ls', '-q'])).stdout).toContain(anon);
     const pid = await killMonitor(id);
     await psAll();
     expect(containerIds()).not.toContain(id);
+    expect((await skiff(['volume', 'ls', '-q'])).stdout).not.toContain(anon);
     expect((await psAll()).map((x) => x['CONTAINER ID'])).not.toContain(id);
     await waitFor(() => dead(pid), 10_000, 'the container process to be killed');
   });

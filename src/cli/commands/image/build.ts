@@ -26,6 +26,7 @@ export class BuildCommand extends SkiffCommand {
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress the build output and print image ID on success' });
   rm = Option.Boolean('--rm', true, { description: 'Remove intermediate containers after a successful build (always)' });
   forceRm = Option.Boolean('--force-rm', false, { description: 'Always remove intermediate containers (always)' });
+  squash = Option.Boolean('--squash', false, { description: 'Squash newly built layers into a single new layer' });
   secret = Option.Array('--secret', [], { description: 'Secret to expose to the build (format: "id=mysecret,src=/local/secret")' });
   tag = Option.Array('-t,--tag', [], { description: 'Name and optionally a tag (format: "name:tag")' });
   target = Option.String('--target', { description: 'Set the target build stage to build' });
@@ -42,7 +43,7 @@ export class BuildCommand extends SkiffCommand {
     try {
       const id = await runBuild(this.engine, {
         context: this.contextPath, file: this.file, tags: this.tag, buildArgs: this.buildArg, labels: this.label,
-        target: this.target, noCache: this.noCache, pull: this.pull, network: this.network, secrets: this.secret,
+        target: this.target, noCache: this.noCache, squash: this.squash, pull: this.pull, network: this.network, secrets: this.secret,
         platform: this.platform, iidfile: this.iidfile, buildContexts: this.buildContext, stdin: process.stdin, reporter: view,
       });
       view.finish();

@@ -1,0 +1,449 @@
+/*
+ * Published ports (-p) through skiff's own forwarder, the model of Podman's rootlessport, in C
+ * and with no Node in the data path.
+ *
+ * The monitor binds every host port once (port_forward_bind), in the host's network namespace,
+ * so the ports stay ours across --restart and a clash is known before the container starts. At
+ * each run it forks the forwarder, which enters the container's network namespace with
+ * setns(2): sockets keep the namespace they were made in, so the bound host sockets still
+ * accept on the host while every socket the forwarder makes from then on is the container's.
+ * One process, one epoll loop, no round trip to a helper per connection:
+ *  - TCP: accept on the host, connect (non-blocking) to the container's address, then relay
+ *    both ways with splice(2) through a pipe per direction, so the bytes never reach user
+ *    space; a half-close is passed on (shutdown SHUT_WR) once its direction is drained;
+ *  - UDP: one socket in the container per client address (a session), connected to the
+ *    container's port; its replies go back to that client from the host socket. Sessions idle
+ *    for UDP_IDLE_MS are closed (conntrack's UDP timeout is 30-120 s).
+ * The container sees its own address as the peer, never the client's: the source address is
+ * kept only by slirp4netns's port handler (--network slirp4netns:port_handler=slirp4netns).
+ *
+ * The forwarder gets PR_SET_PDEATHSIG (it dies with the monitor) and is SIGKILLed when the run
+ * ends; it holds no fd of the monitor's but the host sockets (so no pipe the monitor or skiff
+ * waits on for EOF stays open through it).
+ */
+#include "port_forward.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#define PIPE_SIZE (1 << 20)  /* per direction: fewer splice calls per megabyte */
+#define LISTEN_BACKLOG 128
+#define UDP_IDLE_MS 60000
+#define UDP_MAX_SESSIONS 256
+#define UDP_MAX_DATAGRAM 65536
+
+int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char **fields) {
+  if (strcmp(key, "port-forward") != 0) return 0;
+  if (nf != 5) die("monitor: spec key port-forward wants 5 fields, got %d", nf);
+  if (f->n >= MAX_PORT_FORWARDS) die("monitor: more than %d port-forward records", MAX_PORT_FORWARDS);
+  struct port_rule *r = &f->r[f->n++];
+  if (strcmp(fields[0], "tcp") != 0 && strcmp(fields[0], "udp") != 0) die("monitor: port-forward: bad protocol %s", fields[0]);
+  r->udp = !strcmp(fields[0], "udp");
+  r->host_ip = fields[1];
+  r->host_port = atoi(fields[2]);
+  r->ctr_ip = fields[3];
+  r->ctr_port = atoi(fields[4]);
+  r->fd = -1;
+  if (r->host_port < 1 || r->host_port > 65535 || r->ctr_port < 1 || r->ctr_port > 65535)
+    die("monitor: port-forward: bad port in %s %s", fields[2], fields[4]);
+  return 1;
+}
+
+/* ADDR:PORT as a socket address; an empty ADDR is the IPv6 wildcard. 0 or -1. */
+static int socket_address(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+  if (addr[0] && inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(port);
+    *len = sizeof *in4;
+    return 0;
+  }
+  if (!addr[0] || inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    if (!addr[0]) in6->sin6_addr = in6addr_any;
+    *len = sizeof *in6;
+    return 0;
+  }
+  return -1;
+}
+
+/* One host socket for R, bound (and listening for TCP); -1 with errno. An unspecified address
+ * takes both families on one dual-stack socket, or IPv4 alone where the host has no IPv6. */
+static int bind_rule(const struct port_rule *r) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (socket_address(r->host_ip, r->host_port, &ss, &len) < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  int type = (r->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
+  int fd = socket(ss.ss_family, type, 0);
+  if (fd < 0 && !r->host_ip[0] && errno == EAFNOSUPPORT) {
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    memset(&ss, 0, sizeof ss);
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(r->host_port);
+    in4->sin_addr.s_addr = htonl(INADDR_ANY);
+    len = sizeof *in4;
+    fd = socket(AF_INET, type, 0);
+  }
+  if (fd < 0) return -1;
+  int one = 1, zero = 0;
+  if (!r->udp) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ss.ss_family == AF_INET6 && !r->host_ip[0]) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!r->udp && listen(fd, LISTEN_BACKLOG) < 0)) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int port_forward_bind(struct port_forward *f, char *msg, size_t len) {
+  for (int i = 0; i < f->n; i++) {
+    struct port_rule *r = &f->r[i];
+    r->fd = bind_rule(r);
+    if (r->fd >= 0) continue;
+    int e = errno;
+    const char *ip = r->host_ip[0] ? r->host_ip : "0.0.0.0";
+    const char *proto = r->udp ? "udp" : "tcp";
+    if (e == EADDRINUSE)
+      snprintf(msg, len, "cannot publish %s:%d for port %d/%s: address already in use: stop what uses it or choose another host port", ip, r->host_port, r->ctr_port, proto);
+    else if (e == EACCES)
+      snprintf(msg, len, "cannot publish %s:%d for port %d/%s: ports below net.ipv4.ip_unprivileged_port_start need privileges: publish on a higher host port", ip, r->host_port, r->ctr_port, proto);
+    else
+      snprintf(msg, len, "cannot publish %s:%d for port %d/%s: %s", ip, r->host_port, r->ctr_port, proto, strerror(e));
+    for (int j = 0; j < i; j++) {
+      close(f->r[j].fd);
+      f->r[j].fd = -1;
+    }
+    return -1;
+  }
+  return 0;
+}
+
+/* ---------- the forwarder's loop ---------- */
+
+static long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/* What an epoll event points at. */
+enum tag_kind { TAG_TCP_LISTENER, TAG_UDP_HOST, TAG_TCP_SIDE, TAG_UDP_SESSION };
+struct tag {
+  enum tag_kind kind;
+  int index;  /* the rule (listeners, host UDP sockets), or the side of a TCP connection */
+  void *owner;
+};
+
+/* A TCP connection: side 0 the client's socket (host), side 1 the container's. pipe[d] carries
+ * what side d sent to side !d; queued[d] bytes are in it. */
+struct tcp_conn {
+  int fd[2];
+  int pipe[2][2];
+  size_t queued[2];
+  unsigned char eof[2], shut[2], connecting, dead;
+  struct tag tag[2];
+  struct tcp_conn *next_dead;
+};
+
+struct udp_session {
+  int fd;                      /* in the container, connected to the rule's port */
+  const struct port_rule *rule;
+  struct sockaddr_storage client;
+  socklen_t client_len;
+  long last_ms;
+  struct tag tag;
+};
+
+static int epfd;
+static struct tcp_conn *dead_conns;
+static struct udp_session *sessions[UDP_MAX_SESSIONS];
+static int nsessions;
+static char dgram[UDP_MAX_DATAGRAM];
+
+static int watch(int fd, struct tag *t, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.ptr = t};
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void conn_close(struct tcp_conn *c) {
+  if (c->dead) return;
+  c->dead = 1;
+  for (int i = 0; i < 2; i++) {
+    close(c->fd[i]);
+    close(c->pipe[i][0]);
+    close(c->pipe[i][1]);
+  }
+  /* freed after the current batch of events, which may still name it */
+  c->next_dead = dead_conns;
+  dead_conns = c;
+}
+
+/* Move what side D sent on to side !D until neither step makes progress; -1: the connection failed. */
+static int pump(struct tcp_conn *c, int d) {
+  int to = !d;
+  for (;;) {
+    int progress = 0;
+    if (!c->eof[d] && c->queued[d] < PIPE_SIZE) {
+      ssize_t n = splice(c->fd[d], NULL, c->pipe[d][1], NULL, PIPE_SIZE - c->queued[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) c->queued[d] += n, progress = 1;
+      else if (n == 0) c->eof[d] = 1, progress = 1;
+      else if (errno != EAGAIN && errno != EINTR) return -1;
+    }
+    if (c->queued[d] > 0) {
+      ssize_t n = splice(c->pipe[d][0], NULL, c->fd[to], NULL, c->queued[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) c->queued[d] -= n, progress = 1;
+      else if (n < 0 && errno != EAGAIN && errno != EINTR) return -1;
+    }
+    if (c->eof[d] && c->queued[d] == 0 && !c->shut[d]) {
+      shutdown(c->fd[to], SHUT_WR);
+      c->shut[d] = 1;
+    }
+    if (!progress) return 0;
+  }
+}
+
+static void conn_event(struct tcp_conn *c, int side, uint32_t events) {
+  if (c->dead) return;
+  if (c->connecting) {
+    if (side != 1) return;  /* the client's data waits in its socket until we are connected */
+    int err = 0;
+    socklen_t l = sizeof err;
+    getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &l);
+    if (err || (events & (EPOLLERR | EPOLLHUP))) {
+      conn_close(c);  /* nothing listens in the container: the client sees its connection end */
+      return;
+    }
+    if (!(events & EPOLLOUT)) return;
+    c->connecting = 0;
+  }
+  if (pump(c, 0) < 0 || pump(c, 1) < 0 || (c->shut[0] && c->shut[1])) conn_close(c);
+}
+
+static int new_pipe(int p[2]) {
+  if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) return -1;
+  fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE); /* may be refused (the user's pipe quota): the default then */
+  return 0;
+}
+
+static void tcp_accept(const struct port_rule *r) {
+  for (;;) {
+    int client = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (client < 0) return;  /* EAGAIN, or out of fds: the next connection is tried later */
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct tcp_conn *c = calloc(1, sizeof *c);
+    int target = -1;
+    if (!c || socket_address(r->ctr_ip, r->ctr_port, &ss, &len) < 0 ||
+        (target = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
+      close(client);
+      free(c);
+      continue;
+    }
+    c->fd[0] = client;
+    c->fd[1] = target;
+    c->pipe[0][0] = c->pipe[0][1] = c->pipe[1][0] = c->pipe[1][1] = -1;
+    if (new_pipe(c->pipe[0]) < 0 || new_pipe(c->pipe[1]) < 0) {
+      conn_close(c);
+      continue;
+    }
+    int one = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(target, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(target, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+      conn_close(c);
+      continue;
+    }
+    c->connecting = 1;
+    for (int side = 0; side < 2; side++) {
+      c->tag[side] = (struct tag){TAG_TCP_SIDE, side, c};
+      if (watch(c->fd[side], &c->tag[side], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+        conn_close(c);
+        break;
+      }
+    }
+  }
+}
+
+static void session_close(int i) {
+  close(sessions[i]->fd);
+  free(sessions[i]);
+  sessions[i] = sessions[--nsessions];
+}
+
+/* The session of CLIENT on rule R, made when new (the oldest one makes room at the limit). */
+static struct udp_session *session_for(const struct port_rule *r, const struct sockaddr_storage *client, socklen_t clen) {
+  for (int i = 0; i < nsessions; i++)
+    if (sessions[i]->rule == r && sessions[i]->client_len == clen && !memcmp(&sessions[i]->client, client, clen)) return sessions[i];
+  if (nsessions == UDP_MAX_SESSIONS) {
+    int oldest = 0;
+    for (int i = 1; i < nsessions; i++)
+      if (sessions[i]->last_ms < sessions[oldest]->last_ms) oldest = i;
+    session_close(oldest);
+  }
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (socket_address(r->ctr_ip, r->ctr_port, &ss, &len) < 0) return NULL;
+  struct udp_session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&ss, len) < 0) {
+    if (s->fd >= 0) close(s->fd);
+    free(s);
+    return NULL;
+  }
+  s->rule = r;
+  memcpy(&s->client, client, clen);
+  s->client_len = clen;
+  s->tag = (struct tag){TAG_UDP_SESSION, 0, s};
+  if (watch(s->fd, &s->tag, EPOLLIN) < 0) {
+    close(s->fd);
+    free(s);
+    return NULL;
+  }
+  sessions[nsessions++] = s;
+  return s;
+}
+
+static void udp_from_client(const struct port_rule *r) {
+  for (;;) {
+    struct sockaddr_storage client;
+    socklen_t clen = sizeof client;
+    ssize_t n = recvfrom(r->fd, dgram, sizeof dgram, 0, (struct sockaddr *)&client, &clen);
+    if (n < 0) return;
+    struct udp_session *s = session_for(r, &client, clen);
+    if (!s) continue;
+    s->last_ms = now_ms();
+    if (send(s->fd, dgram, n, 0) < 0) { /* the container is not listening yet: dropped, as UDP may be */ }
+  }
+}
+
+static void udp_from_container(struct udp_session *s) {
+  for (;;) {
+    ssize_t n = recv(s->fd, dgram, sizeof dgram, 0);
+    if (n < 0) return;
+    s->last_ms = now_ms();
+    sendto(s->rule->fd, dgram, n, 0, (struct sockaddr *)&s->client, s->client_len);
+  }
+}
+
+static void sweep_idle_sessions(void) {
+  long now = now_ms();
+  for (int i = 0; i < nsessions;)
+    if (now - sessions[i]->last_ms > UDP_IDLE_MS) session_close(i);
+    else i++;
+}
+
+static int by_number(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* Close every fd but the rules' sockets and NETNS (close_range over the gaps), and point 0-2
+ * at /dev/null: nothing the monitor or skiff waits on for EOF may stay open through us. */
+static void keep_only(const struct port_forward *f, int netns) {
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) _exit(1);
+  for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
+  static int keep[MAX_PORT_FORWARDS + 1];
+  int n = 0;
+  keep[n++] = netns;
+  for (int i = 0; i < f->n; i++) keep[n++] = f->r[i].fd;
+  qsort(keep, n, sizeof keep[0], by_number);
+  unsigned int from = 3;
+  for (int i = 0; i <= n; i++) {
+    unsigned int to = i < n ? (unsigned int)keep[i] : ~0U;
+    if (to > from && syscall(SYS_close_range, from, to - 1, 0) < 0)
+      for (unsigned int fd = from; fd < to && fd < 65536; fd++) close((int)fd);
+    if (i < n && (unsigned int)keep[i] + 1 > from) from = (unsigned int)keep[i] + 1;
+  }
+}
+
+static void __attribute__((noreturn)) forwarder(const struct port_forward *f, int netns, pid_t monitor, const sigset_t *mask) {
+  if (die_with_monitor_child(monitor) < 0) _exit(0);
+  prctl(PR_SET_NAME, "skiff-portfwd", 0, 0, 0);
+  keep_only(f, netns);
+  /* the monitor's mask blocks the signals it reads through its signalfd: the defaults here */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);  /* a peer gone mid-splice is an EPIPE, not our end */
+  sigprocmask(SIG_SETMASK, mask, NULL);
+  if (setns(netns, CLONE_NEWNET) < 0) _exit(1);
+  close(netns);
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) _exit(1);
+  static struct tag rule_tags[MAX_PORT_FORWARDS];
+  for (int i = 0; i < f->n; i++) {
+    rule_tags[i] = (struct tag){f->r[i].udp ? TAG_UDP_HOST : TAG_TCP_LISTENER, i, NULL};
+    if (watch(f->r[i].fd, &rule_tags[i], EPOLLIN) < 0) _exit(1);
+  }
+  struct epoll_event ev[64];
+  for (;;) {
+    int n = epoll_wait(epfd, ev, 64, nsessions ? 5000 : -1);
+    if (n < 0 && errno != EINTR) _exit(1);
+    for (int i = 0; i < n; i++) {
+      struct tag *t = ev[i].data.ptr;
+      switch (t->kind) {
+        case TAG_TCP_LISTENER: tcp_accept(&f->r[t->index]); break;
+        case TAG_UDP_HOST: udp_from_client(&f->r[t->index]); break;
+        case TAG_TCP_SIDE: conn_event(t->owner, t->index, ev[i].events); break;
+        case TAG_UDP_SESSION: udp_from_container(t->owner); break;
+      }
+    }
+    while (dead_conns) {
+      struct tcp_conn *c = dead_conns;
+      dead_conns = c->next_dead;
+      free(c);
+    }
+    if (nsessions) sweep_idle_sessions();
+  }
+}
+
+int port_forward_start(const struct port_forward *f, int netns, pid_t monitor, struct port_forward_proc *p,
+                       char *msg, size_t len) {
+  p->pid = -1;
+  p->pidfd = -1;
+  if (f->n == 0) return 0;
+  sigset_t none;
+  sigemptyset(&none);
+  p->pid = fork();
+  if (p->pid < 0) {
+    snprintf(msg, len, "cannot start the port forwarder: %s", strerror(errno));
+    return -1;
+  }
+  if (p->pid == 0) forwarder(f, netns, monitor, &none);
+  p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+  return 0;
+}
+
+void port_forward_stop(struct port_forward_proc *p) {
+  if (p->pid <= 0) return;
+  if (p->pidfd >= 0) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+  else kill(p->pid, SIGKILL);
+  while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  if (p->pidfd >= 0) close(p->pidfd);
+  p->pid = -1;
+  p->pidfd = -1;
+}
