@@ -73,5 +73,8 @@ async function removeLocked(engine: Engine, id: string, nameOrId: string, o: Rem
     throw e;
   }
   await removeContainerFiles(engine, c);
+  // its peers on user networks stop resolving its name (the record is gone: no longer listed)
+  const networkIds = new Set(Object.values(c.endpoints ?? {}).map((e) => e.networkId));
+  if (networkIds.size) (await import('./network-hosts')).refreshNetworkHosts(engine, c, networkIds);
   if (o.volumes && c.config.mounts?.some((m) => m.anonymous)) await (await import('./volume-remove')).removeAnonymousVolumes(engine, c);
 }

@@ -84,6 +84,10 @@ describe('containers on a user-defined network', () => {
     const r = await inContainer(first, `ping -c1 -W2 ${later} >/dev/null && ping -c1 -W2 late-alias >/dev/null && echo ok`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('ok');
+      // and once removed, it is no longer resolved (its address may go to another container)
+    expect((await skiff(['rm', '-f', later])).code).toBe(0);
+    const gone = await inContainer(first, `grep -c -e ${later} -e late-alias /etc/hosts; true`);
+    expect(gone.stdout.trim()).toBe('0');
   });
 
   test('--ip and --mac-address are given to the interface; the default route goes through the gateway', async () => {
