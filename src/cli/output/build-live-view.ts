@@ -121,7 +121,8 @@ export class LiveBuildView {
     for (const s of this.steps) {
       const prefix = s.state === 'cached' ? 'CACHED ' : s.state === 'error' ? 'ERROR ' : '';
       lines.push(withTime(` => ${prefix}${s.label}`, s.state === 'cached' ? '0.0s' : secs((s.ended ?? now) - s.started)));
-      for (const l of s.logs) lines.push(fit(` => => ${l}`));
+      // a pull logs a line per layer and state: its newest ones, as for a command's output
+      for (const l of s.logs.slice(-OUTPUT_LINES)) lines.push(fit(` => => ${l}`));
       if (s.state === 'running') for (const o of s.output) lines.push(fit(` => => # ${o}`));
     }
     if (final) return lines;
