@@ -16,14 +16,11 @@ import * as vm from 'node:vm';
 
 /** Each cache's name, and the command line whose run fills it. */
 export const WARM_RUNS = [
-  { name: 'version', argv: ['--version'] },
   { name: 'ps', argv: ['ps', '-a'] },
   { name: 'images', argv: ['images'] },
   { name: 'exec', argv: ['exec', 'no-such-container', 'true'] },
   { name: 'run', argv: ['run', '--rm', '--pull', 'never', '--network', 'none', 'no-such-image', 'true'] },
 ];
-/** main.ts answers these itself, before any command is looked up. */
-const VERSION_FLAGS = ['--version', '-v'];
 
 /** The bundle as the function sea-main.ts calls: the CommonJS wrapper Node would put around it. */
 export function wrapBundle(code) {
@@ -43,10 +40,6 @@ export async function cacheIndex(root, esbuild) {
   const table = mod.exports.COMMAND_TABLE;
   const index = {};
   for (const { name, argv } of WARM_RUNS) {
-    if (VERSION_FLAGS.includes(argv[0])) {
-      for (const f of VERSION_FLAGS) index[f] = name;
-      continue;
-    }
     const entry = table.find((e) => e.paths.some((p) => p.every((w, i) => argv[i] === w)));
     if (!entry) throw new Error(`build/code-cache.mjs: no command in src/cli/command-table.ts for \`${argv.join(' ')}\``);
     for (const p of entry.paths) index[p.join(' ')] = name;

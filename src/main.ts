@@ -1,7 +1,7 @@
 import { extractGlobals, invalidLogLevel, setGlobals } from './cli/globals';
 import { writeStdout } from './cli/output/stdout';
 import { asProgram, programName } from './cli/program';
-import { VERSION } from './util/version';
+import { versionLine } from './cli/version-flag';
 
 /**
  * The commands' stderr, saying "docker" where it says "skiff" when skiff was run as docker.
@@ -87,8 +87,9 @@ async function main(): Promise<void> {
   }
   setGlobals(globals);
   const debug = /^(debug|trace)$/i.test(globals.logLevel ?? '');
-  if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
-    writeStdout(`${programName()} version ${VERSION}\n`);
+  const version = versionLine(rest);
+  if (version !== undefined) {
+    writeStdout(version);
     return;
   }
   const { Cli } = await import('clipanion');
