@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { exitReaderGone } from '../util/reader-gone';
 import fs from 'node:fs';
 import path from 'node:path';
 import { helperPath } from '../native/assets';
@@ -65,6 +66,8 @@ export function spawnHelperStream(userns: UserNamespacePlan | undefined, mode: s
     child.on('error', (e) => reject(new SkiffError(`${what}: cannot start skiff-helper: ${e.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) { resolve(stdout); return; }
+      // `export C | head`, `cp C:/x - | head`: the helper writing our stdout met the closed pipe
+      if (signal === 'SIGPIPE' && stdio[1] === 1) exitReaderGone();
       const last = stderr.trim().split('\n').filter(Boolean).at(-1)?.replace(/^skiff-helper: /, '');
       // Docker's daemon-side failures (a file it cannot copy, a bad tar) exit 1
       reject(new SkiffError(`${what}: ${last ?? `skiff-helper exited with ${signal ?? code}`}`, 1));

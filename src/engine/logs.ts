@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { exitReaderGone, isReaderGone } from '../util/reader-gone';
 import { parseLogLines, timeToNanos, type LogEntry, type LogFormat } from '../runtime/log-reader';
 import { isSameLiveProcess } from '../runtime/process-identity';
 import { SkiffError } from '../util/errors';
@@ -87,7 +88,7 @@ class Output {
         off += fs.writeSync(fd, b, off, b.length - off);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
-        if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+        if (isReaderGone(e)) exitReaderGone();
         throw e;
       }
     }

@@ -256,6 +256,11 @@ describe('diff, export, commit', () => {
     expect(entries).toContain('marker');
     expect(entries).toContain('bin/busybox');
     expect(entries).not.toContain('etc/motd');
+    // a reader that stops early (`| head`) ends export and `cp -` quietly: exit 0, no error line
+    for (const cmd of [`export ${shq(name)}`, `cp ${shq(name)}:/bin -`, `save ${BUSYBOX}`]) {
+      const early = await sh(`{ "$SKIFF" ${cmd}; echo "exit=$?" >&2; } | head -c 100 >/dev/null`);
+      expect(early.stderr, cmd).toBe('exit=0\n');
+    }
     const file = path.join(hostDir(`export-${name}`), 'fs.tar');
     await ok(['export', '-o', file, name]);
     const r = await sh(`tar xOf ${shq(file)} marker`);

@@ -22,7 +22,17 @@ export class SaveCommand extends SkiffCommand {
     }
     const { saveToFile, saveToStream } = await import('../../../engine/save');
     if (this.output) await saveToFile(this.engine, this.images, this.format, this.output);
-    else await saveToStream(this.engine, this.images, this.format, process.stdout);
+    else {
+      const { exitReaderGone, isReaderGone } = await import('../../../util/reader-gone');
+      // `save | head`: the write that finds the pipe closed ends the command, quietly
+      process.stdout.on('error', (e) => { if (isReaderGone(e)) exitReaderGone(); });
+      try {
+        await saveToStream(this.engine, this.images, this.format, process.stdout);
+      } catch (e) {
+        if (isReaderGone(e)) exitReaderGone();
+        throw e;
+      }
+    }
     return 0;
   }
 }
