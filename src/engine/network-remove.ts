@@ -1,10 +1,11 @@
-import { ConflictError } from '../errors';
+import { ConflictError, InvalidError } from '../errors';
+import { predefinedRemoveRefusal } from '../network/predefined-networks';
 import { withLock } from '../state/lock';
 import type { NetworkRecord } from '../network/user-networks/network-store';
 import type { Engine } from './context';
 import { labelsMatch, parseFilters, parseTimestamp } from './image-filters';
 import { networkStore } from './network-create';
-import { networkMembers } from './network-inspect';
+import { findAnyNetwork, networkMembers } from './network-inspect';
 
 /**
  * Refuse to remove a network any container still names, running or not (as Podman; Docker
@@ -31,9 +32,11 @@ async function removeUnused(engine: Engine, n: NetworkRecord): Promise<void> {
   }));
 }
 
-/** `network rm NETWORK`. */
+/** `network rm NETWORK`; a predefined network is refused as Docker does. */
 export async function removeNetwork(engine: Engine, ref: string): Promise<void> {
-  await removeUnused(engine, networkStore(engine).mustFind(ref));
+  const n = findAnyNetwork(engine, ref);
+  if ('predefined' in n) throw new InvalidError(predefinedRemoveRefusal(n.predefined.name));
+  await removeUnused(engine, n.record);
 }
 
 export const NETWORK_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;

@@ -269,6 +269,34 @@ describe('network ls, inspect, rm and prune', () => {
     expect(rm2.stdout.trim()).toBe(used);
   });
 
+  test('the predefined networks bridge, host and none are listed and inspected as Docker shows them; rm refuses them', async () => {
+    const ls = await skiff(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}', '--filter', 'type=builtin']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(lines(ls.stdout)).toEqual(['bridge bridge local', 'host host local', 'none null local']);
+    const table = await skiff(['network', 'ls']);
+    expect(lines(table.stdout)[0]).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
+    expect(lines(table.stdout).slice(1).map((l) => l.split(/\s+/)[1])).toEqual(expect.arrayContaining(['bridge', 'host', 'none']));
+    const custom = await network();
+    const onlyCustom = await skiff(['network', 'ls', '--format', '{{.Name}}', '--filter', 'type=custom']);
+    expect(lines(onlyCustom.stdout)).toContain(custom);
+    expect(lines(onlyCustom.stdout)).not.toContain('bridge');
+    const c = await started([]);
+    const inspect = await skiff(['network', 'inspect', '--format', '{{.Name}} {{.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}} {{range .Containers}}{{.Name}} {{end}}', 'bridge', 'none']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(lines(inspect.stdout)).toEqual([`bridge bridge 10.0.2.0/24 ${c}`, 'none null']);
+    const id = (await skiff(['network', 'inspect', '--format', '{{.Id}}', 'host'])).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect((await skiff(['network', 'inspect', '--format', '{{.Name}}', id.slice(0, 12)])).stdout.trim()).toBe('host');
+    for (const name of ['bridge', 'host', 'none']) {
+      const rm = await skiff(['network', 'rm', name]);
+      expect(rm.code).toBe(1);
+      expect(errorLines(rm.stderr)).toEqual([expect.stringMatching(new RegExp(`${name} is a pre-defined network and cannot be removed`))]);
+    }
+    const pruned = await skiff(['network', 'prune', '-f']);
+    expect(pruned.stdout).not.toMatch(/^(bridge|host|none)$/m);
+    expect(lines((await skiff(['network', 'ls', '--format', '{{.Name}}', '--filter', 'type=builtin'])).stdout)).toEqual(['bridge', 'host', 'none']);
+  });
+
   test('bad input: one line each, nothing made', async () => {
     const n = await network(['--subnet', '10.126.0.0/24']);
     const clash = await skiff(['network', 'create', n]);
@@ -294,7 +322,7 @@ describe('network ls, inspect, rm and prune', () => {
     expect(ipOnDefault.code).toBe(125);
     expect(errorLines(ipOnDefault.stderr)).toEqual([expect.stringMatching(/supported on user defined networks only/)]);
     expect((await skiff(['ps', '-aq'])).stdout).toBe(before);
-    const ls = await skiff(['network', 'ls', '-q']);
+    const ls = await skiff(['network', 'ls', '-q', '--filter', 'type=custom']);
     expect(lines(ls.stdout)).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ export class NetworkLsCommand extends SkiffCommand {
   static override paths = [['network', 'ls'], ['network', 'list']];
   static override usage = Command.Usage({
     description: 'List networks',
-    details: 'Lists the user-defined networks (skiff has no network objects for its modes `bridge`, `host` and `none`). Filters: `name=` (substring), `id=` (prefix), `label=KEY[=VALUE]`, `driver=`, `type=custom`. --format takes a Go template over .ID, .Name, .Driver, .Scope, .IPv6, .Internal, .Labels, .Label "KEY", .CreatedAt.',
+    details: 'Lists Docker\'s predefined networks `bridge` (the default user-mode network), `host` and `none`, and the user-defined networks. Filters: `name=` (substring), `id=` (prefix), `label=KEY[=VALUE]`, `driver=`, `type=builtin|custom`. --format takes a Go template over .ID, .Name, .Driver, .Scope, .IPv6, .Internal, .Labels, .Label "KEY", .CreatedAt.',
     examples: [['Names only', "$0 network ls --format '{{.Name}}'"]],
   });
   filter = Option.Array('-f,--filter', [], { description: 'Provide filter values (e.g. "driver=bridge")' });
