@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, skiff, skiffPty, store, uniqueName, useStore, walk } from './harness';
+import { BUSYBOX, skiff, store, uniqueName, useStore, walk } from './harness';
+import { typeInPty } from './pty-driver';
 
 useStore();
 
@@ -349,16 +350,21 @@ RUN --network=none (${probe}) > /net-run
 RUN echo live-1; sleep 1; echo live-2
 RUN echo second > /second
 `);
-    const first = await skiffPty(['build', '-t', tag, dir], { timeoutMs: 120_000 });
-    expect(first.code, first.stdout).toBe(0);
-    expect(first.stdout).toMatch(/\x1b\[\d+A/); // frames drawn over each other
-    expect(first.stdout).toContain(' => => # live-1'); // the running step's output under it
-    expect(first.stdout).toMatch(/\[\+\] Building \d+\.\ds \(4\/4\) FINISHED/);
-    expect(first.stdout).toMatch(/ => \[2\/3\] RUN echo live-1; sleep 1; echo live-2 +\d+\.\ds/);
-    expect(first.stdout).not.toContain('#1 ');
-    const again = await skiffPty(['build', '--progress', 'tty', '-t', tag, dir], { timeoutMs: 120_000 });
-    expect(again.code, again.stdout).toBe(0);
-    expect(again.stdout).toMatch(/ => CACHED \[2\/3\] RUN echo live-1/);
+    const first = await typeInPty(['build', '-t', tag, dir], [], { size: [30, 64] });
+    expect(first.code, first.screen).toBe(0);
+    expect(first.screen).toMatch(/\x1b\[\d+A/); // frames drawn over each other
+    expect(first.screen).toContain(' => => # live-1'); // the running step's output under it
+    expect(first.screen).toMatch(/\[\+\] Building \d+\.\ds \(4\/4\) FINISHED/);
+    expect(first.screen).toMatch(/ => \[2\/3\] RUN echo live-1; sleep 1; echo live-2 +\d+\.\ds/);
+    expect(first.screen).not.toContain('#1 ');
+    // cut to the terminal's 64 columns, so no line wraps and the redraw stays in place
+    const shown = first.screen.replace(/\x1b\[\d*[A-Z]/g, '\n').split('\n');
+    expect(Math.max(...shown.map((l) => l.length))).toBeLessThan(64);
+    expect(shown.filter((l) => l.startsWith(' => => writing image sha256:')).every((l) => l.length === 63)).toBe(true);
+    expect(shown.some((l) => l.startsWith(' => => writing image sha256:'))).toBe(true);
+    const again = await typeInPty(['build', '--progress', 'tty', '-t', tag, dir], [], { size: [30, 64] });
+    expect(again.code, again.screen).toBe(0);
+    expect(again.screen).toMatch(/ => CACHED \[2\/3\] RUN echo live-1/);
     // the same build in a pipe: plain lines, no control sequences
     const piped = await ok(['build', '-t', tag, dir]);
     expect(piped.stderr).toMatch(/^#\d+ \[2\/3\] RUN echo live-1.*\n#\d+ CACHED$/m);
@@ -392,5 +398,23 @@ COPY f /f
     const one = context(`FROM ${BUSYBOX}\nRUN echo solo > /solo\n`);
     const a = (await ok(['build', '-q', one])).stdout.trim();
     expect((await ok(['build', '-q', '--squash', one])).stdout.trim()).toBe(a);
+  });
+  test('the runtime\'s mount points stay out of a step\'s layer, also below a directory the user cannot read (rootless: the tar path)', async () => {
+    const tag = uniqueName('closed');
+    // busybox has no /etc/hosts, hostname or resolv.conf: the RUN's mounts create them in its upper
+    // dir; /etc then belongs to a sub-ID with mode 700, which the user's skiff cannot look into
+    const dir = context(`FROM ${BUSYBOX}\nRUN echo extra > /etc/extra && chown 1000:1000 /etc && chmod 700 /etc\n`);
+    await build(dir, '-t', tag);
+    const archive = path.join(store().dir, `${tag}.tar`);
+    await ok(['save', '-o', archive, tag]);
+    const { execFileSync } = await import('node:child_process');
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' })) as { Layers: string[] }[];
+    const layer = execFileSync('tar', ['-xOf', archive, manifest[0].Layers.at(-1)!]);
+    const listing = execFileSync('tar', ['-tvf', '-', '--numeric-owner'], { input: layer, encoding: 'utf8' }).trim().split('\n');
+    const names = listing.map((l) => l.split(/\s+/).at(-1)).sort();
+    expect(names).toEqual(['etc/', 'etc/extra']);
+    expect(listing.find((l) => l.endsWith(' etc/'))).toMatch(/^drwx------ 1000\/1000 /);
+    const r = await ok(['run', '--rm', '--network', 'none', tag, 'cat', '/etc/extra']);
+    expect(r.stdout).toBe('extra\n');
   });
 });

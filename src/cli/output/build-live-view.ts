@@ -37,7 +37,6 @@ export interface TerminalStream extends NodeJS.WritableStream {
 /** A command's output line as one line of the view: the text after its last \r, no control characters. */
 function displayable(line: string): string {
   const afterCr = line.slice(line.lastIndexOf('\r') + 1);
-  // eslint-disable-next-line no-control-regex
   return afterCr.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x1f\x7f]/g, '');
 }
 
