@@ -178,12 +178,22 @@ export function inspectMountConfig(c: ContainerRecord): { binds?: string[]; moun
   return { ...(binds.length ? { binds } : {}), ...(mounts.length ? { mounts } : {}) };
 }
 
+/**
+ * A volume's MountPoint.Mode as Docker shows it: the -v mode as typed, "z" (Docker's default
+ * relabel mode) for a volume the user named in -v/--mount, and "" for the anonymous volumes of
+ * the image's VOLUME entries, which no flag gave a mode.
+ */
+function volumeMode(m: MountRequest): string {
+  if (m.mode) return m.mode;
+  return m.origin === 'image' ? '' : 'z';
+}
+
 /** Docker's container inspect `Mounts`: one MountPoint per bind, volume and --mount tmpfs. */
 export function inspectMounts(engine: Engine, c: ContainerRecord): object[] {
   const store = volumeStore(engine);
   return sortByDepth(c.config.mounts ?? []).map((m) => {
     if (m.type === 'volume') {
-      return goStruct({ Type: 'volume', Name: m.source, Source: store.dataDir(m.source), Destination: m.target, Driver: 'local', Mode: m.mode || 'z', RW: !m.readOnly, Propagation: '' }, 'container.MountPoint');
+      return goStruct({ Type: 'volume', Name: m.source, Source: store.dataDir(m.source), Destination: m.target, Driver: 'local', Mode: volumeMode(m), RW: !m.readOnly, Propagation: '' }, 'container.MountPoint');
     }
     return goStruct({ Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.target, Mode: m.mode, RW: !m.readOnly, Propagation: m.type === 'bind' ? (m.propagation ?? 'rprivate') : '' }, 'container.MountPoint');
   });

@@ -399,4 +399,22 @@ COPY f /f
     const a = (await ok(['build', '-q', one])).stdout.trim();
     expect((await ok(['build', '-q', '--squash', one])).stdout.trim()).toBe(a);
   });
+  test('the runtime\'s mount points stay out of a step\'s layer, also below a directory the user cannot read (rootless: the tar path)', async () => {
+    const tag = uniqueName('closed');
+    // busybox has no /etc/hosts, hostname or resolv.conf: the RUN's mounts create them in its upper
+    // dir; /etc then belongs to a sub-ID with mode 700, which the user's skiff cannot look into
+    const dir = context(`FROM ${BUSYBOX}\nRUN echo extra > /etc/extra && chown 1000:1000 /etc && chmod 700 /etc\n`);
+    await build(dir, '-t', tag);
+    const archive = path.join(store().dir, `${tag}.tar`);
+    await ok(['save', '-o', archive, tag]);
+    const { execFileSync } = await import('node:child_process');
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' })) as { Layers: string[] }[];
+    const layer = execFileSync('tar', ['-xOf', archive, manifest[0].Layers.at(-1)!]);
+    const listing = execFileSync('tar', ['-tvf', '-', '--numeric-owner'], { input: layer, encoding: 'utf8' }).trim().split('\n');
+    const names = listing.map((l) => l.split(/\s+/).at(-1)).sort();
+    expect(names).toEqual(['etc/', 'etc/extra']);
+    expect(listing.find((l) => l.endsWith(' etc/'))).toMatch(/^drwx------ 1000\/1000 /);
+    const r = await ok(['run', '--rm', '--network', 'none', tag, 'cat', '/etc/extra']);
+    expect(r.stdout).toBe('extra\n');
+  });
 });

@@ -87,7 +87,8 @@ describe('ps --format, --filter, -n, -l', () => {
     expect([key.code, key.stderr]).toEqual([1, "skiff: invalid filter 'colour'\n"]);
     const n = await skiff(['ps', '-n', 'x']);
     expect(n.code).toBe(125);
-    expect(n.stderr).toBe('skiff: invalid argument "x" for "-n, --last" flag: strconv.ParseInt: parsing "x": invalid syntax\n');
+    // pflag's words and docker-cli's usage hint, as for every other flag value of the wrong type
+    expect(n.stderr).toBe('invalid argument "x" for "-n, --last" flag: strconv.ParseInt: parsing "x": invalid syntax\n\nUsage:  skiff ps [OPTIONS]\n\nRun \'skiff ps --help\' for more information\n');
     const since = await skiff(['ps', '-f', 'since=no-such-container']);
     expect([since.code, since.stderr]).toEqual([1, 'skiff: No such container: no-such-container\n']);
   });

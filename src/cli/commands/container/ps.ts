@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../../base';
-import { intLike, intValue } from '../../options/int';
+import { isInt } from '../../options/int-flag';
 
 export class PsCommand extends SkiffCommand {
   static override paths = [['ps'], ['container', 'ls'], ['container', 'list'], ['container', 'ps']];
@@ -15,14 +15,14 @@ export class PsCommand extends SkiffCommand {
   all = Option.Boolean('-a,--all', false, { description: 'Show all containers (default shows just running)' });
   filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions provided' });
   format = Option.String('--format', { description: 'Format output using a Go template, "table", "table TEMPLATE" or "json"' });
-  last = Option.String<number | string>('-n,--last', { validator: intLike, description: 'Show n last created containers (includes all states) (default -1)' });
+  last = Option.String('-n,--last', { validator: isInt, description: 'Show n last created containers (includes all states) (default -1)' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Show the latest created container (includes all states)' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
   noHeading = Option.Boolean('--noheading', false, { description: 'Do not print the column headings (Podman)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only display container IDs' });
 
   async execute(): Promise<number> {
-    const last = intValue(this.last, '-n, --last');
+    const last = this.last;
     const { listContainers, PS_DEFAULT_FORMAT, PS_HEADERS } = await import('../../../engine/ps');
     const { renderList } = await import('../../output/render');
     const rows = listContainers(this.engine, {

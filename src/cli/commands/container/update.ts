@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { SkiffCommand } from '../../base';
-import { intLike, intValue } from '../../options/int';
+import { isInt } from '../../options/int-flag';
 import { forEachTarget } from '../../targets';
 
 export class UpdateCommand extends SkiffCommand {
@@ -13,19 +13,19 @@ export class UpdateCommand extends SkiffCommand {
       ['Limit memory (cgroup v2 hosts)', '$0 update -m 512m web'],
     ],
   });
-  blkioWeight = Option.String<number | string>('--blkio-weight', { validator: intLike, description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' });
-  cpuPeriod = Option.String<number | string>('--cpu-period', { validator: intLike, description: 'Limit CPU CFS (Completely Fair Scheduler) period' });
-  cpuQuota = Option.String<number | string>('--cpu-quota', { validator: intLike, description: 'Limit CPU CFS (Completely Fair Scheduler) quota' });
-  cpuRtPeriod = Option.String<number | string>('--cpu-rt-period', { validator: intLike, description: 'Limit the CPU real-time period in microseconds' });
-  cpuRtRuntime = Option.String<number | string>('--cpu-rt-runtime', { validator: intLike, description: 'Limit the CPU real-time runtime in microseconds' });
-  cpuShares = Option.String<number | string>('-c,--cpu-shares', { validator: intLike, description: 'CPU shares (relative weight)' });
+  blkioWeight = Option.String('--blkio-weight', { validator: isInt, description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' });
+  cpuPeriod = Option.String('--cpu-period', { validator: isInt, description: 'Limit CPU CFS (Completely Fair Scheduler) period' });
+  cpuQuota = Option.String('--cpu-quota', { validator: isInt, description: 'Limit CPU CFS (Completely Fair Scheduler) quota' });
+  cpuRtPeriod = Option.String('--cpu-rt-period', { validator: isInt, description: 'Limit the CPU real-time period in microseconds' });
+  cpuRtRuntime = Option.String('--cpu-rt-runtime', { validator: isInt, description: 'Limit the CPU real-time runtime in microseconds' });
+  cpuShares = Option.String('-c,--cpu-shares', { validator: isInt, description: 'CPU shares (relative weight)' });
   cpus = Option.String('--cpus', { description: 'Number of CPUs' });
   cpusetCpus = Option.String('--cpuset-cpus', { description: 'CPUs in which to allow execution (0-3, 0,1)' });
   cpusetMems = Option.String('--cpuset-mems', { description: 'MEMs in which to allow execution (0-3, 0,1)' });
   memory = Option.String('-m,--memory', { description: 'Memory limit' });
   memoryReservation = Option.String('--memory-reservation', { description: 'Memory soft limit' });
   memorySwap = Option.String('--memory-swap', { description: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap' });
-  pidsLimit = Option.String<number | string>('--pids-limit', { validator: intLike, description: 'Tune container pids limit (set -1 for unlimited)' });
+  pidsLimit = Option.String('--pids-limit', { validator: isInt, description: 'Tune container pids limit (set -1 for unlimited)' });
   restart = Option.String('--restart', { description: 'Restart policy to apply when a container exits' });
   containers = Option.Rest({ required: 1, name: 'CONTAINER' });
 
@@ -35,10 +35,10 @@ export class UpdateCommand extends SkiffCommand {
       restart: this.restart,
       limits: {
         memory: this.memory, memoryReservation: this.memoryReservation, memorySwap: this.memorySwap, cpus: this.cpus,
-        cpuShares: intValue(this.cpuShares, '-c, --cpu-shares'), cpuPeriod: intValue(this.cpuPeriod, '--cpu-period'),
-        cpuQuota: intValue(this.cpuQuota, '--cpu-quota'), cpuRtPeriod: intValue(this.cpuRtPeriod, '--cpu-rt-period'),
-        cpuRtRuntime: intValue(this.cpuRtRuntime, '--cpu-rt-runtime'), cpusetCpus: this.cpusetCpus, cpusetMems: this.cpusetMems,
-        pidsLimit: intValue(this.pidsLimit, '--pids-limit'), blkioWeight: intValue(this.blkioWeight, '--blkio-weight'),
+        cpuShares: this.cpuShares, cpuPeriod: this.cpuPeriod,
+        cpuQuota: this.cpuQuota, cpuRtPeriod: this.cpuRtPeriod,
+        cpuRtRuntime: this.cpuRtRuntime, cpusetCpus: this.cpusetCpus, cpusetMems: this.cpusetMems,
+        pidsLimit: this.pidsLimit, blkioWeight: this.blkioWeight,
       },
     };
     checkSomethingToUpdate(request);
