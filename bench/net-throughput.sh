@@ -5,7 +5,7 @@
 # and pasta's; Podman's default (slirp4netns + rootlessport) and its slirp4netns port handler
 # (Podman 4.3 has no pasta mode). Same user (bench), rootless, same busybox httpd serving the same
 # file (bind mounted read-only), fetched by curl from 127.0.0.1. The modes take turns, ROUNDS
-# rounds of one download each, so machine noise falls on all of them alike. Prints MB/s (median)
+# rounds of one download each in an order that rotates, so machine noise falls on all alike. Prints MB/s (median)
 # and each as a share of loopback. Not a test: it asserts nothing.
 #
 # Usage (as root): bench/net-throughput.sh [ROUNDS]     needs dist/skiff (npm run build)
@@ -46,8 +46,9 @@ start_skiff skiff-pasta pasta
 start_podman podman-default ''
 start_podman podman-slirp-handler slirp4netns:port_handler=slirp4netns
 for m in "${MODES[@]}"; do wait_up "${PORT[$m]}"; : > "$WORK/$m.speeds"; done
-for r in $(seq "$ROUNDS"); do
-  for m in "${MODES[@]}"; do one_download "${PORT[$m]}" >> "$WORK/$m.speeds"; done
+N=${#MODES[@]}
+for r in $(seq "$ROUNDS"); do  # the order rotates each round: no mode always follows the same one
+  for i in $(seq 0 $((N - 1))); do m=${MODES[$(((i + r) % N))]}; one_download "${PORT[$m]}" >> "$WORK/$m.speeds"; done
 done
 kill $HP
 for m in skiff-default skiff-slirp-handler skiff-pasta; do as_bench "$WORK/skiff" rm -f "bench-$m" >/dev/null; done

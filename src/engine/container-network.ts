@@ -150,9 +150,10 @@ export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: st
     if (mode.kind !== 'container') writeEtcFiles(dir, { hostname: c.config.hostname, name: c.name, network: mode, net }, mode.kind === 'host' ? { hostGateway: '127.0.0.1' } : {});
     return { portForwards: [] };
   }
-  const { allocatePorts } = await import('../network/port-allocation');
   const { portForwardRecords } = await import('../network/port-forward');
-  const bound = await allocatePorts(publications(net), c.name, engine.paths.rootless);
+  // port-allocation loads node:net and node:dgram (to probe): only for a container that publishes
+  const publish = publications(net);
+  const bound = publish.length ? await (await import('../network/port-allocation')).allocatePorts(publish, c.name, engine.paths.rootless) : [];
   writeBoundPorts(dir, bound);
   // A user network, or a default-network container later connected to one, which then goes out
   // through it (the holder's slirp4netns: pasta cannot open its tun device in a namespace made for

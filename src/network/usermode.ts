@@ -163,7 +163,7 @@ function slirpPlan(path: string, i: PlanInput): UserModePlan {
   if (apiRequests.length) argv.push(`--api-socket=${i.apiSocket}`);
   argv.push(`/proc/self/fd/${NETNS_FD}`, 'tap0');
   // Without host loopback the host is reached at its own outbound address, as any other machine.
-  const route = defaultRoute();
+  const route = hostLoopback ? undefined : defaultRoute();
   const hostGateway = hostLoopback ? SLIRP.gateway : route && interfaceAddress(route.iface);
   return {
     helper: 'slirp4netns', argv, apiSocket: apiRequests.length ? i.apiSocket : undefined, apiRequests,
