@@ -1,7 +1,7 @@
 // src/cli/output/stdout.ts writes commands' output with write(2) on fd 1 instead of building
 // process.stdout. Run in a child process with a real fd 1: every byte arrives, in order with
-// writes through process.stdout, also on a non-blocking pipe, and a reader that has gone does
-// not turn into an error.
+// writes through process.stdout, also on a non-blocking pipe, and a reader that has gone ends
+// the command quietly.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -34,6 +34,8 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+// python sets O_NONBLOCK on the child's stdout pipe (its file description), then runs the child.
+const SET_NONBLOCKING = 'import fcntl,os,sys; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
 const expected = (count: number) => Array.from({ length: count }, (_, i) => String(i).padStart(99, '.') + '\n').join('');
 
 describe('writeStdout', () => {
@@ -53,18 +55,22 @@ describe('writeStdout', () => {
   });
 
   it('writes everything to a non-blocking pipe that fills up (EAGAIN), in order', () => {
-    // python sets O_NONBLOCK on the pipe (shared by both ends' file description), then runs the
-    // child; 2 MB cannot fit a pipe's 64 KiB, so writes meet a full pipe.
-    const setNonBlocking = 'import fcntl,os,sys; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
-    const r = spawnSync('python3', ['-c', setNonBlocking, process.execPath, script, '20000', '0'], { encoding: 'utf8', maxBuffer: 1 << 25 });
+    // 2 MB cannot fit a pipe's 64 KiB, so writes meet a full pipe.
+    const r = spawnSync('python3', ['-c', SET_NONBLOCKING, process.execPath, script, '20000', '0'], { encoding: 'utf8', maxBuffer: 1 << 25 });
     expect(r.stderr).toBe('done\n');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(expected(20000));
   });
 
-  it('drops the output silently once the reader has gone (EPIPE), as process.stdout did', () => {
-    // the reader closes its end before the child writes
+  it('keeps the order of its writes and process.stdout\'s on a full non-blocking pipe, where the stream queues', () => {
+    const r = spawnSync('python3', ['-c', SET_NONBLOCKING, process.execPath, script, '20000', '7'], { encoding: 'utf8', maxBuffer: 1 << 25 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(expected(20000));
+  });
+
+  it('ends the command quietly, exit 0, once the reader has gone (EPIPE), as util/reader-gone.ts does', () => {
+    // the reader closes its end before the child writes all of its 200 KB
     const r = spawnSync('sh', ['-c', '{ "$0" "$1" 2000 0; echo "exit $?" >&2; } | true', process.execPath, script], { encoding: 'utf8' });
-    expect(r.stderr).toBe('done\nexit 0\n');
+    expect(r.stderr).toBe('exit 0\n');
   });
 });
