@@ -50,7 +50,8 @@ N=${#MODES[@]}
 for r in $(seq "$ROUNDS"); do  # the order rotates each round: no mode always follows the same one
   for i in $(seq 0 $((N - 1))); do m=${MODES[$(((i + r) % N))]}; one_download "${PORT[$m]}" >> "$WORK/$m.speeds"; done
 done
-kill $HP
+pkill -P "$HP" || true  # runuser forks: the httpd is its child, not $HP itself
+kill "$HP" 2>/dev/null || true
 for m in skiff-default skiff-slirp-handler skiff-pasta; do as_bench "$WORK/skiff" rm -f "bench-$m" >/dev/null; done
 for m in podman-default podman-slirp-handler; do as_bench podman rm -f -t 0 "bench-$m" >/dev/null; done
 
