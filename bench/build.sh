@@ -18,8 +18,7 @@ RUNS=${1:-5}
 source "$(dirname "$0")/bench-env.sh"
 need_hyperfine
 
-WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
+bench_workdir build
 CTX=$WORK/ctx
 mkdir -p "$CTX/data"
 # 50 MB: 50 files of 1 MB (incompressible) and 200 small ones
@@ -39,8 +38,6 @@ RUN cat /etc/app.conf /app/count > /app/summary
 CMD ["cat", "/app/summary"]
 EOF
 chmod -R a+rX "$WORK"; chown -R "$BUSER" "$WORK"
-BUID=$(id -u "$BUSER")
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 
 S="$WORK/skiff"
 SK="env SKIFF_ROOT=$WORK/skiff-root SKIFF_RUNROOT=$WORK/skiff-run $S"

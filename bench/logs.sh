@@ -10,20 +10,11 @@
 set -euo pipefail
 RUNS=${1:-20}
 LINES=${2:-100000}
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUSER=bench
-[ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user)" >&2; exit 1; }
-[ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-bash "${SKIFF_PEERS:-$REPO/../shared/peers}/podman-rootless.sh" "$BUSER" >/dev/null
-command -v hyperfine >/dev/null || apt-get install -y -q hyperfine >/dev/null
-node "$REPO/test/fixtures/build-images.mjs" >/dev/null
+source "$(dirname "$0")/bench-env.sh"
+need_hyperfine
 
-WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-chmod 755 "$WORK"; chown "$BUSER" "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
-BUID=$(id -u "$BUSER")
+bench_workdir logs
 # The user's own clean environment (see run-latency.sh: root's may slow every Node start-up).
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 
 IMG=skiff-test/busybox
 PRINT="i=0; while [ \$i -lt $LINES ]; do echo \"log line number \$i of the benchmark\"; i=\$((i+1)); done"

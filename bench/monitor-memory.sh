@@ -10,19 +10,11 @@
 # from a worktree) for user "bench" if needed.
 set -euo pipefail
 N=${1:-5}
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUSER=bench
-[ "$(id -u)" = 0 ] || { echo "run as root (it sets up the bench user and reads its processes' smaps)" >&2; exit 1; }
-[ -x "$REPO/dist/skiff" ] || { echo "build first: npm run build" >&2; exit 1; }
-bash "${SKIFF_PEERS:-$REPO/../shared/peers}/podman-rootless.sh" "$BUSER" >/dev/null
-node "$REPO/test/fixtures/build-images.mjs" >/dev/null
+# (as root: it also reads the bench user's processes' smaps)
+source "$(dirname "$0")/bench-env.sh"
 
-WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-chmod 755 "$WORK"; chown "$BUSER" "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
-BUID=$(id -u "$BUSER")
+bench_workdir monmem
 BHOME=$(getent passwd "$BUSER" | cut -d: -f6)
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$BHOME" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 IMG=skiff-test/busybox
 NAMES=()
 for i in $(seq 1 "$N"); do NAMES+=("skiff-monmem-$i"); done

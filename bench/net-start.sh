@@ -10,11 +10,7 @@ set -euo pipefail
 RUNS=${1:-30}
 source "$(dirname "$0")/bench-env.sh"
 
-WORK=$(mktemp -d /tmp/skiff-bench-netstart.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-chmod -R a+rX "$WORK"; chown "$BUSER" "$WORK"
-BUID=$(id -u "$BUSER")
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
+bench_workdir netstart
 
 IMG=skiff-test/busybox
 as_bench "$WORK/skiff" load -i "$WORK/busybox.docker.tar" >/dev/null

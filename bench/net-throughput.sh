@@ -13,12 +13,9 @@ set -euo pipefail
 ROUNDS=${1:-5}
 source "$(dirname "$0")/bench-env.sh"
 
-WORK=$(mktemp -d /tmp/skiff-bench-net.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
+bench_workdir net
 mkdir "$WORK/www" && head -c 200000000 /dev/urandom > "$WORK/www/big"
 chmod -R a+rX "$WORK"; chown "$BUSER" "$WORK"
-BUID=$(id -u "$BUSER")
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 IMG=skiff-test/busybox
@@ -53,7 +50,8 @@ N=${#MODES[@]}
 for r in $(seq "$ROUNDS"); do  # the order rotates each round: no mode always follows the same one
   for i in $(seq 0 $((N - 1))); do m=${MODES[$(((i + r) % N))]}; one_download "${PORT[$m]}" >> "$WORK/$m.speeds"; done
 done
-kill $HP
+pkill -P "$HP" || true  # runuser forks: the httpd is its child, not $HP itself
+kill "$HP" 2>/dev/null || true
 for m in skiff-default skiff-slirp-handler skiff-pasta; do as_bench "$WORK/skiff" rm -f "bench-$m" >/dev/null; done
 for m in podman-default podman-slirp-handler; do as_bench podman rm -f -t 0 "bench-$m" >/dev/null; done
 

@@ -13,18 +13,14 @@ RUNS=${1:-30}
 source "$(dirname "$0")/bench-env.sh"
 need_hyperfine
 
-WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
-chmod 755 "$WORK"; chown "$BUSER" "$WORK"; chmod 755 "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"
+bench_workdir run
 BASE=${SKIFF_BASELINE:-}
 if [ -n "$BASE" ]; then
   cp "$BASE" "$WORK/skiff-base" && chmod 755 "$WORK/skiff-base"
 fi
-BUID=$(id -u "$BUSER")
 # A clean environment, as the user's own login would have: root's may carry variables that
 # change what is measured (NODE_EXTRA_CA_CERTS, set on these VMs, makes every Node start-up parse
 # the whole CA bundle: ~45 ms per command).
-as_bench() { runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 
 IMG=skiff-test/busybox
 as_bench "$WORK/skiff" load -i "$WORK/busybox.docker.tar" >/dev/null

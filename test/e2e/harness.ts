@@ -10,7 +10,7 @@
 // files never see each other's images or containers. XDG_CACHE_HOME is left alone so the native
 // assets are extracted once per user, not once per file.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -464,4 +464,28 @@ export function subRange(
 let nameSeq = 0;
 export function uniqueName(prefix = 'c'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${nameSeq++}`;
+}
+
+/**
+ * Put a static UDP echo server (test/fixtures/udp-echo.c: answers "echo:" + each datagram) into
+ * a running container at /udp-echo, for a container that waits for it (`while [ ! -x /udp-echo ]`),
+ * then ask it through 127.0.0.1:HOSTPORT/udp from the host until it answers; returns the answer.
+ */
+export async function udpEchoThroughPort(container: string, hostPort: number, message: string): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-udp-'));
+  try {
+    const bin = path.join(dir, 'udp-echo');
+    execFileSync('gcc', ['-static', '-O2', '-o', bin, path.join(REPO, 'test/fixtures/udp-echo.c')]);
+    const put = await skiff(['exec', '-i', container, 'sh', '-c', 'cat > /udp-echo.new && chmod +x /udp-echo.new && mv /udp-echo.new /udp-echo'], { input: fs.readFileSync(bin) });
+    if (put.code !== 0) throw new Error(`cannot put udp-echo into ${container}: ${put.stderr}`);
+    let answer = '';
+    await waitFor(async () => {
+      const r = await runCommand('socat', ['-t', '1', '-', `UDP:127.0.0.1:${hostPort}`], { input: message });
+      answer = r.stdout;
+      return answer.includes(`echo:${message}`);
+    }, 20_000, 'the UDP echo through the published port');
+    return answer;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

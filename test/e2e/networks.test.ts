@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, store, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, store, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -118,6 +118,10 @@ describe('-p on a user-defined network (the forwarder into the container\'s name
     }, 20_000, 'the published port of a container on a user network');
     expect(body.trim()).toBe('hello-over-a-user-network');
     expect(lines((await skiff(['port', web])).stdout)).toEqual([`80/tcp -> 127.0.0.1:${port}`]);
+    // UDP too: a datagram to the container and its answer back, through the same forwarder
+    const udp = await started(['--network', app, '-p', `127.0.0.1:${port}:81/udp`], 'while [ ! -x /udp-echo ]; do sleep 0.1; done; exec /udp-echo 81');
+    expect(await udpEchoThroughPort(udp, port, 'ping-user-network')).toBe('echo:ping-user-network');
+    await skiff(['rm', '-f', udp]);
     await skiff(['rm', '-f', web]);
     // the host port is free again: the forwarder went with the container
     await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(port, '127.0.0.1', () => resolve()); });

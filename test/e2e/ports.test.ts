@@ -1,13 +1,10 @@
 // The container's network (issue 11): the --network modes other than user-defined networks,
 // the default user-mode network, published ports, /etc/hosts and /etc/resolv.conf.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, psAll, REPO, runCommand, skiff, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, psAll, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 const store = useStore();
 
@@ -151,24 +148,12 @@ describe('-p: published ports, fetched from the host on 127.0.0.1', () => {
   });
 
   test('a UDP port published with -p PORT:81/udp echoes a datagram sent from the host', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-udp-'));
-    const bin = path.join(dir, 'udp-echo');
-    execFileSync('gcc', ['-static', '-O2', '-o', bin, path.join(REPO, 'test/fixtures/udp-echo.c')]);
     const port = await freePort();
     const c = await started(['-p', `127.0.0.1:${port}:81/udp`], 'while [ ! -x /udp-echo ]; do sleep 0.1; done; exec /udp-echo 81');
     try {
-      const put = await skiff(['exec', '-i', c.name, 'sh', '-c', 'cat > /udp-echo.new && chmod +x /udp-echo.new && mv /udp-echo.new /udp-echo'], { input: fs.readFileSync(bin) });
-      expect(put.code, put.stderr).toBe(0);
-      let answer = '';
-      await waitFor(async () => {
-        const r = await runCommand('socat', ['-t', '1', '-', `UDP:127.0.0.1:${port}`], { input: 'ping-udp' });
-        answer = r.stdout;
-        return answer.includes('echo:ping-udp');
-      }, 20_000, 'the UDP echo through the published port');
-      expect(answer).toBe('echo:ping-udp');
+      expect(await udpEchoThroughPort(c.name, port, 'ping-udp')).toBe('echo:ping-udp');
     } finally {
       await removed(c.name);
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
