@@ -45,7 +45,8 @@ const exeOut = path.join(dist, 'skiff');
 // Node 24 and 26 themselves boot ~25 ms of CPU slower than Node 20 (`node -e 0`: 135 vs 108 ms),
 // which is all that skiff's commands lost in moving off Node 20.
 // Since then the code caches are made after running a command like the one typed (src/sea-main.ts,
-// build/code-cache.mjs): ps -a, exec and run ~12-23 ms of CPU less than with Node's own cache.
+// build/code-cache.mjs): ps -a 6-23 ms of CPU less than with Node's own cache, exec and run
+// within the noise (docs/PERFORMANCE.md, "Code caches made after a run").
 // SKIFF_SEA_CODE_CACHE=0 builds without any code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
 // SKIFF_SEA_SNAPSHOT=1: a startup snapshot instead, the bundle itself as the SEA's main (src/main.ts,

@@ -1,7 +1,8 @@
 // skiff build: every instruction into the image config, RUN in a container of the image so far,
 // COPY/ADD from the context, multi-stage COPY --from, the layer cache (hits, misses, --no-cache),
 // a failing RUN (nothing left behind), owners and whiteouts kept in the layers, heredocs, a
-// Dockerfile on STDIN, RUN --mount, -q/--iidfile and the progress output.
+// Dockerfile on STDIN, RUN --mount, -q/--iidfile, ADD of a URL, --build-arg, --platform and the
+// progress output.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -233,6 +234,43 @@ RUN cat /sys/class/net/*/operstate 2>/dev/null | wc -l > /ifaces
     await build(dir, '-t', tag, '--network', 'none');
     const r = await ok(['run', '--rm', tag, 'sh', '-c', 'stat -c "%u %n" /made/by/workdir /made/by/workdir/mine; cat /tmp/uid /extracted/inner/x.txt; cat /ifaces']);
     expect(r.stdout).toBe('1234 /made/by/workdir\n1234 /made/by/workdir/mine\n1234\nfrom tar\n1\n');
+  });
+
+  test('ADD of a URL (from a server on 127.0.0.1), --build-arg, COPY --parents and --link, --platform of this host only', async () => {
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => {
+      if (req.url === '/payload.txt') res.writeHead(200, { 'Content-Type': 'text/plain' }).end('downloaded\n');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      const tag = uniqueName('url');
+      const dir = context(`FROM ${BUSYBOX}
+ARG GREETING=default
+ADD http://127.0.0.1:${port}/payload.txt /dl/
+COPY --parents a/b/c.txt /kept/
+COPY --link a/b/c.txt /linked.txt
+RUN echo "$GREETING" > /greeting
+`, { 'a/b/c.txt': 'nested\n' });
+      // the RUN-less ADD fetches from the host's loopback: the host network is fine for the build's own download
+      await build(dir, '-t', tag, '--build-arg', 'GREETING=hello');
+      const r = await ok(['run', '--rm', tag, 'cat', '/dl/payload.txt', '/kept/a/b/c.txt', '/linked.txt', '/greeting']);
+      expect(r.stdout).toBe('downloaded\nnested\nnested\nhello\n');
+      // a URL that answers 404: one line naming the step, exit 1
+      const bad = context(`FROM ${BUSYBOX}\nADD http://127.0.0.1:${port}/missing /x\n`);
+      const b = await skiff(['build', '--progress', 'plain', bad], { timeoutMs: 120_000 });
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/404/);
+    } finally {
+      server.close();
+    }
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    const same = context(`FROM --platform=linux/${arch} ${BUSYBOX}\nRUN true\n`);
+    await build(same, '--platform', `linux/${arch}`);
+    const other = await skiff(['build', '--platform', 'linux/s390x', same], { timeoutMs: 120_000 });
+    expect(other.code).toBe(1);
+    expect(other.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   test('.dockerignore (** and ! exceptions), globs, a tar context on STDIN, --build-context NAME=DIR', async () => {
