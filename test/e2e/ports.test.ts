@@ -108,6 +108,24 @@ describe('-p: published ports, fetched from the host on 127.0.0.1', () => {
     }
   });
 
+  test('a published port stays published across --restart: each run gets its own forwarder', async () => {
+    const port = await freePort();
+    // each run serves its own run number for 3 s, then exits 1 and is restarted
+    const c = await started(['--restart', 'always', '-p', `127.0.0.1:${port}:80`],
+      'n=$(cat /run-count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > /run-count; echo "run $n" > /tmp/index.html; httpd -p 80 -h /tmp; sleep 3; exit 1');
+    try {
+      expect(await fetchFromHost(port)).toMatch(/^run \d+$/m);
+      let second = '';
+      await waitFor(async () => {
+        try { second = await (await fetch(`http://127.0.0.1:${port}/index.html`)).text(); } catch { return false; }
+        return /^run [2-9]/.test(second);
+      }, 30_000, 'a restarted run to answer on the same host port');
+      expect(ourForwarders()).toHaveLength(1);
+    } finally {
+      await removed(c.name);
+    }
+  });
+
   test('a published port with nothing listening in the container: the client\'s connection ends', async () => {
     const port = await freePort();
     const c = await started(['-p', `127.0.0.1:${port}:9`]);
