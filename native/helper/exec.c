@@ -98,6 +98,16 @@ static void parse_exec_spec(const char *path, struct exec_spec *s, char **target
 /* ---------- joining the container ---------- */
 
 /* Field 22 of /proc/PID/stat (the start time), as Node records it next to each PID. */
+ssize_t read_small_file(const char *path, char *buf, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, len - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
 int die_with_monitor_child(pid_t monitor) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return -1;
   /* getppid() is 0 while the monitor lives when the child was forked into another container's

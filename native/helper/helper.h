@@ -66,6 +66,10 @@ void detach_keys_parse(struct detach_keys *d, const char *hex);
  * start of it; *detach = 1 once it is complete (the rest of IN is dropped). Returns OUT's length. */
 size_t detach_keys_filter(struct detach_keys *d, const unsigned char *in, size_t n, unsigned char *out, int *detach);
 
+/* Read the small file PATH into BUF (at most LEN - 1 bytes), NUL-terminated: its length, or -1
+ * when it cannot be opened or is empty. exec.c. */
+ssize_t read_small_file(const char *path, char *buf, size_t len);
+
 /* In a child the monitor just forked: have the kernel kill it when the monitor dies, and 0 when
  * the monitor still lives (-1: it died first, and the child was reparented). exec.c. */
 int die_with_monitor_child(pid_t monitor);

@@ -101,14 +101,8 @@ void restart_note_started(struct restart_policy *p) {
 /* `skiff update --restart` while the container runs: the policy it wrote (atomically, by rename)
  * replaces the one from the spec. A file that does not parse is ignored. */
 static void reload_policy(struct restart_policy *p) {
-  if (!p->policy_file) return;
-  int fd = open(p->policy_file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
   char buf[64];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return;
-  buf[n] = 0;
+  if (!p->policy_file || read_small_file(p->policy_file, buf, sizeof buf) < 0) return;
   char *sp = strchr(buf, ' '), *nl = strchr(buf, '\n');
   if (!sp || !nl || nl < sp) return;
   *sp = 0;

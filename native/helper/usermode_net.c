@@ -103,14 +103,8 @@ static void exec_helper(const struct usermode_net *n, int netns, int ready_w, in
  * (slirp4netns prints its settings before it fails), else the last one. */
 static void last_log_line(const char *log, char *out, size_t len) {
   out[0] = 0;
-  if (!log) return;
-  int fd = open(log, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
   char buf[8192];
-  ssize_t got = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (got <= 0) return;
-  buf[got] = 0;
+  if (!log || read_small_file(log, buf, sizeof buf) < 0) return;
   const char *last = NULL, *error = NULL;
   for (char *line = strtok(buf, "\r\n"); line; line = strtok(NULL, "\r\n")) {
     last = line;
