@@ -934,8 +934,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  usermode_net_stop(&net, &s->umnet); /* first: its teardown then overlaps the rest */
   port_forward_stop(&fwd);
-  usermode_net_stop(&net, &s->umnet);
   /* still our unreaped child (supervise reaps any child that exits): stop it */
   if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
     kill(health_runner, SIGKILL);
