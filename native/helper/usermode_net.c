@@ -118,9 +118,13 @@ static void last_log_line(const char *log, char *out, size_t len) {
   snprintf(out, len, "%.*s", (int)(len - 1), line);
 }
 
-static void kill_and_reap(struct usermode_net_proc *p) {
+static void kill_helper(const struct usermode_net_proc *p) {
   if (p->pidfd >= 0) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
   else kill(p->pid, SIGKILL);
+}
+
+static void kill_and_reap(struct usermode_net_proc *p) {
+  kill_helper(p);
   while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
   }
 }
@@ -286,8 +290,14 @@ void usermode_net_stop(struct usermode_net_proc *p, const struct usermode_net *n
   if (p->pid <= 0) return;
   close_fd(&p->exit_w);
   /* SIGKILL at once: neither helper has anything to flush, and pasta takes ~30 ms to act on
-   * SIGTERM, which every `run --rm` would wait for. */
-  kill_and_reap(p);
+   * SIGTERM, which every `run --rm` would wait for. Its death is not waited for either: closing
+   * its tap device unregisters the interface (RCU grace periods, 15-20 ms of a `run --rm`'s wall
+   * time). A later run's supervise or restart_wait reaps it (waitpid(-1)), else init once the
+   * monitor has exited. Only a helper holding host ports (slirp4netns's port handler) is
+   * waited for: those sockets close during that same exit, and the next container may want
+   * the port at once. */
+  if (n->nrequests) kill_and_reap(p);
+  else kill_helper(p);
   close_fd(&p->pidfd);
   p->pid = -1;
   if (n->pid_file) unlink(n->pid_file);

@@ -41,7 +41,8 @@ int usermode_net_open_netns(pid_t child, char *msg, size_t len);
 int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *oldmask,
                        struct usermode_net_proc *p, char *msg, size_t len);
 
-/* Stop the helper and reap it (SIGTERM, then SIGKILL after a second). */
+/* Stop the helper: SIGKILL; reaped here only when it holds host ports (port_handler=slirp4netns),
+ * else by the monitor's next waitpid(-1) or, once the monitor has exited, by init. */
 void usermode_net_stop(struct usermode_net_proc *p, const struct usermode_net *n);
 
 #endif
