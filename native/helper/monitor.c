@@ -963,7 +963,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
 }
 
 /* The published ports are bound once, for every run (port_forward.c): a port taken since skiff
- * probed it fails the start like any other start failure, 125 with one line. 0 or -1. */
+ * probed it fails the start with 125 and the "publish ..." report, which Node words as its probe
+ * would have and takes as a start that never happened (start.ts). 0 or -1. */
 static int publish_ports(struct spec *s) {
   char msg[600], line[700];
   if (port_forward_bind(&s->ports, msg, sizeof msg) == 0) return 0;
