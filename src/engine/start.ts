@@ -69,7 +69,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
     // always, so that `update --restart` can give a running container a policy it started without
     stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
-    network: netStart.helper, portForwards: netStart.portForwards, domainname: c.config.net?.domainname,
+    network: netStart.helper, portForwards: netStart.portForwards, dns: netStart.dns, domainname: c.config.net?.domainname,
     detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
   });
@@ -192,6 +192,8 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
       bootId: currentBootId(),
     };
   });
+  // the peers' embedded DNS servers answer for it while this monitor runs: they learn its PID now
+  if (networks) refreshNetworkHosts(engine, c, new Set(Object.values(c.endpoints ?? {}).map((e) => e.networkId)));
   return { c, monitor, unforward };
 }
 
