@@ -36,6 +36,9 @@ int dns_parse_key(struct dns_config *c, const char *key, int nf, char **f);
  * an upstream is asked from the container's namespace, an unbound one for that (fds[1], else
  * -1). 0, or -1 with one line in MSG. */
 int dns_container_sockets(const struct dns_config *c, int fds[2], char *msg, size_t len);
+/* In the container's network namespace: send 127.0.0.11:53/udp to 127.0.0.11:PORT (dns_nat.c,
+ * an nf_tables NAT rule); 0 or -errno. */
+int dns_nat_redirect(unsigned short port);
 /* Whether dns_container_sockets makes fds[1]. */
 int dns_wants_container_upstream(const struct dns_config *c);
 

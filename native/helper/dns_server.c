@@ -104,21 +104,39 @@ static int upstream_socket(void) {
   return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 }
 
-int dns_container_sockets(const struct dns_config *c, int fds[2], char *msg, size_t len) {
-  fds[0] = fds[1] = -1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
+/* A UDP socket on 127.0.0.11:PORT (0: one the kernel picks), PORT 53 shared with any socket of
+ * the container's own that asks for it (SO_REUSEADDR, SO_REUSEPORT); -1 with errno. */
+static int server_socket(int port) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
   a.sin_addr.s_addr = htonl(0x7f00000b); /* 127.0.0.11: on lo, as all of 127.0.0.0/8 */
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
-  /* A DNS server of the container's own on 0.0.0.0:53 may bind too when it asks for either
-   * (dnsmasq, CoreDNS do); the more specific 127.0.0.11 still gets the queries sent there.
-   * (Docker avoids the clash altogether with a NAT rule to a port of its choosing.) */
-  if (fd >= 0) {
+  if (fd >= 0 && port) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   }
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int dns_container_sockets(const struct dns_config *c, int fds[2], char *msg, size_t len) {
+  fds[0] = fds[1] = -1;
+  /* Docker's way: a port of the kernel's choosing and a NAT rule from :53 to it, so that :53
+   * stays free for a DNS server of the container's own (dns_nat.c); where the kernel has no
+   * NAT for us, :53 itself. */
+  int fd = server_socket(0);
+  struct sockaddr_in bound;
+  socklen_t blen = sizeof bound;
+  if (fd >= 0 && (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0 || dns_nat_redirect(ntohs(bound.sin_port)) < 0)) {
+    close(fd);
+    fd = -1;
+  }
+  if (fd < 0 && (fd = server_socket(53)) < 0) {
     snprintf(msg, len, "embedded DNS: cannot listen on 127.0.0.11:53 in the container's network namespace: %s", strerror(errno));
-    if (fd >= 0) close(fd);
     return -1;
   }
   fds[0] = fd;

@@ -391,8 +391,9 @@ describe('the embedded DNS server at 127.0.0.11', () => {
 
   test('other names go to the upstream resolvers: --dns ones from the container\'s namespace; none from an --internal network', async () => {
     const app = await network();
-    // the upstream: a DNS server of the test's own in a container on the network (offline, unprivileged)
-    const upstream = await started(['--network', app], 'while [ ! -x /dns-responder ]; do sleep 0.1; done; exec /dns-responder outside.example 192.0.2.7 $(ip -4 -o addr show eth0 | awk \'{ split($4, a, "/"); print a[1] }\')');
+    // the upstream: a DNS server of the test's own in a container on the network (offline,
+    // unprivileged), on 0.0.0.0:53 as DNS servers bind: the embedded one leaves :53 free (Docker's NAT rule)
+    const upstream = await started(['--network', app], 'while [ ! -x /dns-responder ]; do sleep 0.1; done; exec /dns-responder outside.example 192.0.2.7 0.0.0.0');
     await putFixtureProgram(upstream, 'dns-responder');
     const upstreamIp = await ipOn(app, upstream);
     const client = await started(['--network', app, '--dns', upstreamIp]);
@@ -404,6 +405,8 @@ describe('the embedded DNS server at 127.0.0.11', () => {
     expect(missing.stdout).toMatch(/NXDOMAIN/);
     // the peers still come from the embedded server
     expect(addressesIn((await lookup(client, upstream)).stdout)).toEqual([upstreamIp]);
+    // and in the upstream's own namespace, 127.0.0.11 is still the embedded server
+    expect(addressesIn((await lookup(upstream, client)).stdout)).toEqual([await ipOn(app, client)]);
 
     const internal = await network(['--internal']);
     const shut = await skiff(['run', '--rm', '--network', internal, BUSYBOX, 'sh', '-c', 'nslookup outside.example 127.0.0.11; echo rc=$?']);
