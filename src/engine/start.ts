@@ -29,6 +29,8 @@ export interface StartOptions {
   attach: boolean;
   /** run -a: the output streams the user gets when attached (default both; the others still reach the log) */
   streams?: { stdout: boolean; stderr: boolean };
+  /** run --sig-proxy=false: the signals we receive are not passed on (they end skiff; the container runs on) */
+  sigProxy?: boolean;
   /** forward our stdin (docker start -i / run -i) */
   interactive: boolean;
   /** --detach-keys, when attaching to a container that already runs */
@@ -174,7 +176,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
     } catch (e) {
       throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
     }
-    unforward = o.attach ? monitor.forwardSignals() : () => undefined;
+    unforward = o.attach && o.sigProxy !== false ? monitor.forwardSignals() : () => undefined;
     failure = await monitor.ready();
   } finally {
     networks?.release();
