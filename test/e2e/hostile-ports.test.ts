@@ -153,6 +153,21 @@ async function connections(port: number, n: number): Promise<net.Socket[]> {
   })));
 }
 
+/**
+ * What a GET to 127.0.0.1:PORT gets before the connection closes ('' when the forwarder refused
+ * it); rejects when it is left open 20 s, as a client the forwarder neither takes nor refuses is.
+ */
+function answerOfOneRequest(port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n'));
+    let got = '';
+    const stuck = setTimeout(() => { s.destroy(); reject(new Error('a connection the forwarder cannot take was left waiting (20 s)')); }, 20_000);
+    s.on('data', (d) => { got += d.toString(); });
+    s.on('error', () => undefined);
+    s.on('close', () => { clearTimeout(stuck); resolve(got); });
+  });
+}
+
 /** test/fixtures/NAME.c built static and put into the running CONTAINER as /NAME. */
 async function putStatic(container: string, name: string): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-fixture-'));
@@ -193,15 +208,7 @@ describe('the forwarder under a hostile client', () => {
     const flood = await connections(flooded, 150);
     await waitFor(() => fdCount(pid) >= 250, 20_000, 'the flood to take the forwarder\'s fds');
     // out of fds: a new client of the other port is closed at once, not kept waiting
-    const refused = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(other, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-      let got = '';
-      const stuck = setTimeout(() => { s.destroy(); reject(new Error('a connection the forwarder cannot take was left waiting (20 s)')); }, 20_000);
-      s.on('data', (d) => { got += d.toString(); });
-      s.on('error', () => undefined);
-      s.on('close', () => { clearTimeout(stuck); resolve(got); });
-    });
-    expect(refused).toBe('');
+    expect(await answerOfOneRequest(other)).toBe('');
     flood.forEach((s, i) => {
       if (i % 3 === 0) s.resetAndDestroy();
       else if (i % 3 === 1) s.end(); // half-close: the forwarder passes it on and waits for the other way
@@ -273,15 +280,7 @@ describe('the forwarder under a hostile client', () => {
         await Promise.all(socks.map((s) => new Promise<void>((resolve) => s.send('x', udp, '127.0.0.1', () => resolve()))));
         return fdCount(pid) >= 256;
       }, 20_000, 'the UDP sessions to fill the forwarder\'s fds');
-      const refused = await new Promise<string>((resolve, reject) => {
-        const s = net.connect(tcp, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-        let got = '';
-        const stuck = setTimeout(() => { s.destroy(); reject(new Error('a connection the forwarder cannot take was left waiting (20 s)')); }, 20_000);
-        s.on('data', (d) => { got += d.toString(); });
-        s.on('error', () => undefined);
-        s.on('close', () => { clearTimeout(stuck); resolve(got); });
-      });
-      expect(refused).toBe('');
+      expect(await answerOfOneRequest(tcp)).toBe('');
       expect(forwarder()).toBe(pid);
     } finally {
       socks.forEach((s) => s.close());
