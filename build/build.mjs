@@ -15,7 +15,8 @@ import { lazyClipanion } from './lazy-clipanion.mjs';
 import { asciiOnly } from './ascii-bundle.mjs';
 import { shareEsmInterop } from './shared-esm-interop.mjs';
 import { installedRuntime } from './node-runtime.mjs';
-import { cacheIndex, checkCodeCaches, makeCodeCaches, wrapBundle } from './code-cache.mjs';
+import { bundleIndex, checkCodeCaches, makeCodeCaches, WARM_RUNS, wrapBundle } from './code-cache.mjs';
+import { slimBundle } from './slim-bundle.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,6 +31,7 @@ const bundleOut = path.join(dist, 'skiff.cjs');
 const wrappedOut = path.join(dist, 'skiff.js'); // the bundle as src/sea-main.ts calls it
 const seaMainOut = path.join(dist, 'sea-main.cjs');
 const codeCacheDir = path.join(dist, 'code-cache');
+const slimDir = path.join(dist, 'slim'); // the slim bundles (build/slim-bundle.mjs)
 const exeOut = path.join(dist, 'skiff');
 
 // SEA start-up options, measured with hyperfine -N 'dist/skiff --version' (median of 120-150
@@ -143,43 +145,62 @@ if (!fs.existsSync(entry)) fail(`missing ${path.relative(root, entry)}`);
 step(`bundle: esbuild ${path.relative(root, entry)} -> ${path.relative(root, bundleOut)} (native ${nativeHash})`);
 fs.mkdirSync(dist, { recursive: true });
 const esbuild = await import('esbuild');
-// What both bundles (the code and src/sea-main.ts) are built with.
+// What all bundles (the code, the slim ones and src/sea-main.ts) are built with.
 const bundleOptions = { bundle: true, format: 'cjs', platform: 'node', target: `node${runtime.major}`, minify: true, legalComments: 'none', logLevel: 'warning' };
-await esbuild.build({
-  ...bundleOptions,
-  entryPoints: [entry],
-  outfile: bundleOut,
-  define: {
-    __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash),
-    __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests),
-    __SKIFF_SEA_SNAPSHOT__: JSON.stringify(useSnapshot),
-  },
-  plugins: [lazyClipanion], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
-});
-try {
-  // one interop wrapper per module; pure ASCII, which Node loads without a conversion
-  fs.writeFileSync(bundleOut, asciiOnly(shareEsmInterop(fs.readFileSync(bundleOut, 'utf8'))));
-} catch (e) {
-  fail(e.message);
+/** src/main.ts bundled into `outfile`, with `plugins` besides lazyClipanion. */
+async function bundleMain(outfile, plugins = []) {
+  try {
+    await esbuild.build({
+      ...bundleOptions,
+      entryPoints: [entry],
+      outfile,
+      define: {
+        __SKIFF_NATIVE_HASH__: JSON.stringify(nativeHash),
+        __SKIFF_NATIVE_DIGESTS__: JSON.stringify(nativeDigests),
+        __SKIFF_SEA_SNAPSHOT__: JSON.stringify(useSnapshot),
+      },
+      plugins: [lazyClipanion, ...plugins], // clipanion without its stdio and tty at load (build/lazy-clipanion.mjs)
+    });
+    // one interop wrapper per module; pure ASCII, which Node loads without a conversion
+    fs.writeFileSync(outfile, asciiOnly(shareEsmInterop(fs.readFileSync(outfile, 'utf8'))));
+  } catch (e) {
+    fail(e.message);
+  }
 }
+await bundleMain(bundleOut);
 
-// (d) the SEA's main script (src/sea-main.ts) and the code caches it picks from, one per command
-// run at build time (build/code-cache.mjs). Not for a snapshot build: there the bundle is the main.
+// (d) the SEA's main script (src/sea-main.ts), the slim bundles of the commands that start most
+// often (build/slim-bundle.mjs) and the code caches it picks from: each slim bundle's made after
+// running its command at build time, the full bundle's before anything ran (build/code-cache.mjs).
+// Not for a snapshot build: there the full bundle is the main.
 const useBootMain = !useSnapshot;
 const seaAssets = { ...assetFiles };
 if (useBootMain) {
   fs.writeFileSync(wrappedOut, wrapBundle(fs.readFileSync(bundleOut, 'latin1')));
   seaAssets['skiff.js'] = wrappedOut;
-  let index = null;
+  let bundles;
+  try {
+    bundles = await bundleIndex(root, esbuild);
+  } catch (e) {
+    fail(e.message);
+  }
+  step(`slim bundles: ${WARM_RUNS.map((w) => w.name).join(', ')} -> ${path.relative(root, slimDir)}/`);
+  fs.rmSync(slimDir, { recursive: true, force: true });
+  fs.mkdirSync(slimDir, { recursive: true });
+  const runs = [{ name: 'cold', wrapped: wrappedOut, argv: [] }];
+  for (const { name, argv } of WARM_RUNS) {
+    const out = path.join(slimDir, `${name}.cjs`);
+    await bundleMain(out, [slimBundle(root, bundles.paths[name])]);
+    const wrapped = path.join(slimDir, `${name}.js`);
+    fs.writeFileSync(wrapped, wrapBundle(fs.readFileSync(out, 'latin1')));
+    seaAssets[`slim/${name}.js`] = wrapped;
+    runs.push({ name, wrapped, argv });
+  }
   if (useCodeCache) {
-    step(`code caches: ${path.relative(root, codeCacheDir)}/ (the bundle run once per cached command)`);
+    step(`code caches: ${path.relative(root, codeCacheDir)}/ (each slim bundle run once with its command)`);
     try {
-      const files = makeCodeCaches({
-        runtime: runtime.bin, wrapped: wrappedOut, outDir: codeCacheDir,
-        nativeEnv: { SKIFF_ADDON: addonOut, SKIFF_HELPER: helperOut },
-      });
+      const files = makeCodeCaches({ runtime: runtime.bin, runs, outDir: codeCacheDir, nativeEnv: { SKIFF_ADDON: addonOut, SKIFF_HELPER: helperOut } });
       for (const [name, file] of Object.entries(files)) seaAssets[`code-cache/${name}`] = file;
-      index = await cacheIndex(root, esbuild);
     } catch (e) {
       fail(e.message);
     }
@@ -188,7 +209,7 @@ if (useBootMain) {
     ...bundleOptions,
     entryPoints: [path.join(root, 'src', 'sea-main.ts')],
     outfile: seaMainOut,
-    define: { __SKIFF_CODE_CACHES__: JSON.stringify(index) },
+    define: { __SKIFF_BUNDLES__: JSON.stringify(bundles.index), __SKIFF_CODE_CACHE__: JSON.stringify(useCodeCache) },
   });
 }
 
@@ -239,9 +260,9 @@ fs.renameSync(tmpExe, exeOut);
 
 fs.rmSync(path.join(dist, 'sea-prep.blob'), { force: true }); // left by builds before --build-sea
 
-if (useBootMain && useCodeCache) {
+if (useBootMain) {
   try {
-    checkCodeCaches(exeOut);
+    checkCodeCaches(exeOut, useCodeCache);
   } catch (e) {
     fail(`code caches: ${e.message}`);
   }

@@ -843,12 +843,26 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
 
   int userns_sync[2] = {-1, -1};
   if (nested_userns_clone_flag(&s->userns) && pipe2(userns_sync, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
-  pid_t child = syscall(SYS_clone, CLONE_NEWNS | s->ns_flags | nested_userns_clone_flag(&s->userns) | SIGCHLD, 0, 0, 0, 0);
+  /* The network helper starts first, on a namespace made for it that the init joins: its start-up
+   * then overlaps the init's. Not with a nested user namespace (keep-id), which must own it. */
+  struct usermode_net_proc net = {-1, -1, -1, -1};
+  char net_err[600] = "";
+  int early_netns = -1, ns_flags = s->ns_flags;
+  if (s->umnet.argc && (ns_flags & CLONE_NEWNET) && !nested_userns_clone_flag(&s->userns) &&
+      (early_netns = usermode_net_new_netns(net_err, sizeof net_err)) >= 0) {
+    ns_flags &= ~CLONE_NEWNET;
+    usermode_net_spawn(&s->umnet, early_netns, oldmask, &net, net_err, sizeof net_err); /* failed: net_err says why */
+  }
+  pid_t child = syscall(SYS_clone, CLONE_NEWNS | ns_flags | nested_userns_clone_flag(&s->userns) | SIGCHLD, 0, 0, 0, 0);
   if (child < 0) die("monitor: cannot create the container's namespaces: %s", strerror(errno));
   if (child == 0) {
     close(errpipe[0]);
     close(alive[1]);
     child_err_fd = errpipe[1];
+    if (early_netns >= 0) {
+      if (setns(early_netns, CLONE_NEWNET) < 0) child_fail(125, "join the network namespace: %s", strerror(errno));
+      close(early_netns);
+    }
     char umsg[512];
     if (userns_sync[1] >= 0) close(userns_sync[1]);
     if (nested_userns_enter(&s->userns, userns_sync[0], s->rootfs, umsg, sizeof umsg) < 0) child_fail(125, "%s", umsg);
@@ -859,9 +873,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   /* The network comes up while the init mounts its root; the command waits for it. Its
    * namespace is opened now, while the init still has the monitor's credentials. */
-  struct usermode_net_proc net = {-1, -1, -1};
-  char net_err[600] = "";
-  int netns = s->umnet.argc || s->ports.n ? usermode_net_open_netns(child, net_err, sizeof net_err) : -1;
+  int netns = early_netns >= 0 || net_err[0] ? early_netns
+              : s->umnet.argc || s->ports.n ? usermode_net_open_netns(child, net_err, sizeof net_err) : -1;
   if (userns_sync[0] >= 0) {
     char umsg[512];
     close(userns_sync[0]);
@@ -874,12 +887,15 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (go[0] >= 0) close(go[0]);
   /* the published ports' forwarder first: it keeps its own copy of NETNS, the helper takes it */
   struct port_forward_proc fwd = {-1, -1};
-  int failed = (s->umnet.argc || s->ports.n) && netns < 0;
+  int failed = net_err[0] || ((s->umnet.argc || s->ports.n) && netns < 0);
   if (!failed) failed = port_forward_start(&s->ports, netns, getpid(), &fwd, net_err, sizeof net_err) < 0;
-  if (!failed && s->umnet.argc) {
+  if (!failed && s->umnet.argc && early_netns >= 0) {
+    failed = usermode_net_wait_ready(&s->umnet, &net, net_err, sizeof net_err) < 0;
+  } else if (!failed && s->umnet.argc) {
     failed = usermode_net_start(&s->umnet, netns, oldmask, &net, net_err, sizeof net_err) < 0;
     netns = -1;
   }
+  if (failed) usermode_net_stop(&net, &s->umnet);
   if (netns >= 0) close(netns);
   if (failed) kill(child, SIGKILL);
   else if (go[1] >= 0 && write(go[1], "g", 1) < 0) {
@@ -934,8 +950,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
+  usermode_net_stop(&net, &s->umnet); /* first: its teardown then overlaps the rest */
   port_forward_stop(&fwd);
-  usermode_net_stop(&net, &s->umnet);
   /* still our unreaped child (supervise reaps any child that exits): stop it */
   if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {
     kill(health_runner, SIGKILL);
@@ -947,7 +963,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
 }
 
 /* The published ports are bound once, for every run (port_forward.c): a port taken since skiff
- * probed it fails the start like any other start failure, 125 with one line. 0 or -1. */
+ * probed it fails the start with 125 and the "publish ..." report, which Node words as its probe
+ * would have and takes as a start that never happened (start.ts). 0 or -1. */
 static int publish_ports(struct spec *s) {
   char msg[600], line[700];
   if (port_forward_bind(&s->ports, msg, sizeof msg) == 0) return 0;

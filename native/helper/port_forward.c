@@ -125,15 +125,9 @@ int port_forward_bind(struct port_forward *f, char *msg, size_t len) {
     struct port_rule *r = &f->r[i];
     r->fd = bind_rule(r);
     if (r->fd >= 0) continue;
-    int e = errno;
-    const char *ip = r->host_ip[0] ? r->host_ip : "0.0.0.0";
-    const char *proto = r->udp ? "udp" : "tcp";
-    if (e == EADDRINUSE)
-      snprintf(msg, len, "cannot publish %s:%d for port %d/%s: address already in use: stop what uses it or choose another host port", ip, r->host_port, r->ctr_port, proto);
-    else if (e == EACCES)
-      snprintf(msg, len, "cannot publish %s:%d for port %d/%s: ports below net.ipv4.ip_unprivileged_port_start need privileges: publish on a higher host port", ip, r->host_port, r->ctr_port, proto);
-    else
-      snprintf(msg, len, "cannot publish %s:%d for port %d/%s: %s", ip, r->host_port, r->ctr_port, proto, strerror(e));
+    /* Node words it (port-allocation.ts bindRefusal), as it words its own probe's refusal: a port
+     * taken between the probe and this bind reads the same. The address goes last: it may be "". */
+    snprintf(msg, len, "publish %s %d %d %d %s", r->udp ? "udp" : "tcp", r->host_port, r->ctr_port, errno, r->host_ip);
     for (int j = 0; j < i; j++) {
       close(f->r[j].fd);
       f->r[j].fd = -1;

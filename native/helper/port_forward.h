@@ -35,7 +35,8 @@ struct port_forward_proc {
 int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char **fields);
 
 /* In the monitor, in the host's network namespace, once for its whole life: bind (and listen on)
- * every host port. 0, or -1 with one line in msg (every socket closed again). */
+ * every host port. 0, or -1 with "publish PROTO HOST_PORT CTR_PORT ERRNO HOST_IP" in msg for the
+ * first that failed (every socket closed again), which Node turns into its one line. */
 int port_forward_bind(struct port_forward *f, char *msg, size_t len);
 
 /* Fork the forwarder for one run: it dies with the monitor, enters NETNS (the container's network

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,9 +119,13 @@ static void last_log_line(const char *log, char *out, size_t len) {
   snprintf(out, len, "%.*s", (int)(len - 1), line);
 }
 
-static void kill_and_reap(struct usermode_net_proc *p) {
+static void kill_helper(const struct usermode_net_proc *p) {
   if (p->pidfd >= 0) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
   else kill(p->pid, SIGKILL);
+}
+
+static void kill_and_reap(struct usermode_net_proc *p) {
+  kill_helper(p);
   while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {
   }
 }
@@ -192,10 +197,11 @@ int usermode_net_open_netns(pid_t child, char *msg, size_t len) {
   return fd;
 }
 
-int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *oldmask,
-                       struct usermode_net_proc *p, char *msg, size_t len) {
+/* Fork and exec the helper on NETNS (kept: the caller closes it); its ready pipe is p->ready_r. */
+static int spawn(const struct usermode_net *n, int netns, const sigset_t *oldmask, struct usermode_net_proc *p,
+                 char *msg, size_t len) {
   p->pid = -1;
-  p->pidfd = p->exit_w = -1;
+  p->pidfd = p->exit_w = p->ready_r = -1;
   int ready[2] = {-1, -1}, alive[2] = {-1, -1};
   if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) {
     snprintf(msg, len, "cannot prepare the network helper: %s", strerror(errno));
@@ -208,12 +214,48 @@ int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *
     goto fail_fds;
   }
   if (p->pid == 0) exec_helper(n, netns, ready[1], alive[0], oldmask, monitor);
-  close_fd(&netns);
   close_fd(&ready[1]);
   close_fd(&alive[0]);
+  p->ready_r = ready[0];
   p->exit_w = alive[1];
   p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+  return 0;
 
+fail_fds:
+  close_fd(&ready[0]);
+  close_fd(&ready[1]);
+  close_fd(&alive[0]);
+  close_fd(&alive[1]);
+  return -1;
+}
+
+/* The child of usermode_net_new_netns: it shares our memory and fd table (CLONE_VM,
+ * CLONE_FILES), so the fd it opens on its new namespace is ours once it has exited. */
+static int open_own_netns(void *out) {
+  *(int *)out = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  return 0;
+}
+
+int usermode_net_new_netns(char *msg, size_t len) {
+  static char stack[16384] __attribute__((aligned(16)));
+  int fd = -1;
+  pid_t pid = clone(open_own_netns, stack + sizeof stack, CLONE_NEWNET | CLONE_VM | CLONE_FILES | CLONE_VFORK | SIGCHLD, &fd);
+  if (pid < 0) {
+    snprintf(msg, len, "cannot create the container's network namespace: %s", strerror(errno));
+    return -1;
+  }
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  if (fd < 0) snprintf(msg, len, "cannot open the container's new network namespace");
+  return fd;
+}
+
+int usermode_net_spawn(const struct usermode_net *n, int netns, const sigset_t *oldmask,
+                       struct usermode_net_proc *p, char *msg, size_t len) {
+  return spawn(n, netns, oldmask, p, msg, len);
+}
+
+int usermode_net_wait_ready(const struct usermode_net *n, struct usermode_net_proc *p, char *msg, size_t len) {
   /* Ready: a byte on the pipe. The helper gone (EOF with nothing said, or its pidfd readable)
    * or silent for too long: it failed. */
   const char *base = strrchr(n->argv[0], '/');
@@ -221,7 +263,7 @@ int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *
   long deadline = now_ms() + READY_TIMEOUT_MS;
   int ok = 0;
   for (;;) {
-    struct pollfd pf[2] = {{ready[0], POLLIN, 0}, {p->pidfd, POLLIN, 0}};
+    struct pollfd pf[2] = {{p->ready_r, POLLIN, 0}, {p->pidfd, POLLIN, 0}};
     long left = deadline - now_ms();
     if (left <= 0) {
       snprintf(msg, len, "%s did not set up the container's network within %d s", base, READY_TIMEOUT_MS / 1000);
@@ -235,7 +277,7 @@ int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *
     }
     if (pf[0].revents & (POLLIN | POLLHUP)) {
       char b[64];
-      ssize_t got = read(ready[0], b, sizeof b);
+      ssize_t got = read(p->ready_r, b, sizeof b);
       if (got > 0) {
         ok = 1;
         break;
@@ -255,7 +297,7 @@ int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *
       break;
     }
   }
-  close_fd(&ready[0]);
+  close_fd(&p->ready_r);
   if (ok) {
     for (int i = 0; i < n->nrequests; i++)
       if (api_request(n->api_socket, n->requests[i], msg, len) < 0) {
@@ -272,22 +314,28 @@ int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *
   }
   write_pid_file(n, p->pid);
   return 0;
+}
 
-fail_fds:
+int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *oldmask,
+                       struct usermode_net_proc *p, char *msg, size_t len) {
+  int rc = spawn(n, netns, oldmask, p, msg, len);
   close_fd(&netns);
-  close_fd(&ready[0]);
-  close_fd(&ready[1]);
-  close_fd(&alive[0]);
-  close_fd(&alive[1]);
-  return -1;
+  return rc < 0 ? -1 : usermode_net_wait_ready(n, p, msg, len);
 }
 
 void usermode_net_stop(struct usermode_net_proc *p, const struct usermode_net *n) {
   if (p->pid <= 0) return;
+  close_fd(&p->ready_r);
   close_fd(&p->exit_w);
   /* SIGKILL at once: neither helper has anything to flush, and pasta takes ~30 ms to act on
-   * SIGTERM, which every `run --rm` would wait for. */
-  kill_and_reap(p);
+   * SIGTERM, which every `run --rm` would wait for. Its death is not waited for either: closing
+   * its tap device unregisters the interface (RCU grace periods, 15-20 ms of a `run --rm`'s wall
+   * time). A later run's supervise or restart_wait reaps it (waitpid(-1)), else init once the
+   * monitor has exited. Only a helper holding host ports (slirp4netns's port handler) is
+   * waited for: those sockets close during that same exit, and the next container may want
+   * the port at once. */
+  if (n->nrequests) kill_and_reap(p);
+  else kill_helper(p);
   close_fd(&p->pidfd);
   p->pid = -1;
   if (n->pid_file) unlink(n->pid_file);

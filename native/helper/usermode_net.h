@@ -26,6 +26,7 @@ struct usermode_net {
 struct usermode_net_proc {
   pid_t pid;
   int pidfd, exit_w;
+  int ready_r; /* until it is ready: the pipe it reports readiness on */
 };
 
 /* The spec keys net-helper, net-log, net-pid-file, net-api-socket, net-api-request; 1 when KEY was one. */
@@ -36,12 +37,28 @@ int usermode_net_parse_key(struct usermode_net *n, const char *key, int nf, char
  * namespace, and the monitor may then no longer open its /proc entries): right after the clone. */
 int usermode_net_open_netns(pid_t child, char *msg, size_t len);
 
-/* Start the helper on NETNS (from usermode_net_open_netns; closed here, always) and wait until it
- * is ready (at most 10 s). 0, or -1 with one line in msg (nothing left running). */
+/* A new network namespace, owned by our user namespace, as an fd (close-on-exec); -1 with one
+ * line in msg. For usermode_net_spawn before the container's clone: the helper then starts
+ * (15-30 ms) while the monitor and the init prepare the container, and the init joins the
+ * namespace (setns) instead of making its own. */
+int usermode_net_new_netns(char *msg, size_t len);
+
+/* Fork and exec the helper on NETNS (not closed here) without waiting for it; then
+ * usermode_net_wait_ready, or usermode_net_stop. 0, or -1 with one line in msg. */
+int usermode_net_spawn(const struct usermode_net *n, int netns, const sigset_t *oldmask,
+                       struct usermode_net_proc *p, char *msg, size_t len);
+
+/* Wait until the spawned helper is ready (at most 10 s) and send its API requests. 0, or -1
+ * with one line in msg (nothing left running). */
+int usermode_net_wait_ready(const struct usermode_net *n, struct usermode_net_proc *p, char *msg, size_t len);
+
+/* usermode_net_spawn and usermode_net_wait_ready at once, on NETNS (from usermode_net_open_netns;
+ * closed here, always). 0, or -1 with one line in msg (nothing left running). */
 int usermode_net_start(const struct usermode_net *n, int netns, const sigset_t *oldmask,
                        struct usermode_net_proc *p, char *msg, size_t len);
 
-/* Stop the helper and reap it (SIGTERM, then SIGKILL after a second). */
+/* Stop the helper: SIGKILL; reaped here only when it holds host ports (port_handler=slirp4netns),
+ * else by the monitor's next waitpid(-1) or, once the monitor has exited, by init. */
 void usermode_net_stop(struct usermode_net_proc *p, const struct usermode_net *n);
 
 #endif

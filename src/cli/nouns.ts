@@ -41,6 +41,8 @@ export function withNounForms(paths: readonly (readonly string[])[]): string[][]
 /** One-line descriptions of management nouns (Docker's words; "skiff" becomes the program name). */
 export const NOUN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   builder: 'Manage builds',
+  // Docker lists its plugin as "Docker Buildx"; skiff's `buildx build` is its own build
+  buildx: 'Build images the way "docker buildx build" does (skiff\'s own builder)',
   container: 'Manage containers',
   generate: 'Generate structured data (systemd units) for containers',
   image: 'Manage images',

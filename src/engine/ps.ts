@@ -161,4 +161,12 @@ export const PS_HEADERS: Record<string, string> = {
   Status: 'STATUS', Label: 'LABEL',
 };
 
+/** ps's row with every field empty (render.ts ListSpec.probeRow): docker-cli's empty ContainerContext. */
+export function emptyContainerRow(): object {
+  const fields = Object.fromEntries(Object.keys(PS_HEADERS).filter((k) => k !== 'Label').map((k) => [k, '']));
+  const row = goStruct(fields, '*formatter.ContainerContext');
+  Object.defineProperty(row, 'Label', { value: () => '', enumerable: false });
+  return row;
+}
+
 export const PS_DEFAULT_FORMAT = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';

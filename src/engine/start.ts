@@ -17,7 +17,7 @@ import { namespaceDonorPids } from './namespace-donors';
 import { removeContainerFiles } from './remove';
 import { rootfsMount, rootfsStorageDirs } from './rootfs';
 import { prepareHealthcheck } from './healthcheck';
-import { prepareNetwork } from './container-network';
+import { prepareNetwork, writeBoundPorts } from './container-network';
 import { parseDetachKeys } from './detach-keys';
 import { holdNetworks, networkSpecRecords, type NetworksHold } from './network-attach';
 import { refreshNetworkHosts } from './network-hosts';
@@ -178,6 +178,16 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
   }
   if (failure) {
     unforward();
+    // A host port taken after the probe: the same line as the probe's, and, as then, a container
+    // that never started (its state unchanged, Docker's Created; an --rm one removed).
+    const refused = failure.message === undefined ? undefined
+      : (await import('../network/port-allocation')).bindRefusal(failure.message, c.name, engine.paths.rootless);
+    if (refused) {
+      writeBoundPorts(dir, []);
+      fs.rmSync(monitorFile(dir, 'exit'), { force: true });
+      if (c.config.autoRemove) await finishAttached(engine, c, failure.monitorExit);
+      throw refused;
+    }
     await finishAttached(engine, c, failure.monitorExit);
     throw new SkiffError(failure.message ?? `container ${c.name} failed to start (monitor exit ${failure.monitorExit})`, failure.code ?? 125);
   }

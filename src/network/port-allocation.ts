@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { getSystemErrorName } from 'node:util';
 import { ConflictError, UnavailableError } from '../errors';
 import { portKey, type PortBound, type PortPublish } from './ports';
 
@@ -9,7 +10,8 @@ import { portKey, type PortBound, type PortPublish } from './ports';
  * checked free, a range gives its first free port, none gives any free port. Probed by binding
  * on the host, which is exactly what the user-mode helper does next, so "in use" and "below the
  * unprivileged limit" are said here in one line before anything is started; the short window
- * until the helper binds is covered by the helper failing the start.
+ * until the helper binds is covered by the helper failing the start, which skiff's forwarder
+ * reports so that bindRefusal says the same line.
  */
 
 /** Rootless processes may bind ports from here up (net.ipv4.ip_unprivileged_port_start). */
@@ -78,4 +80,20 @@ export async function allocatePorts(publish: PortPublish[], container: string, r
     out.push({ hostIp: p.hostIp, hostPort: chosen, containerPort: p.containerPort, protocol: p.protocol });
   }
   return out;
+}
+
+/**
+ * The monitor's report of a host port its forwarder could not bind ("publish PROTO HOST_PORT
+ * CTR_PORT ERRNO HOST_IP", port_forward.c: taken after the probe, or by a socket the probe cannot
+ * see, such as an IPv6-only listener on [::] when the probe bound 0.0.0.0) as the probe's own
+ * refusal; undefined for any other start failure.
+ */
+export function bindRefusal(report: string, container: string, rootless: boolean): Error | undefined {
+  const m = /^publish (tcp|udp) (\d+) (\d+) (\d+)(?: (.*))?$/.exec(report); // (the report line comes trimmed)
+  if (!m) return undefined;
+  const [, protocol, hostPort, containerPort, errno, hostIp = ''] = m;
+  let code: string;
+  try { code = getSystemErrorName(-Number(errno)); } catch { code = `errno ${errno}`; }
+  const p: PortPublish = { protocol: protocol as 'tcp' | 'udp', hostIp, hostPort: Number(hostPort), containerPort: Number(containerPort) };
+  return refusal(p, Number(hostPort), code, container, rootless);
 }

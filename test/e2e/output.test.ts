@@ -96,7 +96,7 @@ describe('ps --format, --filter, -n, -l', () => {
   test('a template that fails is one line, exit 1; a format that is a flag is refused (125)', async () => {
     const bad = await skiff(['ps', '-a', '--format', '{{.Nope}}']);
     expect(bad.code).toBe(1);
-    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/^skiff: template: .*can't evaluate field Nope/)]);
+    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/^skiff: failed to execute template: template: .*can't evaluate field Nope/)]);
     const flag = await skiff(['ps', '--format=--quiet']);
     expect(flag.code).toBe(125);
     expect(flag.stderr).toMatch(/^skiff: invalid argument "--quiet" for "--format" flag/);

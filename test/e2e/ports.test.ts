@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, psAll, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, isRootless, lines, psAll, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 const store = useStore();
 
@@ -284,6 +284,26 @@ describe('the default network', () => {
     } finally {
       await removed(c.name);
     }
+  });
+
+  test('a helper that cannot set the network up: its one line, exit 125, no container and no helper left (--rm and -d)', async () => {
+    // slirp4netns starts before the container's init, on a namespace made for it (monitor.c): its
+    // failure must still stop the init and reach the user as the start's error
+    for (const mode of ['--rm', '-d']) {
+      const name = uniqueName('badnet');
+      const r = await skiff(['run', mode, '--name', name, '--network', 'slirp4netns:cidr=10.0.2.0/33', BUSYBOX, 'true']);
+      expect(r.code).toBe(125);
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(/slirp4netns failed to set up the container's network: .*prefix length/)]);
+      if (mode === '--rm') expect((await psAll()).find((x) => x.NAMES === name)).toBeUndefined();
+      else await removed(name);
+    }
+  });
+
+  test.runIf(isRootless())('with --userns=keep-id too (its own user namespace owns the network namespace)', async () => {
+    const r = await skiff(['run', '--rm', '--userns', 'keep-id', BUSYBOX, 'sh', '-c', 'ls /sys/class/net; ip route | grep -c ^default']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout).filter((l) => l !== 'lo').length).toBeGreaterThanOrEqual(2);
+    expect(lines(r.stdout).at(-1)).toBe('1');
   });
 
   test('the helper dies with the container when the monitor is SIGKILLed', async () => {

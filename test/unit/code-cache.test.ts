@@ -1,53 +1,62 @@
-// The single executable's code caches: which one a command line gets (src/cli/code-cache.ts, used
-// by src/sea-main.ts), the index the build derives from the command table, and the build's
-// runner (build/code-cache-run.cjs), whose cache made after a run must hold what that run
-// compiled and be one V8 accepts. The build itself checks the finished executable's caches
-// (checkCodeCaches in build/code-cache.mjs).
+// The single executable's bundles and code caches: which bundle a command line gets
+// (src/cli/code-cache.ts, used by src/sea-main.ts), the index the build derives from the command
+// table, and the build's runner (build/code-cache-run.cjs), whose cache made after a run must hold
+// what that run compiled and be one V8 accepts. The build itself checks the finished executable
+// (checkCodeCaches in build/code-cache.mjs); the slim bundles' plugin is in slim-bundle.test.ts.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheIndex, makeCodeCaches, WARM_RUNS, wrapBundle } from '../../build/code-cache.mjs';
-import { COLD_CODE_CACHE, codeCacheAsset, codeCacheFor } from '../../src/cli/code-cache';
+import { bundleIndex, HANDED_OVER_EXIT, makeCodeCaches, WARM_RUNS, wrapBundle } from '../../build/code-cache.mjs';
+import { codeCacheAsset, slimBundleAsset, slimBundleFor } from '../../src/cli/code-cache';
 
 const root = path.resolve(__dirname, '..', '..');
 
-describe('codeCacheFor', () => {
-  const index = { ps: 'ps', 'container ls': 'ps', exec: 'exec', 'container exec': 'exec' };
+describe('slimBundleFor', () => {
+  const index = { ps: 'ps', 'container ls': 'ps', exec: 'exec', 'container exec': 'exec', rm: null, 'container rm': null, 'container exists': null };
 
-  it('picks the cache of the command named, by any of its paths, after the global options', () => {
-    expect(codeCacheFor(['ps', '-a'], index)).toBe('ps');
-    expect(codeCacheFor(['container', 'ls', '--format', 'json'], index)).toBe('ps');
-    expect(codeCacheFor(['--root', '/x', '--runroot=/y', 'exec', '-it', 'c1', 'sh'], index)).toBe('exec');
-    expect(codeCacheFor(['container', 'exec', 'c1', 'true'], index)).toBe('exec');
+  it('picks the slim bundle of the command named, by any of its paths, after the global options', () => {
+    expect(slimBundleFor(['ps', '-a'], index)).toBe('ps');
+    expect(slimBundleFor(['container', 'ls', '--format', 'json'], index)).toBe('ps');
+    expect(slimBundleFor(['--root', '/x', '--runroot=/y', 'exec', '-it', 'c1', 'sh'], index)).toBe('exec');
+    expect(slimBundleFor(['container', 'exec', 'c1', 'true'], index)).toBe('exec');
   });
 
-  it('falls back to the cold cache for every other command line', () => {
-    expect(codeCacheFor([], index)).toBe(COLD_CODE_CACHE);
-    expect(codeCacheFor(['rm', '-f', 'c1'], index)).toBe(COLD_CODE_CACHE);
-    expect(codeCacheFor(['container'], index)).toBe(COLD_CODE_CACHE);
-    expect(codeCacheFor(['container', 'rm', 'ps'], index)).toBe(COLD_CODE_CACHE);
-    expect(codeCacheFor(['--root'], index)).toBe(COLD_CODE_CACHE); // a global option without its value
-    expect(codeCacheFor(['c1', 'ps'], index)).toBe(COLD_CODE_CACHE);
+  it('leaves every other command line to the full bundle', () => {
+    expect(slimBundleFor([], index)).toBeUndefined();
+    expect(slimBundleFor(['rm', '-f', 'c1'], index)).toBeUndefined();
+    expect(slimBundleFor(['container'], index)).toBeUndefined();
+    expect(slimBundleFor(['container', 'rm', 'ps'], index)).toBeUndefined();
+    expect(slimBundleFor(['--root'], index)).toBeUndefined(); // a global option without its value
+    expect(slimBundleFor(['c1', 'ps'], index)).toBeUndefined();
+    expect(slimBundleFor(['--help'], index)).toBeUndefined();
   });
 
-  it('names the asset the build stores it under', () => {
+  it('goes by the longest path, as the full command table does, not by the first word alone', () => {
+    // `container` alone would begin `container ls`; `container exists` is another command
+    expect(slimBundleFor(['container', 'exists', 'c1'], index)).toBeUndefined();
+    expect(slimBundleFor(['container', 'exec', 'c1', 'ps'], { ...index, 'container exec c1': null })).toBeUndefined();
+  });
+
+  it('names the assets the build stores them under', () => {
     expect(codeCacheAsset('ps')).toBe('code-cache/ps');
+    expect(slimBundleAsset('ps')).toBe('slim/ps.js');
   });
 });
 
 describe('the build', () => {
-  it('indexes every path of each cached command, noun forms included', async () => {
+  it('indexes every command path, noun forms included: a slim bundle for each cached command, the full bundle for the rest', async () => {
     const esbuild = await import('esbuild');
-    const index = await cacheIndex(root, esbuild);
+    const { index, paths } = await bundleIndex(root, esbuild);
     expect(index).toMatchObject({
       ps: 'ps', 'container ls': 'ps', 'container list': 'ps', 'container ps': 'ps',
       exec: 'exec', 'container exec': 'exec', run: 'run', 'container run': 'run',
-      images: 'images', 'image ls': 'images',
+      images: 'images', 'image ls': 'images', rm: null, 'container rm': null, 'image inspect': null,
     });
-    // every cache but the cold one is reachable
-    expect(new Set(Object.values(index))).toEqual(new Set(WARM_RUNS.map((w) => w.name)));
+    // every slim bundle is reachable, and its command's table paths are the ones indexed for it
+    expect(new Set(Object.values(index).filter((n) => n !== null))).toEqual(new Set(WARM_RUNS.map((w) => w.name)));
+    expect(paths.ps).toEqual([['ps'], ['container', 'ls'], ['container', 'list'], ['container', 'ps']]);
   });
 
   describe('code-cache-run.cjs', () => {
@@ -100,7 +109,17 @@ describe('the build', () => {
 
     it('makeCodeCaches fails loudly when a run leaves no cache', () => {
       fs.writeFileSync(path.join(tmp, 'broken.js'), 'this is not javascript');
-      expect(() => makeCodeCaches({ runtime, wrapped: path.join(tmp, 'broken.js'), outDir: path.join(tmp, 'out'), nativeEnv: {} })).toThrow(/left no code cache/);
+      const runs = [{ name: 'x', wrapped: path.join(tmp, 'broken.js'), argv: ['go'] }];
+      expect(() => makeCodeCaches({ runtime, runs, outDir: path.join(tmp, 'out'), nativeEnv: {} })).toThrow(/left no code cache/);
+    });
+
+    it('makeCodeCaches fails loudly when a slim bundle hands its command line over to the full bundle', () => {
+      // what src/cli/full-bundle.ts's runFullBundle does, in a bundle of its own
+      const handsOver = 'globalThis[Symbol.for("skiff.runFullBundle")](); process.exit(0);';
+      fs.writeFileSync(path.join(tmp, 'hands-over.js'), wrapBundle(handsOver));
+      const runs = [{ name: 'x', wrapped: path.join(tmp, 'hands-over.js'), argv: ['ps'] }];
+      expect(() => makeCodeCaches({ runtime, runs, outDir: path.join(tmp, 'out'), nativeEnv: {} })).toThrow(/handed over to the full bundle/);
+      expect(HANDED_OVER_EXIT).toBe(86); // the number code-cache-run.cjs exits with
     });
   });
 });

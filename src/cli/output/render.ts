@@ -30,6 +30,12 @@ export interface ListSpec {
   quietFormat?: string;
   /** -q prints each line once (images: an image with several tags is one ID) */
   quietUnique?: boolean;
+  /**
+   * A row with every field empty: docker-cli's ps runs the user's --format once on such a row
+   * before it lists anything, so a misspelt field fails ("failed to execute template: ...") even
+   * when there is nothing to list.
+   */
+  probeRow?: object;
 }
 
 export interface ListOptions {
@@ -61,9 +67,21 @@ function parseListTemplate(text: string): GoTemplate {
   }
 }
 
+/** The format as given (a `table` prefix is text to it), run on an empty row: Go's error, wrapped as docker-cli's. */
+function probeTemplate(format: string, row: object): void {
+  const tmpl = parseListTemplate(unescape(format));
+  try {
+    tmpl.execute(row);
+  } catch (e) {
+    if (e instanceof SkiffError) throw new SkiffError(`failed to execute template: ${e.message}`, e.exitCode);
+    throw e;
+  }
+}
+
 /** Render rows as a list (ps, images, history). */
 export function renderList(rows: readonly object[], o: ListOptions, spec: ListSpec): string {
   checkFormat(o.format);
+  if (spec.probeRow && o.format) probeTemplate(o.format, spec.probeRow);
   let f = o.format === undefined || o.format === '' || o.format === 'table' ? undefined : o.format;
   if (f === undefined && o.quiet) {
     const lines = rows.map((r) => `${parseListTemplate(spec.quietFormat ?? '{{.ID}}').execute(r)}\n`);

@@ -25,3 +25,18 @@ describe("slirp4netns's guest address", () => {
     expect(slirpGuest('10.0.2.1/24')).toBeUndefined();
   });
 });
+
+describe("the monitor's report of a host port it could not bind", () => {
+  it('reads as the probe\'s refusal, the address (last, maybe empty) included', async () => {
+    const { bindRefusal } = await import('../../../src/network/port-allocation');
+    expect(bindRefusal('publish tcp 8080 80 98', 'web', true)?.message)
+      .toBe('cannot publish 0.0.0.0:8080 for port 80/tcp of container web: address already in use: stop what uses it or choose another host port');
+    expect(bindRefusal('publish udp 5353 53 98 127.0.0.1', 'dns', false)?.message)
+      .toBe('cannot publish 127.0.0.1:5353 for port 53/udp of container dns: address already in use: stop what uses it or choose another host port');
+    expect(bindRefusal('publish tcp 80 80 13', 'web', true)?.message).toMatch(/^cannot publish 0\.0\.0\.0:80 for container web: rootless, ports below/);
+  });
+  it('is no refusal for any other start failure', async () => {
+    const { bindRefusal } = await import('../../../src/network/port-allocation');
+    expect(bindRefusal('cannot prepare the network helper: x', 'web', true)).toBeUndefined();
+  });
+});

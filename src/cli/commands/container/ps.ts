@@ -23,12 +23,12 @@ export class PsCommand extends SkiffCommand {
 
   async execute(): Promise<number> {
     const last = this.last;
-    const { listContainers, PS_DEFAULT_FORMAT, PS_HEADERS } = await import('../../../engine/ps');
+    const { listContainers, emptyContainerRow, PS_DEFAULT_FORMAT, PS_HEADERS } = await import('../../../engine/ps');
     const { renderList } = await import('../../output/render');
     const rows = listContainers(this.engine, {
       all: this.all, noTrunc: this.noTrunc, filters: this.filter, last: this.latest ? 1 : last,
     });
-    this.out(renderList(rows, { format: this.format, quiet: this.quiet, noHeading: this.noHeading }, { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS }));
+    this.out(renderList(rows, { format: this.format, quiet: this.quiet, noHeading: this.noHeading }, { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS, probeRow: emptyContainerRow() }));
     return 0;
   }
 }

@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { checkFormat, renderInspect, renderList, renderObject } from '../../../../src/cli/output/render';
 import { tabwrite } from '../../../../src/util/format';
 import { goStruct } from '../../../../src/util/go-template';
+import { emptyContainerRow, PS_DEFAULT_FORMAT, PS_HEADERS } from '../../../../src/engine/ps';
+import { SkiffError } from '../../../../src/util/errors';
 
 describe('renderList', () => {
   const spec = { defaultFormat: 'table {{.A}}\t{{.B}}', headers: { A: 'COL A', B: 'COL B', ID: 'ID' } };
@@ -29,6 +31,24 @@ describe('renderList', () => {
   test('a bad template is a "template parsing error", exit 1', () => {
     expect(() => renderList(rows, { format: '{{.A' }, spec)).toThrow(/^template parsing error: template: :1: unclosed action/);
     expect(() => renderList(rows, { format: '{{.A' }, spec)).toThrow(expect.objectContaining({ exitCode: 1 }));
+  });
+});
+
+describe("ps's probe row (docker-cli runs the format on an empty ContainerContext first)", () => {
+  const psSpec = { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS, probeRow: emptyContainerRow() };
+
+  test('a misspelt field fails with nothing to list, in docker-cli\'s words, exit 1', () => {
+    let err: unknown;
+    try { renderList([], { format: '{{.Nmes}}' }, psSpec); } catch (e) { err = e; }
+    expect((err as SkiffError).message).toBe('failed to execute template: template: :1: executing "" at <.Nmes>: can\'t evaluate field Nmes in type *formatter.ContainerContext');
+    expect((err as SkiffError).exitCode).toBe(1);
+    expect(() => renderList([], { format: 'table {{.Nmes}}' }, psSpec)).toThrow(/^failed to execute template/);
+  });
+
+  test('every ps field and {{.Label "k"}} pass the probe; an empty list prints nothing', () => {
+    const all = Object.keys(PS_HEADERS).filter((k) => k !== 'Label').map((k) => `{{.${k}}}`).join(' ');
+    expect(renderList([], { format: `${all} {{.Label "x"}}` }, psSpec)).toBe('');
+    expect(renderList([], { format: 'json' }, psSpec)).toBe('');
   });
 });
 
