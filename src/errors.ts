@@ -25,7 +25,8 @@ export type ErrorKind =
   | 'interrupted'    // the user pressed ^C at a prompt
   | 'exec-not-found' // run: the container's command does not exist
   | 'exec-denied'    // run: the container's command cannot be executed
-  | 'build';         // build: a Dockerfile, context or step that fails (docker build exits 1)
+  | 'build'          // build: a Dockerfile, context or step that fails (docker build exits 1)
+  | 'client';        // run/start refusing before asking anything of the engine (docker-cli's plain errors: 1 even for run)
 
 /** Exit codes per kind: for most verbs, and for the verbs that create a container (run, create). */
 export const EXIT_CODES: Readonly<Record<ErrorKind, { verb: number; run: number }>> = {
@@ -41,6 +42,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, { verb: number; run: number 
   'exec-not-found': { verb: 127, run: 127 },
   'exec-denied': { verb: 126, run: 126 },
   build: { verb: 1, run: 1 },
+  client: { verb: 1, run: 1 },
 };
 
 /** Which column of EXIT_CODES applies: `run` for the verbs that, as Docker's, wrap failures as 125. */
@@ -78,6 +80,8 @@ export const UnavailableError = kindError('unavailable', 'UnavailableError');
 export const UpstreamError = kindError('upstream', 'UpstreamError');
 export const InternalError = kindError('internal', 'InternalError');
 export const TemplateError = kindError('template', 'TemplateError');
+/** docker-cli's own refusals before it calls the daemon ('the input device is not a TTY', -a with -d): exit 1, also for run. */
+export const ClientError = kindError('client', 'ClientError');
 
 /** Where a build error points: the Dockerfile as the user named it and a 1-based line. */
 export interface BuildErrorLocation { file: string; line: number }

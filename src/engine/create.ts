@@ -76,6 +76,8 @@ export interface CreateOptions {
   healthcheck?: HealthConfig;
   /** run -d: nothing attached (inspect's Config.AttachStd*) */
   detach?: boolean;
+  /** the streams an attached run gives the user (-a, -i); default stdout and stderr, stdin with -i */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** -p, -P, --expose, --dns, --dns-search, --dns-option, --add-host, --domainname */
   networkFlags?: NetworkFlags;
 }
@@ -239,7 +241,7 @@ export function resolveArgs(image: { Entrypoint?: string[]; Cmd?: string[] }, en
 function asAsked(o: CreateOptions, image: { Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string }): Partial<ContainerRecord['config']> {
   const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? [] : [o.entrypoint]) : image.Entrypoint;
   const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? undefined : image.Cmd;
-  const attached = !o.detach;
+  const streams = o.attach ?? { stdin: o.interactive, stdout: true, stderr: true };
   return {
     ...(entrypoint?.length ? { entrypoint } : {}),
     ...(cmd?.length ? { cmd } : {}),
@@ -247,7 +249,7 @@ function asAsked(o: CreateOptions, image: { Entrypoint?: string[]; Cmd?: string[
     ...(o.security?.capAdd.length ? { capAdd: o.security.capAdd } : {}),
     ...(o.security?.capDrop.length ? { capDrop: o.security.capDrop } : {}),
     ...(o.security?.securityOpt.length ? { securityOpt: o.security.securityOpt } : {}),
-    attach: { stdin: attached && o.interactive, stdout: attached, stderr: attached },
+    attach: o.detach ? { stdin: false, stdout: false, stderr: false } : streams,
   };
 }
 

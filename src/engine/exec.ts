@@ -8,6 +8,7 @@ import { resolveUser } from '../runtime/user';
 import { assertUserMapped } from '../runtime/userns';
 import { readImageFile } from '../storage/image-files';
 import { SkiffError } from '../util/errors';
+import { ClientError } from '../errors';
 import type { ContainerRecord } from './container-store';
 import { refreshState } from './container-state';
 import type { Engine } from './context';
@@ -84,7 +85,7 @@ export async function execInContainer(engine: Engine, o: ExecOptions): Promise<n
   }
   // node:tty only here: loading it (with net and stream) costs every other exec ~5 ms of start-up
   if (o.tty && o.interactive && !o.detach && !process.getBuiltinModule('node:tty').isatty(0)) {
-    throw new SkiffError('the input device is not a TTY', 1);
+    throw new ClientError('the input device is not a TTY');
   }
   const c = runningContainer(engine, o.container);
   const dir = engine.containers.dir(c.id);

@@ -27,6 +27,8 @@ import { keepIdStart } from './keep-id-user';
 export interface StartOptions {
   /** stay attached: stdio passes through, return the exit code */
   attach: boolean;
+  /** run -a: the output streams the user gets when attached (default both; the others still reach the log) */
+  streams?: { stdout: boolean; stderr: boolean };
   /** forward our stdin (docker start -i / run -i) */
   interactive: boolean;
   /** --detach-keys, when attaching to a container that already runs */
@@ -165,7 +167,8 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
     const specFile = await writeSpecs(engine, c, o.attach, detachKeys, networks);
     const wantsStdin = o.attach && (o.interactive || c.config.tty);
     // Detached, the monitor writes the log and holds stdin (-i) for attach: it needs none of ours.
-    const stdio: [number, number, number] = o.attach ? [wantsStdin ? 0 : -1, 1, 2] : [-1, -1, -1];
+    const stdio: [number, number, number] = o.attach
+      ? [wantsStdin ? 0 : -1, o.streams?.stdout === false ? -1 : 1, o.streams?.stderr === false ? -1 : 2] : [-1, -1, -1];
     try {
       monitor = spawnMonitor(engine.userns, specFile, stdio);
     } catch (e) {

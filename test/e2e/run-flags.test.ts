@@ -1,10 +1,11 @@
 // Run flags that shape the container's process and namespaces, each observed from inside:
-// --ulimit, --oom-score-adj, --group-add, --uts/--ipc/--pid/--cgroupns, --tmpfs, --device, -w.
+// --ulimit, --oom-score-adj, --group-add, --uts/--ipc/--pid/--cgroupns, --tmpfs, --device, -w;
+// and which streams an attached run gives the user (-a, -it without a terminal).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, isRootless, skiff, store, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, isRootless, skiff, store, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -138,5 +139,44 @@ describe('--tmpfs, --device, --workdir', () => {
 
   test('--workdir that does not exist in the image is created', async () => {
     expect(await inside(['-w', '/no/such/dir'], 'pwd; test -d /no/such/dir && echo dir')).toBe('/no/such/dir\ndir\n');
+  });
+});
+
+describe('-a, --attach: the streams an attached run gives the user', () => {
+  const script = 'echo to-out; echo to-err >&2';
+
+  test('-a stdout shows stdout only, -a STDERR stderr only; both still reach the log; inspect says which', async () => {
+    const name = uniqueName('attach-out');
+    const out = await skiff(['run', '-a', 'stdout', '--name', name, BUSYBOX, 'sh', '-c', script]);
+    started.push(name);
+    expect([out.code, out.stdout, out.stderr]).toEqual([0, 'to-out\n', '']);
+    const logs = await skiff(['logs', name]);
+    expect([logs.stdout, logs.stderr]).toEqual(['to-out\n', 'to-err\n']);
+    const attached = await skiff(['inspect', '-f', '{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}}', name]);
+    expect(attached.stdout).toBe('false true false\n');
+
+    const err = await skiff(['run', '--rm', '-a', 'STDERR', BUSYBOX, 'sh', '-c', script]);
+    expect([err.code, err.stdout, err.stderr]).toEqual([0, '', 'to-err\n']);
+    const both = await skiff(['run', '--rm', '-a', 'stdout', '-a', 'stderr', BUSYBOX, 'sh', '-c', script]);
+    expect([both.stdout, both.stderr]).toEqual(['to-out\n', 'to-err\n']);
+  });
+
+  test('-a stdin with -i passes our stdin', async () => {
+    const r = await skiff(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', BUSYBOX, 'cat'], { input: 'piped\n' });
+    expect([r.code, r.stdout]).toEqual([0, 'piped\n']);
+  });
+
+  test('a bad stream name (125, usage), -a with -d and -it without a terminal (1, docker-cli\'s words): nothing created', async () => {
+    const name = uniqueName('attach-bad');
+    const bad = await skiff(['run', '-a', 'stdot', '--name', name, BUSYBOX, 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('invalid argument "stdot" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR');
+    const conflict = await skiff(['run', '-d', '-a', 'stdout', '--name', name, BUSYBOX, 'true']);
+    expect([conflict.code, errorLines(conflict.stderr)]).toEqual([1, ['skiff: conflicting options: cannot specify both --attach and --detach']]);
+    const noTty = await skiff(['run', '-it', '--name', name, BUSYBOX, 'true'], { input: '' });
+    expect([noTty.code, errorLines(noTty.stderr)]).toEqual([1, ['skiff: the input device is not a TTY']]);
+    expect((await skiff(['container', 'exists', name])).code).toBe(1);
+    // -t alone (no stdin attached) runs without a terminal, as Docker's
+    expect((await skiff(['run', '--rm', '-t', BUSYBOX, 'true'], { input: '' })).code).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { Option } from 'clipanion';
 import { isInt } from './int-flag';
 import { SkiffCommand } from '../base';
+import { UsageError } from '../../errors';
 import type { CreateOptions } from '../../engine/create';
 
 /** The flags `run` and `create` share (Docker's container config flags). */
@@ -24,6 +25,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   networkAlias = Option.Array('--network-alias', [], { description: 'Add network-scoped alias for the container' });
   ip = Option.String('--ip', { description: 'IPv4 address (e.g., 172.30.100.104)' });
   macAddress = Option.String('--mac-address', { description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' });
+  attach = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
@@ -85,11 +87,25 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
     }) };
   }
 
+  /**
+   * The streams an attached run gives the user (docker-cli's containerOptions): those -a names,
+   * else stdout and stderr; stdin with -a stdin or -i. Docker's words for a bad name.
+   */
+  protected attachStreams(): { stdin: boolean; stdout: boolean; stderr: boolean } {
+    const names = this.attach.map((a) => {
+      const s = a.toLowerCase();
+      if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw new UsageError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+      return s;
+    });
+    const none = names.length === 0;
+    return { stdin: names.includes('stdin') || this.interactive, stdout: none || names.includes('stdout'), stderr: none || names.includes('stderr') };
+  }
+
   protected createOptions(): CreateOptions {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
-      network: this.network, endpoint: { aliases: this.networkAlias, ip: this.ip, mac: this.macAddress }, tty: this.tty, interactive: this.interactive, autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      network: this.network, endpoint: { aliases: this.networkAlias, ip: this.ip, mac: this.macAddress }, tty: this.tty, interactive: this.interactive, attach: this.attachStreams(), autoRemove: this.rm, pull: this.pull, platform: this.platform,
       logDriver: this.logDriver, logOpts: this.logOpt,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,
