@@ -107,6 +107,7 @@ int mode_stat_path(int argc, char **argv) {
  * ("sha256:HEX BYTES FILE_BYTES") is printed on stdout. */
 int mode_tar_out(int argc, char **argv) {
   g_what = "tar-out";
+  raise_nofile(); /* two fds per level of the tree (tarwrite.c) */
   struct tar_writer tw = {.fd = 1};
   int root = -1, follow = 0, i = 1;
   const char *arc = NULL, *to = NULL;
@@ -213,17 +214,20 @@ static void emit(char kind, const char *path) {
   putchar('\0');
 }
 
+/* Recursive, once per level of a tree the container made as deep as it liked: the path is on the
+ * heap (a PATH_MAX buffer here was 4 KiB of stack per level) and the fds are lifted (two per level). */
 static void changes_walk(int dirfd, const char *dir) {
   int fd = dup(dirfd);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) die("changes: %s: %s", dir, strerror(errno));
   for (struct dirent *e; (e = readdir(d));) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    char path[MAX_TAR_PATH + 2];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    size_t len = strlen(dir) + strlen(e->d_name) + 2;
+    char *path = xmalloc(len);
+    snprintf(path, len, "%s/%s", dir, e->d_name);
     struct stat st;
-    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
-    if (S_ISCHR(st.st_mode) && st.st_rdev == 0) { emit('D', path); continue; }
+    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { free(path); continue; }
+    if (S_ISCHR(st.st_mode) && st.st_rdev == 0) { emit('D', path); free(path); continue; }
     emit(in_lower(path) ? 'C' : 'A', path);
     if (S_ISDIR(st.st_mode)) {
       int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -232,12 +236,14 @@ static void changes_walk(int dirfd, const char *dir) {
         close(sub);
       }
     }
+    free(path);
   }
   closedir(d);
 }
 
 int mode_changes(int argc, char **argv) {
   if (argc < 2) die("usage: changes UPPER [LOWER...] (lowers top first)");
+  raise_nofile();
   int upper = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (upper < 0) die("changes: %s: %s", argv[1], strerror(errno));
   g_nlowers = argc - 2;

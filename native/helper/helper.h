@@ -38,6 +38,9 @@ void write_all(int fd, const void *p, size_t n, const char *path);
  * hard links (storage.c); exits with one line on failure. SPATH names SFD in messages. */
 void copy_dir_contents(int sfd, int dfd, const char *spath);
 
+/* The soft RLIMIT_NOFILE lifted to the hard one: tree walks hold fds per level (storage.c). */
+void raise_nofile(void);
+
 /* Modes. Each returns the process exit code. argv[0] is the mode name. */
 int mode_apply_tar(int argc, char **argv);     /* untar.c */
 int mode_rm(int argc, char **argv);            /* storage.c */

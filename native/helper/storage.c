@@ -102,8 +102,8 @@ static char *join(const char *a, const char *b) {
 }
 
 /* Deep trees are walked with one or two fds per level; lift the soft limit to the hard one so
- * the depth of a layer is not limited by the default 1024. */
-static void raise_nofile(void) {
+ * the depth of a layer is not limited by the default 1024 (helper.h). */
+void raise_nofile(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;

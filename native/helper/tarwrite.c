@@ -166,14 +166,15 @@ static void write_header(const char *name, char type, const struct stat *st, uin
 }
 
 /* Extended attributes of an open (non-O_PATH) fd as SCHILY.xattr pax records; overlay's own
- * (its opaque and redirect markers) are storage details, never content. */
+ * (its opaque and redirect markers) are storage details, never content. The buffers are static:
+ * on the stack, inlined into tw_entry, they made each level of a tree cost 128 KiB of it. */
 static void read_xattrs(int fd, struct pax *p) {
-  char names[65536];
+  static char names[65536];
   ssize_t n = flistxattr(fd, names, sizeof names);
   if (n <= 0) return;
   for (char *k = names; k < names + n; k += strlen(k) + 1) {
     if (!strncmp(k, "trusted.overlay.", 16) || !strncmp(k, "user.overlay.", 13)) continue;
-    char val[65536];
+    static char val[65536];
     ssize_t vl = fgetxattr(fd, k, val, sizeof val);
     if (vl < 0) continue;
     char key[300];
@@ -201,7 +202,9 @@ static void empty_file(const char *name, const struct stat *like) {
 static void join(char *dst, size_t len, const char *dir, const char *name) {
   if (!*dir) snprintf(dst, len, "%s", name);
   else snprintf(dst, len, "%s/%s", dir, name);
-  if (strlen(dst) >= len - 1) die("tar: path too long: %s/%s", dir, name);
+  if (strlen(dst) >= len - 1)
+    die("tar: a path longer than %d bytes cannot be archived (as Docker's, whose lstat gets ENAMETOOLONG): %.100s...: make the tree shallower",
+        MAX_TAR_PATH, dir);
 }
 
 static void copy_data(int fd, uint64_t size, const char *name) {
@@ -235,12 +238,16 @@ static int excluded(const char *arcname) {
   return 0;
 }
 
+/* Recursive (walk_dir), once per level of the tree: what is on its stack is multiplied by the
+ * depth, which a container controls (a RUN step's `mkdir -p a/a/a/...`). So the name buffers
+ * are static (none is used across the recursion; ARCNAME, which is, is the caller's), and a
+ * tree as deep as MAX_TAR_PATH allows fits in the default 8 MiB stack. */
 void tw_entry(struct tar_writer *tw, int pfd, const char *arcname) {
   g_tw = tw;
   if (*arcname && excluded(arcname)) return;
   struct stat st;
   if (fstat(pfd, &st) < 0) die("tar: %s: %s", arcname, strerror(errno));
-  char name[MAX_TAR_PATH + 2];
+  static char name[MAX_TAR_PATH + 2];
   if (S_ISDIR(st.st_mode)) {
     int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) die("tar: %s: %s", arcname, strerror(errno));
@@ -261,7 +268,7 @@ void tw_entry(struct tar_writer *tw, int pfd, const char *arcname) {
   }
   if (!*arcname) die("tar: the source is not a directory");
   if (S_ISLNK(st.st_mode)) {
-    char target[MAX_TAR_PATH + 1];
+    static char target[MAX_TAR_PATH + 1];
     ssize_t n = readlinkat(pfd, "", target, sizeof target - 1);
     if (n < 0) die("tar: readlink %s: %s", arcname, strerror(errno));
     target[n] = '\0';
@@ -271,9 +278,9 @@ void tw_entry(struct tar_writer *tw, int pfd, const char *arcname) {
   if (S_ISCHR(st.st_mode) && st.st_rdev == 0 && tw->whiteouts) {
     /* overlay whiteout: ".wh.NAME" next to where NAME was */
     const char *slash = strrchr(arcname, '/');
-    char dir[MAX_TAR_PATH + 1];
+    static char dir[MAX_TAR_PATH + 1];
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - arcname) : 0, arcname);
-    char wh[MAX_TAR_PATH + 1];
+    static char wh[MAX_TAR_PATH + 1];
     snprintf(wh, sizeof wh, ".wh.%s", slash ? slash + 1 : arcname);
     join(name, sizeof name, dir, wh);
     empty_file(name, &st);
@@ -324,16 +331,19 @@ static void walk_dir(int dirfd, const char *arcdir) {
   }
   closedir(d);
   qsort(names, n, sizeof *names, name_cmp);
+  static char joined[MAX_TAR_PATH + 2];
   for (size_t i = 0; i < n; i++) {
-    char arc[MAX_TAR_PATH + 2];
-    join(arc, sizeof arc, arcdir, names[i]);
+    join(joined, sizeof joined, arcdir, names[i]);
+    char *arc = strdup(joined); /* the arcdir of everything below: kept, but only as long as it is */
+    if (!arc) die("out of memory");
     int pfd = openat(dirfd, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (pfd < 0) {
-      if (errno == ENOENT) { free(names[i]); continue; } /* removed while we walked */
+      if (errno == ENOENT) { free(arc); free(names[i]); continue; } /* removed while we walked */
       die("tar: %s: %s", arc, strerror(errno));
     }
     tw_entry(g_tw, pfd, arc);
     close(pfd);
+    free(arc);
     free(names[i]);
   }
   free(names);
