@@ -70,6 +70,7 @@ CMDS=(-n "skiff ps -a" "$SKIFF ps -a" -n "podman ps -a" "$PODMAN ps -a")
 # Container inspect is newer than this script: time it only where this build has it.
 if as_bench "$SKIFF" inspect "$TARGET" >/dev/null 2>&1; then
   CMDS+=(-n "skiff inspect" "$SKIFF inspect $TARGET" -n "podman inspect" "$PODMAN inspect $TARGET")
+  [ -z "$BASE" ] || CMDS+=(-n "baseline inspect" "$WORK/skiff-base inspect $TARGET")
 else
   echo "note: this skiff build cannot inspect containers ('skiff inspect $TARGET' fails): inspect not timed" >&2
 fi
