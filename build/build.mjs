@@ -48,7 +48,9 @@ const exeOut = path.join(dist, 'skiff');
 // which is all that skiff's commands lost in moving off Node 20.
 // Since then the code caches are made after running a command like the one typed (src/sea-main.ts,
 // build/code-cache.mjs): ps -a 6-23 ms of CPU less than with Node's own cache, exec and run
-// within the noise (docs/PERFORMANCE.md, "Code caches made after a run").
+// within the noise (docs/PERFORMANCE.md, "Code caches made after a run"); and the commands that
+// start most often run from slim bundles of their own modules (build/slim-bundle.mjs): exec
+// ~16 ms of CPU less, inspect, logs and start ~17-21 ms (docs/PERFORMANCE.md, "Slim bundles").
 // SKIFF_SEA_CODE_CACHE=0 builds without any code cache, to re-measure.
 const useCodeCache = process.env.SKIFF_SEA_CODE_CACHE ? process.env.SKIFF_SEA_CODE_CACHE === '1' : true;
 // SKIFF_SEA_SNAPSHOT=1: a startup snapshot instead, the bundle itself as the SEA's main (src/main.ts,

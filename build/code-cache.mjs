@@ -21,6 +21,13 @@ export const WARM_RUNS = [
   { name: 'images', argv: ['images'] },
   { name: 'exec', argv: ['exec', 'no-such-container', 'true'] },
   { name: 'run', argv: ['run', '--rm', '--pull', 'never', '--network', 'none', 'no-such-image', 'true'] },
+  // the rest of a container's everyday life, each as far as its missing container or image
+  { name: 'create', argv: ['create', '--pull', 'never', '--network', 'none', 'no-such-image', 'true'] },
+  { name: 'start', argv: ['start', 'no-such-container'] },
+  { name: 'stop', argv: ['stop', 'no-such-container'] },
+  { name: 'rm', argv: ['rm', '-f', 'no-such-container'] },
+  { name: 'logs', argv: ['logs', 'no-such-container'] },
+  { name: 'inspect', argv: ['inspect', 'no-such-container'] },
 ];
 
 /** The bundle as the function sea-main.ts calls: the CommonJS wrapper Node would put around it. */

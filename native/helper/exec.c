@@ -127,8 +127,9 @@ int process_start_time(pid_t pid, char *out, size_t outlen) {
   if (n <= 0) return -1;
   buf[n] = 0;
   char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-  if (!p) return -1;
+  if (!p || !p[1] || !p[2]) return -1;
   p += 2;
+  if (*p == 'Z' || *p == 'X') return -1; /* dead, only not reaped yet: runs no more */
   for (int field = 3; field < 22; field++) {
     p = strchr(p, ' ');
     if (!p) return -1;

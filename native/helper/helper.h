@@ -77,7 +77,8 @@ ssize_t read_small_file(const char *path, char *buf, size_t len);
  * the monitor still lives (-1: it died first, and the child was reparented). exec.c. */
 int die_with_monitor_child(pid_t monitor);
 
-/* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0 or -1. */
+/* Field 22 of /proc/PID/stat, the start time skiff records next to each PID (exec.c); 0, or -1
+ * when there is no such process or it is a zombie (dead, not reaped yet). */
 int process_start_time(pid_t pid, char *out, size_t outlen);
 int mode_tar_out(int argc, char **argv);       /* copy_in_out.c */
 int mode_tar_in(int argc, char **argv);        /* copy_in_out.c */

@@ -5,6 +5,7 @@
  * See native/PROTOCOL.md.
  */
 #include "helper.h"
+#include "dns.h"
 #include "net_holder.h"
 #include "init.h"
 
@@ -230,6 +231,8 @@ static const struct mode modes[] = {
     {"net-holder", mode_net_holder, 0, 0},
     {"net-connect", mode_net_connect, 0, 0},
     {"net-disconnect", mode_net_disconnect, 0, 0},
+    /* the embedded DNS server's answer to one query (dns_server.c), for the tests */
+    {"dns-answer", mode_dns_answer, 0, 0},
 };
 
 int main(int argc, char **argv) {

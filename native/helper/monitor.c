@@ -7,6 +7,7 @@
  */
 #include "helper.h"
 #include "container_process.h"
+#include "dns.h"
 #include "init.h"
 #include "net_holder.h"
 #include "process_opts.h"
@@ -87,6 +88,7 @@ struct spec {
   struct usermode_net umnet;   /* the user-mode network helper (usermode_net.c); argc 0: none */
   struct net_attachments net;  /* user-defined networks (net_holder.c) */
   struct port_forward ports;   /* published ports through our forwarder (port_forward.c) */
+  struct dns_config dns;       /* the embedded DNS server at 127.0.0.11 (dns_server.c); .names NULL: none */
   struct volume_prep vol;       /* copy-up, chown (:U), rootfs-ro (volume_mount.c) */
   struct nested_userns userns;  /* --userns=keep-id (keep_id.c) */
 };
@@ -161,6 +163,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (usermode_net_parse_key(&s->umnet, key, nf, f)) {}
     else if (volume_parse_key(&s->vol, key, nf, f) || nested_userns_parse_key(&s->userns, key, nf, f)) {}
     else if (net_attach_parse_key(&s->net, key, nf, f) || port_forward_parse_key(&s->ports, key, nf, f)) {}
+    else if (dns_parse_key(&s->dns, key, nf, f)) {}
     else if (!strcmp(key, "log")) {
       NEED(4);
       s->log_format = f[0]; s->log_path = f[1];
@@ -181,6 +184,8 @@ static void parse_spec(const char *path, struct spec *s) {
 /* With a user-mode network, the init waits on this pipe before it runs the command: the
  * monitor writes a byte once the network helper is ready (EOF: it gave up). */
 static int net_go_fd = -1;
+/* The init's end of the socket pair its embedded DNS sockets go to the monitor through (-1: none). */
+static int dns_sock_fd = -1;
 
 static int openat2_in_root(int rootfd, const char *path, int flags) {
   struct open_how how = {.flags = flags | O_CLOEXEC,
@@ -351,8 +356,8 @@ static void setup_rootfs(const struct spec *s, int null_fd) {
   if (chdir("/") < 0) child_fail(125, "chdir /: %s", strerror(errno));
 }
 
-/* Send fd over a unix socket (SCM_RIGHTS). */
-static void send_fd(int sock, int fd) {
+/* Send fd over a unix socket (SCM_RIGHTS); WHAT names it in the failure. */
+static void send_fd(int sock, int fd, const char *what) {
   char byte = 'T';
   struct iovec iov = {.iov_base = &byte, .iov_len = 1};
   union {
@@ -366,7 +371,7 @@ static void send_fd(int sock, int fd) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(sock, &msg, 0) < 0) child_fail(125, "send pty: %s", strerror(errno));
+  if (sendmsg(sock, &msg, 0) < 0) child_fail(125, "send %s: %s", what, strerror(errno));
 }
 
 static int recv_fd(int sock) {
@@ -398,7 +403,7 @@ static void setup_tty(int sock) {
   if (slave < 0) child_fail(125, "open pty peer: %s", strerror(errno));
   struct winsize ws;
   if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0) ioctl(slave, TIOCSWINSZ, &ws);
-  send_fd(sock, master);
+  send_fd(sock, master, "pty");
   close(master);
   if (ioctl(slave, TIOCSCTTY, 0) < 0) child_fail(125, "set controlling tty: %s", strerror(errno));
   for (int i = 0; i < 3; i++)
@@ -468,6 +473,16 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
   if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
     child_fail(125, "setdomainname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
+  if (dns_sock_fd >= 0) {
+    int fds[2];
+    if (dns_container_sockets(&s->dns, fds, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
+    for (int i = 0; i < 2; i++)
+      if (fds[i] >= 0) {
+        send_fd(dns_sock_fd, fds[i], "the DNS socket");
+        close(fds[i]);
+      }
+    close(dns_sock_fd);
+  }
   if (net_attach_apply(&s->net, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
   setup_rootfs(s, null_fd);
   if (s->tty) setup_tty(tty_sock);
@@ -735,7 +750,7 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
     if (exited && master < 0 && !outputs_open) break;
     if (exited) close_fd(&r->stdin_to);
     int relay_stdin = r->stdin_to >= 0 && r->stdin_from >= 0;
-    struct pollfd p[6 + ATTACH_POLLFDS] = {
+    struct pollfd p[6 + ATTACH_POLLFDS + DNS_POLLFDS] = {
         {sigfd, POLLIN, 0},
         {master, POLLIN, 0},
         {stdin_open || (relay_stdin && stdin_pipe_ready) ? 0 : -1, POLLIN, 0},
@@ -745,7 +760,8 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
     };
     struct attach_target target = {forward_stdin ? (master >= 0 ? master : r->stdin_to) : -1, master, exited ? 0 : child};
     int nattach = attach_pollfds(p + 6, target.stdin_fd);
-    if (poll(p, 6 + nattach, -1) < 0) {
+    int ndns = dns_pollfds(p + 6 + nattach);
+    if (poll(p, 6 + nattach + ndns, dns_poll_timeout()) < 0) {
       if (errno == EINTR) continue;
       die("monitor: poll: %s", strerror(errno));
     }
@@ -798,6 +814,7 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
       if (r->out_from[fd] >= 0 && (p[3 + fd].revents & (POLLIN | POLLHUP | POLLERR)))
         if (copy_once(r->out_from[fd], r->out_to[fd], fd) < 0) close_fd(&r->out_from[fd]);
     attach_handle(p + 6, nattach, &target);
+    dns_handle(p + 6 + nattach, ndns);
   }
   return status;
 }
@@ -833,12 +850,14 @@ static void report_ready(const struct spec *s, const char *text) {
  * Returns the exit code (125/126/127 when it never started).
  */
 static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int first, int *started) {
-  int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1};
+  int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1}, dns_sock[2] = {-1, -1};
   if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   if (s->umnet.argc && pipe2(go, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   struct stdio_relay relay;
   setup_stdio_relay(s, &relay);
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
+    die("monitor: socketpair: %s", strerror(errno));
+  if (s->dns.names && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dns_sock) < 0)
     die("monitor: socketpair: %s", strerror(errno));
 
   int userns_sync[2] = {-1, -1};
@@ -869,6 +888,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     if (sock[0] >= 0) close(sock[0]);
     if (go[1] >= 0) close(go[1]);
     net_go_fd = go[0];
+    if (dns_sock[0] >= 0) close(dns_sock[0]);
+    dns_sock_fd = dns_sock[1];
     container_init(s, sock[1], alive[0], &relay, oldmask);
   }
   /* The network comes up while the init mounts its root; the command waits for it. Its
@@ -885,6 +906,16 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     }
   }
   if (go[0] >= 0) close(go[0]);
+  /* The embedded DNS server's sockets, made by the init in its namespace as soon as its loopback
+   * is up (after the user namespace map above, which the init waits for). None when the init
+   * failed first: child_wait_exec says why. */
+  if (dns_sock[0] >= 0) {
+    close(dns_sock[1]);
+    int listen_fd = recv_fd(dns_sock[0]);
+    int ctr_up = listen_fd >= 0 && dns_wants_container_upstream(&s->dns) ? recv_fd(dns_sock[0]) : -1;
+    close(dns_sock[0]);
+    dns_server_start(&s->dns, listen_fd, ctr_up);
+  }
   /* the published ports' forwarder first: it keeps its own copy of NETNS, the helper takes it */
   struct port_forward_proc fwd = {-1, -1};
   int failed = net_err[0] || ((s->umnet.argc || s->ports.n) && netns < 0);
@@ -928,6 +959,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   *started = code == 0;
   if (code) {
+    dns_server_stop();
     port_forward_stop(&fwd);
     usermode_net_stop(&net, &s->umnet);
     close(alive[1]);
@@ -951,6 +983,7 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   }
   int status = supervise(child, master, sigfd, s->keep_stdin, s->attached, &relay);
   usermode_net_stop(&net, &s->umnet); /* first: its teardown then overlaps the rest */
+  dns_server_stop();
   port_forward_stop(&fwd);
   /* still our unreaped child (supervise reaps any child that exits): stop it */
   if (health_runner > 0 && waitpid(health_runner, NULL, WNOHANG) == 0) {

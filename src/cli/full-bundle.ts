@@ -1,9 +1,10 @@
 /**
  * The hand-over from a command's slim bundle to the full one (src/sea-main.ts, build/slim-bundle.mjs).
  *
- * The single executable runs `ps`, `exec`, `run` and `images` from bundles that hold only that
- * command's modules: a smaller script to copy into the heap and a smaller code cache to
- * deserialise at every start (docs/PERFORMANCE.md, "Slim bundles"). What such a bundle cannot
+ * The single executable runs the commands that start most often (`ps`, `exec`, `run`, ...:
+ * WARM_RUNS in build/code-cache.mjs) from bundles that hold only that command's modules: a
+ * smaller script to copy into the heap and a smaller code cache to deserialise at every start
+ * (docs/PERFORMANCE.md, "Slim bundles"). What such a bundle cannot
  * answer (help, usage errors: everything that needs the list of all commands, cli/index.ts and
  * cli/help/dispatch.ts) it hands to the full bundle before anything was printed or changed:
  * sea-main.ts registers how to run the full bundle here, and the slim bundle's stand-in for those

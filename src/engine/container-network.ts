@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkNetworkFlags, parseNetworkMode, type NetworkMode } from '../network/network-mode';
-import { checkDnsServers, HOST_NAMES, hostsFileText, parseAddHost, parseResolvConf, resolvConfText, isLoopbackAddress, type HostEntry } from '../network/hosts-files';
+import { checkDnsServers, embeddedDns, HOST_NAMES, hostsFileText, parseAddHost, parseResolvConf, resolvConfText, isLoopbackAddress, type HostEntry, type ResolvConf } from '../network/hosts-files';
 import { parseExpose, parsePublish, portKey, type PortBound, type PortPublish } from '../network/ports';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
+import { DNS_NAMES_FILE } from '../network/user-networks/dns-names';
 
 /**
  * The container's network as the engine composes it: the network flags checked and recorded at
@@ -86,9 +87,32 @@ export function writeEtcFiles(dir: string, c: { hostname: string; name?: string;
   fs.writeFileSync(path.join(dir, 'hostname'), `${c.hostname}\n`);
   fs.writeFileSync(path.join(dir, 'hosts'), hostsText(c, a));
   const host = parseResolvConf(readText('/etc/resolv.conf'));
-  const asked = c.net?.dns ? { nameservers: c.net.dns.servers, search: c.net.dns.search, options: c.net.dns.options } : {};
-  // the host's own network: its resolv.conf as it is, loopback resolvers included
-  fs.writeFileSync(path.join(dir, 'resolv.conf'), c.network.kind === 'host' && !c.net?.dns ? readText('/etc/resolv.conf') : resolvConfText(host, asked, a.dnsForwarder));
+  const asked = askedResolvConf(c.net);
+  // the host's own network: its resolv.conf as it is, loopback resolvers included; a user
+  // network: the embedded DNS server (written again at each start, with its upstreams)
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), c.network.kind === 'host' && !c.net?.dns ? readText('/etc/resolv.conf')
+    : c.network.kind === 'user' ? embeddedDns(host, asked).resolvConf : resolvConfText(host, asked, a.dnsForwarder));
+}
+
+/** --dns, --dns-search and --dns-option as the parts of resolv.conf they replace. */
+function askedResolvConf(net: NetworkSettings | undefined): Partial<ResolvConf> {
+  return net?.dns ? { nameservers: net.dns.servers, search: net.dns.search, options: net.dns.options } : {};
+}
+
+/** The monitor's embedded DNS server (native/helper/dns_server.c): its names file, and its `dns-upstream` fields. */
+export interface DnsStart { namesFile: string; ndotsSet: boolean; upstreams: string[][] }
+
+/**
+ * At each start of a container on a user network, as Docker's sandbox does: resolv.conf from
+ * the host's file as it is now, and the resolvers it replaced as the server's upstreams.
+ */
+function startEmbeddedDns(dir: string, net: NetworkSettings | undefined): DnsStart {
+  const dns = embeddedDns(parseResolvConf(readText('/etc/resolv.conf')), askedResolvConf(net));
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), dns.resolvConf); // in place: a restart's bind mount keeps the inode
+  return {
+    namesFile: path.join(dir, DNS_NAMES_FILE), ndotsSet: dns.ndotsSet,
+    upstreams: dns.upstreams.map((u) => [u.address, u.hostNamespace ? '1' : '0']),
+  };
 }
 
 function hostsText(c: { hostname: string; name?: string; network: NetworkMode; net?: NetworkSettings }, a: NetworkAddresses): string {
@@ -128,6 +152,8 @@ export interface NetworkStart {
   helper?: { argv: string[]; log: string; pidFile: string; apiSocket?: string; apiRequests: string[] };
   /** the monitor's `port-forward` records (port-forward.ts) */
   portForwards: string[][];
+  /** the embedded DNS server of a container on a user network */
+  dns?: DnsStart;
 }
 
 /** The container's address on its first user network (eth0), where its published ports are forwarded. */
@@ -159,7 +185,9 @@ export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: st
   // through it (the holder's slirp4netns: pasta cannot open its tun device in a namespace made for
   // the holder's bridges); its hosts file holds the peers block network-hosts.ts keeps.
   const onUserNetwork = c.endpoints !== undefined && Object.keys(c.endpoints).length > 0;
-  if (mode.kind === 'user' || onUserNetwork) return { portForwards: portForwardRecords(bound, userNetworkAddress(c)) };
+  if (mode.kind === 'user' || onUserNetwork) {
+    return { portForwards: portForwardRecords(bound, userNetworkAddress(c)), ...(mode.kind === 'user' ? { dns: startEmbeddedDns(dir, net) } : {}) };
+  }
   const { planUserMode } = await import('../network/usermode');
   const plan = planUserMode({
     helper: mode.helper, options: mode.options, configured: engine.config.defaultRootlessNetworkCmd,

@@ -76,6 +76,8 @@ export interface CreateOptions {
   healthcheck?: HealthConfig;
   /** run -d: nothing attached (inspect's Config.AttachStd*) */
   detach?: boolean;
+  /** -q/--quiet: no pull output */
+  quiet?: boolean;
   /** the streams an attached run gives the user (-a, -i); default stdout and stderr, stdin with -i */
   attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** -p, -P, --expose, --dns, --dns-search, --dns-option, --add-host, --domainname */
@@ -261,16 +263,17 @@ function assertMapped(engine: Engine, uid: number, gid: number, spec: string): v
 /**
  * The image to run, pulled first when the policy says so (Docker: `missing` pulls an image that
  * is not here, `always` pulls every time, `never` only looks locally). Pull progress goes to
- * stderr, as with `docker run`.
+ * stderr, as with `docker run`; -q/--quiet says nothing of it.
  */
-async function findOrPullImage(engine: Engine, name: string, policy: string, platform?: string): Promise<ImageRecord> {
+async function findOrPullImage(engine: Engine, name: string, policy: string, platform?: string, quiet = false): Promise<ImageRecord> {
   const local = policy === 'always' ? undefined : engine.images.find(name);
   if (local) return local;
   if (policy === 'never') throw new SkiffError(`No such image: ${name}; pull it first or use --pull missing`);
-  if (policy === 'missing') process.stderr.write(`Unable to find image '${familiarString(parseReference(name))}' locally\n`);
+  if (policy === 'missing' && !quiet) process.stderr.write(`Unable to find image '${familiarString(parseReference(name))}' locally\n`);
   const { pullImage } = await import('./pull');
+  const out = quiet ? new (process.getBuiltinModule('node:stream')).Writable({ write: (_chunk, _enc, done) => done() }) : process.stderr;
   try {
-    return (await pullImage(engine, name, { out: process.stderr, platform, printReference: false })).image;
+    return (await pullImage(engine, name, { out, platform, printReference: false })).image;
   } catch (e) {
     // `run` and `create` fail with 125 whatever the pull's own code (Docker's convention).
     if (e instanceof SkiffError) e.exitCode = 125;
@@ -326,7 +329,7 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
   if (security?.privileged && engine.paths.rootless) {
     process.stderr.write('WARNING: rootless --privileged: capabilities hold only inside the user namespace, and host devices are bind-mounted with your own access (no device the host denies you)\n');
   }
-  const image = await findOrPullImage(engine, o.image, o.pull ?? 'missing', o.platform);
+  const image = await findOrPullImage(engine, o.image, o.pull ?? 'missing', o.platform, o.quiet);
   const cfg = image.config.config ?? {};
   const args = resolveArgs(cfg, o.entrypoint, o.command);
   if (args.length === 0) throw new SkiffError(`no command specified for image ${o.image}: give one after the image name`);

@@ -1,19 +1,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseNetworkMode } from '../network/network-mode';
+import { DNS_NAMES_FILE, dnsNamesText, type DnsNamesEntry } from '../network/user-networks/dns-names';
 import { withPeerEntries, type HostsEntry } from '../network/user-networks/peer-hosts';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
+import { networkStore } from './network-create';
+
+/**
+ * Whether the container has the embedded DNS server at 127.0.0.11: one whose network mode is a
+ * user-defined network (made at start; a default-network container connected to one later has none).
+ */
+export const hasEmbeddedDns = (c: ContainerRecord): boolean => parseNetworkMode(c.config.network).kind === 'user';
+
+/** The endpoints of a container, in interface order (eth0 first), with their network names. */
+function endpointsInOrder(c: ContainerRecord) {
+  return Object.entries(c.endpoints ?? {}).sort(([, a], [, b]) => a.ifname.localeCompare(b.ifname, undefined, { numeric: true }));
+}
+
+/** Docker's DNSNames of a container on a network: name, aliases, short ID, hostname. */
+const dnsNames = (c: ContainerRecord, aliases: string[]) => [c.name, ...aliases, c.id.slice(0, 12), c.config.hostname];
 
 /**
  * What a container on user networks resolves through /etc/hosts: on each of its networks, its
- * own address with its hostname and aliases, and every running peer's address with the peer's
- * name, aliases and short ID (what Docker's embedded DNS answers for).
+ * own address with its hostname and aliases, and, when it has no embedded DNS server, every
+ * running peer's address with the peer's name, aliases and short ID (what the server answers).
  */
-function entriesFor(target: ContainerRecord, running: ContainerRecord[]): HostsEntry[] {
+function hostsEntriesFor(target: ContainerRecord, running: ContainerRecord[]): HostsEntry[] {
   const out: HostsEntry[] = [];
+  const dns = hasEmbeddedDns(target);
   for (const e of Object.values(target.endpoints ?? {})) {
     out.push({ ip: e.ipAddress, names: [target.config.hostname, target.name, ...e.aliases] });
+    if (dns) continue;
     for (const peer of running) {
       if (peer.id === target.id) continue;
       const pe = Object.values(peer.endpoints ?? {}).find((x) => x.networkId === e.networkId);
@@ -24,24 +43,61 @@ function entriesFor(target: ContainerRecord, running: ContainerRecord[]): HostsE
 }
 
 /**
- * After `c` started, connected or disconnected: rewrite the hosts file of every running
- * container that shares a network with it (and its own), so names added later resolve too.
- * Written in place: the file is bind-mounted into the containers, so the inode must stay.
+ * The embedded DNS server's names for TARGET: on each of its networks in interface order, itself
+ * and every peer whose monitor runs (the server checks that monitor again at each query).
+ */
+function dnsEntriesFor(target: ContainerRecord, running: ContainerRecord[]): DnsNamesEntry[] {
+  const out: DnsNamesEntry[] = [];
+  for (const [network, e] of endpointsInOrder(target)) {
+    out.push({ network, ip: e.ipAddress, names: dnsNames(target, e.aliases) });
+    for (const peer of running) {
+      const { monitorPid, monitorStart } = peer.state;
+      if (peer.id === target.id || !monitorPid || !monitorStart) continue;
+      const pe = Object.values(peer.endpoints ?? {}).find((x) => x.networkId === e.networkId);
+      if (pe) out.push({ network, monitor: { pid: monitorPid, start: monitorStart }, ip: pe.ipAddress, names: dnsNames(peer, pe.aliases) });
+    }
+  }
+  return out;
+}
+
+/** Replace FILE with TEXT by rename (the monitor notices the new inode), unless it says that already. */
+function replaceIfChanged(file: string, text: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8') === text) return;
+  } catch { /* none yet */ }
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * After `c` started, connected or disconnected: rewrite what every running container that
+ * shares a network with it (and itself) resolves, so names added later resolve too: the
+ * /etc/hosts block and, for a container with the embedded DNS server, its names file. The hosts
+ * file is written in place (it is bind-mounted into the container, so the inode must stay).
  */
 export function refreshNetworkHosts(engine: Engine, c: ContainerRecord, networkIds: ReadonlySet<string>): void {
   if (networkIds.size === 0) return;
   const running = engine.containers.list().map((r) => refreshState(engine, r)).filter((r) => isLive(r) || r.id === c.id);
+  const live = running.filter((r) => r.id === c.id || isLive(r));
+  // (a container on one --internal network only has no way out: its server never asks the host's resolvers)
+  let internal: Set<string> | undefined;
   for (const target of running) {
     const shares = target.id === c.id || Object.values(target.endpoints ?? {}).some((e) => networkIds.has(e.networkId));
     if (!shares) continue;
-    const file = path.join(engine.containers.dir(target.id), 'hosts');
+    const dir = engine.containers.dir(target.id);
+    const file = path.join(dir, 'hosts');
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch {
       continue; // removed meanwhile
     }
-    const next = withPeerEntries(text, entriesFor(target, running.filter((r) => r.id === c.id || isLive(r))));
+    const next = withPeerEntries(text, hostsEntriesFor(target, live));
     if (next !== text) fs.writeFileSync(file, next);
+    if (!hasEmbeddedDns(target)) continue;
+    internal ??= new Set(networkStore(engine).list().filter((n) => n.internal).map((n) => n.id));
+    const external = Object.values(target.endpoints ?? {}).some((e) => !internal!.has(e.networkId));
+    replaceIfChanged(path.join(dir, DNS_NAMES_FILE), dnsNamesText(external, dnsEntriesFor(target, live.filter((r) => isLive(r)))));
   }
 }

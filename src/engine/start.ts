@@ -29,6 +29,8 @@ export interface StartOptions {
   attach: boolean;
   /** run -a: the output streams the user gets when attached (default both; the others still reach the log) */
   streams?: { stdout: boolean; stderr: boolean };
+  /** run --sig-proxy=false: the signals we receive are not passed on (they end skiff; the container runs on) */
+  sigProxy?: boolean;
   /** forward our stdin (docker start -i / run -i) */
   interactive: boolean;
   /** --detach-keys, when attaching to a container that already runs */
@@ -71,7 +73,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
     // always, so that `update --restart` can give a running container a policy it started without
     stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
-    network: netStart.helper, portForwards: netStart.portForwards, domainname: c.config.net?.domainname,
+    network: netStart.helper, portForwards: netStart.portForwards, dns: netStart.dns, domainname: c.config.net?.domainname,
     detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
   });
@@ -174,7 +176,7 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
     } catch (e) {
       throw new SkiffError(`cannot start container ${c.name}: ${(e as Error).message}`);
     }
-    unforward = o.attach ? monitor.forwardSignals() : () => undefined;
+    unforward = o.attach && o.sigProxy !== false ? monitor.forwardSignals() : () => undefined;
     failure = await monitor.ready();
   } finally {
     networks?.release();
@@ -205,6 +207,8 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
       bootId: currentBootId(),
     };
   });
+  // the peers' embedded DNS servers answer for it while this monitor runs: they learn its PID now
+  if (networks) refreshNetworkHosts(engine, c, new Set(Object.values(c.endpoints ?? {}).map((e) => e.networkId)));
   return { c, monitor, unforward };
 }
 

@@ -116,3 +116,37 @@ export function resolvConfText(host: ResolvConf, asked: Partial<ResolvConf>, for
 export function checkDnsServers(servers: string[]): void {
   for (const s of servers) if (!isIpAddress(s)) throw new InvalidError(`${s} is not an ip address`);
 }
+
+/** Docker's embedded DNS server's address in every container on a user-defined network. */
+export const EMBEDDED_DNS = '127.0.0.11';
+
+/** One resolver the embedded DNS server forwards to: the host's are asked from the host's network namespace. */
+export interface DnsUpstream { address: string; hostNamespace: boolean }
+
+/** The embedded DNS server's side of a container's resolv.conf (Docker's TransformForIntNS). */
+export interface EmbeddedDns { resolvConf: string; upstreams: DnsUpstream[]; ndotsSet: boolean }
+
+/** A valid ndots option (Docker drops the others when it needs its own). */
+const isNdots = (o: string) => /^ndots:\d+$/.test(o);
+
+/**
+ * A container on a user-defined network (Docker's TransformForIntNS): resolv.conf names the
+ * embedded DNS server only, with the search list and options (--dns-search, --dns-option, else
+ * the host's) and `ndots:0` unless a valid ndots is set; the resolvers it replaced become the
+ * server's upstreams, at most three: --dns ones asked from the container's network namespace,
+ * else the host's from the host's (loopback ones included: they work there), else Google's.
+ */
+export function embeddedDns(host: ResolvConf, asked: Partial<ResolvConf>): EmbeddedDns {
+  const given = asked.nameservers?.length ? asked.nameservers : undefined;
+  // (the server's own address is no upstream: Docker's filterExtServers)
+  const upstreams = (given ?? host.nameservers).filter((n) => !(given && n === EMBEDDED_DNS) && isIpAddress(n))
+    .map((address) => ({ address, hostNamespace: !given }));
+  const search = asked.search?.length ? asked.search.filter((s) => s !== '.') : host.search;
+  const options = asked.options?.length ? asked.options : host.options;
+  const ndotsSet = options.some(isNdots);
+  const out = [...options.filter((o) => !o.startsWith('ndots:') || isNdots(o)), ...(ndotsSet ? [] : ['ndots:0'])];
+  const resolvConf = [`nameserver ${EMBEDDED_DNS}`, ...(search.length ? [`search ${search.join(' ')}`] : []), `options ${out.join(' ')}`]
+    .map((l) => `${l}\n`).join('');
+  const fallback = [{ address: '8.8.8.8', hostNamespace: true }, { address: '8.8.4.4', hostNamespace: true }];
+  return { resolvConf, upstreams: (upstreams.length ? upstreams : fallback).slice(0, 3), ndotsSet };
+}

@@ -85,6 +85,8 @@ export interface MonitorOptions {
   userNetworks?: { attach: string[][]; usersLock: string };
   /** published ports the monitor binds and forwards into the container (port_forward.c): `port-forward` fields */
   portForwards?: string[][];
+  /** the embedded DNS server at 127.0.0.11 (dns_server.c): its names file, and `dns-upstream` fields */
+  dns?: { namesFile: string; ndotsSet: boolean; upstreams: string[][] };
 }
 
 /** What the container init does to volume sources before it mounts them (native/helper/volume_mount.c). */
@@ -220,6 +222,10 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
     for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
   }
   for (const fields of o.portForwards ?? []) rec('port-forward', ...fields);
+  if (o.dns) {
+    rec('dns', o.dns.namesFile, o.dns.ndotsSet ? 1 : 0);
+    for (const fields of o.dns.upstreams) rec('dns-upstream', ...fields);
+  }
   if (o.health) rec('health', o.health.spec, o.health.log, Math.max(1, Math.round(o.health.intervalMs)), Math.max(1, Math.round(o.health.timeoutMs)));
   return encode();
 }

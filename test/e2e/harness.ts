@@ -467,25 +467,33 @@ export function uniqueName(prefix = 'c'): string {
 }
 
 /**
+ * Compile test/fixtures/NAME.c static and put it into the running CONTAINER as /NAME (atomically:
+ * a container that waits for it with `while [ ! -x /NAME ]` runs it only once it is whole).
+ */
+export async function putFixtureProgram(container: string, name: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-fixture-'));
+  try {
+    const bin = path.join(dir, name);
+    execFileSync('gcc', ['-static', '-O2', '-o', bin, path.join(REPO, `test/fixtures/${name}.c`)]);
+    const put = await skiff(['exec', '-i', container, 'sh', '-c', `cat > /${name}.new && chmod +x /${name}.new && mv /${name}.new /${name}`], { input: fs.readFileSync(bin) });
+    if (put.code !== 0) throw new Error(`cannot put ${name} into ${container}: ${put.stderr}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Put a static UDP echo server (test/fixtures/udp-echo.c: answers "echo:" + each datagram) into
  * a running container at /udp-echo, for a container that waits for it (`while [ ! -x /udp-echo ]`),
  * then ask it through 127.0.0.1:HOSTPORT/udp from the host until it answers; returns the answer.
  */
 export async function udpEchoThroughPort(container: string, hostPort: number, message: string): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-udp-'));
-  try {
-    const bin = path.join(dir, 'udp-echo');
-    execFileSync('gcc', ['-static', '-O2', '-o', bin, path.join(REPO, 'test/fixtures/udp-echo.c')]);
-    const put = await skiff(['exec', '-i', container, 'sh', '-c', 'cat > /udp-echo.new && chmod +x /udp-echo.new && mv /udp-echo.new /udp-echo'], { input: fs.readFileSync(bin) });
-    if (put.code !== 0) throw new Error(`cannot put udp-echo into ${container}: ${put.stderr}`);
-    let answer = '';
-    await waitFor(async () => {
-      const r = await runCommand('socat', ['-t', '1', '-', `UDP:127.0.0.1:${hostPort}`], { input: message });
-      answer = r.stdout;
-      return answer.includes(`echo:${message}`);
-    }, 20_000, 'the UDP echo through the published port');
-    return answer;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  await putFixtureProgram(container, 'udp-echo');
+  let answer = '';
+  await waitFor(async () => {
+    const r = await runCommand('socat', ['-t', '1', '-', `UDP:127.0.0.1:${hostPort}`], { input: message });
+    answer = r.stdout;
+    return answer.includes(`echo:${message}`);
+  }, 20_000, 'the UDP echo through the published port');
+  return answer;
 }

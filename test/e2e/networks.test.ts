@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, lines, skiff, store, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, lines, putFixtureProgram, skiff, store, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -328,5 +328,99 @@ describe('network ls, inspect, rm and prune', () => {
     expect((await skiff(['ps', '-aq'])).stdout).toBe(before);
     const ls = await skiff(['network', 'ls', '-q', '--filter', 'type=custom']);
     expect(lines(ls.stdout)).toHaveLength(1);
+  });
+});
+
+describe('the embedded DNS server at 127.0.0.11', () => {
+  // busybox nslookup asks the server itself (it never reads /etc/hosts), so these prove the DNS
+  const lookup = (container: string, name: string, type = 'a') => inContainer(container, `nslookup -type=${type} ${name} 127.0.0.11; echo rc=$?`);
+  const addressesIn = (text: string) => [...text.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]);
+  const ipOn = async (network: string, container: string) =>
+    (await skiff(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).stdout.trim();
+  const shortId = async (container: string) => (await skiff(['inspect', '-f', '{{.Id}}', container])).stdout.trim().slice(0, 12);
+
+  test('resolv.conf names it (Docker\'s options); it answers names, aliases and short IDs of the running containers on the same networks only', async () => {
+    const app = await network();
+    const other = await network();
+    const web = await started(['--network', app, '--network-alias', 'www']);
+    const client = await started(['--network', app]);
+    const outsider = await started(['--network', other]);
+    const webIp = await ipOn(app, web);
+
+    const conf = await inContainer(client, 'cat /etc/resolv.conf');
+    const confLines = conf.stdout.trim().split('\n');
+    expect(confLines[0]).toBe('nameserver 127.0.0.11');
+    expect(confLines.filter((l) => l.startsWith('nameserver'))).toHaveLength(1);
+    expect(confLines.at(-1)).toMatch(/^options (.* )?ndots:0( |$)/);
+    const asked = await skiff(['run', '--rm', '--network', app, '--dns-search', 'example.test', '--dns-option', 'ndots:2', BUSYBOX, 'cat', '/etc/resolv.conf']);
+    expect(asked.stdout).toBe('nameserver 127.0.0.11\nsearch example.test\noptions ndots:2\n');
+
+    for (const name of [web, 'www', 'WWW', await shortId(web), `${web}.${app}`]) {
+      const r = await lookup(client, name);
+      expect(addressesIn(r.stdout), `${name}: ${r.stdout}`).toEqual([webIp]);
+    }
+    // the container's own name too; an address back to NAME.NETWORK
+    expect(addressesIn((await lookup(client, client)).stdout)).toEqual([await ipOn(app, client)]);
+    expect((await inContainer(client, `nslookup ${webIp} 127.0.0.11`)).stdout).toContain(`name = ${web}.${app}`);
+    // AAAA for a container name: no error and no answer (Docker's), nothing forwarded
+    const aaaa = await lookup(client, web, 'aaaa');
+    expect(aaaa.stdout).toContain('rc=0');
+    expect(aaaa.stdout).not.toMatch(/^Address: /m);
+    // another network's container does not get it (from the server: NXDOMAIN or SERVFAIL from upstream)
+    const away = await lookup(outsider, web);
+    expect(addressesIn(away.stdout)).toEqual([]);
+    expect(away.stdout).toContain('rc=1');
+    // /etc/hosts has no peers for it: a name that stops resolving in the DNS is gone everywhere
+    expect((await inContainer(client, `grep -c -w ${web} /etc/hosts; true`)).stdout.trim()).toBe('0');
+  });
+
+  test('a peer started later resolves; one that stops or is removed no longer does', async () => {
+    const app = await network();
+    const client = await started(['--network', app]);
+    const later = await started(['--network', app, '--network-alias', 'later-alias']);
+    const laterIp = await ipOn(app, later);
+    expect(addressesIn((await lookup(client, later)).stdout)).toEqual([laterIp]);
+    expect(addressesIn((await lookup(client, 'later-alias')).stdout)).toEqual([laterIp]);
+    expect((await skiff(['stop', '-t', '0', later])).code).toBe(0);
+    expect(addressesIn((await lookup(client, 'later-alias')).stdout)).toEqual([]);
+    expect((await skiff(['start', later])).code).toBe(0);
+    expect(addressesIn((await lookup(client, 'later-alias')).stdout)).toEqual([laterIp]);
+    expect((await skiff(['rm', '-f', later])).code).toBe(0);
+    expect(addressesIn((await lookup(client, later)).stdout)).toEqual([]);
+  });
+
+  test('other names go to the upstream resolvers: --dns ones from the container\'s namespace; none from an --internal network', async () => {
+    const app = await network();
+    // the upstream: a DNS server of the test's own in a container on the network (offline,
+    // unprivileged), on 0.0.0.0:53 as DNS servers bind: the embedded one leaves :53 free (Docker's NAT rule)
+    const upstream = await started(['--network', app], 'while [ ! -x /dns-responder ]; do sleep 0.1; done; exec /dns-responder outside.example 192.0.2.7 0.0.0.0');
+    await putFixtureProgram(upstream, 'dns-responder');
+    const upstreamIp = await ipOn(app, upstream);
+    const client = await started(['--network', app, '--dns', upstreamIp]);
+    expect((await inContainer(client, 'cat /etc/resolv.conf')).stdout.split('\n')[0]).toBe('nameserver 127.0.0.11');
+    let r = await lookup(client, 'outside.example');
+    await waitFor(async () => addressesIn((r = await lookup(client, 'outside.example')).stdout).length > 0, 10_000, 'the upstream DNS server to answer');
+    expect(addressesIn(r.stdout)).toEqual(['192.0.2.7']);
+    const missing = await lookup(client, 'missing.example');
+    expect(missing.stdout).toMatch(/NXDOMAIN/);
+    // the peers still come from the embedded server
+    expect(addressesIn((await lookup(client, upstream)).stdout)).toEqual([upstreamIp]);
+    // and in the upstream's own namespace, 127.0.0.11 is still the embedded server
+    expect(addressesIn((await lookup(upstream, client)).stdout)).toEqual([await ipOn(app, client)]);
+
+    const internal = await network(['--internal']);
+    const shut = await skiff(['run', '--rm', '--network', internal, BUSYBOX, 'sh', '-c', 'nslookup outside.example 127.0.0.11; echo rc=$?']);
+    expect(shut.stdout).toMatch(/SERVFAIL/);
+    expect(shut.stdout).toContain('rc=1');
+  });
+
+  test('it answers again after a --restart (the new run\'s namespace has a new server)', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    const name = uniqueName('c');
+    containers.push(name);
+    const r = await skiff(['run', '-d', '--name', name, '--restart', 'on-failure:1', '--network', app, BUSYBOX, 'sh', '-c', `nslookup ${peer} 127.0.0.11 | grep -q '^Address: 10\\.' && echo RESOLVED; exit 3`]);
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor(async () => (await skiff(['logs', name])).stdout.split('\n').filter((l) => l === 'RESOLVED').length === 2, 20_000, 'both runs to resolve the peer');
   });
 });

@@ -284,6 +284,14 @@ describe('run pulls what is missing', () => {
     expect(r.stderr).toContain('Pull complete');
   });
 
+  test('run -q pulls without a word: stderr empty, the image there afterwards', async () => {
+    const s = newStore();
+    const ref = registry().ref('lib/busybox:latest');
+    const r = await skiff(['run', '--rm', '-q', ref, 'echo', 'hi'], { store: s });
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, 'hi\n', '']);
+    expect((await skiff(['image', 'inspect', '-f', '{{.Id}}', ref], { store: s })).code).toBe(0);
+  });
+
   test('--pull never does not pull; --pull always does', async () => {
     const s = newStore();
     const ref = registry().ref('lib/busybox:latest');

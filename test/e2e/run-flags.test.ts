@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, isRootless, skiff, store, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, isRootless, sh, skiff, store, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -178,5 +178,38 @@ describe('-a, --attach: the streams an attached run gives the user', () => {
     expect((await skiff(['container', 'exists', name])).code).toBe(1);
     // -t alone (no stdin attached) runs without a terminal, as Docker's
     expect((await skiff(['run', '--rm', '-t', BUSYBOX, 'true'], { input: '' })).code).toBe(0);
+  });
+});
+
+describe('--sig-proxy', () => {
+  /** An attached run in the background that skiff is sent SIGTERM; what skiff exited with, and whether the container still runs. */
+  async function termAttachedRun(flags: string[]): Promise<{ skiffExit: string; running: string; log: string }> {
+    const name = uniqueName('sigproxy');
+    started.push(name);
+    const script = [
+      `out=$(mktemp)`,
+      // its output to a file: the monitor keeps what it was given open after skiff is gone
+      `"$SKIFF" run ${flags.join(' ')} --name ${name} ${BUSYBOX} sh -c 'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 1; done' >"$out" 2>&1 &`,
+      `pid=$!`,
+      `for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.1; done`,
+      `kill -TERM $pid; wait $pid; echo "skiff=$?"`,
+      `sleep 1.5; "$SKIFF" inspect -f 'running={{.State.Running}}' ${name}; cat "$out"; rm -f "$out"`,
+    ].join('\n');
+    const r = await sh(script);
+    expect(r.code, r.stderr).toBe(0);
+    return {
+      skiffExit: /skiff=(\d+)/.exec(r.stdout)?.[1] ?? '?',
+      running: /running=(\w+)/.exec(r.stdout)?.[1] ?? '?',
+      log: r.stdout,
+    };
+  }
+
+  test('by default a signal to skiff reaches the container; --sig-proxy=false leaves the container running', async () => {
+    const proxied = await termAttachedRun([]);
+    expect([proxied.skiffExit, proxied.running], proxied.log).toEqual(['7', 'false']);
+    expect(proxied.log).toContain('got-TERM');
+    const notProxied = await termAttachedRun(['--sig-proxy=false']);
+    expect([notProxied.skiffExit, notProxied.running], notProxied.log).toEqual(['143', 'true']);
+    expect(notProxied.log).not.toContain('got-TERM');
   });
 });

@@ -29,6 +29,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress the pull output' });
   pull = Option.String('--pull', 'missing', { description: 'Pull image before running: always, missing or never' });
   platform = Option.String('--platform', { description: 'Set platform if the image is pulled (os/arch[/variant])' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities (e.g. NET_ADMIN, or ALL)' });
@@ -105,7 +106,7 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,
-      network: this.network, endpoint: { aliases: this.networkAlias, ip: this.ip, mac: this.macAddress }, tty: this.tty, interactive: this.interactive, attach: this.attachStreams(), autoRemove: this.rm, pull: this.pull, platform: this.platform,
+      network: this.network, endpoint: { aliases: this.networkAlias, ip: this.ip, mac: this.macAddress }, tty: this.tty, interactive: this.interactive, attach: this.attachStreams(), autoRemove: this.rm, pull: this.pull, quiet: this.quiet, platform: this.platform,
       logDriver: this.logDriver, logOpts: this.logOpt,
       security: this.securityOpt.length || this.capAdd.length || this.capDrop.length || this.privileged
         ? { securityOpt: this.securityOpt, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged } : undefined,

@@ -12,6 +12,7 @@ export class RunCommand extends ContainerConfigCommand {
   /** Docker's run and create report every engine failure as 125 (src/errors.ts) */
   override readonly errorContext = 'run' as const;
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
+  sigProxy = Option.Boolean('--sig-proxy', true, { description: 'Proxy received signals to the process' });
   detachKeys = Option.String('--detach-keys', { description: 'Override the key sequence for detaching a container' });
 
   async execute(): Promise<number> {
@@ -29,7 +30,7 @@ export class RunCommand extends ContainerConfigCommand {
     const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions(), detach: this.detach });
     let code: number | undefined;
     try {
-      code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys, streams });
+      code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys, streams, sigProxy: this.sigProxy });
     } catch (e) {
       // --rm: a container that could not start (a published port in use) is not left behind
       if (this.rm) {
