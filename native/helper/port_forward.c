@@ -171,10 +171,12 @@ struct udp_session {
   socklen_t client_len;
   long last_ms;
   struct tag tag;
+  struct udp_session *next_dead;
 };
 
 static int epfd;
 static struct tcp_conn *dead_conns;
+static struct udp_session *dead_sessions;
 static struct udp_session *sessions[UDP_MAX_SESSIONS];
 static int nsessions;
 static char dgram[UDP_MAX_DATAGRAM];
@@ -244,10 +246,23 @@ static int new_pipe(int p[2]) {
   return 0;
 }
 
+/* An fd kept free for tcp_accept when the others are spent (the classic spare-fd trick). */
+static int spare_fd = -1;
+
 static void tcp_accept(const struct port_rule *r) {
   for (;;) {
     int client = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (client < 0) return;  /* EAGAIN, or out of fds: the next connection is tried later */
+    if (client < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+      /* Out of fds (a client holding many connections): a connection left in the backlog would
+       * wake the level-triggered listener again at once, a busy loop until fds come free. Take
+       * it with the spare fd and close it: that client is refused, the loop goes on. */
+      close(spare_fd);
+      client = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC);
+      if (client >= 0) close(client);
+      spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (client >= 0) continue;
+    }
+    if (client < 0) return;  /* EAGAIN */
     struct sockaddr_storage ss;
     socklen_t len;
     struct tcp_conn *c = calloc(1, sizeof *c);
@@ -284,8 +299,13 @@ static void tcp_accept(const struct port_rule *r) {
 }
 
 static void session_close(int i) {
-  close(sessions[i]->fd);
-  free(sessions[i]);
+  struct udp_session *s = sessions[i];
+  close(s->fd);
+  /* A new client evicts the oldest session while an event of the same batch may still name it
+   * (its reply came in at that moment): freed after the batch, as a TCP connection is. */
+  s->fd = -1;
+  s->next_dead = dead_sessions;
+  dead_sessions = s;
   sessions[i] = sessions[--nsessions];
 }
 
@@ -337,7 +357,7 @@ static void udp_from_client(const struct port_rule *r) {
 }
 
 static void udp_from_container(struct udp_session *s) {
-  for (;;) {
+  while (s->fd >= 0) {
     ssize_t n = recv(s->fd, dgram, sizeof dgram, 0);
     if (n < 0) return;
     s->last_ms = now_ms();
@@ -382,6 +402,7 @@ static void __attribute__((noreturn)) forwarder(const struct port_forward *f, in
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);  /* a peer gone mid-splice is an EPIPE, not our end */
+  spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   sigprocmask(SIG_SETMASK, mask, NULL);
   if (setns(netns, CLONE_NEWNET) < 0) _exit(1);
   close(netns);
@@ -409,6 +430,11 @@ static void __attribute__((noreturn)) forwarder(const struct port_forward *f, in
       struct tcp_conn *c = dead_conns;
       dead_conns = c->next_dead;
       free(c);
+    }
+    while (dead_sessions) {
+      struct udp_session *u = dead_sessions;
+      dead_sessions = u->next_dead;
+      free(u);
     }
     if (nsessions) sweep_idle_sessions();
   }

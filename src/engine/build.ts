@@ -338,7 +338,7 @@ class Builder {
     const local = this.o.pull ? undefined : this.engine.images.find(name);
     if (local) { step.cached(); return local; }
     const { pullImage } = await import('./pull');
-    const out = new (await import('node:stream')).Writable({
+    const out = new (process.getBuiltinModule('node:stream')).Writable({
       write(chunk: Buffer, _enc, cb) { for (const l of chunk.toString('utf8').split(/[\r\n]+/)) if (l.trim()) step.log(l.trim()); cb(); },
     });
     return (await pullImage(this.engine, name, { out, quiet: false, printReference: false, platform: this.o.platform })).image;
@@ -759,7 +759,7 @@ async function decompressed(file: string): Promise<import('node:stream').Readabl
   const head = Buffer.alloc(2);
   fs.readSync(fd, head, 0, 2, 0);
   fs.closeSync(fd);
-  if (head[0] === 0x1f && head[1] === 0x8b) return input.pipe((await import('node:zlib')).createGunzip());
+  if (head[0] === 0x1f && head[1] === 0x8b) return input.pipe(process.getBuiltinModule('node:zlib').createGunzip());
   return input;
 }
 

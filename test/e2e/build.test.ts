@@ -223,6 +223,7 @@ WORKDIR /made/by/workdir
 RUN id -u > /tmp/uid && touch mine
 USER root
 ADD files.tar /extracted/
+ADD files.tar.gz /gz/
 RUN cat /sys/class/net/*/operstate 2>/dev/null | wc -l > /ifaces
 `);
     const tarDir = path.join(store().dir, `tarsrc-${n}`);
@@ -230,10 +231,12 @@ RUN cat /sys/class/net/*/operstate 2>/dev/null | wc -l > /ifaces
     fs.writeFileSync(path.join(tarDir, 'inner', 'x.txt'), 'from tar\n');
     const { execFileSync } = await import('node:child_process');
     execFileSync('tar', ['-C', tarDir, '-cf', path.join(dir, 'files.tar'), 'inner']);
+    execFileSync('tar', ['-C', tarDir, '-czf', path.join(dir, 'files.tar.gz'), 'inner']);
     fs.chmodSync(path.join(dir, 'files.tar'), 0o644);
+    fs.chmodSync(path.join(dir, 'files.tar.gz'), 0o644);
     await build(dir, '-t', tag, '--network', 'none');
-    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'stat -c "%u %n" /made/by/workdir /made/by/workdir/mine; cat /tmp/uid /extracted/inner/x.txt; cat /ifaces']);
-    expect(r.stdout).toBe('1234 /made/by/workdir\n1234 /made/by/workdir/mine\n1234\nfrom tar\n1\n');
+    const r = await ok(['run', '--rm', tag, 'sh', '-c', 'stat -c "%u %n" /made/by/workdir /made/by/workdir/mine; cat /tmp/uid /extracted/inner/x.txt /gz/inner/x.txt; cat /ifaces']);
+    expect(r.stdout).toBe('1234 /made/by/workdir\n1234 /made/by/workdir/mine\n1234\nfrom tar\nfrom tar\n1\n');
   });
 
   test('ADD of a URL (from a server on 127.0.0.1), --build-arg, COPY --parents and --link, --platform of this host only', async () => {
@@ -301,6 +304,13 @@ COPY --from=extra note /note
     const t = await skiff(['build', '-q', '-t', tarTag, '-'], { input: tar, timeoutMs: 120_000 });
     expect(t.code, t.stderr).toBe(0);
     expect((await ok(['run', '--rm', tarTag, 'cat', '/hello'])).stdout).toBe('from a tar context\n');
+    // the same context as a gzipped tarball named on the command line
+    const tgz = path.join(store().dir, `ctx-${n}.tar.gz`);
+    execFileSync('tar', ['-C', tarDir, '-czf', tgz, '.']);
+    fs.chmodSync(tgz, 0o644);
+    const fromFile = await skiff(['build', '-q', '-t', `${tarTag}-file`, tgz], { timeoutMs: 120_000 });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect((await ok(['run', '--rm', `${tarTag}-file`, 'cat', '/hello'])).stdout).toBe('from a tar context\n');
   });
 
   test('bad input: one line naming the file and line, exit 1, nothing left behind', async () => {

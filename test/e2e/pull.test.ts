@@ -284,6 +284,19 @@ describe('run pulls what is missing', () => {
     expect(r.stderr).toContain('Pull complete');
   });
 
+  test('build FROM an image that is not here pulls it (its progress in the step), then builds on it', async () => {
+    const s = newStore();
+    const ref = registry().ref('lib/busybox:latest');
+    const dir = fs.mkdtempSync(path.join(s.dir, 'ctx-'));
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${ref}\nRUN echo built > /b\n`);
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(path.join(dir, 'Dockerfile'), 0o644);
+    const b = await skiff(['build', '--progress', 'plain', '-t', 'pulled-base', dir], { store: s, timeoutMs: 120_000 });
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toContain('Pull complete');
+    expect((await skiff(['run', '--rm', 'pulled-base', 'cat', '/b'], { store: s })).stdout).toBe('built\n');
+  });
+
   test('run -q pulls without a word: stderr empty, the image there afterwards', async () => {
     const s = newStore();
     const ref = registry().ref('lib/busybox:latest');

@@ -144,7 +144,7 @@ export async function openBuildContext(options: ContextOptions): Promise<BuildCo
     const dir = await isDirectory(abs);
     if (dir === undefined) throw new BuildError(`unable to prepare context: path "${context}" not found`);
     if (dir) return openDirectory(abs, options, cwd);
-    const { createReadStream } = await import('node:fs');
+    const { createReadStream } = process.getBuiltinModule('node:fs');
     return openTar(createReadStream(abs), options, basename(context));
   }
   if (!options.stdin) throw new BuildError('unable to prepare context: no standard input to read the context from');
