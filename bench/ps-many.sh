@@ -9,7 +9,8 @@
 # minutes for 500 of each on a loaded 2-core VM); each round's ratio is printed, as only ratios
 # within one run count on a machine shared with other work.
 # Sets Podman up with ../shared/peers/podman-rootless.sh for user "bench" if needed.
-# SKIFF_BASELINE=/path/to/an/older/skiff adds that build's `ps -a` (same store) to every round.
+# SKIFF_BASELINE=/path/to/an/older/skiff adds that build's `ps -a` (same store) to every round,
+# and times its creating COUNT containers (in a store of its own) before this build's.
 #
 # Both engines get a store of their own on one journaled scratch filesystem
 # (bench/scratch-stores.sh).
@@ -36,13 +37,22 @@ as_bench "$SKIFF" load -i "$WORK/busybox.docker.tar" >/dev/null
 as_bench $PODMAN load -i "$WORK/busybox.docker.tar" >/dev/null 2>&1
 
 # Two at a time: the machine has two cores. Names many-1..many-COUNT, command `sleep 1`.
+# With a baseline, it creates as many in a store of its own first (its `ps -a` below still
+# reads this build's store): create's own time, before and after, in the same run.
 echo "creating $COUNT containers in each engine..." >&2
+if [ -n "$BASE" ]; then
+  as_bench env SKIFF_ROOT="$WORK/base-root" SKIFF_RUNROOT="$WORK/base-run" "$WORK/skiff-base" load -i "$WORK/busybox.docker.tar" >/dev/null
+  tb=$SECONDS
+  seq 1 "$COUNT" | as_bench env SKIFF_ROOT="$WORK/base-root" SKIFF_RUNROOT="$WORK/base-run" xargs -P 2 -I{} "$WORK/skiff-base" create --name many-{} "$IMG" sleep 1 >/dev/null
+  echo "baseline: created in $((SECONDS - tb)) s (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  pause=$(cat "$WORK/base-run/pause.pid" 2>/dev/null) && [ -n "$pause" ] && kill -KILL "$pause" 2>/dev/null || true
+fi
 t0=$SECONDS
 seq 1 "$COUNT" | as_bench xargs -P 2 -I{} "$SKIFF" create --name many-{} "$IMG" sleep 1 >/dev/null
 t1=$SECONDS
 seq 1 "$COUNT" | as_bench xargs -P 2 -I{} $PODMAN create --network none --name many-{} "$IMG" sleep 1 >/dev/null
 t2=$SECONDS
-echo "created in $((t1 - t0)) s (skiff) and $((t2 - t1)) s (podman)" >&2
+echo "created in $((t1 - t0)) s (skiff) and $((t2 - t1)) s (podman) (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 n_skiff=$(as_bench "$SKIFF" ps -a -q | wc -l)
 n_podman=$(as_bench $PODMAN ps -a -q | wc -l)
 [ "$n_skiff" = "$COUNT" ] && [ "$n_podman" = "$COUNT" ] ||
@@ -60,6 +70,7 @@ CMDS=(-n "skiff ps -a" "$SKIFF ps -a" -n "podman ps -a" "$PODMAN ps -a")
 # Container inspect is newer than this script: time it only where this build has it.
 if as_bench "$SKIFF" inspect "$TARGET" >/dev/null 2>&1; then
   CMDS+=(-n "skiff inspect" "$SKIFF inspect $TARGET" -n "podman inspect" "$PODMAN inspect $TARGET")
+  [ -z "$BASE" ] || CMDS+=(-n "baseline inspect" "$WORK/skiff-base inspect $TARGET")
 else
   echo "note: this skiff build cannot inspect containers ('skiff inspect $TARGET' fails): inspect not timed" >&2
 fi

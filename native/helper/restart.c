@@ -5,6 +5,14 @@
  * 100 ms and doubles up to a minute, and starts over after a run that lasted 10 s or more.
  * Without a daemon the two "always" policies behave the same: nothing restarts a container
  * after a reboot unless a unit manager runs it (`skiff generate systemd`).
+ *
+ * A restart that fails to start (its command gone from the rootfs, a user namespace that cannot
+ * be joined) ends the policy, whatever it is: mode_monitor stops when a run did not start. That
+ * is moby's rule too: its handleContainerExit waits out the back-off and calls containerStart
+ * once; when that fails the container is set stopped and nothing tries again (an error that
+ * would recur on every try would otherwise restart for ever). One difference: Docker then shows
+ * the last run's exit code with the start's error in State.Error, skiff the failed start's own
+ * code (125, 126 or 127), which is what there is to say without a State.Error from the monitor.
  */
 #include "restart.h"
 #include "helper.h"

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
+import { MAX_KEY, NameIndex } from '../state/name-index';
 import { InvalidError, NotFoundError } from '../errors';
 import type { DriverName } from '../storage/driver';
 import type { SecurityInput } from '../runtime/oci-spec';
@@ -105,6 +106,9 @@ export interface ContainerRecord {
 /** Docker's HealthConfig: Test is [] (inherit), ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]; durations in ns, 0 = default. */
 export interface HealthConfig { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number }
 
+/** How many more name entries than containers before claimName drops those of removed ones. */
+const STALE_ENTRIES = 64;
+
 export class ContainerStore {
   constructor(readonly dataRoot: string) {}
 
@@ -150,29 +154,86 @@ export class ContainerStore {
     });
   }
 
-  /** Docker's lookup: exact ID, exact name, then a unique ID prefix. */
+  /**
+   * container-names/NAME -> ID, so that neither a lookup by name nor the clash check of create
+   * and rename reads every record. Writers hold lockFile and keep this order: the entry before
+   * the record that takes the name, the record (or its new name) before the old entry goes. So
+   * every record's name has its entry; an entry whose record is missing or is named otherwise
+   * was left by a crash in between (or by an --rm container's monitor, which removes the
+   * directory only) and is free: the next claim of the name replaces it.
+   */
+  get names(): NameIndex { return new NameIndex(path.join(this.dataRoot, 'container-names')); }
+
+  /**
+   * The container that holds `name` (no leading '/'). Through the index, one readlink and one
+   * record; in a store made before the index, by reading the records until the one named so.
+   */
+  findByName(name: string): ContainerRecord | undefined {
+    const names = this.names;
+    if (!names.exists()) return this.list().find((c) => c.name === name);
+    const id = names.lookup(name);
+    const c = id === undefined || id.includes('/') ? undefined : this.get(id);
+    return c?.name === name ? c : undefined;
+  }
+
+  /**
+   * Give `name` to container `id`, or return the container that holds it already. Callers hold
+   * lockFile and write the record with its new name next (see names). A store made before the
+   * index gets it first, from its records.
+   */
+  claimName(name: string, id: string): ContainerRecord | undefined {
+    if (name.length > MAX_KEY) throw new InvalidError(`Invalid container name (${name.slice(0, 40)}...): longer than ${MAX_KEY} characters`);
+    const names = this.names;
+    if (!names.exists()) names.create(this.list().map((c) => [c.name, c.id]));
+    else this.pruneNames(names);
+    const had = names.tryClaim(name, id);
+    if (had === undefined || had === id) return undefined;
+    const holder = had.includes('/') ? undefined : this.get(had);
+    if (holder?.name === name) return holder;
+    names.point(name, id); // stale: its container is gone or was renamed
+    return undefined;
+  }
+
+  /**
+   * Drop the entries of containers whose directory is gone, once there are STALE_ENTRIES more
+   * entries than containers: an --rm container's monitor removes its directory but not its name
+   * (it cannot tell whether the name is still its own), and names given once with --rm would
+   * otherwise pile up. Two directory reads per create; the entries are read only when pruning.
+   */
+  private pruneNames(names: NameIndex): void {
+    let ids: string[];
+    try { ids = fs.readdirSync(this.root); } catch { ids = []; }
+    const entries = names.count();
+    if (entries <= ids.length + STALE_ENTRIES) return;
+    const live = new Set(ids);
+    for (const [name, id] of names.entries()) if (!live.has(id)) names.drop(name, id);
+  }
+
+  /** Take back `name` from container `id` (after its record lost it: renamed or removed). Callers hold lockFile. */
+  releaseName(name: string, id: string): void {
+    try { this.names.drop(name, id); } catch { /* a stale entry is harmless */ }
+  }
+
   /**
    * Docker's order: the exact ID, then the exact name, then a unique ID prefix. Reads only the
-   * records it needs (an ID is the directory's name; names are read until the one that matches),
-   * not all of them as list() does: `exec`, `stop` or `logs` of one container by its ID then cost
-   * the same with 500 containers in the store as with one, and by its name half as much.
+   * records it needs (an ID is the directory's name; a name is looked up in the index), not all
+   * of them as list() does: `exec`, `stop` or `logs` of one container cost the same with 500
+   * containers in the store as with one.
    */
   find(nameOrId: string): ContainerRecord | undefined {
     const root = this.root;
     let ids: string[];
     try { ids = fs.readdirSync(root); } catch { return undefined; }
-    const read = new Map<string, ContainerRecord | undefined>();
-    const record = (id: string) => {
-      if (!read.has(id)) read.set(id, this.read(`${root}/${id}/container.json`));
-      return read.get(id);
-    };
-    if (ids.includes(nameOrId) && record(nameOrId)?.id === nameOrId) return record(nameOrId);
-    const name = nameOrId.replace(/^\//, '');
-    const named = ids.find((id) => record(id)?.name === name);
-    if (named) return record(named);
-    const byPrefix = ids.filter((id) => id.startsWith(nameOrId) && record(id)?.id.startsWith(nameOrId));
-    if (byPrefix.length > 1) throw new InvalidError(`multiple containers match "${nameOrId}": give more of the ID`);
-    return byPrefix.length ? record(byPrefix[0]) : undefined;
+    if (ids.includes(nameOrId)) {
+      const c = this.get(nameOrId);
+      if (c?.id === nameOrId) return c;
+    }
+    const named = this.findByName(nameOrId.replace(/^\//, ''));
+    if (named) return named;
+    // directories without a readable record (being created or removed) do not count
+    const records = ids.filter((id) => id.startsWith(nameOrId)).flatMap((id) => { const c = this.get(id); return c ? [c] : []; });
+    if (records.length > 1) throw new InvalidError(`multiple containers match "${nameOrId}": give more of the ID`);
+    return records[0];
   }
 
   mustFind(nameOrId: string): ContainerRecord {

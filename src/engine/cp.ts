@@ -5,6 +5,7 @@ import { humanSize } from '../util/format';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { containerRootArgs, spawnHelperStream } from './container-fs';
+import { acquireLock } from '../state/lock';
 
 export interface CpOptions {
   /** -a: keep the source's uid/gid (into a container; otherwise its root owns what is copied) */
@@ -132,7 +133,29 @@ async function copyFromContainer(engine: Engine, name: string, srcPath: string, 
 async function copyToContainer(engine: Engine, srcPath: string, name: string, dstPath: string, o: CpOptions,
   report: (line: string) => void): Promise<void> {
   const c = findContainer(engine, name);
-  const root = containerRootArgs(engine, c, { write: true, mounts: true });
+  // Held while a stopped container's overlay is mounted to write into (not for a running one:
+  // its own root is used): a `start` of it waits instead of mounting the same upper and work
+  // dirs at once, and an `rm` waits instead of removing them under the copy (start.ts, remove.ts).
+  let release: () => void;
+  try {
+    release = await acquireLock(engine.containers.opLock(c.id), true);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`No such container: ${name}`, 1); // removed meanwhile
+    throw e;
+  }
+  try {
+    const now = engine.containers.get(c.id);
+    if (!now) throw new SkiffError(`No such container: ${name}`, 1);
+    const root = containerRootArgs(engine, now, { write: true, mounts: true });
+    if (root[0] === '--pid') release();
+    await copyInto(engine, srcPath, name, root, dstPath, o, report);
+  } finally {
+    release();
+  }
+}
+
+async function copyInto(engine: Engine, srcPath: string, name: string, root: string[], dstPath: string, o: CpOptions,
+  report: (line: string) => void): Promise<void> {
   const owner = o.archive ? [] : ['--owner', '0:0'];
   const kind = await statInContainer(engine, root, dstPath, true);
   if (srcPath === '-') {

@@ -200,11 +200,36 @@ function resolveJoinedContainers(engine: Engine, run: RunFlags): void {
   if (pid !== undefined) run.pid = `container:${find(pid)}`;
 }
 
-/** Throws Docker's conflict error when NAME belongs to a container already. */
-export function nameConflict(engine: Engine, name: string, all = engine.containers.list()): void {
+/** Throws Docker's conflict error when NAME belongs to a container already (no lock: for an early message). */
+export function nameConflict(engine: Engine, name: string): void {
   const bare = name.replace(/^\//, '');
-  const owner = all.find((c) => c.name === bare);
-  if (owner) throw new SkiffError(`Conflict. The container name "/${bare}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  const owner = engine.containers.findByName(bare);
+  if (owner) throw nameInUse(bare, owner);
+}
+
+export function nameInUse(bare: string, owner: ContainerRecord): SkiffError {
+  return new SkiffError(`Conflict. The container name "/${bare}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+}
+
+/**
+ * Give container `id` the name asked (Docker's conflict error when it is taken), or a generated
+ * one that is free: Docker's way, a digit added after the first try, and the short ID when ten
+ * tries found none. Callers hold containers.lock and write the record next.
+ */
+export function claimContainerName(engine: Engine, id: string, asked: string | undefined): string {
+  if (asked !== undefined) {
+    const bare = asked.replace(/^\//, '');
+    const owner = engine.containers.claimName(bare, id);
+    if (owner) throw nameInUse(bare, owner);
+    return bare;
+  }
+  for (let retry = 0; retry < 10; retry++) {
+    const name = generateName(retry);
+    if (!engine.containers.claimName(name, id)) return name;
+  }
+  const short = id.slice(0, 12);
+  if (engine.containers.claimName(short, id)) throw new SkiffError(`no free name for container ${id}: give one with --name`);
+  return short;
 }
 
 /** Entrypoint/Cmd as Docker combines them: --entrypoint resets the image's Cmd. */
@@ -354,22 +379,21 @@ async function createContainerNow(engine: Engine, o: CreateOptions): Promise<Con
       state: { status: 'created' },
     };
     await withLock(engine.containers.lockFile, async () => {
-      const all = engine.containers.list();
-      const taken = new Set(all.map((c) => c.name));
-      if (o.name !== undefined) {
-        nameConflict(engine, o.name, all);
-        rec.name = o.name.replace(/^\//, '');
-      } else {
-        do rec.name = generateName(); while (taken.has(rec.name));
+      rec.name = claimContainerName(engine, id, o.name);
+      try {
+        if (network.kind === 'user') {
+          // under containers.lock, as every address allocation (network-connect.ts); the one
+          // create that reads every record: the addresses its network's containers hold
+          const n = mustFindNetwork(engine, network.name);
+          rec.endpoints = { [n.name]: allocateEndpoint(n, rec, engine.containers.list(), o.endpoint ?? {}) };
+        }
+        // with the record, under its lock: `volume rm` (which takes it too) sees the volume used
+        await ensureContainerVolumes(engine, mounts);
+        engine.containers.save(rec);
+      } catch (e) {
+        engine.containers.releaseName(rec.name, id);
+        throw e;
       }
-      if (network.kind === 'user') {
-        // under containers.lock, as every address allocation (network-connect.ts)
-        const n = mustFindNetwork(engine, network.name);
-        rec.endpoints = { [n.name]: allocateEndpoint(n, rec, all, o.endpoint ?? {}) };
-      }
-      // with the record, under its lock: `volume rm` (which takes it too) sees the volume used
-      await ensureContainerVolumes(engine, mounts);
-      engine.containers.save(rec);
     });
     return rec;
   } catch (e) {

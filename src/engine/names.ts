@@ -1,6 +1,6 @@
 import { randomHex, randomInt } from '../util/random';
 
-// Docker-style generated names: adjective_surname (a short list; collisions get retried).
+// Docker-style generated names: adjective_surname (a short list; collisions get retried, with a digit).
 const ADJECTIVES = ['admiring', 'agitated', 'amazing', 'angry', 'awesome', 'bold', 'brave', 'busy',
   'charming', 'clever', 'cool', 'dazzling', 'determined', 'eager', 'ecstatic', 'elastic', 'elegant',
   'epic', 'festive', 'focused', 'friendly', 'gallant', 'gifted', 'happy', 'hopeful', 'jolly', 'keen',
@@ -12,10 +12,11 @@ const SURNAMES = ['albattani', 'archimedes', 'babbage', 'bohr', 'curie', 'darwin
   'kepler', 'knuth', 'lamarr', 'lovelace', 'maxwell', 'meitner', 'newton', 'noether', 'pascal',
   'pasteur', 'ritchie', 'shannon', 'tesla', 'thompson', 'torvalds', 'turing', 'volta', 'wozniak'];
 
-export function generateName(): string {
+/** After a first try that was taken, Docker's generator adds a digit: `retry` says how many tries went before. */
+export function generateName(retry = 0): string {
   const a = ADJECTIVES[randomInt(ADJECTIVES.length)];
   const b = SURNAMES[randomInt(SURNAMES.length)];
-  return `${a}_${b}`;
+  return retry > 0 ? `${a}_${b}${randomInt(10)}` : `${a}_${b}`;
 }
 
 export function newContainerId(): string {

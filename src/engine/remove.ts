@@ -10,14 +10,19 @@ import { forgetFreezer } from './pause';
 import { rootfsStorageDirs } from './rootfs';
 import { stopRecord } from './stop';
 
-/** Remove the container's storage (inside the namespace) and then its directory and record. */
+/** Remove the container's storage (inside the namespace), then its directory and record, then its name. */
 export async function removeContainerFiles(engine: Engine, c: ContainerRecord, storageToo = true): Promise<void> {
   const dir = engine.containers.dir(c.id);
   if (storageToo) {
     const layers = await engine.layers();
     await layers.removeTree(...rootfsStorageDirs(engine, c));
   }
-  await withLock(engine.containers.lockFile, () => removeTree(dir));
+  await withLock(engine.containers.lockFile, () => {
+    const name = engine.containers.get(c.id)?.name ?? c.name; // renamed since c was read?
+    removeTree(dir);
+    // the record first: until it is gone, its name's entry must stay (container-store.ts)
+    engine.containers.releaseName(name, c.id);
+  });
 }
 
 export interface RemoveOptions {

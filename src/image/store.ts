@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../state/atomic';
 import { withLock } from '../state/lock';
+import { NameIndex } from '../state/name-index';
 import { chainIds } from './chain-id';
 import { SkiffError } from '../util/errors';
 import { BlobStore } from './blob-store';
@@ -89,6 +90,32 @@ export class ImageStore {
     });
   }
 
+  /**
+   * image-names/REFERENCE -> image ID (hex), for the references of repoTags and repoDigests: a
+   * cache that spares `run IMAGE` reading every image record. Only a hint: a lookup trusts an
+   * entry once the record it names holds the reference (a tag is on one image at a time), and
+   * falls back to reading every record when not (an entry that is missing, stale after rmi or a
+   * tag moved by an older skiff, or an image from before the cache), then fixes the entry. So
+   * its writes need no lock and may fail: a miss costs what a lookup cost without it.
+   */
+  private get refs(): NameIndex { return new NameIndex(path.join(this.dataRoot, 'image-names')); }
+
+  private remember(ref: string, id: string): void {
+    try {
+      fs.mkdirSync(this.refs.dir, { recursive: true, mode: 0o700 });
+      this.refs.point(ref, hexOf(id));
+    } catch { /* a hint only (a reference too long for a file name, a read-only store) */ }
+  }
+
+  /** The image the cache says holds `ref`, once its record confirms it. */
+  private cached(ref: string, holds: (i: ImageRecord) => boolean): ImageRecord | undefined {
+    const hex = this.refs.lookup(ref);
+    if (hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) return undefined;
+    let rec: ImageRecord | undefined;
+    try { rec = this.get(hex); } catch { return undefined; }
+    return rec && holds(rec) ? rec : undefined;
+  }
+
   /** Callers hold lockFile. */
   save(rec: ImageRecord): void {
     fs.mkdirSync(this.dir, { recursive: true });
@@ -139,6 +166,7 @@ export class ImageStore {
     }
     image.repoTags = [...new Set([...image.repoTags, ...tags])];
     this.save(image);
+    for (const ref of [...tags, ...image.repoDigests]) this.remember(ref, image.id);
   }
 
   /**
@@ -146,22 +174,31 @@ export class ImageStore {
    * or not, or a reference (tag or digest). Returns undefined when nothing matches.
    */
   find(nameOrId: string): ImageRecord | undefined {
-    const images = this.list();
     const idPrefix = nameOrId.replace(/^sha256:/, '');
     const looksLikeId = /^[0-9a-f]{1,64}$/.test(idPrefix);
     // Docker resolves a name first; only then an ID prefix.
     const ref = nameOrId.startsWith('sha256:') || idPrefix.length === 64 ? null : tryParseReference(nameOrId);
     if (ref) {
       const wanted = canonicalString(ref);
-      const byName = ref.digest && !ref.tag
-        ? images.find((i) => i.repoDigests.includes(wanted))
-        : images.find((i) => i.repoTags.includes(wanted));
-      if (byName) return byName;
+      const holds = ref.digest && !ref.tag ? (i: ImageRecord) => i.repoDigests.includes(wanted) : (i: ImageRecord) => i.repoTags.includes(wanted);
+      const known = this.cached(wanted, holds);
+      if (known) return known;
+      const byName = this.list().find(holds);
+      if (byName) {
+        this.remember(wanted, byName.id);
+        return byName;
+      }
     } else if (!looksLikeId) {
       parseReference(nameOrId); // throws the reference error
     }
     if (!looksLikeId) return undefined;
-    const byId = images.filter((i) => hexOf(i.id).startsWith(idPrefix));
+    // image IDs are the records' file names: only the records they name are read
+    let files: string[];
+    try { files = fs.readdirSync(this.dir); } catch { return undefined; }
+    const byId = files.filter((f) => f.endsWith('.json') && f.startsWith(idPrefix)).flatMap((f) => {
+      const rec = this.get(f.slice(0, -'.json'.length));
+      return rec ? [rec] : [];
+    });
     if (byId.length > 1) {
       throw new SkiffError(`image ID prefix "${nameOrId}" is ambiguous: it matches ${byId.length} images; give more characters`);
     }

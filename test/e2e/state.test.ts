@@ -1,10 +1,10 @@
 // Container state without a daemon: detached --rm cleanup racing skiff's own record writes,
-// and a monitor that dies without leaving an exit code.
+// a monitor that dies without leaving an exit code, names whose container is gone, cp racing start.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUSYBOX, destroyStore, fixture, hostProcessesMatching, isRootless, newStore, psAll, sh, shq, skiff, store, useStore, waitFor } from './harness';
+import { BUSYBOX, destroyStore, fixture, hostProcessesMatching, isRootless, newStore, psAll, sh, shq, skiff, store, uniqueName, useStore, waitFor } from './harness';
 
 useStore();
 
@@ -193,5 +193,88 @@ describe('rm -f and PID reuse', () => {
     } finally {
       bystander.kill('SIGKILL');
     }
+  });
+});
+
+describe('container names without a daemon', () => {
+  const namesDir = () => path.join(store().root, 'container-names');
+  const createNamed = (name: string) => skiff(['create', '--name', name, BUSYBOX, 'true']);
+
+  // Docker keeps names in the daemon's memory and rebuilds them from the containers on disk at
+  // start: a name whose container is gone is free. skiff's name index (container-store.ts) can
+  // hold an entry whose container is gone (the monitor of an --rm container removes its
+  // directory only; a create killed between the name and the record): such an entry is free.
+  test('a name whose container is gone is free again: an --rm container removed by its monitor, a create killed after taking the name', { timeout: 90_000 }, async () => {
+    const rmName = uniqueName('gone-rm');
+    const r = await skiff(['run', '-d', '--rm', '--name', rmName, BUSYBOX, 'true']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    await waitFor(() => !containerIds().includes(id), 20_000, 'the --rm container to be removed by its monitor');
+    expect(fs.readlinkSync(path.join(namesDir(), rmName))).toBe(id); // its entry is left: the case under test
+    const again = await createNamed(rmName);
+    expect(again.code, again.stderr).toBe(0);
+    expect(fs.readlinkSync(path.join(namesDir(), rmName))).toBe(again.stdout.trim());
+
+    const killedName = uniqueName('killed-create');
+    fs.symlinkSync('f'.repeat(64), path.join(namesDir(), killedName)); // as a create killed after taking the name
+    const taken = await createNamed(killedName);
+    expect(taken.code, taken.stderr).toBe(0);
+    expect((await psAll()).find((x) => x.NAMES === killedName)?.['CONTAINER ID']).toBe(taken.stdout.trim());
+    const clash = await createNamed(killedName);
+    expect(clash.code).toBe(125);
+    expect(clash.stderr).toContain(`Conflict. The container name "/${killedName}" is already in use by container "${taken.stdout.trim()}"`);
+    for (const c of [again, taken]) expect((await skiff(['rm', c.stdout.trim()])).code).toBe(0);
+  });
+
+  test('rename frees the old name and takes the new one; rm frees the name', async () => {
+    const [a, b] = [uniqueName('ren-a'), uniqueName('ren-b')];
+    const c = await createNamed(a);
+    expect(c.code, c.stderr).toBe(0);
+    expect((await skiff(['rename', a, b])).code).toBe(0);
+    const clash = await createNamed(b);
+    expect(clash.code).toBe(125);
+    expect(clash.stderr).toContain(`The container name "/${b}" is already in use by container "${c.stdout.trim()}"`);
+    const reuse = await createNamed(a);
+    expect(reuse.code, reuse.stderr).toBe(0);
+    const back = await skiff(['rename', b, a]);
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain(`Error when allocating new name: Conflict. The container name "/${a}" is already in use by container "${reuse.stdout.trim()}"`);
+    expect((await skiff(['rm', a, b])).code).toBe(0);
+    expect(fs.existsSync(path.join(namesDir(), a)) || fs.existsSync(path.join(namesDir(), b))).toBe(false);
+    const fresh = await createNamed(b);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect((await skiff(['rm', b])).code).toBe(0);
+  });
+});
+
+describe('cp into a stopped container', () => {
+  // cp mounts the stopped container's overlay (its upper and work dirs) to write into it; a start
+  // at the same time would mount them too. The start must wait for the copy (the op lock).
+  test('a start waits for a cp into the stopped container to finish, then sees the copied file', { timeout: 90_000 }, async () => {
+    const name = uniqueName('cp-start');
+    const c = await skiff(['create', '--name', name, BUSYBOX, 'sleep', '1000']);
+    expect(c.code, c.stderr).toBe(0);
+    const lock = path.join(containersDir(), c.stdout.trim(), 'op.lock');
+    const d = fs.mkdtempSync(path.join(store().dir, 'cp-'));
+    fs.writeFileSync(path.join(d, 'payload'), 'copied\n');
+    const r = await sh(`
+      set -u
+      D=${shq(d)}; mkfifo "$D/in"
+      "$SKIFF" cp - ${shq(name)}:/tmp < "$D/in" 2>"$D/cp.err" & cp=$!
+      exec 3>"$D/in"   # cp reads its tar from here: it waits for us, holding what it holds
+      end=$(($(date +%s) + 25)); while flock -n ${shq(lock)} true; do
+        [ "$(date +%s)" -lt $end ] || { echo "cp never took the container's op lock: $(cat "$D/cp.err")"; exit 2; }; sleep 0.05
+      done
+      "$SKIFF" start ${shq(name)} >"$D/start.out" 2>&1 3>&- & st=$!   # not holding the fifo open
+      sleep 1
+      kill -0 $st 2>/dev/null || { echo "start finished while cp was writing into the container: $(cat "$D/start.out")"; exit 3; }
+      tar -cf - -C "$D" payload >&3; exec 3>&-
+      wait $cp || { echo "cp failed: $(cat "$D/cp.err")"; exit 4; }
+      wait $st || { echo "start failed: $(cat "$D/start.out")"; exit 5; }
+    `, { timeoutMs: 60_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const cat = await skiff(['exec', name, 'cat', '/tmp/payload']);
+    expect(cat.stdout, cat.stderr).toBe('copied\n');
+    expect((await skiff(['rm', '-f', name])).code).toBe(0);
   });
 });

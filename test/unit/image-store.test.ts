@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ImageStore, type ImageRecord } from '../../src/image/store';
 import { SkiffError } from '../../src/util/errors';
 
@@ -161,5 +161,65 @@ describe('ImageStore.find: ambiguity and names vs IDs (Docker)', () => {
     const named = image('9'.repeat(64), ['docker.io/library/a1b2:latest']);
     put(named);
     expect(store.find('a1b2')).toEqual(named);
+  });
+});
+
+describe('ImageStore.find: the reference cache (image-names/)', () => {
+  const reads = () => vi.spyOn(fs, 'readFileSync');
+  const imageReads = (spy: ReturnType<typeof reads>) => spy.mock.calls.filter(([f]) => /\/images\/[0-9a-f]{64}\.json$/.test(String(f))).length;
+
+  it('a found name is remembered: the next lookup reads that one record', () => {
+    put(busybox, alpine, other);
+    expect(store.find('skiff-test/busybox')).toEqual(busybox); // reads them all, once
+    const spy = reads();
+    try {
+      expect(store.find('skiff-test/busybox')).toEqual(busybox);
+      expect(store.find(`alpine@${DIGEST}`)).toEqual(alpine);
+      expect(imageReads(spy)).toBe(1 + 3); // the cached one; the digest was not cached yet
+      spy.mockClear();
+      expect(store.find(`alpine@${DIGEST}`)).toEqual(alpine);
+      expect(imageReads(spy)).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('tags written by moveTags are cached at once, and a tag moved away is not believed', () => {
+    put(busybox, other);
+    store.moveTags(other, ['docker.io/skiff-test/busybox:latest']);
+    const spy = reads();
+    try {
+      expect(store.find('skiff-test/busybox')?.id).toBe(other.id);
+      expect(imageReads(spy)).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    // an older skiff (or a crash before the cache was written) moves the tag back behind its back
+    put({ ...other, repoTags: ['localhost:5000/team/app:v1'] }, busybox);
+    expect(store.find('skiff-test/busybox')?.id).toBe(busybox.id);
+    expect(store.find('localhost:5000/team/app:v1')?.id).toBe(other.id);
+  });
+
+  it('an entry whose image is gone is a miss, not an error; the ID prefix still works', () => {
+    put(busybox);
+    expect(store.find('skiff-test/busybox')).toEqual(busybox);
+    store.remove(busybox.id);
+    expect(store.find('skiff-test/busybox')).toBeUndefined();
+    put(other);
+    expect(store.find('a1b2')).toEqual(other);
+  });
+
+  it('reads only the records whose file name starts with an ID prefix', () => {
+    put(busybox, alpine, other);
+    const spy = reads();
+    try {
+      expect(() => store.find('3f5')).toThrow(/ambiguous/);
+      expect(imageReads(spy)).toBe(3 + 2); // the name 3f5:latest looked for, then the two candidates
+      spy.mockClear();
+      expect(store.find(`sha256:${'a1b2'}`)).toEqual(other);
+      expect(imageReads(spy)).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
