@@ -414,6 +414,21 @@ describe('the embedded DNS server at 127.0.0.11', () => {
     expect(shut.stdout).toContain('rc=1');
   });
 
+  test('hostile datagrams from a container (cut short, pointer loops, over-long names, lying counts, responses, random bytes, piled-up forwards) leave the server answering', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    const peerIp = await ipOn(app, peer);
+    // --dns at the peer, which serves no DNS: the forwarded queries stay inside the test's network
+    const client = await started(['--network', app, '--dns', peerIp]);
+    await putFixtureProgram(client, 'dns-garbage');
+    const sent = await inContainer(client, '/dns-garbage 127.0.0.11 30');
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^sent [1-9]\d+/);
+    expect((await skiff(['inspect', '-f', '{{.State.Running}}', client])).stdout).toBe('true\n');
+    await waitFor(async () => addressesIn((await lookup(client, peer)).stdout).includes(peerIp), 15_000, 'the server to answer after the garbage');
+    expect(addressesIn((await lookup(client, peer)).stdout)).toEqual([peerIp]);
+  });
+
   test('it answers again after a --restart (the new run\'s namespace has a new server)', async () => {
     const app = await network();
     const peer = await started(['--network', app]);
