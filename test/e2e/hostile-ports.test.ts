@@ -1,14 +1,11 @@
 // Published ports under hostile conditions: a host port taken between skiff's probe and the
 // monitor's bind, and clients or containers that abuse the forwarder (native/helper/port_forward.c).
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, REPO, errorLines, hostProcessesMatching, psAll, sh, shq, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, psAll, putFixtureProgram, sh, shq, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 const store = useStore();
 
@@ -168,19 +165,6 @@ function answerOfOneRequest(port: number): Promise<string> {
   });
 }
 
-/** test/fixtures/NAME.c built static and put into the running CONTAINER as /NAME. */
-async function putStatic(container: string, name: string): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-fixture-'));
-  try {
-    const bin = path.join(dir, name);
-    execFileSync('gcc', ['-static', '-O2', '-o', bin, path.join(REPO, `test/fixtures/${name}.c`)]);
-    const put = await skiff(['exec', '-i', container, 'sh', '-c', `cat > /${name}.new && chmod +x /${name}.new && mv /${name}.new /${name}`], { input: fs.readFileSync(bin) });
-    expect(put.code, put.stderr).toBe(0);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function freePorts(n: number): Promise<number[]> {
   const ls = await Promise.all(Array.from({ length: n }, () => listener('127.0.0.1', 0)));
   await Promise.all(ls.map((l) => l.close()));
@@ -200,7 +184,7 @@ describe('the forwarder under a hostile client', () => {
     const script = 'mkdir /www && echo other-port > /www/index.html && httpd -p 81 -h /www && while [ ! -x /tcp-sink ]; do sleep 0.1; done; exec /tcp-sink 80';
     const r = await sh(`ulimit -n 256 && "$SKIFF" run -d --name ${name} -p 127.0.0.1:${flooded}:80 -p 127.0.0.1:${other}:81 ${BUSYBOX} sh -c ${shq(script)}`);
     expect(r.code, r.stderr).toBe(0);
-    await putStatic(name, 'tcp-sink');
+    await putFixtureProgram(name, 'tcp-sink');
     expect(await fetched(other)).toBe('other-port\n');
     const pid = forwarder();
     const baseFds = await settledFds(pid);
