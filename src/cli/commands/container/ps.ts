@@ -28,7 +28,7 @@ export class PsCommand extends SkiffCommand {
     const rows = listContainers(this.engine, {
       all: this.all, noTrunc: this.noTrunc, filters: this.filter, last: this.latest ? 1 : last,
     });
-    this.out(renderList(rows, { format: this.format, quiet: this.quiet, noHeading: this.noHeading }, { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS, probeRow: emptyContainerRow() }));
+    this.out(renderList(rows, { format: this.format, quiet: this.quiet, noHeading: this.noHeading }, { defaultFormat: PS_DEFAULT_FORMAT, headers: PS_HEADERS, probeRow: this.format ? emptyContainerRow() : undefined }));
     return 0;
   }
 }

@@ -20,14 +20,15 @@ export class RunCommand extends ContainerConfigCommand {
     const { startContainer } = await import('../../../engine/start');
     const { parseDetachKeys } = await import('../../../engine/detach-keys');
     parseDetachKeys(this.detachKeys); // refused before the container is created
-    const streams = this.attachStreams();
+    const options = this.createOptions();
+    const streams = options.attach!;
     // docker-cli's own checks, before it asks anything of the daemon (exit 1, not 125)
     if (this.detach && this.attach.length) throw new ClientError('conflicting options: cannot specify both --attach and --detach');
     // node:tty only here: loading it costs every other run a few ms of start-up
     if (!this.detach && this.tty && streams.stdin && !process.getBuiltinModule('node:tty').isatty(0)) {
       throw new ClientError('the input device is not a TTY');
     }
-    const c = await createContainer(this.engine, { ...this.createOptions(), ...await this.healthOptions(), detach: this.detach });
+    const c = await createContainer(this.engine, { ...options, ...await this.healthOptions(), detach: this.detach });
     let code: number | undefined;
     try {
       code = await startContainer(this.engine, c, { attach: !this.detach, interactive: this.interactive, detachKeys: this.detachKeys, streams, sigProxy: this.sigProxy });
