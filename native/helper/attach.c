@@ -32,33 +32,36 @@
 
 enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5 };
 
+/* Only small fields here: with its initializer `at` is stored in the helper's file (.data),
+ * and each page of it the monitor reads stays resident. */
 static struct {
   int listen_fd;
-  char path[4200];
   int dirfd;
   char *pending; /* stdin bytes from clients not yet in the container's stdin */
   size_t pending_len, pending_off;
 } at = {.listen_fd = -1, .dirfd = -1};
+static char at_path[4200];
 
-/* Apart from `at`: with its initializer the ~1 MB of buffers would be stored in the helper's
- * file (.data) rather than zero pages (.bss), and copied into the sealed memfd at every start. */
+/* A client's frame buffer is allocated when it connects: most containers never see one, and
+ * a static array of them would be resident in every monitor as soon as the slots are set up. */
+#define CLIENT_BUF (FRAME_MAX + 5)
 static struct client {
   int fd;
-  unsigned char buf[FRAME_MAX + 5];
+  unsigned char *buf; /* CLIENT_BUF bytes while connected */
   size_t len;
 } clients[MAX_CLIENTS];
 
 /* The socket's address through the directory's fd: the container directory's own path can be
  * longer than sun_path's 108 bytes. */
 static void socket_addr(struct sockaddr_un *a) {
-  const char *slash = strrchr(at.path, '/');
+  const char *slash = strrchr(at_path, '/');
   memset(a, 0, sizeof *a);
   a->sun_family = AF_UNIX;
-  snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%.64s", at.dirfd, slash ? slash + 1 : at.path);
+  snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%.64s", at.dirfd, slash ? slash + 1 : at_path);
 }
 
 void attach_listen(const char *path) {
-  snprintf(at.path, sizeof at.path, "%s", path);
+  snprintf(at_path, sizeof at_path, "%s", path);
   char dir[4200];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -81,6 +84,8 @@ static void drop_client(struct client *c) {
   close(c->fd);
   c->fd = -1;
   c->len = 0;
+  free(c->buf);
+  c->buf = NULL;
 }
 
 /* Send one whole frame: a partial frame would corrupt the stream, so wait (a second at most). */
@@ -151,7 +156,7 @@ static void handle_frame(int type, const unsigned char *d, size_t n, const struc
 
 /* Parse the complete frames a client sent; keep a trailing partial one. */
 static void read_client(struct client *c, const struct attach_target *t) {
-  ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+  ssize_t r = read(c->fd, c->buf + c->len, CLIENT_BUF - c->len);
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (r <= 0) { drop_client(c); return; }
   c->len += r;
@@ -175,8 +180,13 @@ void attach_handle(const struct pollfd *p, int n, const struct attach_target *t)
     int slot = -1;
     for (int i = 0; fd >= 0 && i < MAX_CLIENTS && slot < 0; i++)
       if (clients[i].fd < 0) slot = i;
-    if (slot >= 0) clients[slot].fd = fd;
-    else if (fd >= 0) close(fd);
+    unsigned char *buf = slot >= 0 ? malloc(CLIENT_BUF) : NULL;
+    if (buf) {
+      clients[slot].fd = fd;
+      clients[slot].buf = buf;
+    } else if (fd >= 0) {
+      close(fd); /* no free slot (or no memory): the client sees EOF rather than the monitor dying */
+    }
   }
   if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
     size_t left = at.pending_len - at.pending_off;
