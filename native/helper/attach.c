@@ -34,19 +34,22 @@
 
 enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5, F_DNS = 6 };
 
+/* Only small fields here: with its initializer `at` is stored in the helper's file (.data),
+ * and each page of it the monitor reads stays resident. */
 static struct {
   int listen_fd;
-  char path[4200];
   int dirfd;
   char *pending; /* stdin bytes from clients not yet in the container's stdin */
   size_t pending_len, pending_off;
 } at = {.listen_fd = -1, .dirfd = -1};
+static char at_path[4200];
 
-/* Apart from `at`: with its initializer the ~1 MB of buffers would be stored in the helper's
- * file (.data) rather than zero pages (.bss), and copied into the sealed memfd at every start. */
+/* A client's frame buffer is allocated when it connects: most containers never see one, and
+ * a static array of them would be resident in every monitor as soon as the slots are set up. */
+#define CLIENT_BUF (FRAME_MAX + 5)
 static struct client {
   int fd;
-  unsigned char buf[FRAME_MAX + 5];
+  unsigned char *buf; /* CLIENT_BUF bytes while connected */
   size_t len;
   int fds[FD_PASS_MAX]; /* passed with its bytes, for a dns frame (closed unless one takes them) */
   int nfds;
@@ -55,14 +58,14 @@ static struct client {
 /* The socket's address through the directory's fd: the container directory's own path can be
  * longer than sun_path's 108 bytes. */
 static void socket_addr(struct sockaddr_un *a) {
-  const char *slash = strrchr(at.path, '/');
+  const char *slash = strrchr(at_path, '/');
   memset(a, 0, sizeof *a);
   a->sun_family = AF_UNIX;
-  snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%.64s", at.dirfd, slash ? slash + 1 : at.path);
+  snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%.64s", at.dirfd, slash ? slash + 1 : at_path);
 }
 
 void attach_listen(const char *path) {
-  snprintf(at.path, sizeof at.path, "%s", path);
+  snprintf(at_path, sizeof at_path, "%s", path);
   char dir[4200];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -87,6 +90,8 @@ static void drop_client(struct client *c) {
   close(c->fd);
   c->fd = -1;
   c->len = 0;
+  free(c->buf);
+  c->buf = NULL;
 }
 
 /* Send one whole frame: a partial frame would corrupt the stream, so wait (a second at most). */
@@ -170,7 +175,7 @@ static void handle_frame(struct client *c, int type, const unsigned char *d, siz
 
 /* Parse the complete frames a client sent; keep a trailing partial one. */
 static void read_client(struct client *c, const struct attach_target *t) {
-  struct iovec iov = {c->buf + c->len, sizeof c->buf - c->len};
+  struct iovec iov = {c->buf + c->len, CLIENT_BUF - c->len};
   union {
     struct cmsghdr h;
     char buf[CMSG_SPACE(sizeof(int) * FD_PASS_MAX)];
@@ -202,8 +207,13 @@ void attach_handle(const struct pollfd *p, int n, const struct attach_target *t)
     int slot = -1;
     for (int i = 0; fd >= 0 && i < MAX_CLIENTS && slot < 0; i++)
       if (clients[i].fd < 0) slot = i;
-    if (slot >= 0) clients[slot].fd = fd;
-    else if (fd >= 0) close(fd);
+    unsigned char *buf = slot >= 0 ? malloc(CLIENT_BUF) : NULL;
+    if (buf) {
+      clients[slot].fd = fd;
+      clients[slot].buf = buf;
+    } else if (fd >= 0) {
+      close(fd); /* no free slot (or no memory): the client sees EOF rather than the monitor dying */
+    }
   }
   if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
     size_t left = at.pending_len - at.pending_off;

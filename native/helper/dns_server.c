@@ -57,9 +57,11 @@ static struct {
   int netns; /* the container's network namespace, for TCP to its upstreams (-1: none) */
   char *names;
   struct stat names_st;
-  struct pending p[MAX_PENDING];
   int npending;
 } S = {.listen = -1, .ctr_up = -1, .host_up = -1, .netns = -1};
+/* Out of S, whose initializer puts it in the helper's file (.data): 12 KB that would be
+ * resident in every monitor, DNS server or not. */
+static struct pending slots[MAX_PENDING];
 
 static unsigned char buf[BUF_SIZE], reply[BUF_SIZE];
 
@@ -232,7 +234,7 @@ static void finish(struct pending *p) {
 
 void dns_server_stop(void) {
   for (int i = 0; i < MAX_PENDING; i++)
-    if (S.p[i].used) finish(&S.p[i]);
+    if (slots[i].used) finish(&slots[i]);
   dns_tcp_stop();
   int *fds[] = {&S.listen, &S.ctr_up, &S.host_up, &S.netns};
   for (int i = 0; i < 4; i++)
@@ -357,7 +359,7 @@ static void forward(const unsigned char *q, size_t n, const struct sockaddr_in *
   unsigned short id = (unsigned short)(q[0] << 8 | q[1]);
   struct pending *free_slot = NULL;
   for (int i = 0; i < MAX_PENDING; i++) {
-    struct pending *p = &S.p[i];
+    struct pending *p = &slots[i];
     if (!p->used) {
       if (!free_slot) free_slot = p;
       continue;
@@ -383,7 +385,7 @@ static void forward(const unsigned char *q, size_t n, const struct sockaddr_in *
     p->up_id = dns_random_id();
     unique = 1;
     for (int i = 0; i < MAX_PENDING; i++)
-      if (&S.p[i] != p && S.p[i].used && S.p[i].up_id == p->up_id) unique = 0;
+      if (&slots[i] != p && slots[i].used && slots[i].up_id == p->up_id) unique = 0;
   } while (!unique);
   p->query[0] = (unsigned char)(p->up_id >> 8);
   p->query[1] = (unsigned char)p->up_id;
@@ -424,7 +426,7 @@ static void relay_replies(int fd) {
     unsigned short id = (unsigned short)(buf[0] << 8 | buf[1]);
     struct pending *p = NULL;
     for (int j = 0; j < MAX_PENDING && !p; j++)
-      if (S.p[j].used && S.p[j].asked >= 0 && S.p[j].up_id == id && S.p[j].fd == fd && same_address(&S.p[j].to, &from)) p = &S.p[j];
+      if (slots[j].used && slots[j].asked >= 0 && slots[j].up_id == id && slots[j].fd == fd && same_address(&slots[j].to, &from)) p = &slots[j];
     if (!p) continue; /* late, or not ours */
     int rcode = buf[3] & 0xf;
     /* too big for us, SERVFAIL or REFUSED: the next upstream (Docker's) */
@@ -452,7 +454,7 @@ int dns_pollfds(struct pollfd *p) {
 int dns_poll_timeout(void) {
   long long now = dns_now_ms(), next = S.listen >= 0 ? dns_tcp_deadline() : -1;
   for (int i = 0; S.npending && i < MAX_PENDING; i++)
-    if (S.p[i].used && (next < 0 || S.p[i].deadline < next)) next = S.p[i].deadline;
+    if (slots[i].used && (next < 0 || slots[i].deadline < next)) next = slots[i].deadline;
   if (next < 0) return -1;
   return next <= now ? 0 : (int)(next - now);
 }
@@ -468,7 +470,7 @@ void dns_handle(const struct pollfd *p, int n) {
   if (S.npending == 0) return;
   long long now = dns_now_ms();
   for (int i = 0; i < MAX_PENDING; i++)
-    if (S.p[i].used && S.p[i].deadline <= now) forward_next(&S.p[i]);
+    if (slots[i].used && slots[i].deadline <= now) forward_next(&slots[i]);
 }
 
 int dns_answer_local(const unsigned char *q, size_t n, int tcp, unsigned char *out, size_t cap, size_t *outlen) {

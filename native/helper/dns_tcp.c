@@ -33,12 +33,13 @@
 #define IDLE_MS 8000           /* as miekg/dns's idle timeout, which Docker's resolver runs on */
 #define UPSTREAM_TIMEOUT_MS 4000 /* Docker's extIOTimeout, as over UDP */
 #define ACCEPTS 16             /* connections taken per wake-up */
+#define IN_SIZE (2 + MAX_QUERY)
 
 struct conn {
   int fd;                            /* -1: a free slot */
   int eof;                           /* the client shut its side: answer what it sent, then close */
   long long deadline, last;          /* closed at DEADLINE when waiting for the client; LAST: its last answer */
-  unsigned char in[2 + MAX_QUERY];   /* what the client sent and is not answered yet */
+  unsigned char *in;                 /* IN_SIZE bytes while connected: what the client sent and is not answered yet */
   size_t in_len;
   unsigned char *out;                /* the answer being written (length included), or NULL */
   size_t out_len, out_off;
@@ -53,6 +54,8 @@ struct conn {
   size_t r_len, r_want;
 };
 
+/* Small: the buffers are allocated per connection, so a monitor whose container never uses TCP
+ * keeps none of them resident. */
 static struct conn C[DNS_TCP_CLIENTS];
 static int T_listen = -1;
 static unsigned char answer[2 + 4096];
@@ -88,6 +91,8 @@ static void drop(struct conn *c) {
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   c->eof = 0;
+  free(c->in);
+  c->in = NULL;
 }
 
 void dns_tcp_stop(void) {
@@ -198,8 +203,8 @@ static void serve(struct conn *c) {
 }
 
 static void read_client(struct conn *c) {
-  if (c->in_len == sizeof c->in) return; /* a whole query waits there: never the case while we read */
-  ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+  if (c->in_len == IN_SIZE) return; /* a whole query waits there: never the case while we read */
+  ssize_t n = recv(c->fd, c->in + c->in_len, IN_SIZE - c->in_len, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n < 0) {
     drop(c);
@@ -282,6 +287,10 @@ static void accept_clients(void) {
     if (!slot) {
       slot = idle ? idle : any;
       drop(slot);
+    }
+    if (!(slot->in = malloc(IN_SIZE))) {
+      close(fd);
+      return;
     }
     slot->fd = fd;
     slot->in_len = 0;
