@@ -511,6 +511,21 @@ describe('the embedded DNS server at 127.0.0.11', () => {
     expect(addressesIn((await lookup(c, peer)).stdout)).toEqual([]);
   });
 
+  test('a server started by network connect is there again in the container\'s --restart runs (its resolv.conf names it)', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    const name = uniqueName('c');
+    containers.push(name);
+    // each run waits for /tmp/go (the rootfs stays across runs: the second run goes at once)
+    const r = await skiff(['run', '-d', '--name', name, '--restart', 'on-failure:1', BUSYBOX, 'sh', '-c',
+      `while [ ! -e /tmp/go ]; do sleep 0.1; done; nslookup ${peer} 127.0.0.11 | grep -q '^Address: 10\\.' && echo RESOLVED; exit 3`]);
+    expect(r.code, r.stderr).toBe(0);
+    const connect = await skiff(['network', 'connect', app, name]);
+    expect(connect.code, connect.stderr).toBe(0);
+    expect((await inContainer(name, 'touch /tmp/go')).code).toBe(0);
+    await waitFor(async () => (await skiff(['logs', name])).stdout.split('\n').filter((l) => l === 'RESOLVED').length === 2, 20_000, 'both runs to resolve the peer');
+  });
+
   test('it answers again after a --restart (the new run\'s namespace has a new server)', async () => {
     const app = await network();
     const peer = await started(['--network', app]);
