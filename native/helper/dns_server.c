@@ -2,8 +2,10 @@
  * The embedded DNS server's sockets (dns.h), in the monitor's poll loop: no thread, no process
  * of its own, a few kilobytes while idle.
  *
- * The container init binds 127.0.0.11:53 in each run's new network namespace (the namespace and
- * so the socket are made again at each --restart run) and passes the socket to the monitor.
+ * The container init binds 127.0.0.11:53 (UDP and TCP) in each run's new network namespace (the
+ * namespace and so the sockets are made again at each --restart run) and passes the sockets to
+ * the monitor; `dns-connect` (dns_connect.c) does the same for a running container that joins a
+ * user network. This file serves UDP and holds what both protocols share; dns_tcp.c serves TCP.
  * Queries skiff's names answer (dns_message.c) are answered at once; the others are forwarded
  * with a fresh random ID to the upstream resolvers in order, Docker's rules: the next one on a
  * timeout (4 s), SERVFAIL or REFUSED, SERVFAIL to the client when none is left; at most
