@@ -516,7 +516,7 @@ int dns_upstream_tcp(int i) {
 }
 
 int mode_dns_answer(int argc, char **argv) {
-  if (argc != 3) die("usage: dns-answer NAMES_FILE NDOTS_SET");
+  if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "tcp"))) die("usage: dns-answer NAMES_FILE NDOTS_SET [tcp]");
   static struct dns_config c;
   c.names = argv[1];
   c.ndots_set = atoi(argv[2]);
@@ -530,7 +530,7 @@ int mode_dns_answer(int argc, char **argv) {
     if (n == sizeof buf) break;
   }
   size_t len;
-  int what = dns_local_reply(current_names(), c.ndots_set, monitor_alive, buf, n, 0, reply, sizeof reply, &len);
+  int what = dns_local_reply(current_names(), c.ndots_set, monitor_alive, buf, n, argc == 4, reply, sizeof reply, &len);
   if (what == DNS_FORWARD) return 3;
   if (what == DNS_DROP) return 4;
   write_all(1, reply, len, "stdout");
