@@ -57,7 +57,6 @@ int spec_next_record(struct spec_reader *r, const char **key, char **f, int *nf)
 }
 
 void container_process_init(struct container_process *p) {
-  memset(p, 0, sizeof *p);
   p->cwd = "/";
 }
 

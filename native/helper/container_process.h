@@ -40,6 +40,8 @@ void spec_read_file(struct spec_reader *r, const char *path, const char *who);
  * last. Dies on a malformed record. */
 int spec_next_record(struct spec_reader *r, const char **key, char **f, int *nf);
 
+/* P must be zero already (static storage): its arrays are tens of KB, and clearing them would
+ * make every page resident for the monitor's whole life. */
 void container_process_init(struct container_process *p);
 /* The process's spec keys (cwd user groups env arg caps seccomp no-new-privs); 1 when KEY was
  * one of them. Dies with WHO's prefix on a bad value. */

@@ -53,10 +53,10 @@ struct exec_spec {
 /* ---------- spec ---------- */
 
 /* The monitor spec's record format, exec's keys only. */
+/* S is zero (static storage, parsed once): see parse_spec in monitor.c. */
 static void parse_exec_spec(const char *path, struct exec_spec *s, char **target) {
   struct spec_reader r;
   spec_read_file(&r, path, "exec");
-  memset(s, 0, sizeof *s);
   container_process_init(&s->process);
   s->ready_fd = -1;
   const char *key;

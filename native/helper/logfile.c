@@ -31,11 +31,14 @@ static struct {
   long long max_size; /* <= 0: unlimited */
   int max_files;
   long long size; /* of the current file, including what is buffered (put counts it) */
-  char line[3][LINE_MAX_BYTES]; /* the pending partial line of stdout (1) and stderr (2) */
   size_t line_len[3];
   char *out; /* encoded entries not yet written */
   size_t out_len;
 } lg = {.fd = -1};
+/* Out of `lg`, whose initializer puts it in the helper's file (.data): there the 48 KB would be
+ * copied into every sealed memfd and its pages resident in every monitor; here (.bss) they are
+ * zero pages until a container writes a line. */
+static char lg_line[3][LINE_MAX_BYTES]; /* the pending partial line of stdout (1) and stderr (2) */
 
 static void flush_out(void) {
   size_t off = 0;
@@ -225,7 +228,7 @@ void log_output(int stream, const char *buf, size_t n) {
   if (lg.fd < 0 || (stream != 1 && stream != 2)) return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  char *line = lg.line[stream];
+  char *line = lg_line[stream];
   size_t *len = &lg.line_len[stream];
   while (n > 0) {
     const char *nl = memchr(buf, '\n', n);
@@ -261,7 +264,7 @@ void log_stream_end(int stream) {
   if (lg.fd < 0 || (stream != 1 && stream != 2) || lg.line_len[stream] == 0) return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  write_entry(stream, lg.line[stream], lg.line_len[stream], 0, &ts);
+  write_entry(stream, lg_line[stream], lg.line_len[stream], 0, &ts);
   lg.line_len[stream] = 0;
   flush_out();
 }

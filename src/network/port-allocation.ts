@@ -25,11 +25,22 @@ export function unprivilegedPortStart(): number {
 
 type Probe = { ok: true; port: number } | { ok: false; code: string };
 
-/** Bind HOSTIP:PORT (0: any) with the protocol and let go again; the port that was bound. */
-function probe(protocol: string, hostIp: string, port: number): Promise<Probe> {
-  const address = hostIp || '0.0.0.0';
+/**
+ * Bind HOSTIP:PORT (0: any) with the protocol and let go again; the port that was bound. No host
+ * IP binds what the forwarder binds for it (port_forward.c): the IPv6 wildcard, dual-stack, else
+ * 0.0.0.0 where the kernel has no IPv6; so a port held by an IPv6-only listener on [::], which a
+ * bind of 0.0.0.0 does not see, counts as taken too (a range then goes on to its next port).
+ */
+async function probe(protocol: string, hostIp: string, port: number): Promise<Probe> {
+  if (hostIp) return probeAt(protocol, hostIp, port);
+  const dual = await probeAt(protocol, '::', port);
+  return !dual.ok && dual.code === 'EAFNOSUPPORT' ? probeAt(protocol, '0.0.0.0', port) : dual;
+}
+
+function probeAt(protocol: string, address: string, port: number): Promise<Probe> {
   return new Promise((resolve) => {
     if (protocol === 'udp') {
+      // ipv6Only false (the default): [::] takes the IPv4 port too, as the forwarder's socket does
       const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
       sock.once('error', (e: NodeJS.ErrnoException) => { sock.close(); resolve({ ok: false, code: e.code ?? 'EINVAL' }); });
       sock.bind({ port, address, exclusive: true }, () => {
@@ -40,7 +51,7 @@ function probe(protocol: string, hostIp: string, port: number): Promise<Probe> {
     }
     const server = net.createServer();
     server.once('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, code: e.code ?? 'EINVAL' }));
-    server.listen({ port, host: address, exclusive: true }, () => {
+    server.listen({ port, host: address, exclusive: true, ipv6Only: false }, () => {
       const bound = (server.address() as net.AddressInfo).port;
       server.close(() => resolve({ ok: true, port: bound }));
     });

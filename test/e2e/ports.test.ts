@@ -190,6 +190,35 @@ describe('-p: published ports, fetched from the host on 127.0.0.1', () => {
     }
   });
 
+  test('-p A-B with A held by an IPv6-only listener on [::] only: the range goes on to a port the forwarder can bind', async () => {
+    // A bind of 0.0.0.0 does not see [::]:A with IPV6_V6ONLY, but the forwarder's dual-stack
+    // [::] socket does: the probe must bind what the forwarder binds, or the start fails.
+    let blocker: net.Server | undefined;
+    let port = 0;
+    for (let i = 0; i < 20 && !blocker; i++) {
+      const candidate = await freePort();
+      if (candidate >= 65535) continue;
+      const s = net.createServer();
+      const ok = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.listen({ port: candidate, host: '::', ipv6Only: true }, () => resolve(true));
+      });
+      if (ok) { blocker = s; port = candidate; }
+    }
+    expect(blocker, 'an IPv6-only listener on a free port').toBeDefined();
+    const name = uniqueName('v6only');
+    try {
+      const r = await skiff(['run', '-d', '--name', name, '-p', `${port}-${port + 1}:80`, BUSYBOX, 'sh', '-c', HTTPD]);
+      expect(r.code, r.stderr).toBe(0);
+      const p = await skiff(['port', name, '80']);
+      expect(lines(p.stdout)).toContain(`0.0.0.0:${port + 1}`);
+      expect(await fetchFromHost(port + 1)).toMatch(/^hello from /);
+    } finally {
+      await removed(name);
+      await new Promise((resolve) => blocker?.close(resolve));
+    }
+  });
+
   test.each([
     ['abc', /invalid containerPort: abc/],
     ['8080:80/xyz', /invalid proto: xyz/],

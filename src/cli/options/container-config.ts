@@ -102,7 +102,8 @@ export abstract class ContainerConfigCommand extends SkiffCommand {
     return { stdin: names.includes('stdin') || this.interactive, stdout: none || names.includes('stdout'), stderr: none || names.includes('stderr') };
   }
 
-  protected createOptions(): CreateOptions {
+  /** attach is always set here (the streams of an attached run): run passes it on to start */
+  protected createOptions(): CreateOptions & { attach: NonNullable<CreateOptions['attach']> } {
     return {
       image: this.image, command: this.command, name: this.name, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname,

@@ -21,7 +21,7 @@ export class RunCommand extends ContainerConfigCommand {
     const { parseDetachKeys } = await import('../../../engine/detach-keys');
     parseDetachKeys(this.detachKeys); // refused before the container is created
     const options = this.createOptions();
-    const streams = options.attach!;
+    const streams = options.attach;
     // docker-cli's own checks, before it asks anything of the daemon (exit 1, not 125)
     if (this.detach && this.attach.length) throw new ClientError('conflicting options: cannot specify both --attach and --detach');
     // node:tty only here: loading it costs every other run a few ms of start-up
