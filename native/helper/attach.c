@@ -6,7 +6,9 @@
  * monitor -> client: 1 stdout, 2 stderr (the container's output from the moment the client
  * connected), 3 exit (DATA: the exit code in decimal; the monitor closes the socket after it).
  * client -> monitor: 0 stdin bytes (dropped unless the container keeps stdin open), 4 resize
- * (DATA "ROWS COLS", with -t), 5 signal (DATA: the number; the monitor sends it to the container).
+ * (DATA "ROWS COLS", with -t), 5 signal (DATA: the number; the monitor sends it to the container),
+ * 6 dns (`dns-connect`, dns_connect.c: the embedded DNS server's sockets as SCM_RIGHTS on the
+ * frame's bytes, DATA its configuration; the monitor answers with a frame 6, "ok" or why not).
  * A client that stops reading for a second is dropped, so it cannot stall the container's output.
  */
 #include "helper.h"
@@ -30,7 +32,7 @@
 #define FRAME_MAX (64 * 1024)
 #define STDIN_CHUNK 512 /* bytes per write: small enough not to block on a pipe or pty that polled writable */
 
-enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5 };
+enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5, F_DNS = 6 };
 
 /* Only small fields here: with its initializer `at` is stored in the helper's file (.data),
  * and each page of it the monitor reads stays resident. */
@@ -49,6 +51,8 @@ static struct client {
   int fd;
   unsigned char *buf; /* CLIENT_BUF bytes while connected */
   size_t len;
+  int fds[FD_PASS_MAX]; /* passed with its bytes, for a dns frame (closed unless one takes them) */
+  int nfds;
 } clients[MAX_CLIENTS];
 
 /* The socket's address through the directory's fd: the container directory's own path can be
@@ -81,6 +85,8 @@ void attach_listen(const char *path) {
 }
 
 static void drop_client(struct client *c) {
+  for (int i = 0; i < c->nfds; i++) close(c->fds[i]);
+  c->nfds = 0;
   close(c->fd);
   c->fd = -1;
   c->len = 0;
@@ -131,7 +137,9 @@ int attach_pollfds(struct pollfd *p, int stdin_fd) {
   return n;
 }
 
-static void handle_frame(int type, const unsigned char *d, size_t n, const struct attach_target *t) {
+static int send_frame(struct client *c, int type, const char *data, size_t n);
+
+static void handle_frame(struct client *c, int type, const unsigned char *d, size_t n, const struct attach_target *t) {
   char text[64];
   size_t tn = n < sizeof text - 1 ? n : sizeof text - 1;
   memcpy(text, d, tn);
@@ -151,13 +159,31 @@ static void handle_frame(int type, const unsigned char *d, size_t n, const struc
   } else if (type == F_SIGNAL && t->child > 0) {
     int sig = atoi(text);
     if (sig > 0 && sig < 65) kill(t->child, sig);
+  } else if (type == F_DNS) {
+    char msg[512] = "ok";
+    int nfds = c->nfds;
+    c->nfds = 0; /* the callback owns them now */
+    if (!t->dns_connect) {
+      for (int i = 0; i < nfds; i++) close(c->fds[i]);
+      snprintf(msg, sizeof msg, "the container is not running");
+    } else if (t->dns_connect(d, n, c->fds, nfds, msg, sizeof msg) == 0) {
+      snprintf(msg, sizeof msg, "ok");
+    }
+    if (send_frame(c, F_DNS, msg, strlen(msg)) < 0) drop_client(c);
   }
 }
 
 /* Parse the complete frames a client sent; keep a trailing partial one. */
 static void read_client(struct client *c, const struct attach_target *t) {
-  ssize_t r = read(c->fd, c->buf + c->len, CLIENT_BUF - c->len);
+  struct iovec iov = {c->buf + c->len, CLIENT_BUF - c->len};
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int) * FD_PASS_MAX)];
+  } u;
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  ssize_t r = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (r > 0) c->nfds += fd_take(&m, c->fds + c->nfds, FD_PASS_MAX - c->nfds);
   if (r <= 0) { drop_client(c); return; }
   c->len += r;
   size_t off = 0;
@@ -166,7 +192,8 @@ static void read_client(struct client *c, const struct attach_target *t) {
     size_t n = ((size_t)h[1] << 24) | ((size_t)h[2] << 16) | ((size_t)h[3] << 8) | h[4];
     if (n > FRAME_MAX) { drop_client(c); return; }
     if (c->len - off < 5 + n) break;
-    handle_frame(h[0], h + 5, n, t);
+    handle_frame(c, h[0], h + 5, n, t);
+    if (c->fd < 0) return;
     off += 5 + n;
   }
   memmove(c->buf, c->buf + off, c->len - off);

@@ -292,7 +292,7 @@ static size_t put_rr(unsigned char *out, size_t o, size_t limit, unsigned type, 
   return 12 + rdlen;
 }
 
-int dns_local_reply(const char *names, int ndots_set, dns_alive_fn alive, const unsigned char *m, size_t n,
+int dns_local_reply(const char *names, int ndots_set, dns_alive_fn alive, const unsigned char *m, size_t n, int tcp,
                     unsigned char *out, size_t cap, size_t *outlen) {
   struct query q;
   int rcode = 0;
@@ -303,7 +303,8 @@ int dns_local_reply(const char *names, int ndots_set, dns_alive_fn alive, const 
     return DNS_REPLY;
   }
   if (!q.name_ok || q.qclass != C_IN || !names) return DNS_FORWARD;
-  size_t limit = q.max_reply < cap ? q.max_reply : cap;
+  /* over UDP what the client takes (512, or its EDNS size); over TCP what the buffer holds */
+  size_t limit = !tcp && q.max_reply < cap ? q.max_reply : cap;
   if (limit < 512) limit = 512 <= cap ? 512 : cap;
   if (q.qtype == T_PTR) {
     unsigned char ip[4], target[256];
@@ -348,4 +349,29 @@ int dns_error_reply(const unsigned char *m, size_t n, int rcode, unsigned char *
   if (parsed < 0 || cap < 512) return DNS_DROP;
   *outlen = begin_reply(m, &q, parsed > 0 ? r : rcode, out);
   return DNS_REPLY;
+}
+
+int dns_udp_fit(const unsigned char *query, size_t qlen, unsigned char *resp, size_t *resplen, size_t cap) {
+  struct query q;
+  int rcode = 0;
+  if (parse_query(query, qlen, &q, &rcode) != 0 || *resplen <= q.max_reply || *resplen < HDR || cap < 512) return 0;
+  /* Docker's Truncate: what fits. Here the least that does: the header (the upstream's rcode,
+   * TC set) and the question as asked; the client asks again over TCP. */
+  unsigned char id0 = resp[0], id1 = resp[1];
+  rcode = resp[3] & 0xf;
+  *resplen = begin_reply(query, &q, rcode, resp);
+  resp[0] = id0;
+  resp[1] = id1;
+  resp[2] |= 0x02;
+  return 1;
+}
+
+int dns_tcp_frame(const unsigned char *buf, size_t len, size_t max, size_t *msglen) {
+  if (len < 2) return 0;
+  size_t n = get16(buf);
+  /* shorter than a header, or longer than any query we take: no DNS client sends that */
+  if (n < HDR || n > max) return -1;
+  if (len - 2 < n) return 0;
+  *msglen = n;
+  return 1;
 }

@@ -1,10 +1,12 @@
 /*
- * Docker's NAT rule for the embedded DNS server (dns.h): the server's socket is bound to
- * 127.0.0.11 on a port the kernel picks, and a rule in the container's network namespace
- * sends what the container's processes send to 127.0.0.11:53/udp there:
+ * Docker's NAT rules for the embedded DNS server (dns.h): the server's sockets are bound to
+ * 127.0.0.11 on ports the kernel picks, and rules in the container's network namespace
+ * send what the container's processes send to 127.0.0.11:53 there (UDP and TCP, each to its
+ * own socket's port):
  *
  *   table ip skiff_dns { chain output { type nat hook output priority -100;
- *     ip daddr 127.0.0.11 udp dport 53 dnat to 127.0.0.11:PORT } }
+ *     ip daddr 127.0.0.11 udp dport 53 dnat to 127.0.0.11:UDP_PORT
+ *     ip daddr 127.0.0.11 tcp dport 53 dnat to 127.0.0.11:TCP_PORT } }
  *
  * so a DNS server of the container's own may bind 0.0.0.0:53 (conntrack turns the replies'
  * source back into :53). Loaded in one nf_tables netlink batch, not by running nft (60+ ms a
@@ -24,7 +26,7 @@
 #include <unistd.h>
 
 struct batch {
-  char buf[1536] __attribute__((aligned(NLMSG_ALIGNTO)));
+  char buf[2048] __attribute__((aligned(NLMSG_ALIGNTO)));
   size_t len;
   struct nlmsghdr *msg; /* the message being built */
   uint32_t seq;
@@ -110,13 +112,43 @@ static void immediate(struct batch *b, uint32_t reg, const void *value, size_t n
   expr_end(b, e, d);
 }
 
-int dns_nat_redirect(unsigned short port) {
+/* ip daddr 127.0.0.11 PROTO dport 53 dnat to 127.0.0.11:PORT (network byte order) */
+static void redirect_rule(struct batch *b, const char *table, const char *chain, uint8_t proto, uint16_t to) {
+  uint32_t server = htonl(0x7f00000b); /* 127.0.0.11 */
+  uint16_t dport = htons(53);
+  begin(b, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, NFPROTO_IPV4);
+  put_str(b, NFTA_RULE_TABLE, table);
+  put_str(b, NFTA_RULE_CHAIN, chain);
+  struct nlattr *exprs = nest(b, NFTA_RULE_EXPRESSIONS);
+  payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4); /* ip daddr */
+  cmp_eq(b, &server, 4);
+  {
+    struct nlattr *d, *e = expr(b, "meta", &d);
+    put_be32(b, NFTA_META_DREG, NFT_REG_1);
+    put_be32(b, NFTA_META_KEY, NFT_META_L4PROTO);
+    expr_end(b, e, d);
+  }
+  cmp_eq(b, &proto, 1);
+  payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2); /* udp/tcp dport: the same place in both */
+  cmp_eq(b, &dport, 2);
+  immediate(b, NFT_REG_1, &server, 4);
+  immediate(b, NFT_REG_2, &to, 2);
+  {
+    struct nlattr *d, *e = expr(b, "nat", &d);
+    put_be32(b, NFTA_NAT_TYPE, NFT_NAT_DNAT);
+    put_be32(b, NFTA_NAT_FAMILY, NFPROTO_IPV4);
+    put_be32(b, NFTA_NAT_REG_ADDR_MIN, NFT_REG_1);
+    put_be32(b, NFTA_NAT_REG_PROTO_MIN, NFT_REG_2);
+    expr_end(b, e, d);
+  }
+  nest_end(b, exprs);
+  end(b);
+}
+
+int dns_nat_redirect(unsigned short udp_port, unsigned short tcp_port) {
   static struct batch b;
   memset(&b, 0, sizeof b);
   const char *table = "skiff_dns", *chain = "output";
-  uint32_t server = htonl(0x7f00000b); /* 127.0.0.11 */
-  uint16_t dport = htons(53), to = htons(port);
-  uint8_t udp = IPPROTO_UDP;
 
   begin(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC);
   end(&b);
@@ -132,33 +164,8 @@ int dns_nat_redirect(unsigned short port) {
   nest_end(&b, hook);
   put_str(&b, NFTA_CHAIN_TYPE, "nat");
   end(&b);
-  begin(&b, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, NFPROTO_IPV4);
-  put_str(&b, NFTA_RULE_TABLE, table);
-  put_str(&b, NFTA_RULE_CHAIN, chain);
-  struct nlattr *exprs = nest(&b, NFTA_RULE_EXPRESSIONS);
-  payload(&b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4); /* ip daddr */
-  cmp_eq(&b, &server, 4);
-  {
-    struct nlattr *d, *e = expr(&b, "meta", &d);
-    put_be32(&b, NFTA_META_DREG, NFT_REG_1);
-    put_be32(&b, NFTA_META_KEY, NFT_META_L4PROTO);
-    expr_end(&b, e, d);
-  }
-  cmp_eq(&b, &udp, 1);
-  payload(&b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2); /* udp dport */
-  cmp_eq(&b, &dport, 2);
-  immediate(&b, NFT_REG_1, &server, 4);
-  immediate(&b, NFT_REG_2, &to, 2);
-  {
-    struct nlattr *d, *e = expr(&b, "nat", &d);
-    put_be32(&b, NFTA_NAT_TYPE, NFT_NAT_DNAT);
-    put_be32(&b, NFTA_NAT_FAMILY, NFPROTO_IPV4);
-    put_be32(&b, NFTA_NAT_REG_ADDR_MIN, NFT_REG_1);
-    put_be32(&b, NFTA_NAT_REG_PROTO_MIN, NFT_REG_2);
-    expr_end(&b, e, d);
-  }
-  nest_end(&b, exprs);
-  end(&b);
+  redirect_rule(&b, table, chain, IPPROTO_UDP, htons(udp_port));
+  redirect_rule(&b, table, chain, IPPROTO_TCP, htons(tcp_port));
   begin(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC);
   end(&b);
 
@@ -167,8 +174,8 @@ int dns_nat_redirect(unsigned short port) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   int rc = 0;
   if (sendto(fd, b.buf, b.len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) rc = -errno;
-  /* an ack per message that asked for one (3), or the first error */
-  for (int acks = 0; rc == 0 && acks < 3;) {
+  /* an ack per message that asked for one (4), or the first error */
+  for (int acks = 0; rc == 0 && acks < 4;) {
     char in[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
     ssize_t n = recv(fd, in, sizeof in, 0);
     if (n < 0) {

@@ -2,8 +2,10 @@
  * The embedded DNS server's sockets (dns.h), in the monitor's poll loop: no thread, no process
  * of its own, a few kilobytes while idle.
  *
- * The container init binds 127.0.0.11:53 in each run's new network namespace (the namespace and
- * so the socket are made again at each --restart run) and passes the socket to the monitor.
+ * The container init binds 127.0.0.11:53 (UDP and TCP) in each run's new network namespace (the
+ * namespace and so the sockets are made again at each --restart run) and passes the sockets to
+ * the monitor; `dns-connect` (dns_connect.c) does the same for a running container that joins a
+ * user network. This file serves UDP and holds what both protocols share; dns_tcp.c serves TCP.
  * Queries skiff's names answer (dns_message.c) are answered at once; the others are forwarded
  * with a fresh random ID to the upstream resolvers in order, Docker's rules: the next one on a
  * timeout (4 s), SERVFAIL or REFUSED, SERVFAIL to the client when none is left; at most
@@ -24,8 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,10 +56,11 @@ struct pending {
 static struct {
   const struct dns_config *c;
   int listen, ctr_up, host_up;
+  int netns; /* the container's network namespace, for TCP to its upstreams (-1: none) */
   char *names;
   struct stat names_st;
   int npending;
-} S = {.listen = -1, .ctr_up = -1, .host_up = -1};
+} S = {.listen = -1, .ctr_up = -1, .host_up = -1, .netns = -1};
 /* Out of S, whose initializer puts it in the helper's file (.data): 12 KB that would be
  * resident in every monitor, DNS server or not. */
 static struct pending slots[MAX_PENDING];
@@ -90,6 +97,40 @@ int dns_parse_key(struct dns_config *c, const char *key, int nf, char **f) {
   return 1;
 }
 
+int dns_config_from_message(struct dns_config *c, const char *data, size_t n, char *msg, size_t len) {
+  char *f[2 + 2 * DNS_MAX_UPSTREAMS];
+  int nf = 0;
+  if (n == 0 || data[n - 1] != 0) {
+    snprintf(msg, len, "dns-connect: a malformed message");
+    return -1;
+  }
+  for (size_t off = 0; off < n; off += strlen(data + off) + 1) {
+    if (nf == (int)(sizeof f / sizeof f[0])) break; /* Docker asks the first three only */
+    f[nf++] = (char *)data + off;
+  }
+  if (nf < 2 || nf % 2 || f[0][0] != '/') {
+    snprintf(msg, len, "dns-connect: a malformed message");
+    return -1;
+  }
+  memset(c, 0, sizeof *c);
+  for (int i = 2; i < nf; i += 2) {
+    unsigned char a[16];
+    if (inet_pton(AF_INET, f[i], a) != 1 && inet_pton(AF_INET6, f[i], a) != 1) {
+      snprintf(msg, len, "dns-connect: bad upstream address %.64s", f[i]);
+      return -1;
+    }
+    dns_parse_key(c, "dns-upstream", 2, f + i);
+  }
+  char *names = strdup(f[0]);
+  if (!names) {
+    snprintf(msg, len, "dns-connect: out of memory");
+    return -1;
+  }
+  c->names = names;
+  c->ndots_set = atoi(f[1]);
+  return 0;
+}
+
 int dns_wants_container_upstream(const struct dns_config *c) {
   for (int i = 0; i < c->nup; i++)
     if (!c->up[i].hostns) return 1;
@@ -106,17 +147,16 @@ static int upstream_socket(void) {
   return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 }
 
-/* A UDP socket on 127.0.0.11:PORT (0: one the kernel picks), PORT 53 shared with any socket of
- * the container's own that asks for it (SO_REUSEADDR, SO_REUSEPORT); -1 with errno. */
-static int server_socket(int port) {
+/* A socket of TYPE (UDP or TCP, listening) on 127.0.0.11:PORT (0: one the kernel picks), PORT 53
+ * shared with any socket of the container's own that asks for it (SO_REUSEADDR, SO_REUSEPORT);
+ * -1 with errno. */
+static int server_socket(int type, int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
   a.sin_addr.s_addr = htonl(0x7f00000b); /* 127.0.0.11: on lo, as all of 127.0.0.0/8 */
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
-  if (fd >= 0 && port) {
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  }
-  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+  if (fd >= 0 && (port || type == SOCK_STREAM)) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd >= 0 && port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (fd >= 0 && (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || (type == SOCK_STREAM && listen(fd, 64) < 0))) {
     int e = errno;
     close(fd);
     errno = e;
@@ -125,46 +165,68 @@ static int server_socket(int port) {
   return fd;
 }
 
-int dns_container_sockets(const struct dns_config *c, int fds[2], char *msg, size_t len) {
-  fds[0] = fds[1] = -1;
-  /* Docker's way: a port of the kernel's choosing and a NAT rule from :53 to it, so that :53
-   * stays free for a DNS server of the container's own (dns_nat.c); where the kernel has no
-   * NAT for us, :53 itself. */
-  int fd = server_socket(0);
-  struct sockaddr_in bound;
-  socklen_t blen = sizeof bound;
-  if (fd >= 0 && (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0 || dns_nat_redirect(ntohs(bound.sin_port)) < 0)) {
-    close(fd);
-    fd = -1;
-  }
-  if (fd < 0 && (fd = server_socket(53)) < 0) {
-    snprintf(msg, len, "embedded DNS: cannot listen on 127.0.0.11:53 in the container's network namespace: %s", strerror(errno));
-    return -1;
-  }
-  fds[0] = fd;
-  if (dns_wants_container_upstream(c) && (fds[1] = upstream_socket()) < 0) {
-    snprintf(msg, len, "embedded DNS: cannot make a socket for the --dns servers: %s", strerror(errno));
-    close(fd);
-    return -1;
-  }
-  return 0;
+static unsigned short bound_port(int fd) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  return getsockname(fd, (struct sockaddr *)&a, &len) == 0 && a.sin_family == AF_INET ? ntohs(a.sin_port) : 0;
 }
 
-static long long now_ms(void) {
+static void close_all(int *fds, int n) {
+  for (int i = 0; i < n; i++)
+    if (fds[i] >= 0) close(fds[i]);
+}
+
+int dns_container_sockets(const struct dns_config *c, int fds[DNS_SOCKETS], char *msg, size_t len) {
+  for (int i = 0; i < DNS_SOCKETS; i++) fds[i] = -1;
+  /* Docker's way: ports of the kernel's choosing and NAT rules from :53 to them, so that :53
+   * stays free for a DNS server of the container's own (dns_nat.c); where the kernel has no
+   * NAT for us, :53 itself. */
+  fds[0] = server_socket(SOCK_DGRAM, 0);
+  fds[1] = server_socket(SOCK_STREAM, 0);
+  unsigned short udp = fds[0] >= 0 ? bound_port(fds[0]) : 0, tcp = fds[1] >= 0 ? bound_port(fds[1]) : 0;
+  if (!udp || !tcp || dns_nat_redirect(udp, tcp) < 0) {
+    close_all(fds, 2);
+    fds[0] = server_socket(SOCK_DGRAM, 53);
+    fds[1] = fds[0] >= 0 ? server_socket(SOCK_STREAM, 53) : -1;
+    if (fds[1] < 0) {
+      snprintf(msg, len, "embedded DNS: cannot listen on 127.0.0.11:53 in the container's network namespace: %s", strerror(errno));
+      close_all(fds, 2);
+      return -1;
+    }
+  }
+  if (!dns_wants_container_upstream(c)) return 2;
+  fds[2] = upstream_socket();
+  fds[3] = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fds[2] < 0 || fds[3] < 0) {
+    snprintf(msg, len, "embedded DNS: cannot make a socket for the --dns servers: %s", strerror(errno));
+    close_all(fds, DNS_SOCKETS);
+    return -1;
+  }
+  return 4;
+}
+
+long long dns_now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-void dns_server_start(const struct dns_config *c, int listen_fd, int ctr_up) {
+void dns_server_start(const struct dns_config *c, int *fds, int n) {
   S.c = c;
-  S.listen = listen_fd;
-  S.ctr_up = ctr_up;
   S.host_up = -1;
-  if (listen_fd < 0) return;
+  if (n < (dns_wants_container_upstream(c) ? 4 : 2)) {
+    close_all(fds, n);
+    return;
+  }
+  S.listen = fds[0];
+  S.ctr_up = n > 2 ? fds[2] : -1;
+  S.netns = n > 3 ? fds[3] : -1;
+  dns_tcp_start(fds[1]);
   for (int i = 0; i < c->nup; i++)
     if (c->up[i].hostns) S.host_up = upstream_socket(); /* -1: those upstreams are not asked */
 }
+
+int dns_server_running(void) { return S.listen >= 0; }
 
 static void finish(struct pending *p) {
   free(p->query);
@@ -175,8 +237,9 @@ static void finish(struct pending *p) {
 void dns_server_stop(void) {
   for (int i = 0; i < MAX_PENDING; i++)
     if (slots[i].used) finish(&slots[i]);
-  int *fds[] = {&S.listen, &S.ctr_up, &S.host_up};
-  for (int i = 0; i < 3; i++)
+  dns_tcp_stop();
+  int *fds[] = {&S.listen, &S.ctr_up, &S.host_up, &S.netns};
+  for (int i = 0; i < 4; i++)
     if (*fds[i] >= 0) {
       close(*fds[i]);
       *fds[i] = -1;
@@ -280,14 +343,14 @@ static void forward_next(struct pending *p) {
     if (len == 0 || sendto(fd, p->query, p->len, MSG_DONTWAIT, (struct sockaddr *)&p->to, len) < 0) continue;
     p->fd = fd;
     p->to_len = len;
-    p->deadline = now_ms() + TIMEOUT_MS;
+    p->deadline = dns_now_ms() + TIMEOUT_MS;
     return;
   }
   answer_error(p, 2);
   finish(p);
 }
 
-static unsigned short random_id(void) {
+unsigned short dns_random_id(void) {
   unsigned short id;
   static unsigned short fallback = 0x5a17;
   if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id) id = fallback += 0x9e37;
@@ -321,7 +384,7 @@ static void forward(const unsigned char *q, size_t n, const struct sockaddr_in *
   p->len = n;
   int unique;
   do {
-    p->up_id = random_id();
+    p->up_id = dns_random_id();
     unique = 1;
     for (int i = 0; i < MAX_PENDING; i++)
       if (&slots[i] != p && slots[i].used && slots[i].up_id == p->up_id) unique = 0;
@@ -339,7 +402,7 @@ static void serve_queries(void) {
     if (n < 0) return; /* EAGAIN: all read */
     if ((size_t)n > sizeof buf || clen != sizeof client || client.sin_family != AF_INET) continue;
     size_t len;
-    int what = dns_local_reply(current_names(), S.c->ndots_set, monitor_alive, buf, (size_t)n, reply, sizeof reply, &len);
+    int what = dns_answer_local(buf, (size_t)n, 0, reply, sizeof reply, &len);
     if (what == DNS_REPLY) send_to_client(&client, reply, len);
     else if (what == DNS_FORWARD) forward(buf, (size_t)n, &client);
   }
@@ -373,9 +436,11 @@ static void relay_replies(int fd) {
       forward_next(p);
       continue;
     }
+    size_t len = (size_t)n;
+    dns_udp_fit(p->query, p->len, buf, &len, sizeof buf);
     buf[0] = (unsigned char)(p->client_id >> 8);
     buf[1] = (unsigned char)p->client_id;
-    send_to_client(&p->client, buf, (size_t)n);
+    send_to_client(&p->client, buf, len);
     finish(p);
   }
 }
@@ -385,32 +450,73 @@ int dns_pollfds(struct pollfd *p) {
   int fds[] = {S.listen, S.host_up, S.ctr_up};
   if (S.listen < 0) return 0;
   for (int i = 0; i < 3; i++) p[n++] = (struct pollfd){fds[i], POLLIN, 0};
-  return n;
+  return n + dns_tcp_pollfds(p + n);
 }
 
 int dns_poll_timeout(void) {
-  if (S.npending == 0) return -1;
-  long long now = now_ms(), next = -1;
-  for (int i = 0; i < MAX_PENDING; i++)
+  long long now = dns_now_ms(), next = S.listen >= 0 ? dns_tcp_deadline() : -1;
+  for (int i = 0; S.npending && i < MAX_PENDING; i++)
     if (slots[i].used && (next < 0 || slots[i].deadline < next)) next = slots[i].deadline;
+  if (next < 0) return -1;
   return next <= now ? 0 : (int)(next - now);
 }
 
 void dns_handle(const struct pollfd *p, int n) {
   if (S.listen < 0) return;
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < 3 && i < n; i++) {
     if (!(p[i].revents & POLLIN)) continue;
     if (p[i].fd == S.listen) serve_queries();
     else relay_replies(p[i].fd);
   }
+  dns_tcp_handle(p + 3, n - 3);
   if (S.npending == 0) return;
-  long long now = now_ms();
+  long long now = dns_now_ms();
   for (int i = 0; i < MAX_PENDING; i++)
     if (slots[i].used && slots[i].deadline <= now) forward_next(&slots[i]);
 }
 
+int dns_answer_local(const unsigned char *q, size_t n, int tcp, unsigned char *out, size_t cap, size_t *outlen) {
+  return dns_local_reply(current_names(), S.c->ndots_set, monitor_alive, q, n, tcp, out, cap, outlen);
+}
+
+int dns_upstream_count(void) { return S.c ? S.c->nup : 0; }
+
+/* A TCP socket made in the container's network namespace: by a child of ours that enters it
+ * (setns needs a single-threaded process, and a rootless monitor could not come back to the
+ * host's namespace, which the initial user namespace owns), passed back over a socket pair. */
+static int container_tcp_socket(int family) {
+  int sv[2], fd = -1;
+  if (S.netns < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    int s = setns(S.netns, CLONE_NEWNET) == 0 ? socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
+    if (s >= 0) fd_send(sv[1], 'S', &s, 1);
+    _exit(0);
+  }
+  close(sv[1]);
+  if (pid > 0 && fd_recv(sv[0], &fd, 1) != 1) fd = -1;
+  close(sv[0]);
+  /* reaped here, not by the poll loop's waitpid(-1): it has exited or is about to */
+  while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  return fd;
+}
+
+int dns_upstream_tcp(int i) {
+  const struct dns_upstream *u = &S.c->up[i];
+  if (u->hostns && !dns_names_external(S.names)) return -1;
+  int fd = u->hostns ? socket(u->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : container_tcp_socket(u->addr.ss_family);
+  if (fd < 0) return -1;
+  if (connect(fd, (const struct sockaddr *)&u->addr, u->len) < 0 && errno != EINPROGRESS) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int mode_dns_answer(int argc, char **argv) {
-  if (argc != 3) die("usage: dns-answer NAMES_FILE NDOTS_SET");
+  if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "tcp"))) die("usage: dns-answer NAMES_FILE NDOTS_SET [tcp]");
   static struct dns_config c;
   c.names = argv[1];
   c.ndots_set = atoi(argv[2]);
@@ -424,7 +530,7 @@ int mode_dns_answer(int argc, char **argv) {
     if (n == sizeof buf) break;
   }
   size_t len;
-  int what = dns_local_reply(current_names(), c.ndots_set, monitor_alive, buf, n, reply, sizeof reply, &len);
+  int what = dns_local_reply(current_names(), c.ndots_set, monitor_alive, buf, n, argc == 4, reply, sizeof reply, &len);
   if (what == DNS_FORWARD) return 3;
   if (what == DNS_DROP) return 4;
   write_all(1, reply, len, "stdout");

@@ -99,12 +99,24 @@ void log_open(const char *format, const char *path, long long max_size, int max_
 void log_output(int stream, const char *buf, size_t n);
 void log_stream_end(int stream);
 
+/* File descriptors over a unix socket, SCM_RIGHTS (fd_pass.c). fd_send: N (1..FD_PASS_MAX) fds
+ * with the one byte BYTE, 0 or -1. fd_recv: one message's fds into FDS (at most MAX; close-on-exec, the
+ * rest closed): how many, or -1 at EOF or error. fd_take: the same from a message already received. */
+#define FD_PASS_MAX 4
+struct msghdr;
+int fd_send(int sock, unsigned char byte, const int *fds, int n);
+int fd_recv(int sock, int *fds, int max);
+int fd_take(struct msghdr *msg, int *fds, int max);
+
 /* The attach socket (attach.c). What attach clients' frames act on: */
 struct pollfd;
 struct attach_target {
   int stdin_fd; /* the container's stdin (pipe or pty master), -1 when it has none open */
   int master;   /* the pty master with -t, else -1 */
   pid_t child;  /* the container's init, for signal frames */
+  /* dns frames (`dns-connect`): start the embedded DNS server on FDS (taken over) with the
+   * configuration in DATA; 0, or -1 with one line in MSG. NULL: refused. */
+  int (*dns_connect)(const unsigned char *data, size_t n, int *fds, int nfds, char *msg, size_t len);
 };
 #define ATTACH_POLLFDS 18 /* the most pollfds attach_pollfds fills */
 void attach_listen(const char *path);

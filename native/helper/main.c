@@ -239,6 +239,8 @@ static const struct mode modes[] = {
     {"net-disconnect", mode_net_disconnect, 0, 0},
     /* the embedded DNS server's answer to one query (dns_server.c), for the tests */
     {"dns-answer", mode_dns_answer, 0, 0},
+    /* `network connect`: the embedded DNS server's sockets for a running monitor (dns_connect.c) */
+    {"dns-connect", mode_dns_connect, 0, 0},
 #endif
 };
 

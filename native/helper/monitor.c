@@ -359,37 +359,12 @@ static void setup_rootfs(const struct spec *s, int null_fd) {
 
 /* Send fd over a unix socket (SCM_RIGHTS); WHAT names it in the failure. */
 static void send_fd(int sock, int fd, const char *what) {
-  char byte = 'T';
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } u;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(sock, &msg, 0) < 0) child_fail(125, "send %s: %s", what, strerror(errno));
+  if (fd_send(sock, 'T', &fd, 1) < 0) child_fail(125, "send %s: %s", what, strerror(errno));
 }
 
 static int recv_fd(int sock) {
-  char byte;
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } u;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
+  return fd_recv(sock, &fd, 1) == 1 ? fd : -1;
 }
 
 /* Open a pty in the container's own devpts, hand the master to the monitor, make the slave
@@ -475,13 +450,10 @@ static void container_init(const struct spec *s, int tty_sock, int alive, const 
     child_fail(125, "setdomainname: %s", strerror(errno));
   if (s->ns_flags & CLONE_NEWNET) loopback_up();
   if (dns_sock_fd >= 0) {
-    int fds[2];
-    if (dns_container_sockets(&s->dns, fds, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
-    for (int i = 0; i < 2; i++)
-      if (fds[i] >= 0) {
-        send_fd(dns_sock_fd, fds[i], "the DNS socket");
-        close(fds[i]);
-      }
+    int fds[DNS_SOCKETS], n;
+    if ((n = dns_container_sockets(&s->dns, fds, msg, sizeof msg)) < 0) child_fail(125, "%s", msg);
+    if (fd_send(dns_sock_fd, 'D', fds, n) < 0) child_fail(125, "send the DNS sockets: %s", strerror(errno));
+    for (int i = 0; i < n; i++) close(fds[i]);
     close(dns_sock_fd);
   }
   if (net_attach_apply(&s->net, msg, sizeof msg) < 0) child_fail(125, "%s", msg);
@@ -736,6 +708,32 @@ static int forward_terminal_input(int master) {
 }
 
 /*
+ * `network connect` of a running container that has no DNS server (dns_connect.c): its sockets,
+ * made in the container's namespace, and the configuration skiff chose. The configuration
+ * becomes the spec's, so every later --restart run has the server too (its resolv.conf, which
+ * skiff rewrote to name 127.0.0.11, stays).
+ */
+static int dns_connect(const unsigned char *data, size_t n, int *fds, int nfds, char *msg, size_t len) {
+  struct dns_config c;
+  int rc = -1;
+  if (the_spec->dns.names || dns_server_running()) snprintf(msg, len, "the container has a DNS server already");
+  else if (dns_config_from_message(&c, (const char *)data, n, msg, len) == 0) {
+    if (nfds != (dns_wants_container_upstream(&c) ? 4 : 2)) {
+      snprintf(msg, len, "dns-connect: %d sockets, not what the configuration needs", nfds);
+      free((char *)c.names);
+    } else {
+      /* ours to poll: never one that could block the loop */
+      for (int i = 0; i < nfds; i++) fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+      the_spec->dns = c;
+      dns_server_start(&the_spec->dns, fds, nfds);
+      return 0;
+    }
+  }
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  return rc;
+}
+
+/*
  * Wait for the container, forwarding signals and shuttling bytes: through the pty with -t,
  * through the stdio relay's pipes for terminals without it. Output is drained to EOF before
  * this returns (the container's processes all die with its init, which closes the pipes).
@@ -759,7 +757,8 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
         {r->out_from[1], POLLIN, 0},
         {r->out_from[2], POLLIN, 0},
     };
-    struct attach_target target = {forward_stdin ? (master >= 0 ? master : r->stdin_to) : -1, master, exited ? 0 : child};
+    struct attach_target target = {forward_stdin ? (master >= 0 ? master : r->stdin_to) : -1, master, exited ? 0 : child,
+                                   exited ? NULL : dns_connect};
     int nattach = attach_pollfds(p + 6, target.stdin_fd);
     int ndns = dns_pollfds(p + 6 + nattach);
     if (poll(p, 6 + nattach + ndns, dns_poll_timeout()) < 0) {
@@ -912,10 +911,9 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
    * failed first: child_wait_exec says why. */
   if (dns_sock[0] >= 0) {
     close(dns_sock[1]);
-    int listen_fd = recv_fd(dns_sock[0]);
-    int ctr_up = listen_fd >= 0 && dns_wants_container_upstream(&s->dns) ? recv_fd(dns_sock[0]) : -1;
+    int fds[DNS_SOCKETS], n = fd_recv(dns_sock[0], fds, DNS_SOCKETS);
     close(dns_sock[0]);
-    dns_server_start(&s->dns, listen_fd, ctr_up);
+    dns_server_start(&s->dns, fds, n);
   }
   /* the published ports' forwarder first: it keeps its own copy of NETNS, the helper takes it */
   struct port_forward_proc fwd = {-1, -1};

@@ -274,7 +274,7 @@ static int create_veth(int fd, int bridge, const char *ifname, const char *mac_t
 /* ---------- namespaces ---------- */
 
 /* The network namespace of PID, once its start time is still START (no reused PID is entered). */
-static int open_netns_of(const char *pid, const char *start, const char *what) {
+int net_open_netns_of(const char *pid, const char *start, const char *what) {
   char now[64], path[64];
   pid_t p = (pid_t)strtol(pid, NULL, 10);
   if (p <= 0 || process_start_time(p, now, sizeof now) < 0 || strcmp(now, start) != 0)
@@ -291,7 +291,7 @@ static int open_netns_of(const char *pid, const char *start, const char *what) {
  * asks the namespace we are in, so each half runs inside its namespace.
  */
 static int attach_one(const struct net_attach *a, int ctr_ns, int home) {
-  int holder_ns = open_netns_of(a->holder_pid, a->holder_start, "network namespace holder");
+  int holder_ns = net_open_netns_of(a->holder_pid, a->holder_start, "network namespace holder");
   if (holder_ns < 0) return -1;
   int rc = -1, nl = -1;
   if (setns(holder_ns, CLONE_NEWNET) < 0) {
@@ -331,6 +331,8 @@ out:
   close(holder_ns);
   return rc;
 }
+
+const char *net_error(void) { return err_msg; }
 
 int net_attach_parse_key(struct net_attachments *n, const char *key, int nf, char **f) {
   if (!strcmp(key, "net-users-lock")) {
@@ -376,7 +378,7 @@ int net_attach_apply(const struct net_attachments *n, char *msg, size_t len) {
 int mode_net_connect(int argc, char **argv) {
   if (argc != 11) die("usage: net-connect CTR_PID CTR_START HOLDER_PID HOLDER_START BRIDGE BRIDGE_CIDR IFNAME CIDR MAC GATEWAY");
   struct net_attach a = {argv[3], argv[4], argv[5], argv[6], argv[7], argv[8], argv[9], argv[10]};
-  int ctr = open_netns_of(argv[1], argv[2], "container");
+  int ctr = net_open_netns_of(argv[1], argv[2], "container");
   if (ctr < 0 || attach_one(&a, ctr, -1) < 0) die("%s", err_msg);
   return 0;
 }
@@ -384,7 +386,7 @@ int mode_net_connect(int argc, char **argv) {
 /* net-disconnect CTR_PID CTR_START IFNAME: its veth peer in the holder goes with it. */
 int mode_net_disconnect(int argc, char **argv) {
   if (argc != 4) die("usage: net-disconnect CTR_PID CTR_START IFNAME");
-  int ctr = open_netns_of(argv[1], argv[2], "container");
+  int ctr = net_open_netns_of(argv[1], argv[2], "container");
   if (ctr < 0) die("%s", err_msg);
   if (setns(ctr, CLONE_NEWNET) < 0) die("cannot enter the container's network namespace: %s", strerror(errno));
   int nl = nl_open(0), index = if_nametoindex(argv[3]);

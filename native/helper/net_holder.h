@@ -29,6 +29,11 @@ void net_attach_hold_users_lock(const struct net_attachments *n);
 /* In the container init, in its new network namespace: every attachment. -1 with MSG. */
 int net_attach_apply(const struct net_attachments *n, char *msg, size_t len);
 
+/* The network namespace of process PID (checked against its START time), WHAT naming it in the
+ * message: an fd, or -1 with the reason in net_error(). */
+int net_open_netns_of(const char *pid, const char *start, const char *what);
+const char *net_error(void);
+
 int mode_net_holder(int argc, char **argv);     /* the holder process */
 int mode_net_connect(int argc, char **argv);    /* attach a running container */
 int mode_net_disconnect(int argc, char **argv); /* remove an interface from a running container */

@@ -13,6 +13,7 @@ import { parseNetworkMode, type NetworkMode } from '../network/network-mode';
 import { resolveUser, type ResolvedUser } from '../runtime/user';
 import type { LayerStore } from '../storage/layer-store';
 import { readImageFile, resolveLayers } from '../storage/image-files';
+import { overlayMountOptions } from '../storage/overlay-options';
 import { SkiffError } from '../util/errors';
 import { BuildStepRoot } from './build-container';
 import { adoptUpperLayer } from './upper-layer';
@@ -573,7 +574,7 @@ class Builder {
     const empty = path.join(this.cache.dir, 'empty');
     fs.mkdirSync(empty, { recursive: true, mode: 0o755 });
     return { destination: target, type: 'overlay', source: 'overlay',
-      options: ['ro', 'nodev', 'nosuid', `lowerdir=${[...lowers, empty].join(':')}`, ...(this.engine.userns ? ['userxattr'] : [])] };
+      options: ['ro', 'nodev', 'nosuid', `lowerdir=${[...lowers, empty].join(':')}`, ...overlayMountOptions(this.engine.userns !== undefined)] };
   }
 
   private chownOf(state: ImageState, spec: string | undefined): CopyOwner {

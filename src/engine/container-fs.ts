@@ -7,6 +7,7 @@ import { helperArgv } from '../native/helper';
 import type { UserNamespacePlan } from '../native/helper-namespace';
 import { isSameLiveProcess } from '../runtime/process-identity';
 import { layerDiffDir } from '../storage/layout';
+import { overlayOptionsSuffix } from '../storage/overlay-options';
 import { SkiffError } from '../util/errors';
 import type { ContainerRecord } from './container-store';
 import { refreshState } from './container-state';
@@ -34,12 +35,12 @@ export function containerRootArgs(engine: Engine, record: ContainerRecord, o: { 
     fs.mkdirSync(lowers[0], { recursive: true });
   }
   const upper = path.join(dir, 'upper');
-  const userxattr = engine.userns ? ',userxattr' : '';
+  const extra = overlayOptionsSuffix(engine.userns !== undefined);
   // Read-only: the upper dir as the top lower layer. The running container's mount keeps its
   // upper and work dirs; this mount takes neither, so the two never share a work dir.
   const data = !o.write || running
-    ? `lowerdir=${[upper, ...lowers].join(':')}${userxattr}`
-    : `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${path.join(dir, 'work')}${userxattr}`;
+    ? `lowerdir=${[upper, ...lowers].join(':')}${extra}`
+    : `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${path.join(dir, 'work')}${extra}`;
   return ['--overlay', data, path.join(dir, 'merged')];
 }
 

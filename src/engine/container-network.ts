@@ -5,7 +5,7 @@ import { checkDnsServers, embeddedDns, HOST_NAMES, hostsFileText, parseAddHost, 
 import { parseExpose, parsePublish, portKey, type PortBound, type PortPublish } from '../network/ports';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
-import { DNS_NAMES_FILE } from '../network/user-networks/dns-names';
+import { DNS_NAMES_FILE, dnsNamesText } from '../network/user-networks/dns-names';
 
 /**
  * The container's network as the engine composes it: the network flags checked and recorded at
@@ -103,16 +103,34 @@ function askedResolvConf(net: NetworkSettings | undefined): Partial<ResolvConf> 
 export interface DnsStart { namesFile: string; ndotsSet: boolean; upstreams: string[][] }
 
 /**
- * At each start of a container on a user network, as Docker's sandbox does: resolv.conf from
- * the host's file as it is now, and the resolvers it replaced as the server's upstreams.
+ * The embedded DNS server of a container, as Docker's sandbox sets it up: resolv.conf from the
+ * host's file as it is now (with --dns, --dns-search, --dns-option), and the resolvers it
+ * replaced as the server's upstreams.
  */
-function startEmbeddedDns(dir: string, net: NetworkSettings | undefined): DnsStart {
+export function planEmbeddedDns(dir: string, net: NetworkSettings | undefined): { start: DnsStart; resolvConf: string } {
   const dns = embeddedDns(parseResolvConf(readText('/etc/resolv.conf')), askedResolvConf(net));
-  fs.writeFileSync(path.join(dir, 'resolv.conf'), dns.resolvConf); // in place: a restart's bind mount keeps the inode
   return {
-    namesFile: path.join(dir, DNS_NAMES_FILE), ndotsSet: dns.ndotsSet,
-    upstreams: dns.upstreams.map((u) => [u.address, u.hostNamespace ? '1' : '0']),
+    resolvConf: dns.resolvConf,
+    start: { namesFile: path.join(dir, DNS_NAMES_FILE), ndotsSet: dns.ndotsSet, upstreams: dns.upstreams.map((u) => [u.address, u.hostNamespace ? '1' : '0']) },
   };
+}
+
+/**
+ * Write what a container with the embedded DNS server reads: resolv.conf in place (bind-mounted:
+ * the inode stays, so a running container sees it), and a names file when it has none yet; its
+ * presence says the container's current run has the server (network-hosts.ts fills it).
+ */
+export function writeEmbeddedDnsFiles(dir: string, resolvConf: string): void {
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvConf);
+  const names = path.join(dir, DNS_NAMES_FILE);
+  if (!fs.existsSync(names)) fs.writeFileSync(names, dnsNamesText(false, []), { mode: 0o600 });
+}
+
+/** At each start of a container on a user network: the server's plan, its files written. */
+function startEmbeddedDns(dir: string, net: NetworkSettings | undefined): DnsStart {
+  const { start, resolvConf } = planEmbeddedDns(dir, net);
+  writeEmbeddedDnsFiles(dir, resolvConf);
+  return start;
 }
 
 function hostsText(c: { hostname: string; name?: string; network: NetworkMode; net?: NetworkSettings }, a: NetworkAddresses): string {
@@ -183,11 +201,14 @@ export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: st
   writeBoundPorts(dir, bound);
   // A user network, or a default-network container later connected to one, which then goes out
   // through it (the holder's slirp4netns: pasta cannot open its tun device in a namespace made for
-  // the holder's bridges); its hosts file holds the peers block network-hosts.ts keeps.
+  // the holder's bridges). Either has the embedded DNS server, as Docker's sandbox starts one
+  // whenever an endpoint on a user network joins.
   const onUserNetwork = c.endpoints !== undefined && Object.keys(c.endpoints).length > 0;
   if (mode.kind === 'user' || onUserNetwork) {
-    return { portForwards: portForwardRecords(bound, userNetworkAddress(c)), ...(mode.kind === 'user' ? { dns: startEmbeddedDns(dir, net) } : {}) };
+    return { portForwards: portForwardRecords(bound, userNetworkAddress(c)), dns: startEmbeddedDns(dir, net) };
   }
+  // (no user network left: no server this run, and resolv.conf names the user-mode helper's resolvers again)
+  fs.rmSync(path.join(dir, DNS_NAMES_FILE), { force: true });
   const { planUserMode } = await import('../network/usermode');
   const plan = planUserMode({
     helper: mode.helper, options: mode.options, configured: engine.config.defaultRootlessNetworkCmd,

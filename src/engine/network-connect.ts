@@ -11,7 +11,9 @@ import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
 import { holdNetworks } from './network-attach';
 import { networkStore } from './network-create';
-import { refreshNetworkHosts } from './network-hosts';
+import { hasEmbeddedDns, refreshNetworkHosts } from './network-hosts';
+import { planEmbeddedDns, writeEmbeddedDnsFiles } from './container-network';
+import { monitorFile } from '../runtime/monitor-client';
 
 /** --network-alias, --ip, --mac-address (run/create) or connect's --alias and --ip. */
 export interface EndpointRequest { aliases?: string[]; ip?: string; mac?: string }
@@ -79,11 +81,35 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
         await dropEndpoint(engine, target.id, n.name);
         throw e;
       }
+      if (!hasEmbeddedDns(engine, target)) await startEmbeddedDns(engine, target);
     }
   } finally {
     hold?.release();
   }
   refreshNetworkHosts(engine, engine.containers.mustFind(target.id), new Set([n.id]));
+}
+
+/**
+ * A running container that joins its first user network without the embedded DNS server (one
+ * started on the default network) gets it now, as Docker's sandbox starts its resolver when an
+ * endpoint that needs one joins: the helper makes its sockets in the container's network
+ * namespace and hands them to the container's monitor (native/helper/dns_connect.c), then
+ * resolv.conf is rewritten in place to name 127.0.0.11 (keeping --dns, --dns-search and
+ * --dns-option). The monitor keeps the server for the container's later --restart runs; a start
+ * gives it one while the container is on a user network (container-network.ts). A failure leaves
+ * the container as before, resolving its peers through its /etc/hosts block, and says so.
+ */
+async function startEmbeddedDns(engine: Engine, c: ContainerRecord): Promise<void> {
+  const dir = engine.containers.dir(c.id);
+  const { start, resolvConf } = planEmbeddedDns(dir, c.config.net);
+  try {
+    await runHelper(engine.userns, ['dns-connect', String(c.state.pid), c.state.pidStart!, monitorFile(dir, 'attach'), start.namesFile,
+      start.ndotsSet ? '1' : '0', ...start.upstreams.flat()], `cannot start the embedded DNS server of container ${c.name}`);
+  } catch (e) {
+    process.stderr.write(`WARNING: ${(e as Error).message}; it resolves its peers through /etc/hosts only\n`);
+    return;
+  }
+  writeEmbeddedDnsFiles(dir, resolvConf);
 }
 
 /**

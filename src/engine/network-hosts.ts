@@ -7,12 +7,27 @@ import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
 import { networkStore } from './network-create';
+import { NET_HELPER_PID } from './container-network';
 
 /**
- * Whether the container has the embedded DNS server at 127.0.0.11: one whose network mode is a
- * user-defined network (made at start; a default-network container connected to one later has none).
+ * Whether the container's current (or last) run has the embedded DNS server at 127.0.0.11: one
+ * whose network mode is a user-defined network, and a default-network one that was on a user
+ * network at its start or was connected to one while running (its names file is there: written
+ * then, removed by a start without one, container-network.ts). It keeps the server after it
+ * leaves its last user network, as Docker's sandbox keeps its resolver.
  */
-export const hasEmbeddedDns = (c: ContainerRecord): boolean => parseNetworkMode(c.config.network).kind === 'user';
+export const hasEmbeddedDns = (engine: Engine, c: ContainerRecord): boolean =>
+  parseNetworkMode(c.config.network).kind === 'user' || fs.existsSync(path.join(engine.containers.dir(c.id), DNS_NAMES_FILE));
+
+/**
+ * Whether C's server may ask the host's resolvers: it has a way out, through a network that is
+ * not --internal or, on the default network, through the user-mode helper of its own that its
+ * run started (its pid file is there while it runs).
+ */
+function hasWayOut(engine: Engine, c: ContainerRecord, internal: ReadonlySet<string>): boolean {
+  if (Object.values(c.endpoints ?? {}).some((e) => !internal.has(e.networkId))) return true;
+  return parseNetworkMode(c.config.network).kind !== 'user' && fs.existsSync(path.join(engine.containers.dir(c.id), NET_HELPER_PID));
+}
 
 /** The endpoints of a container, in interface order (eth0 first), with their network names. */
 function endpointsInOrder(c: ContainerRecord) {
@@ -27,9 +42,8 @@ const dnsNames = (c: ContainerRecord, aliases: string[]) => [c.name, ...aliases,
  * own address with its hostname and aliases, and, when it has no embedded DNS server, every
  * running peer's address with the peer's name, aliases and short ID (what the server answers).
  */
-function hostsEntriesFor(target: ContainerRecord, running: ContainerRecord[]): HostsEntry[] {
+function hostsEntriesFor(target: ContainerRecord, running: ContainerRecord[], dns: boolean): HostsEntry[] {
   const out: HostsEntry[] = [];
-  const dns = hasEmbeddedDns(target);
   for (const e of Object.values(target.endpoints ?? {})) {
     out.push({ ip: e.ipAddress, names: [target.config.hostname, target.name, ...e.aliases] });
     if (dns) continue;
@@ -93,11 +107,11 @@ export function refreshNetworkHosts(engine: Engine, c: ContainerRecord, networkI
     } catch {
       continue; // removed meanwhile
     }
-    const next = withPeerEntries(text, hostsEntriesFor(target, live));
+    const dns = hasEmbeddedDns(engine, target);
+    const next = withPeerEntries(text, hostsEntriesFor(target, live, dns));
     if (next !== text) fs.writeFileSync(file, next);
-    if (!hasEmbeddedDns(target)) continue;
+    if (!dns) continue;
     internal ??= new Set(networkStore(engine).list().filter((n) => n.internal).map((n) => n.id));
-    const external = Object.values(target.endpoints ?? {}).some((e) => !internal!.has(e.networkId));
-    replaceIfChanged(path.join(dir, DNS_NAMES_FILE), dnsNamesText(external, dnsEntriesFor(target, live.filter((r) => isLive(r)))));
+    replaceIfChanged(path.join(dir, DNS_NAMES_FILE), dnsNamesText(hasWayOut(engine, target, internal), dnsEntriesFor(target, live.filter((r) => isLive(r)))));
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RootfsMount } from '../runtime/monitor-spec';
 import type { LayerStore } from '../storage/layer-store';
+import { overlayOptionsSuffix } from '../storage/overlay-options';
 import { findOnPath } from '../util/which';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
@@ -47,7 +48,7 @@ export function rootfsMountIn(engine: Engine, layers: LayerStore, dir: string, s
   if (storage.driver === 'fuse-overlayfs') {
     return { target, mount: { type: 'fuse-overlayfs', source: findOnPath('fuse-overlayfs') ?? 'fuse-overlayfs', data } };
   }
-  return { target, mount: { type: 'overlay', source: 'overlay', data: engine.userns ? `${data},userxattr` : data } };
+  return { target, mount: { type: 'overlay', source: 'overlay', data: `${data}${overlayOptionsSuffix(engine.userns !== undefined)}` } };
 }
 
 /** Storage that holds sub-ID owned files and must be removed from inside the namespace. */

@@ -287,6 +287,36 @@ describe('diff, export, commit', () => {
     expect(info.Comment).toBe('my change');
   });
 
+  // Rootful only: a kernel whose overlay has metacopy and redirect_dir on by default (module
+  // parameters, settable by root at run time) writes a chown as a metadata-only copy and a
+  // directory rename as a redirect xattr into the upper dir, which commit reads as plain files:
+  // an empty busybox and a missing directory in the image. skiff mounts with both off
+  // (storage/overlay-options.ts). The defaults are put back at the end; every skiff mount
+  // meanwhile passes its own options, so tests running alongside are not affected.
+  const overlayParam = (k: string) => `/sys/module/overlay/parameters/${k}`;
+  test.runIf(!isRootless() && fs.existsSync(overlayParam('metacopy')) && fs.existsSync(overlayParam('redirect_dir')))(
+    'commit with the kernel\'s overlay defaults set to metacopy=on and redirect_dir=on: the image has the data and the renamed directory\'s content', async () => {
+      const saved = ['metacopy', 'redirect_dir'].map((k) => [k, fs.readFileSync(overlayParam(k), 'utf8').trim()] as const);
+      const name = uniqueName('metacopy');
+      try {
+        fs.writeFileSync(overlayParam('redirect_dir'), 'Y');
+        fs.writeFileSync(overlayParam('metacopy'), 'Y');
+        const sum = (await ok(['run', '--rm', BUSYBOX, 'md5sum', '/bin/busybox'])).stdout;
+        await ok(['run', '--name', name, BUSYBOX, 'sh', '-c', 'chown 1:1 /bin/busybox && mv /usr /usr-moved']);
+        for (const [k, v] of saved) fs.writeFileSync(overlayParam(k), v);
+        const tag = `skiff-test/metacopy-${name}:v1`;
+        await ok(['commit', name, tag]);
+        const r = await ok(['run', '--rm', tag, 'sh', '-c', 'md5sum /bin/busybox; stat -c %u:%g /bin/busybox; ls /usr-moved/bin | wc -l']);
+        const [md5, owner, moved] = r.stdout.trim().split('\n');
+        expect(md5.split(/\s+/)[0]).toBe(sum.split(/\s+/)[0]);
+        expect(owner).toBe('1:1');
+        expect(Number(moved)).toBeGreaterThan(0);
+      } finally {
+        for (const [k, v] of saved) fs.writeFileSync(overlayParam(k), v);
+        await skiff(['rm', '-f', name]);
+      }
+    });
+
   test('commit of a running container (--pause, the default, and --pause=false) leaves it running, not frozen', async () => {
     const name = uniqueName('commitlive');
     await ok(['run', '-d', '--name', name, BUSYBOX, 'sh', '-c', 'echo live > /state; while :; do date +%s%N > /tick; sleep 0.1; done']);

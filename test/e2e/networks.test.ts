@@ -429,6 +429,103 @@ describe('the embedded DNS server at 127.0.0.11', () => {
     expect(addressesIn((await lookup(client, peer)).stdout)).toEqual([peerIp]);
   });
 
+  // dns-tcp ask: one line per query, "NAME rcode=R tc=T ADDR...", every query on one connection
+  const answersIn = (text: string, name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} rcode=`));
+    return line ? { rcode: Number(/rcode=(\d+)/.exec(line)![1]), tc: line.includes(' tc=1'), addresses: line.split(' ').slice(3) } : undefined;
+  };
+
+  test('over TCP too: names and aliases, several queries on one connection, an answer only TCP carries whole', async () => {
+    const app = await network();
+    const web = await started(['--network', app, '--network-alias', 'www']);
+    const upstream = await started(['--network', app], 'while [ ! -x /dns-responder ]; do sleep 0.1; done; exec /dns-responder outside.example 192.0.2.7 0.0.0.0');
+    await putFixtureProgram(upstream, 'dns-responder');
+    const client = await started(['--network', app, '--dns', await ipOn(app, upstream)]);
+    await putFixtureProgram(client, 'dns-tcp');
+    const webIp = await ipOn(app, web);
+    let r = await inContainer(client, `/dns-tcp ask 127.0.0.11 ${web} www ${web}.${app} ${await shortId(web)} no-such-peer`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const name of [web, 'www', `${web}.${app}`, await shortId(web)]) expect(answersIn(r.stdout, name), r.stdout).toEqual({ rcode: 0, tc: false, addresses: [webIp] });
+    expect(answersIn(r.stdout, 'no-such-peer')?.rcode, r.stdout).toBe(3); // NXDOMAIN from the upstream, over TCP
+    await waitFor(async () => answersIn((r = await inContainer(client, '/dns-tcp ask 127.0.0.11 outside.example')).stdout, 'outside.example')?.rcode === 0, 10_000, 'the upstream to answer over TCP');
+    expect(answersIn(r.stdout, 'outside.example')?.addresses).toEqual(['192.0.2.7']);
+    // 100 addresses (1.6 KB): over UDP the upstream says TC, over TCP the embedded server forwards over TCP and gets them all
+    const hundred = Array.from({ length: 100 }, (_, i) => `192.0.2.${i + 1}`);
+    const udp = await inContainer(client, '/dns-tcp udp 127.0.0.11 many-outside.example');
+    expect(answersIn(udp.stdout, 'many-outside.example'), udp.stdout).toMatchObject({ rcode: 0, tc: true });
+    const tcp = await inContainer(client, '/dns-tcp ask 127.0.0.11 many-outside.example');
+    expect(answersIn(tcp.stdout, 'many-outside.example'), tcp.stdout).toEqual({ rcode: 0, tc: false, addresses: hundred });
+    // an upstream that sends all 100 over UDP anyway: the client gets what fits its 512 bytes, TC set
+    const careless = await inContainer(client, '/dns-tcp udp 127.0.0.11 big-outside.example');
+    expect(answersIn(careless.stdout, 'big-outside.example'), careless.stdout).toMatchObject({ rcode: 0, tc: true });
+    expect(Number(/udp size (\d+)/.exec(careless.stdout)?.[1])).toBeLessThanOrEqual(512);
+    expect(answersIn((await inContainer(client, '/dns-tcp ask 127.0.0.11 big-outside.example')).stdout, 'big-outside.example')?.addresses).toEqual(hundred);
+  });
+
+  test('hostile TCP clients (slowloris, a 65535 length with no body, garbage, many connections, unread answers) leave it answering', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    const peerIp = await ipOn(app, peer);
+    const client = await started(['--network', app, '--dns', peerIp]);
+    await putFixtureProgram(client, 'dns-tcp');
+    const r = await inContainer(client, `/dns-tcp hostile 127.0.0.11 ${peer}`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('slowloris held 40');
+    expect(r.stdout).toContain('long length closed');
+    expect(r.stdout).toContain('short length closed');
+    // answered while 40 connections still held theirs open
+    expect(answersIn(r.stdout, peer), r.stdout).toEqual({ rcode: 0, tc: false, addresses: [peerIp] });
+    expect((await skiff(['inspect', '-f', '{{.State.Running}}', client])).stdout).toBe('true\n');
+    expect(answersIn((await inContainer(client, `/dns-tcp ask 127.0.0.11 ${peer}`)).stdout, peer)?.addresses).toEqual([peerIp]);
+    expect(addressesIn((await lookup(client, peer)).stdout)).toEqual([peerIp]);
+  });
+
+  test('a default-network container connected to a user network while running gets the server (resolv.conf rewritten in place, --dns-search kept); it keeps it after the disconnect', async () => {
+    const app = await network();
+    const peer = await started(['--network', app, '--network-alias', 'peer-alias']);
+    const peerIp = await ipOn(app, peer);
+    const c = await started(['--dns-search', 'example.test']);
+    expect((await inContainer(c, 'head -1 /etc/resolv.conf')).stdout).not.toBe('nameserver 127.0.0.11\n');
+    const connect = await skiff(['network', 'connect', app, c]);
+    expect(connect.code, connect.stderr).toBe(0);
+    expect(connect.stderr).toBe('');
+    expect((await inContainer(c, 'cat /etc/resolv.conf')).stdout).toBe('nameserver 127.0.0.11\nsearch example.test\noptions ndots:0\n');
+    expect(addressesIn((await lookup(c, peer)).stdout)).toEqual([peerIp]);
+    expect(addressesIn((await lookup(c, 'peer-alias')).stdout)).toEqual([peerIp]);
+    // through resolv.conf (the libc resolver), with no peers in /etc/hosts
+    expect((await inContainer(c, `grep -c -w ${peer} /etc/hosts; true`)).stdout.trim()).toBe('0');
+    const ping = await inContainer(c, 'ping -c1 -W1 peer-alias 2>&1 | head -1');
+    expect(ping.stdout).toContain(`(${peerIp})`);
+    // and the peer resolves it, over TCP too
+    await putFixtureProgram(c, 'dns-tcp');
+    expect(answersIn((await inContainer(c, `/dns-tcp ask 127.0.0.11 ${peer}`)).stdout, peer)?.addresses).toEqual([peerIp]);
+    // a second connect does not start a second server
+    const other = await network();
+    const again = await skiff(['network', 'connect', other, c]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toBe('');
+    // the last user network left: the server stays (Docker's), the peer is gone from it
+    expect((await skiff(['network', 'disconnect', app, c])).code).toBe(0);
+    expect((await skiff(['network', 'disconnect', other, c])).code).toBe(0);
+    expect((await inContainer(c, 'head -1 /etc/resolv.conf')).stdout).toBe('nameserver 127.0.0.11\n');
+    expect(addressesIn((await lookup(c, peer)).stdout)).toEqual([]);
+  });
+
+  test('a server started by network connect is there again in the container\'s --restart runs (its resolv.conf names it)', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    const name = uniqueName('c');
+    containers.push(name);
+    // each run waits for /tmp/go (the rootfs stays across runs: the second run goes at once)
+    const r = await skiff(['run', '-d', '--name', name, '--restart', 'on-failure:1', BUSYBOX, 'sh', '-c',
+      `while [ ! -e /tmp/go ]; do sleep 0.1; done; nslookup ${peer} 127.0.0.11 | grep -q '^Address: 10\\.' && echo RESOLVED; exit 3`]);
+    expect(r.code, r.stderr).toBe(0);
+    const connect = await skiff(['network', 'connect', app, name]);
+    expect(connect.code, connect.stderr).toBe(0);
+    expect((await inContainer(name, 'touch /tmp/go')).code).toBe(0);
+    await waitFor(async () => (await skiff(['logs', name])).stdout.split('\n').filter((l) => l === 'RESOLVED').length === 2, 20_000, 'both runs to resolve the peer');
+  });
+
   test('it answers again after a --restart (the new run\'s namespace has a new server)', async () => {
     const app = await network();
     const peer = await started(['--network', app]);

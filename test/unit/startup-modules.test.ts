@@ -18,8 +18,10 @@ const HEAVY = [
   /^src\/image\/registry\/(client|resolve|blob-download|credentials|www-authenticate)\.ts$/,
   /^src\/image\/(archive|archive-input|progress)\.ts$/,
   /^src\/runtime\/seccomp\//,
-  // storage/layout.ts only names paths: read-only commands may use it (it imports nothing heavy).
-  /^src\/storage\/(?!layout\.ts$)/,
+  // storage/layout.ts only names paths and storage/overlay-options.ts only names mount options
+  // (rootfs.ts, which lost-container.ts uses): read-only commands may use them (they import
+  // nothing heavy).
+  /^src\/storage\/(?!(layout|overlay-options)\.ts$)/,
   /^src\/engine\/(pull|push|load|save|import|create|start)\.ts$/,
 ];
 // Built-ins that ps and images do not use: crypto (~10 ms), net and tty (~15 ms), readline.

@@ -3,9 +3,12 @@
  * it parses comes from a process in the container and is parsed outside it. Each input is a
  * names file and a datagram: the first byte B says how long the names file is (B * 2 bytes,
  * at most what is left), the rest is the datagram; an input whose first byte is odd uses a
- * fixed names file instead, so that the answering paths are reached too. Oracle: a reply is
- * at least a header, fits the buffer and the client's limit, carries the query's ID and is a
- * response; an error reply likewise.
+ * fixed names file instead, so that the answering paths are reached too (bit 2: as over TCP,
+ * without the 512-byte limit). The same bytes also go through the TCP framing and, as an
+ * upstream's response, through the cut to the client's UDP size. Oracle: a reply is at least a
+ * header, fits the buffer and the client's limit, carries the query's ID and is a response; an
+ * error reply likewise; a frame is whole and within its limits; a cut response is a header and
+ * question with TC, at most 512 bytes.
  * Build and run: native/helper/fuzz/dns.sh [SECONDS] (docs/FUZZING.md).
  */
 #include <stdint.h>
@@ -46,13 +49,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(q, rest, left);
   unsigned char out[4096];
   size_t outlen = 0;
-  int what = dns_local_reply(names ? names : fixed_names, data[0] & 2, alive, q, left, out, sizeof out, &outlen);
+  int what = dns_local_reply(names ? names : fixed_names, data[0] & 2, alive, q, left, data[0] & 4, out, sizeof out, &outlen);
   if (what == DNS_REPLY) {
     if (outlen < 12 || outlen > sizeof out || memcmp(out, q, 2) != 0 || !(out[2] & 0x80)) abort();
   } else if (what != DNS_FORWARD && what != DNS_DROP) {
     abort();
   }
   if (dns_error_reply(q, left, 2, out, sizeof out, &outlen) == DNS_REPLY && (outlen < 12 || outlen > 512 + 4 || memcmp(out, q, 2) != 0))
+    abort();
+  /* the same bytes as what a TCP client sent (length first) */
+  size_t msglen = 0;
+  int framed = dns_tcp_frame(q, left, 4096, &msglen);
+  if (framed < -1 || framed > 1 || (framed == 1 && (msglen < 12 || msglen > 4096 || msglen + 2 > left))) abort();
+  /* and as an upstream's response to the query: cut to the client's size, or left alone */
+  unsigned char resp[4096];
+  size_t rlen = left < sizeof resp ? left : sizeof resp;
+  memcpy(resp, q, rlen);
+  if (dns_udp_fit(q, left, resp, &rlen, sizeof resp) && (rlen < 12 || rlen > 512 || !(resp[2] & 0x02) || memcmp(resp, q, 2) != 0))
     abort();
   free(q);
   free(names);
