@@ -78,8 +78,9 @@ int dns_upstream_tcp(int i);
 long long dns_now_ms(void);
 unsigned short dns_random_id(void);
 
-/* dns-answer NAMES_FILE NDOTS_SET: the answer to the query on stdin, on stdout (exit 0), or exit 3
- * when it would be forwarded, 4 when it would be dropped. The tests' way to the parser. */
+/* dns-answer NAMES_FILE NDOTS_SET [tcp]: the answer to the query on stdin (asked over TCP with
+ * `tcp`), on stdout (exit 0), or exit 3 when it would be forwarded, 4 when it would be dropped.
+ * The tests' way to the parser. */
 int mode_dns_answer(int argc, char **argv);
 /* dns-connect CTR_PID CTR_START ATTACH_SOCKET NAMES_FILE NDOTS_SET [IP HOSTNS]... (dns_connect.c) */
 int mode_dns_connect(int argc, char **argv);

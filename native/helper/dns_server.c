@@ -2,8 +2,10 @@
  * The embedded DNS server's sockets (dns.h), in the monitor's poll loop: no thread, no process
  * of its own, a few kilobytes while idle.
  *
- * The container init binds 127.0.0.11:53 in each run's new network namespace (the namespace and
- * so the socket are made again at each --restart run) and passes the socket to the monitor.
+ * The container init binds 127.0.0.11:53 (UDP and TCP) in each run's new network namespace (the
+ * namespace and so the sockets are made again at each --restart run) and passes the sockets to
+ * the monitor; `dns-connect` (dns_connect.c) does the same for a running container that joins a
+ * user network. This file serves UDP and holds what both protocols share; dns_tcp.c serves TCP.
  * Queries skiff's names answer (dns_message.c) are answered at once; the others are forwarded
  * with a fresh random ID to the upstream resolvers in order, Docker's rules: the next one on a
  * timeout (4 s), SERVFAIL or REFUSED, SERVFAIL to the client when none is left; at most
@@ -514,7 +516,7 @@ int dns_upstream_tcp(int i) {
 }
 
 int mode_dns_answer(int argc, char **argv) {
-  if (argc != 3) die("usage: dns-answer NAMES_FILE NDOTS_SET");
+  if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "tcp"))) die("usage: dns-answer NAMES_FILE NDOTS_SET [tcp]");
   static struct dns_config c;
   c.names = argv[1];
   c.ndots_set = atoi(argv[2]);
@@ -528,7 +530,7 @@ int mode_dns_answer(int argc, char **argv) {
     if (n == sizeof buf) break;
   }
   size_t len;
-  int what = dns_local_reply(current_names(), c.ndots_set, monitor_alive, buf, n, 0, reply, sizeof reply, &len);
+  int what = dns_local_reply(current_names(), c.ndots_set, monitor_alive, buf, n, argc == 4, reply, sizeof reply, &len);
   if (what == DNS_FORWARD) return 3;
   if (what == DNS_DROP) return 4;
   write_all(1, reply, len, "stdout");

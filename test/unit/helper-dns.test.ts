@@ -28,8 +28,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function answer(query: Buffer, ndots = 0): { code: number | null; reply: Buffer } {
-  const r = spawnSync(HELPER, ['dns-answer', NAMES, String(ndots)], { input: query });
+function answer(query: Buffer, ndots = 0, tcp = false): { code: number | null; reply: Buffer } {
+  const r = spawnSync(HELPER, ['dns-answer', NAMES, String(ndots), ...(tcp ? ['tcp'] : [])], { input: query });
   return { code: r.status, reply: r.stdout };
 }
 
@@ -110,6 +110,11 @@ describe('answers from the names file (Docker\'s embedded DNS)', () => {
     const big = answer(query('crowd', 1, 4096));
     expect(answers(big.reply)).toBe(60);
     expect(big.reply[2] & 0x02).toBe(0);
+    // over TCP there is no 512-byte limit: all of them, no TC
+    const tcp = answer(query('crowd'), 0, true);
+    expect(answers(tcp.reply)).toBe(60);
+    expect(tcp.reply.length).toBeGreaterThan(512);
+    expect(tcp.reply[2] & 0x02).toBe(0);
   });
 });
 
