@@ -13,6 +13,10 @@
 # its own (setsid), as the monitor's forwarder is: with autogroups on, a relay in curl's session
 # would share curl's scheduling group and behave differently.
 #
+# AB_AUTOGROUP_NICE=-20: on a machine shared with other work, put every session of the run (this
+# script's with curl, the loopback server's, the container's, skiff's monitor's, the drivers') at
+# that autogroup nice for its duration, to come near a quiet machine (it takes CPU from the rest).
+#
 # Usage (as root): bench/forwarder-ab.sh ROUNDS NAME=FILE [NAME=FILE ...]     needs dist/skiff
 #   git show main:native/helper/port_forward.c > /tmp/main.c
 #   bench/forwarder-ab.sh 15 main=/tmp/main.c new=native/helper/port_forward.c
@@ -30,6 +34,7 @@ cleanup() {
   for d in "${DRIVERS[@]}"; do kill "$d" 2>/dev/null || true; done  # each forwarder dies with its driver
   pkill -P "${HP:-0}" 2>/dev/null || true; kill "${HP:-0}" 2>/dev/null || true
   as_bench "$WORK/skiff" rm -f "fwdab-$$" >/dev/null 2>&1 || true
+  [ -z "${AB_AUTOGROUP_NICE:-}" ] || echo 0 > /proc/$$/autogroup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -61,6 +66,11 @@ for m in "${MODES[@]}"; do
   port=$(cut -d: -f2 <<<"$m")
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
+
+if [ -n "${AB_AUTOGROUP_NICE:-}" ]; then
+  for p in $$ "$CTR_PID" "$(pgrep -P "$(pgrep -P "$HP")")" "${DRIVERS[@]}"; do echo "$AB_AUTOGROUP_NICE" > "/proc/$p/autogroup"; done
+  echo "$AB_AUTOGROUP_NICE" > "/proc/$(cut -d: -f3 <<<"${MODES[1]}")/autogroup"  # skiff's forwarder: the monitor's session
+fi
 
 python3 - "$ROUNDS" "${MODES[@]}" <<'EOF'
 import os, statistics, subprocess, sys
