@@ -96,6 +96,10 @@ static void drop(struct conn *c) {
 }
 
 void dns_tcp_stop(void) {
+  /* Not started (a container without the server: the monitor stops it after every run): C[] is
+   * still all zero, and its fds of 0 are the monitor's stdin, which the next --restart run's
+   * container would then lack. No listener, no clients either. */
+  if (T_listen < 0) return;
   for (int i = 0; i < DNS_TCP_CLIENTS; i++) drop(&C[i]);
   if (T_listen >= 0) close(T_listen);
   T_listen = -1;
