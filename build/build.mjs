@@ -25,6 +25,7 @@ const addonDir = path.join(root, 'native', 'addon');
 const helperDir = path.join(root, 'native', 'helper');
 const addonOut = path.join(addonDir, 'build', 'Release', 'skiff_native.node');
 const helperOut = path.join(helperDir, 'build', 'skiff-helper');
+const monitorOut = path.join(helperDir, 'build', 'skiff-monitor');
 const ISAL_LIBRARY = 'libisal.so.2'; // the name native/helper/gunzip.c and src/native/assets.ts use
 const isalOut = path.join(helperDir, 'build', ISAL_LIBRARY);
 const bundleOut = path.join(dist, 'skiff.cjs');
@@ -120,15 +121,28 @@ if (!path.isAbsolute(isalFound) || !fs.existsSync('/usr/include/isa-l/igzip_lib.
   fail(`${ISAL_LIBRARY} or isa-l/igzip_lib.h not found: install libisal-dev (apt-get install -y libisal-dev)`);
 }
 fs.copyFileSync(fs.realpathSync(isalFound), isalOut);
-run('compiling native/helper', cc, ['-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE', '-o', helperOut, ...helperSources, ...staticLibs], {
+// -ffunction-sections + --gc-sections: each executable keeps only the code its modes reach.
+const sectionFlags = ['-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections'];
+run('compiling native/helper', cc, ['-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE', ...sectionFlags, '-o', helperOut, ...helperSources, ...staticLibs], {
   cwd: root,
   stdio: ['ignore', 'inherit', 'inherit'], // warnings stay visible
+});
+// The monitor (one per running container, for the container's whole life) and exec are a
+// second executable of the same sources (main.c's mode table under SKIFF_MONITOR_BUILD), without
+// the pull/unpack code and its libraries: it runs from a sealed memfd copy of itself
+// (sealed_exe.c), one per container, so every byte of it is resident once per container
+// (docs/PERFORMANCE.md, "Memory of the per-container monitor").
+const UNPACK_ONLY = new Set(['untar.c', 'gunzip.c', 'tarwrite.c', 'copy_in_out.c']);
+const monitorSources = helperSources.filter((f) => !UNPACK_ONLY.has(path.basename(f)));
+run('compiling native/helper (monitor)', cc, ['-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE', '-DSKIFF_MONITOR_BUILD', ...sectionFlags, '-o', monitorOut, ...monitorSources, '-lm'], {
+  cwd: root,
+  stdio: ['ignore', 'inherit', 'inherit'],
 });
 
 // The cache directory the single executable extracts to is named by this hash, so a new
 // build never runs an older build's helper. Each asset's own sha256 is what src/native/assets.ts
 // checks the extracted copies against.
-const assetFiles = { 'skiff_native.node': addonOut, 'skiff-helper': helperOut, [ISAL_LIBRARY]: isalOut };
+const assetFiles = { 'skiff_native.node': addonOut, 'skiff-helper': helperOut, 'skiff-monitor': monitorOut, [ISAL_LIBRARY]: isalOut };
 const nativeDigests = Object.fromEntries(
   Object.entries(assetFiles).map(([name, file]) => [name, createHash('sha256').update(fs.readFileSync(file)).digest('hex')]),
 );
@@ -136,6 +150,8 @@ const nativeHash = createHash('sha256')
   .update(fs.readFileSync(addonOut))
   .update('\0')
   .update(fs.readFileSync(helperOut))
+  .update('\0')
+  .update(fs.readFileSync(monitorOut))
   .update('\0')
   .update(fs.readFileSync(isalOut))
   .digest('hex')
@@ -201,7 +217,7 @@ if (useBootMain) {
   if (useCodeCache) {
     step(`code caches: ${path.relative(root, codeCacheDir)}/ (each slim bundle run once with its command)`);
     try {
-      const files = makeCodeCaches({ runtime: runtime.bin, runs, outDir: codeCacheDir, nativeEnv: { SKIFF_ADDON: addonOut, SKIFF_HELPER: helperOut } });
+      const files = makeCodeCaches({ runtime: runtime.bin, runs, outDir: codeCacheDir, nativeEnv: { SKIFF_ADDON: addonOut, SKIFF_HELPER: helperOut, SKIFF_MONITOR: monitorOut } });
       for (const [name, file] of Object.entries(files)) seaAssets[`code-cache/${name}`] = file;
     } catch (e) {
       fail(e.message);

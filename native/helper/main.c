@@ -214,14 +214,20 @@ struct mode {
   int runs_container;
 };
 
+/* Two executables are built from these sources (build/build.mjs): skiff-monitor, with the modes
+ * that run a container's processes and live as long as they do, and skiff-helper, with the rest
+ * (storage, networks). The monitor's is small, because each running container keeps a sealed
+ * copy of it (sealed_exe.c) resident: none of the pull/unpack code or its libraries is in it. */
 static const struct mode modes[] = {
+#ifdef SKIFF_MONITOR_BUILD
+    {"monitor", mode_monitor, 1, 1},
+    /* joins the container's own user and mount namespaces itself (exec.c): no namespace here */
+    {"exec", mode_exec, 0, 1},
+#else
     {"apply-tar", mode_apply_tar, 0, 0},
     {"rm", mode_rm, 0, 0},
     {"copy", mode_copy, 0, 0},
     {"probe-overlay", mode_probe_overlay, 1, 0},
-    {"monitor", mode_monitor, 1, 1},
-    /* joins the container's own user and mount namespaces itself (exec.c): no namespace here */
-    {"exec", mode_exec, 0, 1},
     /* cp, export, diff, commit (copy_in_out.c); --overlay makes its own mount namespace */
     {"tar-out", mode_tar_out, 0, 0},
     {"tar-in", mode_tar_in, 0, 0},
@@ -235,6 +241,7 @@ static const struct mode modes[] = {
     {"dns-answer", mode_dns_answer, 0, 0},
     /* `network connect`: the embedded DNS server's sockets for a running monitor (dns_connect.c) */
     {"dns-connect", mode_dns_connect, 0, 0},
+#endif
 };
 
 int main(int argc, char **argv) {

@@ -1,7 +1,9 @@
 // Where the native pieces live on disk.
 //
-// Inside the single executable the addon (skiff_native.node), the C helper (skiff-helper) and
-// the ISA-L library the helper loads (libisal.so.2) are SEA assets. None can be used from
+// Inside the single executable the addon (skiff_native.node), the C helper (skiff-helper), the
+// monitor (skiff-monitor: the same C sources with only the modes that run a container's
+// processes, native/helper/main.c) and the ISA-L library the helper loads (libisal.so.2) are SEA
+// assets. None can be used from
 // memory (dlopen and execve need a file), so at first use they are written to a private cache
 // directory named by a content hash computed at build time:
 // ${XDG_CACHE_HOME:-$HOME/.cache}/skiff/native-<hash>/, else $XDG_RUNTIME_DIR/skiff/..., else a
@@ -26,7 +28,7 @@
 // replace skiff itself.
 //
 // Outside the single executable (development, unit tests) the paths point at the build outputs
-// in the repository; SKIFF_HELPER and SKIFF_ADDON override them.
+// in the repository; SKIFF_HELPER, SKIFF_MONITOR and SKIFF_ADDON override them.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,11 +47,14 @@ declare const __SKIFF_NATIVE_DIGESTS__: Record<string, string>;
 
 export const ADDON_ASSET = 'skiff_native.node';
 export const HELPER_ASSET = 'skiff-helper';
+/** The monitor and exec: small, because every running container keeps a sealed copy of it resident. */
+export const MONITOR_ASSET = 'skiff-monitor';
 /** ISA-L, which the helper dlopens from its own directory for fast gzip (native/helper/gunzip.c). */
 export const ISAL_ASSET = 'libisal.so.2';
 
 /** Read-only for the owner too: changing an extracted file needs a chmod first, which shows in its ctime. */
-export const ASSET_MODES: Readonly<Record<string, number>> = { [ADDON_ASSET]: 0o400, [HELPER_ASSET]: 0o500, [ISAL_ASSET]: 0o400 };
+export const ASSET_MODES: Readonly<Record<string, number>> = { [ADDON_ASSET]: 0o400, [HELPER_ASSET]: 0o500, [MONITOR_ASSET]: 0o500, [ISAL_ASSET]: 0o400 };
+const ASSET_NAMES = [ADDON_ASSET, HELPER_ASSET, MONITOR_ASSET, ISAL_ASSET];
 /** The extracted directory: no entry can be added, removed or renamed without a chmod first. */
 export const ASSET_DIR_MODE = 0o500;
 
@@ -364,7 +369,7 @@ export function ensureExtracted(
 
 function seaAssetSpecs(): AssetSpec[] {
   const digests = typeof __SKIFF_NATIVE_DIGESTS__ === 'object' ? __SKIFF_NATIVE_DIGESTS__ : {};
-  return [ADDON_ASSET, HELPER_ASSET, ISAL_ASSET].map((name) => {
+  return ASSET_NAMES.map((name) => {
     const sha256 = digests[name];
     if (!sha256) throw new Error(`skiff was built without a digest for ${name} (build/build.mjs defines them)`);
     return { name, mode: ASSET_MODES[name]!, sha256 };
@@ -372,7 +377,7 @@ function seaAssetSpecs(): AssetSpec[] {
 }
 
 function seaAssets(): NativeAsset[] {
-  return [ADDON_ASSET, HELPER_ASSET, ISAL_ASSET].map((name) => {
+  return ASSET_NAMES.map((name) => {
     const raw = sea.getRawAsset(name);
     return { name, data: typeof raw === 'string' ? Buffer.from(raw) : new Uint8Array(raw), mode: ASSET_MODES[name]! };
   });
@@ -434,7 +439,7 @@ function repoRoot(): string {
   if (repoRootCache !== undefined) return repoRootCache;
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
   const root = findRepoRoot(here) ?? findRepoRoot(process.cwd());
-  if (!root) throw new Error('cannot locate the skiff repository for the native build outputs; set SKIFF_HELPER and SKIFF_ADDON');
+  if (!root) throw new Error('cannot locate the skiff repository for the native build outputs; set SKIFF_HELPER, SKIFF_MONITOR and SKIFF_ADDON');
   return (repoRootCache = root);
 }
 
@@ -450,7 +455,14 @@ function inSea(): boolean {
 export function helperPath(): string {
   if (inSea()) return path.join(extractedDir(), HELPER_ASSET);
   if (process.env.SKIFF_HELPER) return path.resolve(process.env.SKIFF_HELPER);
-  return path.join(repoRoot(), 'native', 'helper', 'build', 'skiff-helper');
+  return path.join(repoRoot(), 'native', 'helper', 'build', HELPER_ASSET);
+}
+
+/** Absolute path of the skiff-monitor executable (the modes monitor and exec). */
+export function monitorPath(): string {
+  if (inSea()) return path.join(extractedDir(), MONITOR_ASSET);
+  if (process.env.SKIFF_MONITOR) return path.resolve(process.env.SKIFF_MONITOR);
+  return path.join(repoRoot(), 'native', 'helper', 'build', MONITOR_ASSET);
 }
 
 /** Absolute path of the skiff_native.node addon. */

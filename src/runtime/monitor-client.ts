@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { forwardTerminalSignals, readLine, spawnDetached, waitPid } from '../native/addon';
-import { helperPath } from '../native/assets';
+import { helperPath, monitorPath } from '../native/assets';
 import { helperArgv } from '../native/helper';
 import { isSameLiveProcess } from './process-identity';
 import { reapChild } from '../native/reap';
@@ -110,11 +110,11 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
 /**
  * Start the monitor for SPECFILE in its own session (terminal signals reach us, and we forward
  * them exactly once), with stdio from the given fds (-1: /dev/null) and the report pipe on its
- * fd 3. Sealed: it runs from a memfd copy of the helper, so the container cannot reach the
- * helper's file through /proc/self/exe. Throws when it cannot be started.
+ * fd 3. Sealed: it runs from a memfd copy of skiff-monitor, so the container cannot reach the
+ * executable's file through /proc/self/exe. Throws when it cannot be started.
  */
 export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: string, stdio: [number, number, number]): MonitorProcess {
-  return spawnSealedHelper(helperArgv(userns, ['monitor', specFile]), stdio);
+  return spawnSealedHelper(monitorPath(), helperArgv(userns, ['monitor', specFile]), stdio);
 }
 
 /**
@@ -123,7 +123,7 @@ export function spawnMonitor(userns: UserNamespacePlan | undefined, specFile: st
  * After `ok` call release(): it closes fd 3 and runs on.
  */
 export function spawnReportingHelper(userns: UserNamespacePlan | undefined, mode: string[], stdio: [number, number, number]): MonitorProcess {
-  return spawnSealedHelper(helperArgv(userns, mode), stdio);
+  return spawnSealedHelper(helperPath(), helperArgv(userns, mode), stdio);
 }
 
 /**
@@ -133,7 +133,7 @@ export function spawnReportingHelper(userns: UserNamespacePlan | undefined, mode
  * `ok` means the container is no longer running.
  */
 export function spawnExec(specFile: string, stdio: [number, number, number], target?: { pid: number; start: string }): MonitorProcess {
-  return spawnSealedHelper(['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
+  return spawnSealedHelper(monitorPath(), ['exec', specFile, ...(target ? [String(target.pid), target.start] : [])], stdio);
 }
 
 /**
@@ -145,7 +145,7 @@ export function spawnExec(specFile: string, stdio: [number, number, number], tar
  * helper cannot be started.
  */
 export function runExec(specFile: string, stdio: [number, number, number], opts: { forwardSignals: boolean; onReport(): void }): { failure?: MonitorFailure; code: number } {
-  const child = spawnDetached(helperPath(), ['skiff-helper', 'exec', specFile], stdio, { sealed: true });
+  const child = spawnDetached(monitorPath(), ['skiff-helper', 'exec', specFile], stdio, { sealed: true });
   const stopForwarding = opts.forwardSignals ? forwardTerminalSignals(child.pid) : () => undefined;
   try {
     let line: string;
@@ -168,8 +168,9 @@ function reportedFailure(line: string, monitorExit: number): MonitorFailure {
   return m ? { monitorExit, code: Number(m[1]), message: m[2] } : { monitorExit };
 }
 
-function spawnSealedHelper(args: string[], stdio: [number, number, number]): MonitorProcess {
-  const child = spawnDetached(helperPath(), ['skiff-helper', ...args], stdio, { sealed: true });
+/** FILE: monitorPath() for the modes monitor and exec, helperPath() for the others. */
+function spawnSealedHelper(file: string, args: string[], stdio: [number, number, number]): MonitorProcess {
+  const child = spawnDetached(file, ['skiff-helper', ...args], stdio, { sealed: true });
   const reports = watchReports(child.reportFd);
   let reaped: Promise<number> | undefined;
   const exited = () => (reaped ??= reports.closed.then(() => reapChild(child.pid)));

@@ -29,15 +29,15 @@ const sha256 = (file: string): string => createHash('sha256').update(fs.readFile
 const mode = (file: string): number => fs.statSync(file).mode & 0o7777;
 
 /** A private asset cache, so that tampering with it cannot disturb other test files. */
-function privateCache(): { env: Record<string, string>; helper: () => string } {
+function privateCache(): { env: Record<string, string>; helper: () => string; monitor: () => string } {
   const dir = fs.mkdtempSync(path.join(store().dir, 'cache-'));
-  const helper = (): string => {
+  const asset = (name: string): string => {
     const base = path.join(dir, 'skiff');
     const native = fs.readdirSync(base).filter((n) => /^native-[0-9a-f]+$/.test(n));
     expect(native).toHaveLength(1);
-    return path.join(base, native[0]!, 'skiff-helper');
+    return path.join(base, native[0]!, name);
   };
-  return { env: { XDG_CACHE_HOME: dir }, helper };
+  return { env: { XDG_CACHE_HOME: dir }, helper: () => asset('skiff-helper'), monitor: () => asset('skiff-monitor') };
 }
 
 /** As its owner could: make the file and its directory writable, change it, put the modes back. */
@@ -113,14 +113,14 @@ describe.skipIf(process.arch !== 'x64')('a container cannot reach the host\'s sk
       const cache = privateCache();
       const r = await skiff(['run', '--rm', '--entrypoint', entrypoint, FAKE_LD_IMAGE], { env: cache.env });
       expect(r.code, r.stderr).toBe(0);
-      const helper = cache.helper();
+      const monitor = cache.monitor(); // the container's init is a clone of the monitor
       const seen = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
       // What the container's process is running: the memfd, not the file on the host.
       expect(seen.exe).toMatch(/^\/memfd:skiff-helper/);
       expect(Number(seen['open-wronly'])).toBeLessThan(0);
       expect(seen.write).toBeUndefined();
       // Its chmod reached the private copy at most; the host file is as extracted.
-      expect(mode(helper)).toBe(0o500);
+      expect(mode(monitor)).toBe(0o500);
       const again = await skiff(['run', '--rm', BUSYBOX, 'true'], { env: cache.env });
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).not.toMatch(/WARN: skiff's cached native helpers failed/);
@@ -141,6 +141,7 @@ describe('the cached native assets (~/.cache/skiff/native-<hash>/)', () => {
     const dir = path.dirname(helper);
     expect(mode(dir)).toBe(0o500);
     expect(mode(helper)).toBe(0o500);
+    expect(mode(path.join(dir, 'skiff-monitor'))).toBe(0o500);
     expect(mode(path.join(dir, 'skiff_native.node'))).toBe(0o400);
     expect(mode(path.join(dir, 'libisal.so.2'))).toBe(0o400);
   });

@@ -9,6 +9,7 @@ import {
   ensureExtracted,
   helperPath,
   mkdirp,
+  monitorPath,
   nativeDirName,
   removeTree,
   stampName,
@@ -289,24 +290,28 @@ describe('mkdirp', () => {
 });
 
 describe('paths outside the single executable', () => {
-  const saved = { h: process.env.SKIFF_HELPER, a: process.env.SKIFF_ADDON };
+  const saved = { h: process.env.SKIFF_HELPER, m: process.env.SKIFF_MONITOR, a: process.env.SKIFF_ADDON };
   afterEach(() => {
-    for (const [k, v] of [['SKIFF_HELPER', saved.h], ['SKIFF_ADDON', saved.a]] as const) {
+    for (const [k, v] of [['SKIFF_HELPER', saved.h], ['SKIFF_MONITOR', saved.m], ['SKIFF_ADDON', saved.a]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   });
   it('point at the build outputs in the repository', () => {
     delete process.env.SKIFF_HELPER;
+    delete process.env.SKIFF_MONITOR;
     delete process.env.SKIFF_ADDON;
     const root = path.resolve(__dirname, '..', '..');
     expect(helperPath()).toBe(path.join(root, 'native', 'helper', 'build', 'skiff-helper'));
+    expect(monitorPath()).toBe(path.join(root, 'native', 'helper', 'build', 'skiff-monitor'));
     expect(addonPath()).toBe(path.join(root, 'native', 'addon', 'build', 'Release', 'skiff_native.node'));
   });
-  it('honour SKIFF_HELPER and SKIFF_ADDON', () => {
+  it('honour SKIFF_HELPER, SKIFF_MONITOR and SKIFF_ADDON', () => {
     process.env.SKIFF_HELPER = '/opt/h';
+    process.env.SKIFF_MONITOR = '/opt/m';
     process.env.SKIFF_ADDON = 'rel/a.node';
     expect(helperPath()).toBe('/opt/h');
+    expect(monitorPath()).toBe('/opt/m');
     expect(addonPath()).toBe(path.resolve('rel/a.node'));
   });
 });

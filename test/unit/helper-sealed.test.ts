@@ -1,5 +1,5 @@
 /**
- * skiff-helper's monitor mode runs from a sealed memfd copy of itself even when started from its
+ * The monitor mode (skiff-monitor) runs from a sealed memfd copy of itself even when started from its
  * file (native/helper/sealed_exe.c); Node's addon normally spawns it from such a copy already
  * (test/e2e/security-host.test.ts covers that path). The spec file here is a FIFO, so the
  * monitor waits on it and its /proc/PID/exe can be read at leisure.
@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
-const HELPER = process.env.SKIFF_TEST_HELPER ?? path.resolve(__dirname, '../../native/helper/build/skiff-helper');
+const MONITOR = process.env.SKIFF_TEST_MONITOR ?? path.resolve(__dirname, '../../native/helper/build/skiff-monitor');
 const NS_ARGS = process.getuid!() === 0 ? [] : ['--uidmap', `0:${process.getuid!()}:1`, '--gidmap', `0:${process.getgid!()}:1`];
 let tmp: string;
 
@@ -26,7 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 it('monitor started from the helper file re-executes itself from a sealed memfd before anything else', async () => {
   const fifo = path.join(tmp, 'spec');
   expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-  const child = spawn(HELPER, [...NS_ARGS, 'monitor', fifo], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(MONITOR, [...NS_ARGS, 'monitor', fifo], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -45,4 +45,17 @@ it('monitor started from the helper file re-executes itself from a sealed memfd 
   }
   expect(await exited).toBe(1);
   expect(stderr).toBe('skiff-helper: monitor: spec lacks rootfs or args\n');
+});
+
+it('skiff-monitor has the modes monitor and exec only, and none of the pull/unpack code (each container keeps a copy of it)', () => {
+  const r = spawnSync(MONITOR, ['apply-tar', tmp], { encoding: 'utf8' });
+  expect(r.stderr).toBe('skiff-helper: unknown mode apply-tar\n');
+  expect(r.status).toBe(1);
+  const symbols = spawnSync('nm', ['--defined-only', MONITOR], { encoding: 'utf8' }).stdout;
+  expect(symbols).toMatch(/ T mode_monitor$/m);
+  expect(symbols).toMatch(/ T mode_exec$/m);
+  // untar.c, zlib, libzstd, libcrypto's sha256
+  for (const name of ['mode_apply_tar', 'inflate', 'ZSTD_decompressStream', 'sha256_block_data_order']) {
+    expect(symbols).not.toMatch(new RegExp(` ${name}$`, 'm'));
+  }
 });
