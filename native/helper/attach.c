@@ -130,6 +130,8 @@ void attach_broadcast(int stream, const char *buf, size_t n) {
 
 int attach_pollfds(struct pollfd *p, int stdin_fd) {
   if (at.listen_fd < 0) return 0;
+  /* nothing takes stdin (the run ended: a back-off): what waited for it would block the clients' reads */
+  if (stdin_fd < 0) at.pending_len = at.pending_off = 0;
   int n = 0;
   int busy = at.pending_len > at.pending_off;
   p[n++] = (struct pollfd){at.listen_fd, POLLIN, 0};
