@@ -33,7 +33,7 @@ async function fakeMonitor(reply: (type: number, data: Buffer) => Buffer[]): Pro
   const got: Buffer[] = [];
   server = net.createServer((s) => {
     let pending = Buffer.alloc(0);
-    s.on('data', (d) => {
+    s.on('data', (d: Buffer) => {
       pending = Buffer.concat([pending, d]);
       while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
         const n = pending.readUInt32BE(1);
