@@ -8,7 +8,9 @@
  * client -> monitor: 0 stdin bytes (dropped unless the container keeps stdin open), 4 resize
  * (DATA "ROWS COLS", with -t), 5 signal (DATA: the number; the monitor sends it to the container),
  * 6 dns (`dns-connect`, dns_connect.c: the embedded DNS server's sockets as SCM_RIGHTS on the
- * frame's bytes, DATA its configuration; the monitor answers with a frame 6, "ok" or why not).
+ * frame's bytes, DATA its configuration; the monitor answers with a frame 6, "ok" or why not),
+ * 7 net (`network connect`/`disconnect`: a user network that later --restart runs attach, or no
+ * longer attach; answered with a frame 7, "ok" or why not).
  * A client that stops reading for a second is dropped, so it cannot stall the container's output.
  */
 #include "helper.h"
@@ -32,7 +34,7 @@
 #define FRAME_MAX (64 * 1024)
 #define STDIN_CHUNK 512 /* bytes per write: small enough not to block on a pipe or pty that polled writable */
 
-enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5, F_DNS = 6 };
+enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_SIGNAL = 5, F_DNS = 6, F_NET = 7 };
 
 /* Only small fields here: with its initializer `at` is stored in the helper's file (.data),
  * and each page of it the monitor reads stays resident. */
@@ -128,6 +130,8 @@ void attach_broadcast(int stream, const char *buf, size_t n) {
 
 int attach_pollfds(struct pollfd *p, int stdin_fd) {
   if (at.listen_fd < 0) return 0;
+  /* nothing takes stdin (the run ended: a back-off): what waited for it would block the clients' reads */
+  if (stdin_fd < 0) at.pending_len = at.pending_off = 0;
   int n = 0;
   int busy = at.pending_len > at.pending_off;
   p[n++] = (struct pollfd){at.listen_fd, POLLIN, 0};
@@ -170,6 +174,11 @@ static void handle_frame(struct client *c, int type, const unsigned char *d, siz
       snprintf(msg, sizeof msg, "ok");
     }
     if (send_frame(c, F_DNS, msg, strlen(msg)) < 0) drop_client(c);
+  } else if (type == F_NET) {
+    char msg[512] = "ok";
+    if (!t->net_message) snprintf(msg, sizeof msg, "the container is not running");
+    else if (t->net_message(d, n, msg, sizeof msg) == 0) snprintf(msg, sizeof msg, "ok");
+    if (send_frame(c, F_NET, msg, strlen(msg)) < 0) drop_client(c);
   }
 }
 

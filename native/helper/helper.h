@@ -117,6 +117,9 @@ struct attach_target {
   /* dns frames (`dns-connect`): start the embedded DNS server on FDS (taken over) with the
    * configuration in DATA; 0, or -1 with one line in MSG. NULL: refused. */
   int (*dns_connect)(const unsigned char *data, size_t n, int *fds, int nfds, char *msg, size_t len);
+  /* net frames (`network connect`/`disconnect`): the user networks of later runs change as DATA
+   * says (net_attach_message); 0, or -1 with one line in MSG. */
+  int (*net_message)(const unsigned char *data, size_t n, char *msg, size_t len);
 };
 #define ATTACH_POLLFDS 18 /* the most pollfds attach_pollfds fills */
 void attach_listen(const char *path);

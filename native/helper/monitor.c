@@ -733,6 +733,24 @@ static int dns_connect(const unsigned char *data, size_t n, int *fds, int nfds, 
   return rc;
 }
 
+/* `network connect`/`disconnect` of the running container: its later --restart runs attach the
+ * user networks it is on now, as Docker keeps every connected network across restarts. */
+static int net_message(const unsigned char *data, size_t n, char *msg, size_t len) {
+  return net_attach_message(&the_spec->net, (const char *)data, n, msg, len);
+}
+
+/* Between two runs (a --restart back-off) the attach socket still takes net frames: there is no
+ * container for stdin, signals or a DNS server then. */
+static int backoff_attach_fill(struct pollfd *p) {
+  return attach_pollfds(p, -1);
+}
+static void backoff_attach_handle(const struct pollfd *p, int n) {
+  struct attach_target target = {-1, -1, 0, NULL, net_message};
+  attach_handle(p, n, &target);
+}
+_Static_assert(ATTACH_POLLFDS <= RESTART_WAIT_FDS, "the back-off polls the attach socket");
+static const struct restart_wait_hook backoff_attach = {backoff_attach_fill, backoff_attach_handle};
+
 /*
  * Wait for the container, forwarding signals and shuttling bytes: through the pty with -t,
  * through the stdio relay's pipes for terminals without it. Output is drained to EOF before
@@ -758,7 +776,7 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
         {r->out_from[2], POLLIN, 0},
     };
     struct attach_target target = {forward_stdin ? (master >= 0 ? master : r->stdin_to) : -1, master, exited ? 0 : child,
-                                   exited ? NULL : dns_connect};
+                                   exited ? NULL : dns_connect, net_message};
     int nattach = attach_pollfds(p + 6, target.stdin_fd);
     int ndns = dns_pollfds(p + 6 + nattach);
     if (poll(p, 6 + nattach + ndns, dns_poll_timeout()) < 0) {
@@ -1054,7 +1072,7 @@ int mode_monitor(int argc, char **argv) {
       /* A command that cannot start will not start next time either (the rootfs stays as it was). */
       if (!started) break;
       long delay = restart_next_delay(&s.restart, code);
-      if (delay < 0 || restart_wait(&s.restart, sigfd, delay) < 0) break;
+      if (delay < 0 || restart_wait(&s.restart, sigfd, delay, &backoff_attach) < 0) break;
     }
   }
   user_terminal_restore();

@@ -349,11 +349,85 @@ int net_attach_parse_key(struct net_attachments *n, const char *key, int nf, cha
   return 1;
 }
 
-void net_attach_hold_users_lock(const struct net_attachments *n) {
-  if (!n->users_lock) return;
-  /* Kept open (close-on-exec) for our whole life: the holder exits only once nobody holds it. */
-  int fd = open(n->users_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || flock(fd, LOCK_SH) < 0) die("monitor: cannot lock %s: %s", n->users_lock, strerror(errno));
+/* The users lock, shared: while the monitor has attachments for its runs, so the holder they
+ * name (by PID and start time) stays between two runs; released when the last one goes. */
+static int lock_users(struct net_attachments *n, const char *path, int wait) {
+  if (n->users_lock_fd) return 0;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || flock(fd, LOCK_SH | (wait ? 0 : LOCK_NB)) < 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return fail("cannot lock %s: %s", path, strerror(e));
+  }
+  n->users_lock_fd = fd + 1; /* kept open (close-on-exec) */
+  return 0;
+}
+
+void net_attach_hold_users_lock(struct net_attachments *n) {
+  if (n->users_lock && lock_users(n, n->users_lock, 1) < 0) die("monitor: %s", err_msg);
+}
+
+static void drop_attachment(struct net_attachments *n, int i) {
+  free(n->a[i].mem);
+  memmove(&n->a[i], &n->a[i + 1], sizeof n->a[0] * (size_t)(n->n - i - 1));
+  n->n--;
+}
+
+static int find_attachment(const struct net_attachments *n, const char *ifname) {
+  for (int i = 0; i < n->n; i++)
+    if (!strcmp(n->a[i].ifname, ifname)) return i;
+  return -1;
+}
+
+int net_attach_message(struct net_attachments *n, const char *data, size_t len, char *msg, size_t mlen) {
+  enum { ATTACH_FIELDS = 10 };
+  const char *f[ATTACH_FIELDS];
+  int nf = 0;
+  size_t off = 0;
+  while (off < len && nf < ATTACH_FIELDS) {
+    const char *end = memchr(data + off, 0, len - off);
+    if (!end) break;
+    f[nf++] = data + off;
+    off = (size_t)(end - data) + 1;
+  }
+  if (off != len || nf == 0) {
+    snprintf(msg, mlen, "net: malformed message");
+    return -1;
+  }
+  if (nf == 2 && !strcmp(f[0], "detach")) {
+    int i = find_attachment(n, f[1]);
+    if (i >= 0) drop_attachment(n, i);
+    if (n->n == 0 && n->users_lock_fd) {
+      close(n->users_lock_fd - 1);
+      n->users_lock_fd = 0;
+    }
+    return 0;
+  }
+  if (nf != ATTACH_FIELDS || strcmp(f[0], "attach") != 0) {
+    snprintf(msg, mlen, "net: want attach and 9 fields or detach IFNAME");
+    return -1;
+  }
+  if (!*f[5] || strlen(f[5]) >= IFNAMSIZ) {
+    snprintf(msg, mlen, "net: bad interface name");
+    return -1;
+  }
+  int i = find_attachment(n, f[5]);
+  if (i < 0 && n->n >= MAX_NET_ATTACH) {
+    snprintf(msg, mlen, "net: more than %d networks", MAX_NET_ATTACH);
+    return -1;
+  }
+  /* not waiting: skiff holds the lock shared while it connects, so the holder cannot have it */
+  if (lock_users(n, f[9], 0) < 0) {
+    snprintf(msg, mlen, "%s", err_msg);
+    return -1;
+  }
+  char *mem = xmalloc(len);
+  memcpy(mem, data, len);
+  const char *g[ATTACH_FIELDS];
+  for (int k = 0; k < ATTACH_FIELDS; k++) g[k] = mem + (f[k] - data);
+  if (i >= 0) drop_attachment(n, i);
+  n->a[n->n++] = (struct net_attach){g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], mem};
+  return 0;
 }
 
 int net_attach_apply(const struct net_attachments *n, char *msg, size_t len) {
@@ -377,7 +451,7 @@ int net_attach_apply(const struct net_attachments *n, char *msg, size_t len) {
 /* net-connect CTR_PID CTR_START HOLDER_PID HOLDER_START BRIDGE BRIDGE_CIDR IFNAME CIDR MAC GATEWAY */
 int mode_net_connect(int argc, char **argv) {
   if (argc != 11) die("usage: net-connect CTR_PID CTR_START HOLDER_PID HOLDER_START BRIDGE BRIDGE_CIDR IFNAME CIDR MAC GATEWAY");
-  struct net_attach a = {argv[3], argv[4], argv[5], argv[6], argv[7], argv[8], argv[9], argv[10]};
+  struct net_attach a = {argv[3], argv[4], argv[5], argv[6], argv[7], argv[8], argv[9], argv[10], NULL};
   int ctr = net_open_netns_of(argv[1], argv[2], "container");
   if (ctr < 0 || attach_one(&a, ctr, -1) < 0) die("%s", err_msg);
   return 0;

@@ -133,17 +133,20 @@ long restart_next_delay(struct restart_policy *p, int code) {
   return p->backoff_ms;
 }
 
-int restart_wait(struct restart_policy *p, int sigfd, long delay_ms) {
+int restart_wait(struct restart_policy *p, int sigfd, long delay_ms, const struct restart_wait_hook *hook) {
   struct timespec from;
   clock_gettime(CLOCK_MONOTONIC, &from);
   for (;;) {
     if (stopped_by_user(p)) return -1;
     long left = delay_ms - elapsed_ms(&from);
     if (left <= 0) return 0;
-    struct pollfd pfd = {sigfd, POLLIN, 0};
-    int n = poll(&pfd, 1, left < STOP_POLL_MS ? (int)left : STOP_POLL_MS);
+    struct pollfd pfd[1 + RESTART_WAIT_FDS] = {{sigfd, POLLIN, 0}};
+    int extra = hook ? hook->fill(pfd + 1) : 0;
+    int n = poll(pfd, 1 + extra, left < STOP_POLL_MS ? (int)left : STOP_POLL_MS);
     if (n < 0 && errno != EINTR) return -1;
     if (n <= 0) continue;
+    if (extra) hook->handle(pfd + 1, extra);
+    if (!(pfd[0].revents & POLLIN)) continue;
     struct signalfd_siginfo si;
     if (read(sigfd, &si, sizeof si) != sizeof si) continue;
     if (si.ssi_signo == SIGCHLD) {

@@ -4,6 +4,7 @@
 #ifndef SKIFF_RESTART_H
 #define SKIFF_RESTART_H
 
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
 
@@ -32,8 +33,18 @@ void restart_note_started(struct restart_policy *p);
  * (policy, retry limit, or the user's stop). Counts the restart when there is one. */
 long restart_next_delay(struct restart_policy *p, int code);
 
-/* Wait out the back-off on SIGFD (the monitor's signalfd): children that exit meanwhile are
- * reaped, a terminating signal or the user's stop file ends the wait. 0 = run again, -1 = stop. */
-int restart_wait(struct restart_policy *p, int sigfd, long delay_ms);
+/* What else the monitor serves during a back-off (the attach socket, for `network connect` and
+ * `disconnect` between two runs): FILL puts at most RESTART_WAIT_FDS pollfds in P and says how
+ * many, HANDLE takes their events. */
+#define RESTART_WAIT_FDS 32
+struct restart_wait_hook {
+  int (*fill)(struct pollfd *p);
+  void (*handle)(const struct pollfd *p, int n);
+};
+
+/* Wait out the back-off on SIGFD (the monitor's signalfd), serving HOOK (may be NULL): children
+ * that exit meanwhile are reaped, a terminating signal or the user's stop file ends the wait.
+ * 0 = run again, -1 = stop. */
+int restart_wait(struct restart_policy *p, int sigfd, long delay_ms, const struct restart_wait_hook *hook);
 
 #endif

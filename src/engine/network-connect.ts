@@ -1,4 +1,4 @@
-import { ConflictError, InvalidError, NotFoundError } from '../errors';
+import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../errors';
 import { parseNetworkMode } from '../network/network-mode';
 import { nextInterfaceName, type Endpoint } from '../network/user-networks/endpoint';
 import { attachFields } from '../network/user-networks/holder';
@@ -13,7 +13,7 @@ import { holdNetworks } from './network-attach';
 import { networkStore } from './network-create';
 import { hasEmbeddedDns, refreshNetworkHosts } from './network-hosts';
 import { planEmbeddedDns, writeEmbeddedDnsFiles } from './container-network';
-import { monitorFile } from '../runtime/monitor-client';
+import { monitorFile, tellMonitorNetworks } from '../runtime/monitor-client';
 
 /** --network-alias, --ip, --mac-address (run/create) or connect's --alias and --ip. */
 export interface EndpointRequest { aliases?: string[]; ip?: string; mac?: string }
@@ -51,17 +51,18 @@ export function mustFindNetwork(engine: Engine, ref: string): NetworkRecord {
 /**
  * `network connect NETWORK CONTAINER`: the endpoint is recorded (under containers.lock, after
  * checking the network still exists); a running container gets its interface at once (in its
- * namespace, through the helper), a stopped one at its next start. Every running peer's
+ * namespace, through the helper) and its monitor attaches it at every later --restart run
+ * (between two runs only that), a stopped one at its next start. Every running peer's
  * /etc/hosts learns the new names.
  */
 export async function connectNetwork(engine: Engine, networkRef: string, containerRef: string, req: EndpointRequest): Promise<void> {
   checkEndpointRequest(req);
   const store = networkStore(engine);
   const n = store.mustFind(networkRef);
-  const target = engine.containers.mustFind(containerRef);
+  // observed: after a --restart the record's PID is an earlier run's
+  const target = refreshState(engine, engine.containers.mustFind(containerRef));
   refuseSharedNamespace(target);
-  const running = isLive(refreshState(engine, target));
-  const hold = running ? await holdNetworks(engine) : undefined;
+  const hold = isLive(target) ? await holdNetworks(engine) : undefined;
   try {
     const endpoint = await withLock(engine.containers.lockFile, () => {
       if (!store.list().some((x) => x.id === n.id)) throw new NotFoundError(`network ${networkRef} not found`);
@@ -73,15 +74,25 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
       engine.containers.save(c);
       return e;
     });
-    if (hold && target.state.pid && target.state.pidStart) {
+    if (hold) {
+      const fields = attachFields(hold.holder, n, endpoint, false);
+      let attached = false;
       try {
-        await runHelper(engine.userns, ['net-connect', String(target.state.pid), target.state.pidStart, ...attachFields(hold.holder, n, endpoint, false)],
-          `cannot connect container ${target.name} to network ${n.name}`);
+        if (!betweenRuns(target)) {
+          await runHelper(engine.userns, ['net-connect', String(target.state.pid), target.state.pidStart!, ...fields],
+            `cannot connect container ${target.name} to network ${n.name}`);
+          attached = true;
+        }
+        // the users lock too: the monitor holds it while it has user networks, so the holder
+        // named in the fields stays between two runs
+        await tellLaterRuns(engine, target, ['attach', ...fields, hold.files.usersLock], n.name);
       } catch (e) {
+        // all or nothing: the run does not keep an interface the record and later runs lack
+        if (attached) await runHelper(engine.userns, ['net-disconnect', String(target.state.pid), target.state.pidStart!, endpoint.ifname], '').catch(() => undefined);
         await dropEndpoint(engine, target.id, n.name);
         throw e;
       }
-      if (!hasEmbeddedDns(engine, target)) await startEmbeddedDns(engine, target);
+      if (!hasEmbeddedDns(engine, target) && !betweenRuns(target)) await startEmbeddedDns(engine, target);
     }
   } finally {
     hold?.release();
@@ -110,6 +121,28 @@ async function startEmbeddedDns(engine: Engine, c: ContainerRecord): Promise<voi
     return;
   }
   writeEmbeddedDnsFiles(dir, resolvConf);
+}
+
+/**
+ * A live container in a --restart back-off: its command exited and the next run is not there
+ * yet, so it has no namespace to (dis)connect; its monitor attaches what it is told at that run.
+ */
+function betweenRuns(c: ContainerRecord): boolean {
+  return !!c.state.restarting || !c.state.pid || !c.state.pidStart;
+}
+
+/**
+ * The container's monitor runs it again under --restart with its own spec: tell it which user
+ * networks those later runs attach (native/helper/net_holder.c net_attach_message).
+ */
+async function tellLaterRuns(engine: Engine, c: ContainerRecord, fields: string[], network: string): Promise<void> {
+  try {
+    await tellMonitorNetworks(engine.containers.dir(c.id), fields);
+  } catch (e) {
+    // its monitor is gone: the container stopped meanwhile, and a start takes the record's networks
+    if (!isLive(refreshState(engine, engine.containers.mustFind(c.id)))) return;
+    throw new UnavailableError(`cannot record network ${network} for the --restart runs of container ${c.name}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -147,9 +180,12 @@ export async function disconnectNetwork(engine: Engine, networkRef: string, cont
     if (force) return;
     throw new ConflictError(`container ${c.id} is not connected to network ${name}`);
   }
-  if (isLive(c) && c.state.pid && c.state.pidStart) {
-    await runHelper(engine.userns, ['net-disconnect', String(c.state.pid), c.state.pidStart, endpoint.ifname],
-      `cannot disconnect container ${c.name} from network ${name}`);
+  if (isLive(c)) {
+    if (!betweenRuns(c)) {
+      await runHelper(engine.userns, ['net-disconnect', String(c.state.pid), c.state.pidStart!, endpoint.ifname],
+        `cannot disconnect container ${c.name} from network ${name}`);
+    }
+    await tellLaterRuns(engine, c, ['detach', endpoint.ifname], name);
   }
   await dropEndpoint(engine, c.id, name);
   refreshNetworkHosts(engine, engine.containers.mustFind(c.id), new Set([endpoint.networkId]));

@@ -263,7 +263,7 @@ export async function waitForMonitorGone(pid: number | undefined, start: string 
 }
 
 /** Frame types of the attach socket (native/helper/attach.c, native/PROTOCOL.md). */
-const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, resize: 4, signal: 5 } as const;
+const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, resize: 4, signal: 5, net: 7 } as const;
 
 /** A connection to a running container's stdio through its monitor's attach socket. */
 export interface AttachStream {
@@ -286,22 +286,65 @@ function frame(type: number, data: Buffer): Buffer {
   return Buffer.concat([h, data]);
 }
 
+/** A parser of the attach socket's frames as they arrive in chunks. */
+function frameReader(onFrame: (type: number, data: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (d) => {
+    pending = pending.length ? Buffer.concat([pending, d]) : d;
+    while (pending.length >= 5) {
+      const n = pending.readUInt32BE(1);
+      if (pending.length < 5 + n) break;
+      onFrame(pending[0], pending.subarray(5, 5 + n));
+      pending = pending.subarray(5 + n);
+    }
+  };
+}
+
+/** The attach socket of a container directory, through the directory's fd: the full path can exceed a socket address's 108 bytes. */
+function connectSocket(containerDir: string) {
+  const net = process.getBuiltinModule('node:net');
+  const dirFd = fs.openSync(containerDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  const sock = net.connect({ path: `/proc/self/fd/${dirFd}/${MONITOR_FILES.attach}` });
+  let open = true; // closed once, at connect or the first error: the number may be reused after
+  const closeDir = () => { if (open) { open = false; fs.closeSync(dirFd); } };
+  sock.once('connect', closeDir);
+  sock.once('error', closeDir);
+  return sock;
+}
+
+/**
+ * Tell a running container's monitor that its later --restart runs attach a user network
+ * (`attach` and the fields of a `net-attach` record and the users lock) or no longer do
+ * (`detach IFNAME`): a frame 7 on its attach socket, answered with a frame 7, `ok` or why not.
+ * Rejects with the monitor's reason, or when it does not answer within `timeoutMs` (it answers
+ * while a run is under way, not in a back-off between two).
+ */
+export function tellMonitorNetworks(containerDir: string, fields: string[], timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connectSocket(containerDir);
+    const done = (e?: Error) => { clearTimeout(timer); sock.destroy(); if (e) reject(e); else resolve(); };
+    const timer = setTimeout(() => done(new Error('the container\'s monitor did not answer')), timeoutMs);
+    sock.on('connect', () => sock.write(frame(FRAME.net, Buffer.from(fields.map((f) => `${f}\0`).join('')))));
+    sock.on('data', frameReader((type, data) => {
+      if (type === FRAME.net) done(data.toString() === 'ok' ? undefined : new Error(data.toString()));
+      else if (type === FRAME.exit) done(new Error('the container stopped'));
+    }));
+    sock.on('error', (e) => done(e));
+    sock.on('close', () => done(new Error('the container\'s monitor closed the connection')));
+  });
+}
+
 /**
  * Connect to the attach socket in a container directory. Rejects when there is none to
  * connect to (the container is not running, or its monitor predates attach).
  */
 export function connectAttach(containerDir: string, on: AttachHandlers): Promise<AttachStream> {
-  const net = process.getBuiltinModule('node:net');
-  // Through the directory's fd: the full path can exceed a socket address's 108 bytes.
-  const dirFd = fs.openSync(containerDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ path: `/proc/self/fd/${dirFd}/${MONITOR_FILES.attach}` });
-    let pending: Buffer = Buffer.alloc(0);
+    const sock = connectSocket(containerDir);
     let exitCode: number | undefined;
     let connected = false;
     sock.on('connect', () => {
       connected = true;
-      fs.closeSync(dirFd);
       const send = (type: number, data: Buffer) => { if (!sock.destroyed) sock.write(frame(type, data)); };
       resolve({
         sendStdin: (d) => { for (let i = 0; i < d.length; i += 65536) send(FRAME.stdin, d.subarray(i, i + 65536)); },
@@ -310,20 +353,12 @@ export function connectAttach(containerDir: string, on: AttachHandlers): Promise
         close: () => sock.destroy(),
       });
     });
-    sock.on('data', (d: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, d]) : d;
-      while (pending.length >= 5) {
-        const n = pending.readUInt32BE(1);
-        if (pending.length < 5 + n) break;
-        const type = pending[0];
-        const data = pending.subarray(5, 5 + n);
-        if (type === FRAME.stdout || type === FRAME.stderr) on.output(type, data);
-        else if (type === FRAME.exit) exitCode = Number(data.toString());
-        pending = pending.subarray(5 + n);
-      }
-    });
+    sock.on('data', frameReader((type, data) => {
+      if (type === FRAME.stdout || type === FRAME.stderr) on.output(type, data);
+      else if (type === FRAME.exit) exitCode = Number(data.toString());
+    }));
     sock.on('error', (e) => {
-      if (!connected) { fs.closeSync(dirFd); reject(e); }
+      if (!connected) reject(e);
     });
     sock.on('close', () => { if (connected) on.end(exitCode); });
   });

@@ -234,6 +234,77 @@ describe('network connect and disconnect', () => {
   });
 });
 
+describe('a network connected to a running container, across its --restart runs (its monitor is told)', () => {
+  // each run waits for /tmp/exit, then exits 3 for --restart to run it again (the rootfs stays)
+  const LOOP = 'while [ ! -e /tmp/exit ]; do sleep 0.1; done; rm /tmp/exit; exit 3';
+  const inspect = async (name: string, format: string) => (await skiff(['inspect', '-f', format, name])).stdout.trim();
+  async function exitAndRestart(name: string, count: number): Promise<void> {
+    expect((await inContainer(name, 'touch /tmp/exit')).code).toBe(0);
+    await waitFor(async () => (await inspect(name, '{{.RestartCount}} {{.State.Status}}')) === `${count} running`, 20_000, `restart ${count}`);
+  }
+  const reaches = async (from: string, to: string) => (await inContainer(from, `ping -c1 -W2 ${to} >/dev/null 2>&1 && echo REACHED; true`)).stdout.trim() === 'REACHED';
+
+  test('a default-network container keeps it (address, alias, names both ways) until disconnected; a stop and start keep it too', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    const c = await started(['--restart', 'always'], LOOP);
+    const connect = await skiff(['network', 'connect', '--alias', 'c-alias', app, c]);
+    expect(connect.code, connect.stderr).toBe(0);
+    const ip = await inspect(c, `{{(index .NetworkSettings.Networks "${app}").IPAddress}}`);
+    expect(ip).toMatch(/^10\.89\.\d+\.\d+$/);
+
+    await exitAndRestart(c, 1);
+    expect((await inContainer(c, 'ip -o -4 addr show eth0')).stdout).toContain(`inet ${ip}/24`);
+    expect(await reaches(c, peer)).toBe(true);
+    expect(await reaches(peer, c)).toBe(true);
+    expect(await reaches(peer, 'c-alias')).toBe(true);
+    const networks = JSON.parse(await inspect(c, '{{json .NetworkSettings.Networks}}'));
+    expect(Object.keys(networks)).toEqual(['bridge', app]);
+    expect(networks[app]).toMatchObject({ IPAddress: ip, Aliases: ['c-alias'] });
+
+    const disconnect = await skiff(['network', 'disconnect', app, c]);
+    expect(disconnect.code, disconnect.stderr).toBe(0);
+    await exitAndRestart(c, 2);
+    expect((await inContainer(c, 'ip -o link show eth0')).code).not.toBe(0);
+    expect(await reaches(peer, c)).toBe(false);
+    expect(Object.keys(JSON.parse(await inspect(c, '{{json .NetworkSettings.Networks}}')))).toEqual(['bridge']);
+
+    expect((await skiff(['network', 'connect', app, c])).code).toBe(0);
+    expect((await skiff(['stop', '-t', '1', c])).code).toBe(0);
+    const start = await skiff(['start', c]);
+    expect(start.code, start.stderr).toBe(0);
+    expect((await inContainer(c, 'ip -o -4 addr show eth0')).stdout).toMatch(/inet 10\.89\.\d+\.\d+\/24/);
+    expect(await reaches(peer, c)).toBe(true);
+  });
+
+  test('a connect between two runs (a back-off) is attached at the next run', async () => {
+    const app = await network();
+    const peer = await started(['--network', app]);
+    // six runs that exit at once (back-offs of 100 ms doubling: the sixth is 3.2 s), then one that stays
+    const c = await started(['--restart', 'always'], 'n=$(cat /runs 2>/dev/null || echo 0); [ "$n" -ge 6 ] && exec sleep 1000; echo $((n + 1)) >/runs; exit 3');
+    await waitFor(async () => (await inspect(c, '{{.RestartCount}} {{.State.Status}}')) === '6 restarting', 20_000, 'the sixth back-off');
+    const connect = await skiff(['network', 'connect', app, c]);
+    expect(connect.code, connect.stderr).toBe(0);
+    await waitFor(async () => (await inspect(c, '{{.State.Status}}')) === 'running', 20_000, 'the seventh run');
+    const ip = await inspect(c, `{{(index .NetworkSettings.Networks "${app}").IPAddress}}`);
+    expect((await inContainer(c, 'ip -o -4 addr show eth0')).stdout).toContain(`inet ${ip}/24`);
+    expect(await reaches(peer, c)).toBe(true);
+  });
+
+  test('a user-network container disconnected from its own network while running is not attached to it again', async () => {
+    const app = await network();
+    const other = await network();
+    const c = await started(['--restart', 'always', '--network', app], LOOP);
+    expect((await skiff(['network', 'connect', other, c])).code).toBe(0);
+    const disconnect = await skiff(['network', 'disconnect', app, c]);
+    expect(disconnect.code, disconnect.stderr).toBe(0);
+    await exitAndRestart(c, 1);
+    const links = (await inContainer(c, 'ip -o link')).stdout;
+    expect(links).not.toMatch(/ eth0[@:]/);
+    expect(links).toMatch(/ eth1[@:]/);
+  });
+});
+
 describe('network ls, inspect, rm and prune', () => {
   test('inspect shows the IPAM config, the flags, the labels and the running containers', async () => {
     const n = await network(['--subnet', '10.125.0.0/16', '--internal', '--label', 'team=red']);

@@ -53,6 +53,7 @@ describe('flag errors, in pflag\'s words', () => {
     ['a shorthand without its value', run, ['-h'], "flag needs an argument: 'h' in -h"],
     ['a bad boolean value', ps, ['--all=x'], 'invalid argument "x" for "-a, --all" flag: strconv.ParseBool: parsing "x": invalid syntax'],
     ['a value an int flag cannot hold', run, ['-t', 'soon', 'img'], 'invalid argument "soon" for "-t, --time" flag: strconv.ParseInt: parsing "soon": invalid syntax'],
+    ['an int beyond 64 bits', run, ['-t', '9223372036854775808', 'img'], 'invalid argument "9223372036854775808" for "-t, --time" flag: strconv.ParseInt: parsing "9223372036854775808": value out of range'],
   ];
   for (const [what, spec, args, message] of cases) {
     it(what, () => expect(scanArgs(spec, args, spec !== run)).toEqual({ kind: 'flag-error', message }));

@@ -69,6 +69,14 @@ describe('modules evaluated at start-up', () => {
     expect(trace('--version').modules.sort()).toEqual(['src/cli/globals.ts', 'src/cli/output/stdout.ts', 'src/cli/program.ts', 'src/cli/version-flag.ts', 'src/main.ts', 'src/util/reader-gone.ts', 'src/util/version.ts']);
   });
 
+  // typanion: clipanion loads it only to check a schema; skiff's int flags (ps -n, stop -t, run's
+  // --stop-timeout...) validate without it (cli/options/int-flag.ts).
+  it.each([['ps', '-a', '-n', '3'], ['stop', '-t', '1', 'nosuch'], ['rm', '-t', '1', 'nosuch']])('%s %s %s evaluates no typanion', (...args) => {
+    const t = traceExpecting(args[0] === 'ps' ? 0 : 1, ...args);
+    expect(t.modules).toContain('src/cli/options/int-flag.ts');
+    expect(t.modules.filter((m) => m.includes('node_modules/typanion/'))).toEqual([]);
+  });
+
   it.each(['ps -a', 'images', 'image ls'])('%s loads none of the registry, archive, storage or seccomp code', (command) => {
     const args = command.split(' ');
     const t = trace(...args);

@@ -28,8 +28,11 @@ function boolWord(spec: CommandSpec, name: string, value: string): string | { er
 
 /** pflag's complaint about a value its type cannot hold (only ints are checked: strings hold anything). */
 function badValue(o: OptionSpec, value: string): string | undefined {
-  if (o.type !== 'int' || /^[+-]?\d+$/.test(value)) return undefined;
-  return `invalid argument "${value}" for "${flagLabel(o.short, o.long[0])}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`;
+  if (o.type !== 'int') return undefined;
+  const syntax = /^[+-]?\d+$/.test(value);
+  // pflag's ints are 64-bit; skiff's stop at 2^53 (a JS number), which clipanion's check says
+  if (syntax && BigInt(value) >= -(2n ** 63n) && BigInt(value) < 2n ** 63n) return undefined;
+  return `invalid argument "${value}" for "${flagLabel(o.short, o.long[0])}" flag: strconv.ParseInt: parsing "${value}": ${syntax ? 'value out of range' : 'invalid syntax'}`;
 }
 
 /**
