@@ -3,7 +3,7 @@ import path from 'node:path';
 import { treeSize } from '../util/tree-size';
 import { MONITOR_FILES } from '../runtime/monitor-client';
 import { layerDiffDir } from '../storage/layout';
-import { networkName, parseNetworkMode } from '../network/network-mode';
+import { parseNetworkMode } from '../network/network-mode';
 import { attachedNetworkNames, type Endpoint } from '../network/user-networks/endpoint';
 import { NIL_MAP, NIL_POINTER, NIL_SLICE, goStruct, omittedField } from '../util/go-template';
 import type { ContainerRecord } from './container-store';
@@ -215,7 +215,7 @@ function inspectNetworkSettings(c: ContainerRecord, dir: string): object {
     GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: NIL_SLICE,
   }, '*network.EndpointSettings');
   const networks: Record<string, object> = {};
-  for (const name of attachedNetworkNames(networkName(parseNetworkMode(c.config.network)), c.endpoints)) {
+  for (const name of attachedNetworkNames(parseNetworkMode(c.config.network), c.endpoints)) {
     const e = c.endpoints?.[name];
     networks[name] = e ? userEndpoint(c, e) : endpoint;
   }

@@ -1,7 +1,7 @@
 import { InvalidError, NotFoundError, UsageError } from '../errors';
 import { goTimeString, humanDuration, shortId } from '../util/format';
 import { goStruct } from '../util/go-template';
-import { networkName, parseNetworkMode } from '../network/network-mode';
+import { parseNetworkMode } from '../network/network-mode';
 import { displayPorts } from '../network/ports';
 import { boundPorts } from './container-network';
 import { attachedNetworkNames } from '../network/user-networks/endpoint';
@@ -129,7 +129,7 @@ export function containerRow(c: ContainerRecord, noTrunc: boolean, now: number, 
     LocalVolumes: '0',
     Mounts: '',
     Names: c.name,
-    Networks: attachedNetworkNames(networkName(parseNetworkMode(c.config.network)), c.endpoints).join(','),
+    Networks: attachedNetworkNames(parseNetworkMode(c.config.network), c.endpoints).join(','),
     Ports: ports,
     RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
     // skiff does not measure the writable layer: Docker's value when nothing was written

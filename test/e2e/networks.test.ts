@@ -232,6 +232,24 @@ describe('network connect and disconnect', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/eth0\s+inet 10\.89\.\d+\.2\/24/);
   });
+
+  test('a container disconnected from the network it was started on no longer lists it (inspect, ps; NetworkMode keeps it) and starts again without it', async () => {
+    const a = await network();
+    const c = await started(['--network', a]);
+    const disconnect = await skiff(['network', 'disconnect', a, c]);
+    expect(disconnect.code, disconnect.stderr).toBe(0);
+    const listed = async () => ({
+      networks: JSON.parse((await skiff(['inspect', '-f', '{{json .NetworkSettings.Networks}}', c])).stdout),
+      mode: (await skiff(['inspect', '-f', '{{.HostConfig.NetworkMode}}', c])).stdout.trim(),
+      ps: (await skiff(['ps', '-a', '--filter', `name=${c}`, '--format', '{{.Networks}}'])).stdout.trim(),
+    });
+    expect(await listed()).toEqual({ networks: {}, mode: a, ps: '' });
+    expect((await skiff(['stop', '-t', '1', c])).code).toBe(0);
+    const start = await skiff(['start', c]);
+    expect(start.code, start.stderr).toBe(0);
+    expect((await inContainer(c, 'ls /sys/class/net')).stdout.split(/\s+/).filter(Boolean)).toEqual(['lo']);
+    expect(await listed()).toEqual({ networks: {}, mode: a, ps: '' });
+  });
 });
 
 describe('a network connected to a running container, across its --restart runs (its monitor is told)', () => {

@@ -1,3 +1,5 @@
+import { networkName, type NetworkMode } from '../network-mode';
+
 /**
  * A container's place on a user-defined network (Docker's EndpointSettings), kept in the
  * container record under the network's name from create or connect on, as Podman does: the
@@ -30,10 +32,14 @@ export function bridgeName(network: { id: string; internal: boolean }): string {
 
 /**
  * The networks a container is on, as ps's NETWORKS column and inspect's NetworkSettings.Networks
- * name them: its mode's (`bridge`, `host`, ...; for a user network, that network), then the
- * networks it was connected to.
+ * name them: its mode's (`bridge`, `host`, ...), then the networks it was connected to. A
+ * user-network mode's entry is its endpoint (the record's endpoints are the truth): once the
+ * container is disconnected from the network it was started on, that network is no longer listed
+ * (HostConfig.NetworkMode still names it, as Docker keeps it), and it starts without it.
  */
-export function attachedNetworkNames(modeName: string, endpoints: Record<string, Endpoint> | undefined): string[] {
+export function attachedNetworkNames(mode: NetworkMode, endpoints: Record<string, Endpoint> | undefined): string[] {
   const names = Object.keys(endpoints ?? {});
-  return names.includes(modeName) ? [modeName, ...names.filter((n) => n !== modeName)] : [modeName, ...names];
+  const modeName = networkName(mode);
+  if (mode.kind === 'user') return names.includes(modeName) ? [modeName, ...names.filter((n) => n !== modeName)] : names;
+  return [modeName, ...names.filter((n) => n !== modeName)];
 }
