@@ -739,13 +739,30 @@ static int net_message(const unsigned char *data, size_t n, char *msg, size_t le
   return net_attach_message(&the_spec->net, (const char *)data, n, msg, len);
 }
 
-/* Between two runs (a --restart back-off) the attach socket still takes net frames: there is no
- * container for stdin, signals or a DNS server then. */
+/*
+ * `network connect` between two runs of a container with no DNS server: its configuration alone
+ * (tellMonitorDns), which becomes the spec's, so the next run's init makes its sockets and the
+ * run has the server, as a run started with it (there is no namespace to make them in now).
+ */
+static int dns_configure(const unsigned char *data, size_t n, int *fds, int nfds, char *msg, size_t len) {
+  struct dns_config c;
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  if (the_spec->dns.names) snprintf(msg, len, "the container has a DNS server already");
+  else if (nfds) snprintf(msg, len, "dns-connect: the container is between two runs");
+  else if (dns_config_from_message(&c, (const char *)data, n, msg, len) == 0) {
+    the_spec->dns = c;
+    return 0;
+  }
+  return -1;
+}
+
+/* Between two runs (a --restart back-off) the attach socket still takes net frames and a DNS
+ * configuration: there is no container for stdin, signals or a DNS server then. */
 static int backoff_attach_fill(struct pollfd *p) {
   return attach_pollfds(p, -1);
 }
 static void backoff_attach_handle(const struct pollfd *p, int n) {
-  struct attach_target target = {-1, -1, 0, NULL, net_message};
+  struct attach_target target = {-1, -1, 0, dns_configure, net_message};
   attach_handle(p, n, &target);
 }
 _Static_assert(ATTACH_POLLFDS <= RESTART_WAIT_FDS, "the back-off polls the attach socket");

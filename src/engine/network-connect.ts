@@ -13,7 +13,7 @@ import { holdNetworks } from './network-attach';
 import { networkStore } from './network-create';
 import { hasEmbeddedDns, refreshNetworkHosts } from './network-hosts';
 import { planEmbeddedDns, writeEmbeddedDnsFiles } from './container-network';
-import { monitorFile, tellMonitorNetworks } from '../runtime/monitor-client';
+import { monitorFile, tellMonitorDns, tellMonitorNetworks } from '../runtime/monitor-client';
 
 /** --network-alias, --ip, --mac-address (run/create) or connect's --alias and --ip. */
 export interface EndpointRequest { aliases?: string[]; ip?: string; mac?: string }
@@ -92,7 +92,7 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
         await dropEndpoint(engine, target.id, n.name);
         throw e;
       }
-      if (!hasEmbeddedDns(engine, target) && !betweenRuns(target)) await startEmbeddedDns(engine, target);
+      if (!hasEmbeddedDns(engine, target)) await startEmbeddedDns(engine, target);
     }
   } finally {
     hold?.release();
@@ -107,15 +107,19 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
  * namespace and hands them to the container's monitor (native/helper/dns_connect.c), then
  * resolv.conf is rewritten in place to name 127.0.0.11 (keeping --dns, --dns-search and
  * --dns-option). The monitor keeps the server for the container's later --restart runs; a start
- * gives it one while the container is on a user network (container-network.ts). A failure leaves
- * the container as before, resolving its peers through its /etc/hosts block, and says so.
+ * gives it one while the container is on a user network (container-network.ts). In a --restart
+ * back-off there is no namespace: the monitor is told the configuration alone, and the next run's
+ * init makes the sockets as at a start. A failure leaves the container as before, resolving its
+ * peers through its /etc/hosts block, and says so.
  */
 async function startEmbeddedDns(engine: Engine, c: ContainerRecord): Promise<void> {
   const dir = engine.containers.dir(c.id);
   const { start, resolvConf } = planEmbeddedDns(dir, c.config.net);
+  const config = [start.namesFile, start.ndotsSet ? '1' : '0', ...start.upstreams.flat()];
+  const what = `cannot start the embedded DNS server of container ${c.name}`;
   try {
-    await runHelper(engine.userns, ['dns-connect', String(c.state.pid), c.state.pidStart!, monitorFile(dir, 'attach'), start.namesFile,
-      start.ndotsSet ? '1' : '0', ...start.upstreams.flat()], `cannot start the embedded DNS server of container ${c.name}`);
+    if (!betweenRuns(c)) await runHelper(engine.userns, ['dns-connect', String(c.state.pid), c.state.pidStart!, monitorFile(dir, 'attach'), ...config], what);
+    else await tellMonitorDns(dir, config).catch((e: Error) => { throw new Error(`${what}: ${e.message}`); });
   } catch (e) {
     process.stderr.write(`WARNING: ${(e as Error).message}; it resolves its peers through /etc/hosts only\n`);
     return;

@@ -263,7 +263,7 @@ export async function waitForMonitorGone(pid: number | undefined, start: string 
 }
 
 /** Frame types of the attach socket (native/helper/attach.c, native/PROTOCOL.md). */
-const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, resize: 4, signal: 5, net: 7 } as const;
+const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, resize: 4, signal: 5, dns: 6, net: 7 } as const;
 
 /** A connection to a running container's stdio through its monitor's attach socket. */
 export interface AttachStream {
@@ -316,18 +316,32 @@ function connectSocket(containerDir: string) {
  * Tell a running container's monitor that its later --restart runs attach a user network
  * (`attach` and the fields of a `net-attach` record and the users lock) or no longer do
  * (`detach IFNAME`): a frame 7 on its attach socket, answered with a frame 7, `ok` or why not.
- * Rejects with the monitor's reason, or when it does not answer within `timeoutMs` (it answers
- * while a run is under way, not in a back-off between two).
+ * Rejects with the monitor's reason, or when it does not answer within `timeoutMs`.
  */
 export function tellMonitorNetworks(containerDir: string, fields: string[], timeoutMs = 10_000): Promise<void> {
+  return tellMonitor(containerDir, FRAME.net, fields, timeoutMs);
+}
+
+/**
+ * Tell a container's monitor, in a --restart back-off, the configuration of the embedded DNS
+ * server its next runs start (`dns-connect`'s fields without its sockets, which each run's init
+ * makes): a frame 6, answered with a frame 6. A monitor whose run is under way refuses it (the
+ * run needs the sockets made in its namespace: dns-connect).
+ */
+export function tellMonitorDns(containerDir: string, fields: string[], timeoutMs = 10_000): Promise<void> {
+  return tellMonitor(containerDir, FRAME.dns, fields, timeoutMs);
+}
+
+/** One frame of NUL-terminated FIELDS to the monitor, and its answer, a frame of the same type. */
+function tellMonitor(containerDir: string, type: number, fields: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock = connectSocket(containerDir);
     const done = (e?: Error) => { clearTimeout(timer); sock.destroy(); if (e) reject(e); else resolve(); };
     const timer = setTimeout(() => done(new Error('the container\'s monitor did not answer')), timeoutMs);
-    sock.on('connect', () => sock.write(frame(FRAME.net, Buffer.from(fields.map((f) => `${f}\0`).join('')))));
-    sock.on('data', frameReader((type, data) => {
-      if (type === FRAME.net) done(data.toString() === 'ok' ? undefined : new Error(data.toString()));
-      else if (type === FRAME.exit) done(new Error('the container stopped'));
+    sock.on('connect', () => sock.write(frame(type, Buffer.from(fields.map((f) => `${f}\0`).join('')))));
+    sock.on('data', frameReader((t, data) => {
+      if (t === type) done(data.toString() === 'ok' ? undefined : new Error(data.toString()));
+      else if (t === FRAME.exit) done(new Error('the container stopped'));
     }));
     sock.on('error', (e) => done(e));
     sock.on('close', () => done(new Error('the container\'s monitor closed the connection')));

@@ -295,7 +295,7 @@ describe('a network connected to a running container, across its --restart runs 
     expect(await reaches(peer, c)).toBe(true);
   });
 
-  test('a connect between two runs (a back-off) is attached at the next run', async () => {
+  test('a connect between two runs (a back-off) is attached at the next run, which has the embedded DNS server', async () => {
     const app = await network();
     const peer = await started(['--network', app]);
     // six runs that exit at once (back-offs of 100 ms doubling: the sixth is 3.2 s), then one that stays
@@ -307,6 +307,11 @@ describe('a network connected to a running container, across its --restart runs 
     const ip = await inspect(c, `{{(index .NetworkSettings.Networks "${app}").IPAddress}}`);
     expect((await inContainer(c, 'ip -o -4 addr show eth0')).stdout).toContain(`inet ${ip}/24`);
     expect(await reaches(peer, c)).toBe(true);
+    // the server, not the /etc/hosts block: asked by address
+    expect((await inContainer(c, 'head -1 /etc/resolv.conf')).stdout).toBe('nameserver 127.0.0.11\n');
+    const peerIp = await inspect(peer, `{{(index .NetworkSettings.Networks "${app}").IPAddress}}`);
+    const lookup = await inContainer(c, `nslookup ${peer} 127.0.0.11`);
+    expect(lookup.stdout, lookup.stderr).toContain(`Address: ${peerIp}`);
   });
 
   test('a user-network container disconnected from its own network while running is not attached to it again', async () => {

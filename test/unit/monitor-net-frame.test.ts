@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { tellMonitorNetworks } from '../../src/runtime/monitor-client';
+import { tellMonitorDns, tellMonitorNetworks } from '../../src/runtime/monitor-client';
 
 const frame = (type: number, text: string) => {
   const data = Buffer.from(text);
@@ -66,5 +66,13 @@ describe('tellMonitorNetworks', () => {
     server!.close();
     fs.rmSync(path.join(dir, 'attach'), { force: true });
     await expect(tellMonitorNetworks(dir, ['detach', 'eth0'])).rejects.toThrow(/ENOENT|ECONNREFUSED/);
+  });
+});
+
+describe('tellMonitorDns', () => {
+  test('sends a frame 6 of the configuration and waits for a frame 6 (a frame 7 is not its answer)', async () => {
+    const got = await fakeMonitor((type) => type === 6 ? [frame(7, 'ok'), frame(6, 'the container has a DNS server already')] : []);
+    await expect(tellMonitorDns(dir, ['/x/dns-names', '0'])).rejects.toThrow('the container has a DNS server already');
+    expect(got).toEqual([frame(6, '/x/dns-names\x000\x00')]);
   });
 });
