@@ -154,13 +154,15 @@ static int addr_add(int fd, int index, const char *cidr) {
   return nl_talk(fd, &m);
 }
 
-static int route_add_default(int fd, int index, const char *gateway) {
+/* The default route through GATEWAY on INDEX, replacing the one there is: `network connect` of the
+ * network that now comes first moves it there, as Docker's sandbox moves its gateway. */
+static int route_set_default(int fd, int index, const char *gateway) {
   struct in_addr gw;
   if (inet_pton(AF_INET, gateway, &gw) != 1) return -EINVAL;
   struct rtmsg rt = {.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
                      .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST};
   struct nlmsg m;
-  nl_start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof rt);
+  nl_start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rt, sizeof rt);
   rta_put(&m, RTA_GATEWAY, &gw, sizeof gw);
   rta_put_u32(&m, RTA_OIF, index);
   return nl_talk(fd, &m);
@@ -320,7 +322,7 @@ static int attach_one(const struct net_attach *a, int ctr_ns, int home) {
   }
   if ((e = addr_add(nl, index, a->cidr)) < 0) fail("cannot give %s the address %s: %s", a->ifname, a->cidr, strerror(-e));
   else if ((e = link_set_up(nl, index)) < 0) fail("cannot bring %s up: %s", a->ifname, strerror(-e));
-  else if (a->gateway[0] && (e = route_add_default(nl, index, a->gateway)) < 0 && e != -EEXIST)
+  else if (a->gateway[0] && (e = route_set_default(nl, index, a->gateway)) < 0)
     fail("cannot add the default route through %s: %s", a->gateway, strerror(-e));
   else rc = 0;
 back:
@@ -457,17 +459,24 @@ int mode_net_connect(int argc, char **argv) {
   return 0;
 }
 
-/* net-disconnect CTR_PID CTR_START IFNAME: its veth peer in the holder goes with it. */
+/*
+ * net-disconnect CTR_PID CTR_START IFNAME [ROUTE_IFNAME GATEWAY]: its veth peer in the holder goes
+ * with it, and so does the default route through it; with ROUTE_IFNAME the default route goes
+ * through GATEWAY there next (Docker moves it to the container's next network with a gateway).
+ */
 int mode_net_disconnect(int argc, char **argv) {
-  if (argc != 4) die("usage: net-disconnect CTR_PID CTR_START IFNAME");
+  if (argc != 4 && argc != 6) die("usage: net-disconnect CTR_PID CTR_START IFNAME [ROUTE_IFNAME GATEWAY]");
   int ctr = net_open_netns_of(argv[1], argv[2], "container");
   if (ctr < 0) die("%s", err_msg);
   if (setns(ctr, CLONE_NEWNET) < 0) die("cannot enter the container's network namespace: %s", strerror(errno));
-  int nl = nl_open(0), index = if_nametoindex(argv[3]);
+  int nl = nl_open(0), index = if_nametoindex(argv[3]), rc;
   if (nl < 0) die("netlink: %s", strerror(errno));
-  if (!index) return 0; /* already gone */
-  int rc = link_delete(nl, index);
-  if (rc < 0) die("cannot remove %s: %s", argv[3], strerror(-rc));
+  if (index && (rc = link_delete(nl, index)) < 0) die("cannot remove %s: %s", argv[3], strerror(-rc));
+  if (argc == 6) {
+    int to = if_nametoindex(argv[4]);
+    if (!to) die("%s: %s", argv[4], strerror(errno));
+    if ((rc = route_set_default(nl, to, argv[5])) < 0) die("cannot add the default route through %s: %s", argv[5], strerror(-rc));
+  }
   return 0;
 }
 

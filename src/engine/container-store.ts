@@ -100,6 +100,12 @@ export interface ContainerRecord {
     restartCount?: number;
     /** between two runs, waiting out the restart back-off (Docker's State.Restarting) */
     restarting?: boolean;
+    /**
+     * this start's runs go out through their user networks (a user-network mode, or started with
+     * endpoints), not a user-mode helper of their own: connect and disconnect move their default
+     * route as Docker does (network-connect.ts). Unset on a run started by an older skiff.
+     */
+    routedByNetworks?: boolean;
   };
 }
 

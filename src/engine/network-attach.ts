@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { InternalError, UnavailableError } from '../errors';
 import { attachFields, holderFiles, holderMode, holderTools, readHolderPid, type HolderFiles, type HolderId } from '../network/user-networks/holder';
 import type { NetworkStore } from '../network/user-networks/network-store';
+import { gatewayNetworkName } from '../network/user-networks/endpoint';
 import { spawnReportingHelper } from '../runtime/monitor-client';
 import { isSameLiveProcess } from '../runtime/process-identity';
 import { acquireLock, withLock } from '../state/lock';
@@ -57,26 +58,30 @@ async function findOrStartHolder(engine: Engine, files: HolderFiles): Promise<Ho
 }
 
 /** The container's endpoints in interface order, each with its network (which rm keeps while used). */
-export function endpointsWithNetworks(store: NetworkStore, c: ContainerRecord) {
+function endpointsWithNetworks(store: NetworkStore, c: ContainerRecord) {
   return Object.entries(c.endpoints ?? {})
     .sort(([, a], [, b]) => a.ifname.localeCompare(b.ifname, undefined, { numeric: true }))
     .map(([name, endpoint]) => {
       const network = store.list().find((n) => n.id === endpoint.networkId);
       if (!network) throw new UnavailableError(`network ${name} of container ${c.name} was removed: disconnect the container from it (skiff network disconnect ${name} ${c.name})`);
-      return { network, endpoint };
+      return { name, network, endpoint };
     });
+}
+
+/** Whether a network (by ID) gives its endpoints a gateway: it exists and is not --internal. */
+export function hasWayOut(store: NetworkStore): (networkId: string) => boolean {
+  const networks = store.list();
+  return (id) => networks.some((n) => n.id === id && !n.internal);
 }
 
 /**
  * The monitor's records for a container's user networks: every endpoint (the default route
- * through the first network with a way out) and the users lock its monitor holds for life.
+ * through the gateway network, Docker's choice: endpoint.ts gatewayNetworkName) and the users
+ * lock its monitor holds for life.
  */
 export function networkSpecRecords(engine: Engine, c: ContainerRecord, hold: NetworksHold): { attach: string[][]; usersLock: string } {
-  let routed = false;
-  const attach = endpointsWithNetworks(networkStore(engine), c).map(({ network, endpoint }) => {
-    const route = !routed && !network.internal;
-    if (route) routed = true;
-    return attachFields(hold.holder, network, endpoint, route);
-  });
+  const store = networkStore(engine);
+  const gateway = gatewayNetworkName(c.endpoints, hasWayOut(store));
+  const attach = endpointsWithNetworks(store, c).map(({ name, network, endpoint }) => attachFields(hold.holder, network, endpoint, name === gateway));
   return { attach, usersLock: hold.files.usersLock };
 }

@@ -1,6 +1,6 @@
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../errors';
 import { parseNetworkMode } from '../network/network-mode';
-import { nextInterfaceName, type Endpoint } from '../network/user-networks/endpoint';
+import { gatewayNetworkName, nextInterfaceName, type Endpoint } from '../network/user-networks/endpoint';
 import { attachFields } from '../network/user-networks/holder';
 import { allocateAddress, ipToNumber, macForAddress, numberToIp, parseMac, parseSubnet } from '../network/user-networks/ipam';
 import type { NetworkRecord } from '../network/user-networks/network-store';
@@ -9,7 +9,7 @@ import { withLock } from '../state/lock';
 import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
-import { holdNetworks } from './network-attach';
+import { hasWayOut, holdNetworks } from './network-attach';
 import { networkStore } from './network-create';
 import { hasEmbeddedDns, refreshNetworkHosts } from './network-hosts';
 import { planEmbeddedDns, writeEmbeddedDnsFiles } from './container-network';
@@ -64,19 +64,24 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
   refuseSharedNamespace(target);
   const hold = isLive(target) ? await holdNetworks(engine) : undefined;
   try {
-    const endpoint = await withLock(engine.containers.lockFile, () => {
+    const { endpoint, before, after } = await withLock(engine.containers.lockFile, () => {
       if (!store.list().some((x) => x.id === n.id)) throw new NotFoundError(`network ${networkRef} not found`);
       const all = engine.containers.list();
       const c = all.find((x) => x.id === target.id);
       if (!c) throw new NotFoundError(`No such container: ${containerRef}`);
       const e = allocateEndpoint(n, c, all, req);
+      const before = c.endpoints;
       c.endpoints = { ...c.endpoints, [n.name]: e };
       engine.containers.save(c);
-      return e;
+      return { endpoint: e, before, after: c.endpoints };
     });
     if (hold) {
-      const fields = attachFields(hold.holder, n, endpoint, false);
-      let attached = false;
+      // the default route comes here when this network is now the first with a gateway (from the
+      // one that had it, if any: the run's is replaced, later runs' records sent again without it)
+      const moved = movedRoute(engine, target, before, after);
+      const from = moved?.from ? after[moved.from] : undefined;
+      const fields = attachFields(hold.holder, n, endpoint, moved?.to === n.name);
+      let attached = false, told = false;
       try {
         if (!betweenRuns(target)) {
           await runHelper(engine.userns, ['net-connect', String(target.state.pid), target.state.pidStart!, ...fields],
@@ -86,9 +91,15 @@ export async function connectNetwork(engine: Engine, networkRef: string, contain
         // the users lock too: the monitor holds it while it has user networks, so the holder
         // named in the fields stays between two runs
         await tellLaterRuns(engine, target, ['attach', ...fields, hold.files.usersLock], n.name);
+        told = true;
+        if (from) await tellLaterRuns(engine, target, ['attach', ...attachFields(hold.holder, store.mustFind(from.networkId), from, false), hold.files.usersLock], moved!.from!);
       } catch (e) {
         // all or nothing: the run does not keep an interface the record and later runs lack
-        if (attached) await runHelper(engine.userns, ['net-disconnect', String(target.state.pid), target.state.pidStart!, endpoint.ifname], '').catch(() => undefined);
+        if (attached) {
+          await runHelper(engine.userns, ['net-disconnect', String(target.state.pid), target.state.pidStart!, endpoint.ifname,
+            ...(from ? [from.ifname, from.gateway] : [])], '').catch(() => undefined);
+        }
+        if (told) await tellLaterRuns(engine, target, ['detach', endpoint.ifname], n.name).catch(() => undefined);
         await dropEndpoint(engine, target.id, n.name);
         throw e;
       }
@@ -125,6 +136,20 @@ async function startEmbeddedDns(engine: Engine, c: ContainerRecord): Promise<voi
     return;
   }
   writeEmbeddedDnsFiles(dir, resolvConf);
+}
+
+/**
+ * Where a live container's default route goes when its endpoints change from BEFORE to AFTER:
+ * through the first network by name with a gateway (Docker's, endpoint.ts gatewayNetworkName).
+ * Undefined when that stays the same network, or when the route is not the networks' (a
+ * default-network run with its own user-mode helper, whose route that helper set up); else the
+ * network it leaves and the one it goes through now (either may be none).
+ */
+function movedRoute(engine: Engine, c: ContainerRecord, before: ContainerRecord['endpoints'], after: ContainerRecord['endpoints']): { from?: string; to?: string } | undefined {
+  if (!(c.state.routedByNetworks ?? parseNetworkMode(c.config.network).kind === 'user')) return undefined;
+  const wayOut = hasWayOut(networkStore(engine));
+  const from = gatewayNetworkName(before, wayOut), to = gatewayNetworkName(after, wayOut);
+  return from === to ? undefined : { from, to };
 }
 
 /**
@@ -170,8 +195,9 @@ async function dropEndpoint(engine: Engine, id: string, network: string): Promis
 }
 
 /**
- * `network disconnect NETWORK CONTAINER`: a running container loses the interface at once; the
- * endpoint (and its address) is given up; the peers' /etc/hosts forget the names.
+ * `network disconnect NETWORK CONTAINER`: a running container loses the interface at once (and
+ * its default route moves on, as Docker's, when it went through NETWORK); the endpoint (and its
+ * address) is given up; the peers' /etc/hosts forget the names.
  */
 export async function disconnectNetwork(engine: Engine, networkRef: string, containerRef: string, force: boolean): Promise<void> {
   const store = networkStore(engine);
@@ -185,11 +211,24 @@ export async function disconnectNetwork(engine: Engine, networkRef: string, cont
     throw new ConflictError(`container ${c.id} is not connected to network ${name}`);
   }
   if (isLive(c)) {
+    // the network with the default route goes: the route moves to the next with a gateway, if any
+    const after = { ...c.endpoints };
+    delete after[name];
+    const to = movedRoute(engine, c, c.endpoints, after)?.to;
+    const next = to ? after[to] : undefined;
     if (!betweenRuns(c)) {
-      await runHelper(engine.userns, ['net-disconnect', String(c.state.pid), c.state.pidStart!, endpoint.ifname],
+      await runHelper(engine.userns, ['net-disconnect', String(c.state.pid), c.state.pidStart!, endpoint.ifname, ...(next ? [next.ifname, next.gateway] : [])],
         `cannot disconnect container ${c.name} from network ${name}`);
     }
     await tellLaterRuns(engine, c, ['detach', endpoint.ifname], name);
+    if (next) {
+      const hold = await holdNetworks(engine);
+      try {
+        await tellLaterRuns(engine, c, ['attach', ...attachFields(hold.holder, store.mustFind(next.networkId), next, true), hold.files.usersLock], to!);
+      } finally {
+        hold.release();
+      }
+    }
   }
   await dropEndpoint(engine, c.id, name);
   refreshNetworkHosts(engine, engine.containers.mustFind(c.id), new Set([endpoint.networkId]));

@@ -205,6 +205,8 @@ async function spawnContainer(engine: Engine, id: string, o: StartOptions): Prom
       status: 'running', pid, pidStart: pid ? processStartTime(pid) : undefined,
       monitorPid: monitor.pid, monitorStart: processStartTime(monitor.pid), startedAt: new Date().toISOString(),
       bootId: currentBootId(),
+      // (prepareNetwork gives a run its own user-mode helper only on the default network and no user network)
+      ...(parseNetworkMode(c.config.network).kind === 'user' || networks ? { routedByNetworks: true } : {}),
     };
   });
   // the peers' embedded DNS servers answer for it while this monitor runs: they learn its PID now

@@ -314,6 +314,42 @@ describe('a network connected to a running container, across its --restart runs 
     expect(lookup.stdout, lookup.stderr).toContain(`Address: ${peerIp}`);
   });
 
+  test('the default route goes through the first network by name with a gateway: it moves when that one is disconnected or one before it connected, in the run and its --restart runs', async () => {
+    // names that sort a < b < c; a is --internal (no gateway)
+    const base = uniqueName('rt');
+    const [na, nb, nc] = ['a', 'b', 'c'].map((x) => `${base}-${x}`);
+    for (const [n, flags] of [[na, ['--internal', '--subnet', '10.126.1.0/24']], [nb, ['--subnet', '10.126.2.0/24']], [nc, ['--subnet', '10.126.3.0/24']]] as const) {
+      const r = await skiff(['network', 'create', ...flags, n]);
+      expect(r.code, r.stderr).toBe(0);
+      networks.push(n);
+    }
+    const route = async (c: string) => (await inContainer(c, 'ip route | grep ^default; true')).stdout.trim(); // (busybox ip ignores `show default`)
+    const c = await started(['--restart', 'always', '--network', nc], LOOP);
+    expect(await route(c)).toMatch(/^default via 10\.126\.3\.1 dev eth0\b/);
+
+    expect((await skiff(['network', 'connect', nb, c])).code).toBe(0);
+    expect(await route(c)).toMatch(/^default via 10\.126\.2\.1 dev eth1\b/);
+    await exitAndRestart(c, 1);
+    expect(await route(c)).toMatch(/^default via 10\.126\.2\.1 dev eth1\b/);
+
+    const away = await skiff(['network', 'disconnect', nb, c]);
+    expect(away.code, away.stderr).toBe(0);
+    expect(await route(c)).toMatch(/^default via 10\.126\.3\.1 dev eth0\b/);
+    await exitAndRestart(c, 2);
+    expect(await route(c)).toMatch(/^default via 10\.126\.3\.1 dev eth0\b/);
+
+    // none left with a gateway: no route; then one connected gives it one
+    expect((await skiff(['network', 'disconnect', nc, c])).code).toBe(0);
+    expect((await skiff(['network', 'connect', na, c])).code).toBe(0);
+    expect(await route(c)).toBe('');
+    const back = await skiff(['network', 'connect', nb, c]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await route(c)).toMatch(/^default via 10\.126\.2\.1 dev eth\d\b/);
+    await exitAndRestart(c, 3);
+    expect(await route(c)).toMatch(/^default via 10\.126\.2\.1 dev eth\d\b/);
+    expect((await inContainer(c, 'ip -o -4 addr')).stdout).toMatch(/inet 10\.126\.1\.\d+\/24/);
+  });
+
   test('a user-network container disconnected from its own network while running is not attached to it again', async () => {
     const app = await network();
     const other = await network();

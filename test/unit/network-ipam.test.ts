@@ -3,7 +3,7 @@ import {
   allocateAddress, checkNoOverlap, chooseGateway, formatSubnet, ipToNumber, macForAddress, numberToIp, overlaps,
   parseMac, parseSubnet, pickDefaultSubnet,
 } from '../../src/network/user-networks/ipam';
-import { bridgeName, nextInterfaceName } from '../../src/network/user-networks/endpoint';
+import { bridgeName, gatewayNetworkName, nextInterfaceName } from '../../src/network/user-networks/endpoint';
 
 const ip = ipToNumber;
 
@@ -86,5 +86,21 @@ describe('the holder records', () => {
     expect(attachFields(holder, n, e, true)).toEqual(['42', '1234', 'sknabababababab', '10.89.1.1/24', 'eth0', '10.89.1.2/24', '02:42:0a:59:01:02', '10.89.1.1']);
     expect(attachFields(holder, n, e, false).at(-1)).toBe('');
     expect(attachFields(holder, { ...n, internal: true }, e, true)).toEqual(['42', '1234', 'skiabababababab', '10.89.1.1/24', 'eth0', '10.89.1.2/24', '02:42:0a:59:01:02', '']);
+  });
+});
+
+describe('the default route (Docker\'s gateway endpoint)', () => {
+  const e = { ipAddress: '10.0.0.2', prefixLen: 24, gateway: '10.0.0.1', macAddress: '02:42:0a:00:00:02', aliases: [] };
+  const wayOut = (id: string) => id !== 'internal';
+  it('goes through the first network by name (byte order, not by interface) that has a way out', () => {
+    const endpoints = {
+      zeta: { ...e, networkId: 'z', ifname: 'eth0' }, Beta: { ...e, networkId: 'b', ifname: 'eth2' },
+      alpha: { ...e, networkId: 'a', ifname: 'eth1' }, aaa: { ...e, networkId: 'internal', ifname: 'eth3' },
+    };
+    expect(gatewayNetworkName(endpoints, wayOut)).toBe('Beta');
+  });
+  it('is none with only internal networks, or none at all', () => {
+    expect(gatewayNetworkName({ aaa: { ...e, networkId: 'internal', ifname: 'eth0' } }, wayOut)).toBeUndefined();
+    expect(gatewayNetworkName(undefined, wayOut)).toBeUndefined();
   });
 });

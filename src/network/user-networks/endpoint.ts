@@ -43,3 +43,15 @@ export function attachedNetworkNames(mode: NetworkMode, endpoints: Record<string
   if (mode.kind === 'user') return names.includes(modeName) ? [modeName, ...names.filter((n) => n !== modeName)] : names;
   return [modeName, ...names.filter((n) => n !== modeName)];
 }
+
+/**
+ * The network whose gateway carries a container's default route, as Docker picks it (libnetwork's
+ * sandbox getGatewayEndpoint over its endpoints in order: every priority is 0 here, so by network
+ * name; an --internal network gives its endpoints no gateway): the first by name of those with a
+ * way out, or none. Start, connect and disconnect all route by it, so the route moves as Docker's
+ * does when that network is disconnected or one before it is connected.
+ */
+export function gatewayNetworkName(endpoints: Record<string, Endpoint> | undefined, hasWayOut: (networkId: string) => boolean): string | undefined {
+  return Object.entries(endpoints ?? {}).filter(([, e]) => hasWayOut(e.networkId)).map(([name]) => name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
+}
