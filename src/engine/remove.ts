@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { withLock } from '../state/lock';
 import { ConflictError, NotFoundError } from '../errors';
 import { removeTree } from '../util/remove-tree';
@@ -10,19 +12,30 @@ import { forgetFreezer } from './pause';
 import { rootfsStorageDirs } from './rootfs';
 import { stopRecord } from './stop';
 
-/** Remove the container's storage (inside the namespace), then its directory and record, then its name. */
+/**
+ * Remove the container's storage (inside the namespace), then its directory and record, then its
+ * name. The directory leaves containers/ in one rename, into a staging dir of the store's own
+ * (locked while this process lives; a killed rm's is swept by the next pull or load), and is
+ * removed there: a command that opens a file in it meanwhile, such as a racing `start` creating
+ * its op.lock, gets ENOENT ("No such container") instead of adding an entry to a directory half
+ * removed, which made the rmdir fail with ENOTEMPTY and left the container behind.
+ */
 export async function removeContainerFiles(engine: Engine, c: ContainerRecord, storageToo = true): Promise<void> {
   const dir = engine.containers.dir(c.id);
-  if (storageToo) {
-    const layers = await engine.layers();
-    await layers.removeTree(...rootfsStorageDirs(engine, c));
-  }
+  const layers = await engine.layers();
+  if (storageToo) await layers.removeTree(...rootfsStorageDirs(engine, c));
+  const staging = layers.tempDir('removed-container');
   await withLock(engine.containers.lockFile, () => {
     const name = engine.containers.get(c.id)?.name ?? c.name; // renamed since c was read?
-    removeTree(dir);
+    try {
+      fs.renameSync(dir, path.join(staging, c.id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
     // the record first: until it is gone, its name's entry must stay (container-store.ts)
     engine.containers.releaseName(name, c.id);
   });
+  removeTree(staging);
 }
 
 export interface RemoveOptions {
