@@ -1,5 +1,6 @@
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../errors';
 import { parseNetworkMode } from '../network/network-mode';
+import { predefinedByNameOrId } from '../network/predefined-networks';
 import { gatewayNetworkName, nextInterfaceName, type Endpoint } from '../network/user-networks/endpoint';
 import { attachFields } from '../network/user-networks/holder';
 import { allocateAddress, ipToNumber, macForAddress, numberToIp, parseMac, parseSubnet } from '../network/user-networks/ipam';
@@ -57,6 +58,7 @@ export function mustFindNetwork(engine: Engine, ref: string): NetworkRecord {
  */
 export async function connectNetwork(engine: Engine, networkRef: string, containerRef: string, req: EndpointRequest): Promise<void> {
   checkEndpointRequest(req);
+  refusePredefined(networkRef, 'connected to');
   const store = networkStore(engine);
   const n = store.mustFind(networkRef);
   // observed: after a --restart the record's PID is an earlier run's
@@ -186,6 +188,18 @@ function refuseSharedNamespace(c: ContainerRecord): void {
   if (mode.kind === 'none') throw new ConflictError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
 }
 
+/**
+ * The predefined networks are no records (predefined-networks.ts): `bridge` is a run's own
+ * user-mode helper, with no endpoint to give or take away, and `host` and `none` are modes. Docker
+ * connects and disconnects `bridge`; skiff says it cannot yet, rather than "not found".
+ */
+function refusePredefined(ref: string, verb: 'connected to' | 'disconnected from'): void {
+  const p = predefinedByNameOrId(ref);
+  if (!p) return;
+  if (p.name === 'host') throw new ConflictError('container cannot be disconnected from host network or connected to host network');
+  throw new UnavailableError(`a container cannot be ${verb} the predefined network ${p.name} yet: skiff connects and disconnects user-defined networks only`);
+}
+
 async function dropEndpoint(engine: Engine, id: string, network: string): Promise<void> {
   await engine.containers.update(id, (r) => {
     if (!r.endpoints) return;
@@ -200,6 +214,7 @@ async function dropEndpoint(engine: Engine, id: string, network: string): Promis
  * address) is given up; the peers' /etc/hosts forget the names.
  */
 export async function disconnectNetwork(engine: Engine, networkRef: string, containerRef: string, force: boolean): Promise<void> {
+  refusePredefined(networkRef, 'disconnected from');
   const store = networkStore(engine);
   const n = store.find(networkRef);
   const c = refreshState(engine, engine.containers.mustFind(containerRef));

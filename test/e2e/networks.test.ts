@@ -208,6 +208,14 @@ describe('network connect and disconnect', () => {
     expect(again.code).toBe(1);
     expect(errorLines(again.stderr)).toEqual([expect.stringMatching(/is not connected to network/)]);
     expect((await skiff(['network', 'disconnect', '-f', b, c1])).code).toBe(0);
+    // the predefined networks: refused in one line, the record untouched
+    for (const [verb, ref, message] of [['disconnect', 'bridge', /cannot be disconnected from the predefined network bridge yet/], ['connect', 'bridge', /cannot be connected to the predefined network bridge yet/],
+      ['connect', 'host', /connected to host network/]] as const) {
+      const r = await skiff(['network', verb, ref, c1]);
+      expect(r.code).toBe(1);
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(message)]);
+    }
+    expect(Object.keys(JSON.parse((await skiff(['inspect', '-f', '{{json .NetworkSettings.Networks}}', c1])).stdout))).toEqual([a]);
   });
 
   test('a container in the host\'s or in no network namespace is refused: the host never gets an interface', async () => {
