@@ -44,6 +44,20 @@ const PORTS_FILE = 'ports.json';
 export const NET_HELPER_LOG = 'net-helper.log';
 export const NET_HELPER_PID = 'net-helper.pid';
 
+/**
+ * The user-mode helper a run of the container in `dir` started, as its pid file records it
+ * ("PID STARTTIME"); undefined when none was recorded. The file outlives the run (nobody removes
+ * it when a run ends), so whether that process still runs is the caller's to check.
+ */
+export function recordedNetHelper(dir: string): { pid: number; start: string } | undefined {
+  try {
+    const [pid, start] = fs.readFileSync(path.join(dir, NET_HELPER_PID), 'utf8').trim().split(' ');
+    return Number(pid) > 0 && start ? { pid: Number(pid), start } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Check the flags against the mode (Docker's conflicts) and parse them; warnings go to stderr. */
 export function networkSettings(mode: NetworkMode, f: NetworkFlags, imageExposed: Record<string, object> | undefined): NetworkSettings {
   const publish = (f.publish ?? []).flatMap(parsePublish);

@@ -9,7 +9,7 @@ import { LIVE_STATUSES, type ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { rootfsStorageDirs } from './rootfs';
 import { anonymousVolumeDirs } from './volume-mounts';
-import { NET_HELPER_PID } from './container-network';
+import { recordedNetHelper } from './container-network';
 
 /**
  * A container whose monitor died without writing an exit code (killed, OOM): nothing reaps
@@ -92,10 +92,8 @@ export function bootTime(): string {
  * it recorded. It has the parent-death signal and dies with the monitor; this covers the rest.
  */
 function killNetworkHelper(dir: string): void {
-  try {
-    const [pid, start] = fs.readFileSync(path.join(dir, NET_HELPER_PID), 'utf8').trim().split(' ');
-    signalIfSame(Number(pid), start, 'SIGKILL');
-  } catch { /* none recorded */ }
+  const helper = recordedNetHelper(dir);
+  if (helper) signalIfSame(helper.pid, helper.start, 'SIGKILL');
 }
 
 /** A fuse-overlayfs of ours whose command line names `merged` as its mount point. */

@@ -7,7 +7,8 @@ import type { ContainerRecord } from './container-store';
 import type { Engine } from './context';
 import { isLive, refreshState } from './container-state';
 import { networkStore } from './network-create';
-import { NET_HELPER_PID } from './container-network';
+import { recordedNetHelper } from './container-network';
+import { isSameLiveProcess } from '../runtime/process-identity';
 
 /**
  * Whether the container's current (or last) run has the embedded DNS server at 127.0.0.11: one
@@ -22,11 +23,13 @@ export const hasEmbeddedDns = (engine: Engine, c: ContainerRecord): boolean =>
 /**
  * Whether C's server may ask the host's resolvers: it has a way out, through a network that is
  * not --internal or, on the default network, through the user-mode helper of its own that its
- * run started (its pid file is there while it runs).
+ * run started (its pid file names it; the file outlives the run, so the process is checked).
  */
 function hasWayOut(engine: Engine, c: ContainerRecord, internal: ReadonlySet<string>): boolean {
   if (Object.values(c.endpoints ?? {}).some((e) => !internal.has(e.networkId))) return true;
-  return parseNetworkMode(c.config.network).kind !== 'user' && fs.existsSync(path.join(engine.containers.dir(c.id), NET_HELPER_PID));
+  if (parseNetworkMode(c.config.network).kind === 'user') return false;
+  const helper = recordedNetHelper(engine.containers.dir(c.id));
+  return helper !== undefined && isSameLiveProcess(helper.pid, helper.start);
 }
 
 /** The endpoints of a container, in interface order (eth0 first), with their network names. */
