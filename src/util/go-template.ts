@@ -853,7 +853,45 @@ export interface GoTemplate { execute(data: unknown): string }
  * execute() runs it on one value. `funcs` replaces Docker's functions (header rendering).
  */
 export function parseTemplate(text: string, funcs: FuncMap = DOCKER_FUNCS): GoTemplate {
+  return fieldsOnlyTemplate(text, () => parseFully(text, funcs)) ?? parseFully(text, funcs);
+}
+
+/** The lexer, parser and executor: every template that fieldsOnlyTemplate does not take. */
+export function parseFully(text: string, funcs: FuncMap = DOCKER_FUNCS): GoTemplate {
   const all = { ...GO_BUILTINS, ...funcs };
   const nodes = new Parser(lex(text), all).parse();
   return { execute: (data: unknown) => new Exec(all, data).run(nodes) };
+}
+
+// Text (no `{{`) and `{{.Field}}` actions, nothing else: ps's, images' and history's tables.
+const FIELDS_ONLY = /^(?:[^{]|\{(?!\{))*(?:\{\{\.[A-Za-z_]\w*\}\}(?:[^{]|\{(?!\{))*)*$/;
+const FIELD_ACTION = /\{\{\.([A-Za-z_]\w*)\}\}/g;
+
+/**
+ * A template of text and `{{.Field}}` actions only, run without the lexer, parser and executor:
+ * each field of a struct (or key of a map) that is there is printed as the executor prints it
+ * (formatValue); anything else (a missing field, a value that is not a struct or map) goes to
+ * the full template, parsed then (`full`), which gives Go's output or error. Why: the commands
+ * that list (ps above all) use only such templates by default, and compiling the parser and
+ * executor, or deserialising them from the code cache, was part of every `ps` start-up
+ * (docs/PERFORMANCE.md). test/unit/go-template.test.ts checks both ways agree.
+ */
+function fieldsOnlyTemplate(text: string, full: () => GoTemplate): GoTemplate | undefined {
+  if (!FIELDS_ONLY.test(text)) return undefined;
+  const texts = text.split(FIELD_ACTION); // text, field, text, field, ..., text
+  let fallback: GoTemplate | undefined;
+  return {
+    execute(data: unknown): string {
+      const info = structInfo(data);
+      if (!info && !isMap(data)) return (fallback ??= full()).execute(data);
+      let out = texts[0];
+      for (let i = 1; i < texts.length; i += 2) {
+        const name = texts[i];
+        const key = Object.prototype.hasOwnProperty.call(data, name) ? name : info?.aliases[name];
+        if (key === undefined || !Object.prototype.hasOwnProperty.call(data, key)) return (fallback ??= full()).execute(data);
+        out += formatValue((data as GoMap)[key]) + texts[i + 1];
+      }
+      return out;
+    },
+  };
 }

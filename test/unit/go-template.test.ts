@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { GoNil, NIL_MAP, NIL_SLICE, goJson, goStruct, parseTemplate, sprintf } from '../../src/util/go-template';
+import { GoNil, NIL_MAP, NIL_SLICE, goJson, goStruct, omittedField, parseFully, parseTemplate, sprintf } from '../../src/util/go-template';
 
 const run = (tmpl: string, data: unknown) => parseTemplate(tmpl).execute(data);
 
@@ -166,5 +166,32 @@ describe('sprintf', () => {
     ['%c', [65], 'A'],
   ])('%s %j', (f, args, want) => {
     expect(sprintf(f, args)).toBe(want);
+  });
+});
+
+describe('templates of text and {{.Field}} only run without the parser, as the parser would', () => {
+  const row = () => {
+    const r = goStruct({ Id: 'abc', Names: 'web', Size: 12, Ports: '', Labels: { a: '1' }, List: ['x', 'y'], Nil: NIL_SLICE, Nothing: null }, 'container.Summary', { ID: 'Id' });
+    omittedField(r, 'Health', NIL_MAP);
+    return r;
+  };
+  const outcome = (f: () => string) => { try { return { out: f() }; } catch (e) { return { error: (e as Error).message }; } };
+  const templates = [
+    '{{.ID}}', '{{.Id}}\t{{.Names}}', 'id={{.ID}} {size} {{.Size}}}}', '{{.Labels}} {{.List}} {{.Nil}} {{.Nothing}}',
+    '{{.Health}}', '{{.Missing}}', 'x{{.ID}}', 'no actions at all', '', '{ {{.ID}}', '{{.a}}|{{.b}}',
+    // not fields-only: the parser's, both ways
+    '{{.ID | printf "%s"}}', '{{ .ID }}', '{{.Labels.a}}', '{{json .}}', '{{.ID', '{{- .ID}}',
+  ];
+  const data: [string, unknown][] = [['a struct', row()], ['a map', { a: 'A', b: 2 }], ['a string', 'text'], ['nil', null], ['a list', [1]]];
+  for (const t of templates) {
+    for (const [what, d] of data) {
+      test(`${JSON.stringify(t)} on ${what}`, () => {
+        const full = outcome(() => parseFully(t).execute(d));
+        expect(outcome(() => parseTemplate(t).execute(d))).toEqual(full);
+      });
+    }
+  }
+  test('the header row of a table: a map of names', () => {
+    expect(parseTemplate('{{.ID}}\t{{.Names}}').execute({ ID: 'CONTAINER ID', Names: 'NAMES' })).toBe('CONTAINER ID\tNAMES');
   });
 });
