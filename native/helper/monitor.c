@@ -71,6 +71,7 @@ struct spec {
   struct container_process process; /* user, caps, seccomp, env, args, cwd (container_process.c) */
   int tty, keep_stdin, ready_fd;
   const char *pid_file, *exit_file, *lock_file;
+  const char *cleanup_staging; /* the store's tmp/: `cleanup` paths leave in one rename first */
   char *cleanup[16];
   int ncleanup;
   int init;                       /* --init: PID 1 is a minimal init that forks the command (init.c) */
@@ -158,6 +159,7 @@ static void parse_spec(const char *path, struct spec *s) {
     else if (!strcmp(key, "exit-file")) { NEED(1); s->exit_file = f[0]; }
     else if (!strcmp(key, "lock-file")) { NEED(1); s->lock_file = f[0]; }
     else if (!strcmp(key, "cleanup")) { NEED(1); ADD(s->cleanup, s->ncleanup, f[0]); }
+    else if (!strcmp(key, "cleanup-staging")) { NEED(1); s->cleanup_staging = f[0]; }
     else if (!strcmp(key, "init")) { NEED(1); s->init = atoi(f[0]); }
     else if (container_process_parse_key(&s->process, "monitor", key, nf, f)) {}
     else if (restart_parse_key(&s->restart, key, nf, f) || process_opts_parse_key(&s->proc, key, nf, f)) {}
@@ -854,6 +856,42 @@ static int supervise(pid_t child, int master, int sigfd, int forward_stdin, int 
   return status;
 }
 
+/*
+ * PATH moved in one rename into a fresh staging dir under ROOT (the store's tmp/), flock'd
+ * through *lockfd while it is removed there: skiff's pruneStaging (layer-store.ts) sweeps such
+ * dirs only once no lock is held, so a monitor killed half way leaves nothing behind for long.
+ * Why: a skiff that opens a file in the container's directory meanwhile (a `start` creating
+ * its op.lock) then finds nothing, instead of adding an entry to a directory half removed
+ * (the removal then fails with ENOTEMPTY; the same race engine/remove.ts avoids). NULL when
+ * the move cannot be made (another filesystem, a pruner took the dir): PATH is removed where
+ * it is, as before.
+ */
+static char *move_out_for_removal(const char *root, const char *path, int *lockfd) {
+  if (mkdir(root, 0700) < 0 && errno != EEXIST) return NULL;
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  size_t n = strlen(root) + strlen(base) + 40;
+  char *dir = malloc(n), *dst = malloc(n);
+  if (!dir || !dst) { free(dir); free(dst); return NULL; }
+  snprintf(dir, n, "%s/removed-XXXXXX", root);
+  int fd = -1;
+  if (!mkdtemp(dir)) goto fail;
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) goto fail_rmdir;
+  snprintf(dst, n, "%s/%s", dir, base);
+  if (rename(path, dst) < 0) goto fail_rmdir;
+  free(dst);
+  *lockfd = fd;
+  return dir;
+fail_rmdir:
+  if (fd >= 0) close(fd);
+  rmdir(dir);
+fail:
+  free(dir);
+  free(dst);
+  return NULL;
+}
+
 /* --rm: remove what Node named. Under the store lock, so that no skiff process is
  * half-way through rewriting this container's state while it disappears. */
 static void cleanup_paths(struct spec *s) {
@@ -864,10 +902,16 @@ static void cleanup_paths(struct spec *s) {
     if (lock >= 0) flock(lock, LOCK_EX);
   }
   char *argv[18];
+  int staged_fd[16];
   argv[0] = "rm";
-  for (int i = 0; i < s->ncleanup; i++) argv[i + 1] = s->cleanup[i];
+  for (int i = 0; i < s->ncleanup; i++) {
+    staged_fd[i] = -1;
+    char *staged = s->cleanup_staging ? move_out_for_removal(s->cleanup_staging, s->cleanup[i], &staged_fd[i]) : NULL;
+    argv[i + 1] = staged ? staged : s->cleanup[i];
+  }
   argv[s->ncleanup + 1] = NULL;
   mode_rm(s->ncleanup + 1, argv);
+  for (int i = 0; i < s->ncleanup; i++) if (staged_fd[i] >= 0) close(staged_fd[i]);
   if (lock >= 0) close(lock);
 }
 

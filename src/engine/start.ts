@@ -6,6 +6,7 @@ import { encodeMonitorSpec } from '../runtime/monitor-spec';
 import { clearStoppedByUser, monitorFile, readContainerPid, spawnMonitor, type MonitorProcess } from '../runtime/monitor-client';
 import { currentBootId, processStartTime } from '../runtime/process-identity';
 import { withLock } from '../state/lock';
+import { stagingRoot } from '../storage/layout';
 import { idMapped } from '../runtime/userns';
 import { seccompProgramHex } from '../runtime/seccomp/program';
 import { containerLog } from './logs-location';
@@ -69,6 +70,8 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
     rootfsMount: keepId.rootfs, keepStdin: c.config.openStdin, readyFd: 3,
     pidFile: monitorFile(dir, 'pid'), exitFile: monitorFile(dir, 'exit'), cleanup, seccompProgram,
     lockFile: removesRecord ? engine.containers.lockFile : undefined,
+    // only where the monitor removes the whole container (its directory can be raced)
+    cleanupStaging: removesRecord ? stagingRoot(engine.paths.dataRoot) : undefined,
     init: c.config.run?.init, restart: c.config.restartPolicy,
     // always, so that `update --restart` can give a running container a policy it started without
     stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),

@@ -49,6 +49,8 @@ export interface MonitorOptions {
   cleanup?: string[];
   /** flock'd by the monitor while it removes `cleanup`: the lock skiff holds to write records */
   lockFile?: string;
+  /** where the monitor moves each `cleanup` path (one rename) before removing it: the store's tmp/ */
+  cleanupStaging?: string;
   /** the compiled seccomp program (seccomp/program.ts seccompProgramHex); may be left out when it is the precompiled default */
   seccompProgram?: string;
   /** --init: PID 1 is the helper's minimal init, which forks the command (native/helper/init.c) */
@@ -204,6 +206,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
   if (o.exitFile) rec('exit-file', o.exitFile);
   for (const c of o.cleanup ?? []) rec('cleanup', c);
   if (o.lockFile) rec('lock-file', o.lockFile);
+  if (o.cleanupStaging) rec('cleanup-staging', o.cleanupStaging);
   if (o.log) rec('log', o.log.format, o.log.path, o.log.maxSize, o.log.maxFiles);
   if (o.attachSocket) rec('attach-socket', o.attachSocket);
   if (o.attached === false) rec('attached', 0);

@@ -8,7 +8,7 @@ import { runHelper, startHelper, type HelperRun } from '../native/helper';
 import type { UserNamespacePlan } from '../native/helper-namespace';
 import { SkiffError } from '../util/errors';
 import type { DriverName } from './driver';
-import { LAYER_DIFF, LAYER_RECORD, layerDiffDir, layerDir, layerRecordFile, layersRoot, readLayerRecord, type LayerRecord } from './layout';
+import { LAYER_DIFF, LAYER_RECORD, layerDiffDir, layerDir, layerRecordFile, layersRoot, readLayerRecord, stagingRoot, type LayerRecord } from './layout';
 
 export { type LayerRecord } from './layout';
 
@@ -89,7 +89,7 @@ export class LayerStore {
   record(chainId: string): LayerRecord | undefined { return readLayerRecord(this.dataRoot, chainId); }
   has(chainId: string): boolean { return fs.existsSync(layerRecordFile(this.dataRoot, chainId)); }
 
-  private get stagingRoot(): string { return path.join(this.dataRoot, 'tmp'); }
+  private get stagingRoot(): string { return stagingRoot(this.dataRoot); }
 
   /**
    * A fresh private staging dir on the same filesystem, so committing is one rename. It stays

@@ -33,6 +33,12 @@ export function readLayerRecord(dataRoot: string, chainId: string): LayerRecord 
   return readJson<LayerRecord>(layerRecordFile(dataRoot, chainId));
 }
 
+/**
+ * DATA_ROOT/tmp: staging dirs on the store's filesystem (layers being made, containers being
+ * removed), each flock'd by its process; the layer store sweeps those whose lock is free.
+ */
+export function stagingRoot(dataRoot: string): string { return path.join(dataRoot, 'tmp'); }
+
 /** DATA_ROOT/storage.json: the driver the store was created with. */
 export function storageStateFile(dataRoot: string): string { return path.join(dataRoot, 'storage.json'); }
 
