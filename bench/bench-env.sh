@@ -18,8 +18,9 @@ as_bench() {
   runuser -u "$BUSER" -- env -i HOME="$(getent passwd "$BUSER" | cut -d: -f6)" USER="$BUSER" LOGNAME="$BUSER" \
     LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/$BUID PATH=/usr/local/bin:/usr/bin:/bin "$@"
 }
-bench_workdir() { # NAME
+bench_workdir() { # NAME [BASE_SKIFF]: BASE_SKIFF, when given, is copied in as $WORK/skiff-base
   WORK=$(mktemp -d "/tmp/skiff-bench-$1.XXXXXX")
   cp "$REPO/dist/skiff" "$REPO/test/fixtures/out/busybox.docker.tar" "$WORK/"
   chmod 755 "$WORK" "$WORK/skiff"; chmod 644 "$WORK/busybox.docker.tar"; chown "$BUSER" "$WORK"
+  if [ -n "${2:-}" ]; then cp "$2" "$WORK/skiff-base"; chmod 755 "$WORK/skiff-base"; fi
 }

@@ -13,8 +13,7 @@ RUNS=${1:-10}
 BASE=${2:-}
 source "$(dirname "$0")/bench-env.sh"
 
-bench_workdir dnsstart
-[ -z "$BASE" ] || { cp "$BASE" "$WORK/skiff-base"; chmod 755 "$WORK/skiff-base"; }
+bench_workdir dnsstart "$BASE"
 IMG=skiff-test/busybox
 NET=bench-dns-$$
 cleanup() {
