@@ -15,8 +15,8 @@ import { stopRecord } from './stop';
 /**
  * Remove the container's storage (inside the namespace), then its directory and record, then its
  * name. The directory leaves containers/ in one rename, into a staging dir of the store's own
- * (locked while this process lives; a killed rm's is swept by the next pull or load), and is
- * removed there: a command that opens a file in it meanwhile, such as a racing `start` creating
+ * (locked while this process lives; a killed rm's is swept by the next command that opens the
+ * layer store: Engine.layers, pruneStaging), and is removed there: a command that opens a file in it meanwhile, such as a racing `start` creating
  * its op.lock, gets ENOENT ("No such container") instead of adding an entry to a directory half
  * removed, which made the rmdir fail with ENOTEMPTY and left the container behind.
  */
