@@ -5,6 +5,7 @@
  */
 #include "container_process.h"
 #include "helper.h"
+#include "port_handoff.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,7 @@ int spec_next_record(struct spec_reader *r, const char **key, char **f, int *nf)
 
 void container_process_init(struct container_process *p) {
   p->cwd = "/";
+  p->bind_notify_sock = -1;
 }
 
 static void add_item(char **arr, int *count, char *val, const char *who, const char *key) {
@@ -151,7 +153,14 @@ int child_wait_exec(int err_read, pid_t child, int report_fd) {
 }
 
 static void load_seccomp(const struct container_process *p) {
-  if (install_seccomp(p->seccomp) < 0) child_fail(125, "seccomp: %s", strerror(errno));
+  /* The handoff's filter first (the profile may not allow seccomp(2) itself). Without it (a
+   * kernel before 5.0) the forwarder relays every published port, as it would anyway: the
+   * forwarder reads EOF instead of a listener. */
+  if (p->bind_notify_sock >= 0) {
+    port_handoff_install(p->bind_notify_sock);
+    close(p->bind_notify_sock);
+  }
+  if (p->seccomp && install_seccomp(p->seccomp) < 0) child_fail(125, "seccomp: %s", strerror(errno));
 }
 
 static void set_credentials(const struct container_process *p) {
@@ -184,11 +193,11 @@ static void set_credentials(const struct container_process *p) {
 void container_process_set_identity(const struct container_process *p) {
   /* Without no_new_privs the filter needs CAP_SYS_ADMIN (in the namespace), so it goes in
    * before the capabilities are dropped; with it, as late as possible (as runc). */
-  if (p->seccomp && !p->no_new_privs) load_seccomp(p);
+  if (!p->no_new_privs) load_seccomp(p);
   set_credentials(p);
   if (p->no_new_privs) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(125, "no_new_privs: %s", strerror(errno));
-    if (p->seccomp) load_seccomp(p);
+    load_seccomp(p);
   }
 }
 

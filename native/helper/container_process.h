@@ -27,6 +27,7 @@ struct container_process {
   uint64_t caps;       /* the bounding set; also permitted and effective for root */
   const char *seccomp; /* BPF program as hex; NULL = unconfined */
   int no_new_privs;
+  int bind_notify_sock; /* the init with handed-off ports: where its bind notifications' listener goes (port_handoff.c); -1 */
 };
 
 /* A spec file (native/PROTOCOL.md): records `KEY \0 N \0 F1 \0 ... FN \0`. WHO ("monitor",

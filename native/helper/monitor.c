@@ -929,7 +929,7 @@ static void report_ready(const struct spec *s, const char *text) {
  * Returns the exit code (125/126/127 when it never started).
  */
 static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int first, int *started) {
-  int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1}, dns_sock[2] = {-1, -1};
+  int errpipe[2], alive[2], sock[2] = {-1, -1}, go[2] = {-1, -1}, dns_sock[2] = {-1, -1}, handoff[2] = {-1, -1};
   if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   if (s->umnet.argc && pipe2(go, O_CLOEXEC) < 0) die("monitor: pipe: %s", strerror(errno));
   struct stdio_relay relay;
@@ -937,6 +937,9 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   if (s->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
     die("monitor: socketpair: %s", strerror(errno));
   if (s->dns.names && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dns_sock) < 0)
+    die("monitor: socketpair: %s", strerror(errno));
+  /* the init sends its bind notifications' listener to the forwarder (port_handoff.c) */
+  if (s->ports.handoff && s->ports.n && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff) < 0)
     die("monitor: socketpair: %s", strerror(errno));
 
   int userns_sync[2] = {-1, -1};
@@ -969,6 +972,8 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
     net_go_fd = go[0];
     if (dns_sock[0] >= 0) close(dns_sock[0]);
     dns_sock_fd = dns_sock[1];
+    if (handoff[0] >= 0) close(handoff[0]);
+    s->process.bind_notify_sock = handoff[1];
     container_init(s, sock[1], alive[0], &relay, oldmask);
   }
   /* The network comes up while the init mounts its root; the command waits for it. Its
@@ -997,7 +1002,9 @@ static int run_container(struct spec *s, int sigfd, const sigset_t *oldmask, int
   /* the published ports' forwarder first: it keeps its own copy of NETNS, the helper takes it */
   struct port_forward_proc fwd = {-1, -1};
   int failed = net_err[0] || ((s->umnet.argc || s->ports.n) && netns < 0);
-  if (!failed) failed = port_forward_start(&s->ports, netns, getpid(), &fwd, net_err, sizeof net_err) < 0;
+  if (handoff[1] >= 0) close(handoff[1]);
+  if (!failed) failed = port_forward_start(&s->ports, netns, handoff[0], getpid(), &fwd, net_err, sizeof net_err) < 0;
+  if (handoff[0] >= 0) close(handoff[0]);
   if (!failed && s->umnet.argc && early_netns >= 0) {
     failed = usermode_net_wait_ready(&s->umnet, &net, net_err, sizeof net_err) < 0;
   } else if (!failed && s->umnet.argc) {

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "port_handoff.h"
 
 #define PIPE_SIZE (1 << 20)  /* per direction: fewer splice calls per megabyte */
 #define LISTEN_BACKLOG 128
@@ -50,6 +52,11 @@
 #define UDP_MAX_DATAGRAM 65536
 
 int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char **fields) {
+  if (!strcmp(key, "port-handoff")) {
+    if (nf != 1) die("monitor: spec key port-handoff wants 1 field, got %d", nf);
+    f->handoff = atoi(fields[0]) != 0;
+    return 1;
+  }
   if (strcmp(key, "port-forward") != 0) return 0;
   if (nf != 5) die("monitor: spec key port-forward wants 5 fields, got %d", nf);
   if (f->n >= MAX_PORT_FORWARDS) die("monitor: more than %d port-forward records", MAX_PORT_FORWARDS);
@@ -89,7 +96,7 @@ static int socket_address(const char *addr, int port, struct sockaddr_storage *s
 
 /* One host socket for R, bound (and listening for TCP); -1 with errno. An unspecified address
  * takes both families on one dual-stack socket, or IPv4 alone where the host has no IPv6. */
-static int bind_rule(const struct port_rule *r) {
+static int bind_rule(const struct port_rule *r, int handoff) {
   struct sockaddr_storage ss;
   socklen_t len;
   if (socket_address(r->host_ip, r->host_port, &ss, &len) < 0) {
@@ -110,6 +117,8 @@ static int bind_rule(const struct port_rule *r) {
   if (fd < 0) return -1;
   int one = 1, zero = 0;
   if (!r->udp) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* a socket handed to the container binds beside this one (port_handoff.c): the same user only */
+  if (!r->udp && handoff) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (ss.ss_family == AF_INET6 && !r->host_ip[0]) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!r->udp && listen(fd, LISTEN_BACKLOG) < 0)) {
     int e = errno;
@@ -123,7 +132,7 @@ static int bind_rule(const struct port_rule *r) {
 int port_forward_bind(struct port_forward *f, char *msg, size_t len) {
   for (int i = 0; i < f->n; i++) {
     struct port_rule *r = &f->r[i];
-    r->fd = bind_rule(r);
+    r->fd = bind_rule(r, f->handoff);
     if (r->fd >= 0) continue;
     /* Node words it (port-allocation.ts bindRefusal), as it words its own probe's refusal: a port
      * taken between the probe and this bind reads the same. The address goes last: it may be "". */
@@ -146,10 +155,10 @@ static long now_ms(void) {
 }
 
 /* What an epoll event points at. */
-enum tag_kind { TAG_TCP_LISTENER, TAG_UDP_HOST, TAG_TCP_SIDE, TAG_UDP_SESSION };
+enum tag_kind { TAG_TCP_LISTENER, TAG_UDP_HOST, TAG_TCP_SIDE, TAG_UDP_SESSION, TAG_HANDOFF_SOCK, TAG_HANDOFF };
 struct tag {
   enum tag_kind kind;
-  int index;  /* the rule (listeners, host UDP sockets), or the side of a TCP connection */
+  int index;  /* the rule (host UDP sockets), or the side of a TCP connection */
   void *owner;
 };
 
@@ -172,6 +181,17 @@ struct udp_session {
   long last_ms;
   struct tag tag;
   struct udp_session *next_dead;
+};
+
+/* A TCP listener and where each of its connections goes: a rule's host socket relays to the
+ * container's address; a handed-off port's relay listener in the container's namespace relays to
+ * the host socket the container's server now listens on (port_handoff.c), made on the host. */
+struct tcp_listener {
+  int fd;
+  struct sockaddr_storage target;
+  socklen_t target_len;
+  int target_on_host;
+  struct tag tag;
 };
 
 static int epfd;
@@ -249,26 +269,27 @@ static int new_pipe(int p[2]) {
 /* An fd kept free for tcp_accept when the others are spent (the classic spare-fd trick). */
 static int spare_fd = -1;
 
-static void tcp_accept(const struct port_rule *r) {
+static int host_socket(int family);
+
+static void tcp_accept(const struct tcp_listener *l) {
   for (;;) {
-    int client = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int client = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
       /* Out of fds (a client holding many connections): a connection left in the backlog would
        * wake the level-triggered listener again at once, a busy loop until fds come free. Take
        * it with the spare fd and close it: that client is refused, the loop goes on. */
       close(spare_fd);
-      client = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC);
+      client = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
       if (client >= 0) close(client);
       spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (client >= 0) continue;
     }
     if (client < 0) return;  /* EAGAIN */
-    struct sockaddr_storage ss;
-    socklen_t len;
     struct tcp_conn *c = calloc(1, sizeof *c);
-    int target = -1;
-    if (!c || socket_address(r->ctr_ip, r->ctr_port, &ss, &len) < 0 ||
-        (target = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
+    int family = l->target.ss_family, target = -1;
+    if (c) target = l->target_on_host ? host_socket(family) : socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (target >= 0 && l->target_on_host) fcntl(target, F_SETFL, O_NONBLOCK);
+    if (target < 0) {
       close(client);
       free(c);
       continue;
@@ -283,7 +304,7 @@ static void tcp_accept(const struct port_rule *r) {
     int one = 1;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(target, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(target, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+    if (connect(target, (const struct sockaddr *)&l->target, l->target_len) < 0 && errno != EINPROGRESS) {
       conn_close(c);
       continue;
     }
@@ -374,15 +395,16 @@ static void sweep_idle_sessions(void) {
 
 static int by_number(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
-/* Close every fd but the rules' sockets and NETNS (close_range over the gaps), and point 0-2
- * at /dev/null: nothing the monitor or skiff waits on for EOF may stay open through us. */
-static void keep_only(const struct port_forward *f, int netns) {
+/* Close every fd but the rules' sockets, NETNS and HANDOFF_SOCK (close_range over the gaps), and
+ * point 0-2 at /dev/null: nothing the monitor or skiff waits on for EOF may stay open through us. */
+static void keep_only(const struct port_forward *f, int netns, int handoff_sock) {
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0) _exit(1);
   for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
-  static int keep[MAX_PORT_FORWARDS + 1];
+  static int keep[MAX_PORT_FORWARDS + 2];
   int n = 0;
   keep[n++] = netns;
+  if (handoff_sock >= 0) keep[n++] = handoff_sock;
   for (int i = 0; i < f->n; i++) keep[n++] = f->r[i].fd;
   qsort(keep, n, sizeof keep[0], by_number);
   unsigned int from = 3;
@@ -394,25 +416,140 @@ static void keep_only(const struct port_forward *f, int netns) {
   }
 }
 
-static void __attribute__((noreturn)) forwarder(const struct port_forward *f, int netns, pid_t monitor, const sigset_t *mask) {
+/* ---------- handed-off ports (port_handoff.c) ---------- */
+
+/*
+ * Sockets in the host's network namespace, made on request by a thread that stays there: a
+ * network namespace is per thread, and the main thread went into the container's. Only with
+ * port-handoff: the handed-off sockets, and the host end of each relay listener's connections.
+ */
+static int factory_req[2] = {-1, -1}, factory_resp[2] = {-1, -1};
+
+static void *socket_factory(void *unused) {
+  (void)unused;
+  int family;
+  while (read(factory_req[0], &family, sizeof family) == sizeof family) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int reply = fd >= 0 ? fd : -errno;
+    if (write(factory_resp[1], &reply, sizeof reply) != sizeof reply) break;
+  }
+  return NULL;
+}
+
+static int host_socket(int family) {
+  int reply;
+  if (factory_req[1] < 0) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (write(factory_req[1], &family, sizeof family) != sizeof family ||
+      read(factory_resp[0], &reply, sizeof reply) != sizeof reply)
+    return -1;
+  if (reply < 0) {
+    errno = -reply;
+    return -1;
+  }
+  return reply;
+}
+
+static int start_socket_factory(void) {
+  pthread_attr_t attr;
+  pthread_t t;
+  if (pipe2(factory_req, O_CLOEXEC) < 0 || pipe2(factory_resp, O_CLOEXEC) < 0) return -1;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int r = pthread_create(&t, &attr, socket_factory, NULL);
+  pthread_attr_destroy(&attr);
+  return r == 0 ? 0 : -1;
+}
+
+static const struct port_forward *the_rules;
+static struct tcp_listener rule_listeners[MAX_PORT_FORWARDS];
+#define MAX_RELAYS 64
+static struct tcp_listener relays[MAX_RELAYS];
+static int nrelays;
+
+/* The container's server serves every family rule I's host socket did: stop accepting there
+ * (connect AF_UNSPEC leaves it bound, so the port stays reserved; the next run listens again). */
+static void unlisten_rule(int i) {
+  int fd = the_rules->r[i].fd;
+  epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  connect(fd, &unspec, sizeof unspec);
+}
+
+static int same_listen_address(const struct tcp_listener *l, const struct sockaddr_storage *ctr, socklen_t len) {
+  struct sockaddr_storage have;
+  socklen_t have_len = sizeof have;
+  return getsockname(l->fd, (struct sockaddr *)&have, &have_len) == 0 && have_len == len && !memcmp(&have, ctr, len);
+}
+
+static void relay_to_host(const struct sockaddr_storage *ctr, socklen_t ctr_len, int v6only, const struct sockaddr_storage *host,
+                          socklen_t host_len) {
+  for (int i = 0; i < nrelays; i++)
+    if (same_listen_address(&relays[i], ctr, ctr_len)) return; /* the server bound again: the relay stays */
+  if (nrelays == MAX_RELAYS) return;
+  int fd = socket(ctr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ctr->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  struct tcp_listener *l = &relays[nrelays];
+  l->fd = fd;
+  memcpy(&l->target, host, sizeof l->target);
+  l->target_len = host_len;
+  l->target_on_host = 1;
+  l->tag = (struct tag){TAG_TCP_LISTENER, 0, l};
+  /* taken (a server started by exec holds it): the container's own clients then miss the port */
+  if (bind(fd, (const struct sockaddr *)ctr, ctr_len) < 0 || listen(fd, LISTEN_BACKLOG) < 0 || watch(fd, &l->tag, EPOLLIN) < 0) {
+    close(fd);
+    return;
+  }
+  nrelays++;
+}
+
+static const struct handoff_ops handoff_ops = {host_socket, unlisten_rule, relay_to_host};
+
+/* ---------- the forwarder ---------- */
+
+static void __attribute__((noreturn)) forwarder(const struct port_forward *f, int netns, int handoff_sock, pid_t monitor,
+                                                const sigset_t *mask) {
   if (die_with_monitor_child(monitor) < 0) _exit(0);
   prctl(PR_SET_NAME, "skiff-portfwd", 0, 0, 0);
-  keep_only(f, netns);
+  keep_only(f, netns, handoff_sock);
   /* the monitor's mask blocks the signals it reads through its signalfd: the defaults here */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);  /* a peer gone mid-splice is an EPIPE, not our end */
   spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   sigprocmask(SIG_SETMASK, mask, NULL);
+  /* before setns: the factory thread keeps the host's network namespace */
+  if (handoff_sock >= 0 && start_socket_factory() < 0) _exit(1);
   if (setns(netns, CLONE_NEWNET) < 0) _exit(1);
   close(netns);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) _exit(1);
+  the_rules = f;
   static struct tag rule_tags[MAX_PORT_FORWARDS];
   for (int i = 0; i < f->n; i++) {
-    rule_tags[i] = (struct tag){f->r[i].udp ? TAG_UDP_HOST : TAG_TCP_LISTENER, i, NULL};
-    if (watch(f->r[i].fd, &rule_tags[i], EPOLLIN) < 0) _exit(1);
+    const struct port_rule *r = &f->r[i];
+    struct tag *t = &rule_tags[i];
+    if (r->udp) {
+      *t = (struct tag){TAG_UDP_HOST, i, NULL};
+    } else {
+      struct tcp_listener *l = &rule_listeners[i];
+      l->fd = r->fd;
+      if (socket_address(r->ctr_ip, r->ctr_port, &l->target, &l->target_len) < 0) _exit(1);
+      /* a run before this one may have handed the port off and stopped its listening */
+      listen(r->fd, LISTEN_BACKLOG);
+      *t = (struct tag){TAG_TCP_LISTENER, i, l};
+    }
+    if (watch(r->fd, t, EPOLLIN) < 0) _exit(1);
   }
+  struct tag handoff_tag = {TAG_HANDOFF_SOCK, 0, NULL}, listener_tag = {TAG_HANDOFF, 0, NULL};
+  int notify_listener = -1;
+  if (handoff_sock >= 0 && watch(handoff_sock, &handoff_tag, EPOLLIN) < 0) _exit(1);
   struct epoll_event ev[64];
   for (;;) {
     int n = epoll_wait(epfd, ev, 64, nsessions ? 5000 : -1);
@@ -420,10 +557,21 @@ static void __attribute__((noreturn)) forwarder(const struct port_forward *f, in
     for (int i = 0; i < n; i++) {
       struct tag *t = ev[i].data.ptr;
       switch (t->kind) {
-        case TAG_TCP_LISTENER: tcp_accept(&f->r[t->index]); break;
+        case TAG_TCP_LISTENER: tcp_accept(t->owner); break;
         case TAG_UDP_HOST: udp_from_client(&f->r[t->index]); break;
         case TAG_TCP_SIDE: conn_event(t->owner, t->index, ev[i].events); break;
         case TAG_UDP_SESSION: udp_from_container(t->owner); break;
+        case TAG_HANDOFF_SOCK:
+          /* the init's listener, once (or EOF: the init failed before sending it) */
+          epoll_ctl(epfd, EPOLL_CTL_DEL, handoff_sock, NULL);
+          if (fd_recv(handoff_sock, &notify_listener, 1) == 1 && watch(notify_listener, &listener_tag, EPOLLIN) < 0) _exit(1);
+          close(handoff_sock);
+          break;
+        case TAG_HANDOFF:
+          /* EPOLLHUP: every process of the container is gone; the run's end stops us */
+          if (ev[i].events & EPOLLHUP) epoll_ctl(epfd, EPOLL_CTL_DEL, notify_listener, NULL);
+          else port_handoff_notified(notify_listener, f, &handoff_ops);
+          break;
       }
     }
     while (dead_conns) {
@@ -440,8 +588,8 @@ static void __attribute__((noreturn)) forwarder(const struct port_forward *f, in
   }
 }
 
-int port_forward_start(const struct port_forward *f, int netns, pid_t monitor, struct port_forward_proc *p,
-                       char *msg, size_t len) {
+int port_forward_start(const struct port_forward *f, int netns, int handoff_sock, pid_t monitor,
+                       struct port_forward_proc *p, char *msg, size_t len) {
   p->pid = -1;
   p->pidfd = -1;
   if (f->n == 0) return 0;
@@ -452,7 +600,7 @@ int port_forward_start(const struct port_forward *f, int netns, pid_t monitor, s
     snprintf(msg, len, "cannot start the port forwarder: %s", strerror(errno));
     return -1;
   }
-  if (p->pid == 0) forwarder(f, netns, monitor, &none);
+  if (p->pid == 0) forwarder(f, netns, handoff_sock, monitor, &none);
   p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
   return 0;
 }

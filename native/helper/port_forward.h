@@ -23,6 +23,7 @@ struct port_rule {
 struct port_forward {
   struct port_rule r[MAX_PORT_FORWARDS];
   int n;
+  int handoff; /* spec key port-handoff: TCP ports may be handed to the container's socket (port_handoff.c) */
 };
 
 /* A running forwarder: its pid and a pidfd (signals never hit a reused PID). */
@@ -31,7 +32,7 @@ struct port_forward_proc {
   int pidfd;
 };
 
-/* The spec key port-forward; 1 when KEY was it. */
+/* The spec keys port-forward and port-handoff; 1 when KEY was one. */
 int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char **fields);
 
 /* In the monitor, in the host's network namespace, once for its whole life: bind (and listen on)
@@ -41,9 +42,10 @@ int port_forward_bind(struct port_forward *f, char *msg, size_t len);
 
 /* Fork the forwarder for one run: it dies with the monitor, enters NETNS (the container's network
  * namespace, opened right after the clone; the caller keeps and closes its fd) and relays until
- * it is stopped. 0, or -1 with one line in msg. */
-int port_forward_start(const struct port_forward *f, int netns, pid_t monitor, struct port_forward_proc *p,
-                       char *msg, size_t len);
+ * it is stopped. HANDOFF_SOCK (-1 for none): where the init sends its bind notifications'
+ * listener (port_handoff.c); the caller closes its own copy. 0, or -1 with one line in msg. */
+int port_forward_start(const struct port_forward *f, int netns, int handoff_sock, pid_t monitor,
+                       struct port_forward_proc *p, char *msg, size_t len);
 
 /* Stop the run's forwarder (SIGKILL: its connections end with the container) and reap it. */
 void port_forward_stop(struct port_forward_proc *p);

@@ -184,6 +184,8 @@ export interface NetworkStart {
   helper?: { argv: string[]; log: string; pidFile: string; apiSocket?: string; apiRequests: string[] };
   /** the monitor's `port-forward` records (port-forward.ts) */
   portForwards: string[][];
+  /** the forwarder may hand TCP ports to the server's own socket (native/helper/port_handoff.c) */
+  portHandoff?: boolean;
   /** the embedded DNS server of a container on a user network */
   dns?: DnsStart;
 }
@@ -237,5 +239,6 @@ export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: st
       apiSocket: plan.apiSocket, apiRequests: plan.apiRequests,
     },
     portForwards: portForwardRecords(plan.forwardPorts, plan.containerAddress ?? '127.0.0.1'),
+    portHandoff: plan.portHandoff,
   };
 }

@@ -76,7 +76,7 @@ async function writeSpecs(engine: Engine, c: ContainerRecord, attach: boolean, d
     // always, so that `update --restart` can give a running container a policy it started without
     stopFile: monitorFile(dir, 'userStop'), restartFile: monitorFile(dir, 'restart'), policyFile: monitorFile(dir, 'policy'),
     log: containerLog(engine, c), attachSocket: monitorFile(dir, 'attach'), attached: attach,
-    network: netStart.helper, portForwards: netStart.portForwards, dns: netStart.dns, domainname: c.config.net?.domainname,
+    network: netStart.helper, portForwards: netStart.portForwards, portHandoff: netStart.portHandoff, dns: netStart.dns, domainname: c.config.net?.domainname,
     detachKeys, detachCleanup,
     ...(networks ? { userNetworks: networkSpecRecords(engine, c, networks) } : {}),
   });

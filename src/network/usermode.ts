@@ -44,6 +44,8 @@ export interface UserModePlan {
   apiRequests: string[];
   /** the ports skiff's own forwarder publishes (port-forward.ts), to containerAddress */
   forwardPorts: PortBound[];
+  /** whether the forwarder may hand a published TCP port to the server's own socket (native/helper/port_handoff.c) */
+  portHandoff?: boolean;
   /** the host as the container reaches it (host.containers.internal, --add-host X:host-gateway) */
   hostGateway?: string;
   /** the container's own address on this network, for its /etc/hosts line */
@@ -140,10 +142,13 @@ function pastaPlan(path: string, i: PlanInput): UserModePlan {
 
 function slirpPlan(path: string, i: PlanInput): UserModePlan {
   const opts = new Map(i.options.map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)]));
-  // Podman's two port handlers: rootlessport (the default; here skiff's own forwarder, which
-  // splices) or slirp4netns's own (through its API; slower, but it keeps the client's address).
-  const handler = opts.get('port_handler') ?? 'rootlessport';
-  if (handler !== 'rootlessport' && handler !== 'slirp4netns') {
+  // Podman's two port handlers: rootlessport (here skiff's own forwarder, which splices) or
+  // slirp4netns's own (through its API; slower, but it keeps the client's address). Unset, the
+  // forwarder also hands each published TCP port to the server's own socket once it binds it
+  // (port_handoff.c: no relay in the data path, the client's address kept); rootlessport named
+  // keeps every connection on the relay.
+  const handler = opts.get('port_handler') ?? 'default';
+  if (handler !== 'default' && handler !== 'rootlessport' && handler !== 'slirp4netns') {
     throw new InvalidError(`slirp4netns port_handler=${handler} is not supported: use port_handler=rootlessport (skiff's forwarder, the default) or port_handler=slirp4netns (keeps the client's address)`);
   }
   const apiPorts = handler === 'slirp4netns' ? i.ports : [];
@@ -167,7 +172,10 @@ function slirpPlan(path: string, i: PlanInput): UserModePlan {
   const hostGateway = hostLoopback ? SLIRP.gateway : route && interfaceAddress(route.iface);
   return {
     helper: 'slirp4netns', argv, apiSocket: apiRequests.length ? i.apiSocket : undefined, apiRequests,
-    forwardPorts: handler === 'rootlessport' ? i.ports : [], hostGateway,
+    forwardPorts: handler === 'slirp4netns' ? [] : i.ports, hostGateway,
+    // A handed-off socket lives in the host's namespace, where it could also connect() before it
+    // listens: only where the container reaches the host's loopback anyway.
+    portHandoff: handler === 'default' && hostLoopback,
     containerAddress: opts.has('cidr') ? slirpGuest(opts.get('cidr')!) : SLIRP.guest, dnsForwarder: opts.has('cidr') ? undefined : SLIRP.dns,
   };
 }

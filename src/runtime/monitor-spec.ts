@@ -87,6 +87,8 @@ export interface MonitorOptions {
   userNetworks?: { attach: string[][]; usersLock: string };
   /** published ports the monitor binds and forwards into the container (port_forward.c): `port-forward` fields */
   portForwards?: string[][];
+  /** TCP ports may be handed to the server's own socket (port_handoff.c): `port-handoff` */
+  portHandoff?: boolean;
   /** the embedded DNS server at 127.0.0.11 (dns_server.c): its names file, and `dns-upstream` fields */
   dns?: { namesFile: string; ndotsSet: boolean; upstreams: string[][] };
 }
@@ -225,6 +227,7 @@ export function encodeMonitorSpec(spec: OciSpec, o: MonitorOptions): Buffer {
     for (const fields of o.userNetworks.attach) rec('net-attach', ...fields);
   }
   for (const fields of o.portForwards ?? []) rec('port-forward', ...fields);
+  if (o.portHandoff && o.portForwards?.length) rec('port-handoff', 1);
   if (o.dns) {
     rec('dns', o.dns.namesFile, o.dns.ndotsSet ? 1 : 0);
     for (const fields of o.dns.upstreams) rec('dns-upstream', ...fields);
