@@ -12,6 +12,7 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -440,6 +441,44 @@ export function hostProcessesMatching(needle: string, opts: { exact?: boolean } 
     }
   }
   return pids;
+}
+
+/** Whether host process PID was started by skiff for store S (it inherits SKIFF_ROOT). */
+export function startedForStore(s: Store, pid: number): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SKIFF_ROOT=${s.root}`); } catch { return false; }
+}
+
+/** Store S's port forwarders (native/helper/port_forward.c: a fork of a monitor, named skiff-portfwd). */
+export function forwardersOf(s: Store): number[] {
+  return hostProcessesMatching('monitor').filter((pid) => {
+    try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'skiff-portfwd' && startedForStore(s, pid); } catch { return false; }
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET http://HOST:PORT/FILE from the host, retried while the server in the container comes up. */
+export async function fetchFromHost(port: number, file = 'index.html', host = '127.0.0.1'): Promise<string> {
+  let body = '';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/${file}`;
+  await waitFor(async () => {
+    try {
+      const r = await fetch(url);
+      body = await r.text();
+      return r.ok;
+    } catch { return false; }
+  }, 20_000, `${url} to answer`);
+  return body;
 }
 
 /** This user's subordinate range from /etc/subuid or /etc/subgid, if any. */

@@ -5,16 +5,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, psAll, putFixtureProgram, sh, shq, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, hostProcessesMatching, psAll, putFixtureProgram, sh, shq, skiff, startedForStore, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 const store = useStore();
 
-const startedForOurStore = (pid: number): boolean => {
-  try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SKIFF_ROOT=${store().root}`); } catch { return false; }
-};
-
 /** This file's monitors and forwarders (a forwarder is a fork of its monitor, named skiff-portfwd). */
-const ourMonitors = (): number[] => hostProcessesMatching(' monitor ').filter(startedForOurStore);
+const ourMonitors = (): number[] => hostProcessesMatching(' monitor ').filter((pid) => startedForStore(store(), pid));
 
 afterEach(async () => {
   const ids = (await skiff(['ps', '-aq'])).stdout.split('\n').filter(Boolean);

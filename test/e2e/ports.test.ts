@@ -4,53 +4,19 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { BUSYBOX, errorLines, hostProcessesMatching, isRootless, lines, psAll, skiff, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
+import { BUSYBOX, errorLines, fetchFromHost, forwardersOf, freePort, hostProcessesMatching, isRootless, lines, psAll, skiff, startedForStore, udpEchoThroughPort, uniqueName, useStore, waitFor } from './harness';
 
 const store = useStore();
-
-const startedForOurStore = (pid: number): boolean => {
-  try { return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SKIFF_ROOT=${store().root}`); } catch { return false; }
-};
 
 /**
  * This file's user-mode network helpers: pasta or slirp4netns processes started for its store
  * (they inherit the monitor's environment), not those of other suites running at the same time.
  */
 function ourHelpers(): number[] {
-  return hostProcessesMatching('pasta').concat(hostProcessesMatching('slirp4netns')).filter(startedForOurStore);
+  return hostProcessesMatching('pasta').concat(hostProcessesMatching('slirp4netns')).filter((pid) => startedForStore(store(), pid));
 }
 
-/** This file's port forwarders (port_forward.c: forked by a monitor, named skiff-portfwd). */
-function ourForwarders(): number[] {
-  return hostProcessesMatching('monitor').filter((pid) => {
-    try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'skiff-portfwd' && startedForOurStore(pid); } catch { return false; }
-  });
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** GET http://127.0.0.1:PORT/PATH from the host, retried while the server in the container comes up. */
-async function fetchFromHost(port: number, file = 'index.html'): Promise<string> {
-  let body = '';
-  await waitFor(async () => {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/${file}`);
-      body = await r.text();
-      return r.ok;
-    } catch { return false; }
-  }, 20_000, `http://127.0.0.1:${port}/${file} to answer`);
-  return body;
-}
+const ourForwarders = (): number[] => forwardersOf(store());
 
 /** busybox httpd serving a page that names the container, on port 80. */
 const HTTPD = 'echo "hello from $(hostname)" > /tmp/index.html; exec httpd -f -p 80 -h /tmp';
