@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: a 200 MB download through a published port, container -> host, measured in one run:
 # the host's loopback (busybox httpd on 127.0.0.1, the physical limit); skiff's default network
-# (slirp4netns, ports through skiff's forwarder: port_forward.c), slirp4netns's own port handler
-# and pasta's; Podman's default (slirp4netns + rootlessport) and its slirp4netns port handler
+# (slirp4netns; the port handed to httpd's own socket: port_handoff.c), skiff's forwarder alone
+# (port_handler=rootlessport: port_forward.c relays every connection), slirp4netns's own port
+# handler and pasta's; Podman's default (slirp4netns + rootlessport) and its slirp4netns port handler
 # (Podman 4.3 has no pasta mode). Same user (bench), rootless, same busybox httpd serving the same
 # file (bind mounted read-only), fetched by curl from 127.0.0.1. The modes take turns, ROUNDS
 # rounds of one download each in an order that rotates, so machine noise falls on all alike. Prints MB/s (median,
@@ -35,7 +36,7 @@ quartiles() { sort -g | awk '{a[NR]=$1} END {printf "q1 %.0f, q3 %.0f\n", a[int(
 
 # every server up at once, each on its own port
 declare -A PORT
-MODES=(loopback skiff-default skiff-slirp-handler skiff-pasta podman-default podman-slirp-handler)
+MODES=(loopback skiff-default skiff-forwarder skiff-slirp-handler skiff-pasta podman-default podman-slirp-handler)
 P=$(free_port); PORT[loopback]=$P
 as_bench setsid busybox httpd -f -p "127.0.0.1:$P" -h "$WORK/www" & HP=$!
 start_skiff() { # mode --network-value
@@ -47,6 +48,7 @@ start_podman() {
   as_bench podman run -d --name "bench-$1" "${net[@]}" -p "127.0.0.1:$p:80" -v "$WORK/www:/www:ro" "$IMG" "${HTTPD[@]}" >/dev/null
 }
 start_skiff skiff-default ''
+start_skiff skiff-forwarder slirp4netns:port_handler=rootlessport
 start_skiff skiff-slirp-handler slirp4netns:port_handler=slirp4netns
 start_skiff skiff-pasta pasta
 start_podman podman-default ''
@@ -58,7 +60,7 @@ for r in $(seq "$ROUNDS"); do  # the order rotates each round: no mode always fo
 done
 pkill -P "$HP" || true  # runuser forks: the httpd is its child, not $HP itself
 kill "$HP" 2>/dev/null || true
-for m in skiff-default skiff-slirp-handler skiff-pasta; do as_bench "$WORK/skiff" rm -f "bench-$m" >/dev/null; done
+for m in skiff-default skiff-forwarder skiff-slirp-handler skiff-pasta; do as_bench "$WORK/skiff" rm -f "bench-$m" >/dev/null; done
 for m in podman-default podman-slirp-handler; do as_bench podman rm -f -t 0 "bench-$m" >/dev/null; done
 
 declare -A RESULT SPREAD

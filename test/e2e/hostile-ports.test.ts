@@ -95,6 +95,10 @@ describe('a host port the probe found free but the monitor cannot bind', () => {
   });
 });
 
+/** Every connection through the forwarder, the subject of these tests: no handoff of a TCP port to
+ * the server's own socket (port_handoff.c), which would leave the forwarder out of the data path. */
+const RELAYED = '--network slirp4netns:port_handler=rootlessport';
+
 /** This file's one running forwarder (comm skiff-portfwd, forked by a monitor of this store). */
 function forwarder(): number {
   const pids = ourMonitors().filter((pid) => {
@@ -178,7 +182,7 @@ describe('the forwarder under a hostile client', () => {
     const [flooded, other] = await freePorts(2);
     const name = uniqueName('flood');
     const script = 'mkdir /www && echo other-port > /www/index.html && httpd -p 81 -h /www && while [ ! -x /tcp-sink ]; do sleep 0.1; done; exec /tcp-sink 80';
-    const r = await sh(`ulimit -n 256 && "$SKIFF" run -d --name ${name} -p 127.0.0.1:${flooded}:80 -p 127.0.0.1:${other}:81 ${BUSYBOX} sh -c ${shq(script)}`);
+    const r = await sh(`ulimit -n 256 && "$SKIFF" run -d --name ${name} ${RELAYED} -p 127.0.0.1:${flooded}:80 -p 127.0.0.1:${other}:81 ${BUSYBOX} sh -c ${shq(script)}`);
     expect(r.code, r.stderr).toBe(0);
     await putFixtureProgram(name, 'tcp-sink');
     expect(await fetched(other)).toBe('other-port\n');
@@ -245,7 +249,7 @@ describe('the forwarder under a hostile client', () => {
     const [tcp, udp] = await freePorts(2);
     const name = uniqueName('fdfull');
     const script = 'mkdir /www && echo served > /www/index.html && exec httpd -f -p 81 -h /www';
-    const r = await sh(`ulimit -n 256 && "$SKIFF" run -d --name ${name} -p 127.0.0.1:${tcp}:81 -p 127.0.0.1:${udp}:82/udp ${BUSYBOX} sh -c ${shq(script)}`);
+    const r = await sh(`ulimit -n 256 && "$SKIFF" run -d --name ${name} ${RELAYED} -p 127.0.0.1:${tcp}:81 -p 127.0.0.1:${udp}:82/udp ${BUSYBOX} sh -c ${shq(script)}`);
     expect(r.code, r.stderr).toBe(0);
     expect(await fetched(tcp)).toBe('served\n');
     const pid = forwarder();

@@ -40,3 +40,34 @@ describe("the monitor's report of a host port it could not bind", () => {
     expect(bindRefusal('cannot prepare the network helper: x', 'web', true)).toBeUndefined();
   });
 });
+
+describe('which slirp4netns port handler serves published ports', () => {
+  const plan = async (options: string[]) => {
+    const { planUserMode } = await import('../../../src/network/usermode');
+    return planUserMode({
+      helper: 'slirp4netns', options, rootless: true, apiSocket: '/run/x.sock', needsDnsForwarder: false,
+      ports: [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    });
+  };
+  it('unset: the forwarder, which hands TCP ports to the server\'s own socket (port_handoff.c)', async () => {
+    const p = await plan([]);
+    expect(p.forwardPorts).toHaveLength(1);
+    expect(p.portHandoff).toBe(true);
+  });
+  it('rootlessport named, or no host loopback: the forwarder relays every connection', async () => {
+    for (const o of [['port_handler=rootlessport'], ['allow_host_loopback=false']]) {
+      const p = await plan(o);
+      expect(p.forwardPorts, o[0]).toHaveLength(1);
+      expect(p.portHandoff, o[0]).toBe(false);
+    }
+  });
+  it('slirp4netns: its own API, not the forwarder', async () => {
+    const p = await plan(['port_handler=slirp4netns']);
+    expect(p.forwardPorts).toEqual([]);
+    expect(p.portHandoff).toBe(false);
+    expect(p.apiRequests).toHaveLength(1);
+  });
+  it('anything else is refused, naming the two handlers', async () => {
+    await expect(plan(['port_handler=rootlesskit'])).rejects.toThrow(/port_handler=rootlesskit is not supported: use port_handler=rootlessport/);
+  });
+});
