@@ -18,11 +18,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { fixture } from './harness';
+import { fixture, freePort } from './harness';
 import { makeServerTls, makeSigningCert, type TlsFiles } from './registry-certs';
 import { startTokenServer, type RegistryUser, type TokenPolicy, type TokenRequest, type TokenServer } from './registry-token';
 import { removeSkopeoHome, skopeoOk } from './skopeo';
@@ -233,17 +232,6 @@ function installExitHook(): void {
 
 /** setpriv --pdeathsig: the registry is killed when this process dies, however it dies. */
 const HAS_SETPRIV = spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // configuration
