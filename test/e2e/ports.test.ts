@@ -49,10 +49,14 @@ describe('-p: published ports, fetched from the host on 127.0.0.1', () => {
     }
   });
 
-  test('through the forwarder: 4 MB each way with a half-close in between', async () => {
+  // handed to the server's own socket (port_handoff.c), and through the forwarder's relay
+  test.each([
+    ['handed to the server', []],
+    ['through the forwarder', ['--network', 'slirp4netns:port_handler=rootlessport']],
+  ])('%s: 4 MB each way with a half-close in between', async (_label, flags) => {
     const port = await freePort();
     // the server reads to EOF (the client's half-close), then answers with the byte count and 4 MB
-    const c = await started(['-p', `127.0.0.1:${port}:7000`], 'exec nc -ll -p 7000 -e sh -c \'wc -c; head -c 4000000 /dev/zero\'');
+    const c = await started([...flags, '-p', `127.0.0.1:${port}:7000`], 'exec nc -ll -p 7000 -e sh -c \'wc -c; head -c 4000000 /dev/zero\'');
     try {
       const payload = Buffer.alloc(4_000_000, 7);
       let reply: Buffer = Buffer.alloc(0);
