@@ -372,6 +372,60 @@ describe('a network connected to a running container, across its --restart runs 
   });
 });
 
+/** One frame (TYPE, 4-byte big-endian LENGTH, DATA) to a container's attach socket; the monitor's answer of the same type, or null when it closed the connection. */
+function attachFrame(id: string, type: number, data: Buffer, length = data.length): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    // through the directory's fd: the whole path can be longer than a socket address's 108 bytes
+    const dirFd = fs.openSync(`${store().root}/containers/${id}`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    const sock = net.connect(`/proc/self/fd/${dirFd}/attach`);
+    sock.once('connect', () => fs.closeSync(dirFd));
+    const head = Buffer.alloc(5);
+    head[0] = type;
+    head.writeUInt32BE(length, 1);
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('the monitor neither answered nor closed (10 s)')); }, 10_000);
+    sock.on('connect', () => sock.write(Buffer.concat([head, data])));
+    sock.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      while (got.length >= 5 && got.length >= 5 + got.readUInt32BE(1)) {
+        const n = got.readUInt32BE(1);
+        if (got[0] === type) { clearTimeout(timer); sock.destroy(); resolve(got.subarray(5, 5 + n).toString()); return; }
+        got = got.subarray(5 + n);
+      }
+    });
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('close', () => { clearTimeout(timer); resolve(null); });
+  });
+}
+
+// The attach socket is the user's own (0600), but the monitor parses frame 7 (what `network
+// connect`/`disconnect` tell it) in its one poll loop: a bad frame must get its reason and leave
+// the monitor serving, and the limit of 16 networks must hold.
+describe('frame 7 on the attach socket, malformed or past its limits', () => {
+  test('each gets one reason (an oversized frame the connection closed), the 17th network is refused, the monitor goes on', async () => {
+    const name = uniqueName('frame7');
+    const r = await skiff(['run', '-d', '--name', name, BUSYBOX, 'sleep', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    containers.push(name);
+    const id = r.stdout.trim();
+    const fields = (...f: string[]) => Buffer.from(f.map((x) => `${x}\0`).join(''));
+    const lockDir = fs.mkdtempSync(`${store().runroot}/frame7-`);
+    const attach = (ifname: string) => fields('attach', '1', '1', 'br-x', '10.99.0.1/24', ifname, '10.99.0.2/24', '02:42:0a:63:00:02', '10.99.0.1', `${lockDir}/users.lock`);
+    expect(await attachFrame(id, 7, Buffer.from('no fields at all'))).toBe('net: malformed message');
+    expect(await attachFrame(id, 7, fields('attach', 'one'))).toBe('net: want attach and 9 fields or detach IFNAME');
+    expect(await attachFrame(id, 7, attach('x'.repeat(20)))).toBe('net: bad interface name');
+    expect(await attachFrame(id, 7, Buffer.alloc(0), 0xffffffff)).toBeNull();
+    for (let i = 0; i < 16; i++) expect(await attachFrame(id, 7, attach(`n${i}`))).toBe('ok');
+    expect(await attachFrame(id, 7, attach('n16'))).toBe('net: more than 16 networks');
+    expect(await attachFrame(id, 7, attach('n3'))).toBe('ok'); // the same interface again replaces it
+    for (let i = 0; i < 16; i++) expect(await attachFrame(id, 7, fields('detach', `n${i}`))).toBe('ok');
+    expect(await attachFrame(id, 7, fields('detach', 'never-attached'))).toBe('ok');
+    const state = await skiff(['inspect', '--format', '{{.State.Status}}', name]);
+    expect(state.stdout.trim()).toBe('running');
+    expect((await skiff(['exec', name, 'true'])).code).toBe(0);
+  });
+});
+
 describe('network ls, inspect, rm and prune', () => {
   test('inspect shows the IPAM config, the flags, the labels and the running containers', async () => {
     const n = await network(['--subnet', '10.125.0.0/16', '--internal', '--label', 'team=red']);
