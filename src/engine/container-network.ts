@@ -199,7 +199,8 @@ function userNetworkAddress(c: ContainerRecord): string {
 /**
  * At start: the host ports decided, the user-mode helper planned, the container's files written.
  * Published ports go through skiff's forwarder (port-forward.ts) unless the helper forwards them
- * itself (pasta, slirp4netns with port_handler=slirp4netns).
+ * itself (pasta's UDP, slirp4netns with port_handler=slirp4netns); on the user-mode network its
+ * TCP ports may be handed to the server's own socket (usermode.ts decides: portHandoff).
  */
 export async function prepareNetwork(engine: Engine, c: ContainerRecord, dir: string): Promise<NetworkStart> {
   const mode = modeOf(c);

@@ -8,8 +8,9 @@ import type { PortBound } from './ports';
  * container's own address there. The container sees that address as the peer, not the client's
  * (slirp4netns's own port handler keeps the client's address: port_handler=slirp4netns).
  *
- * Used by the slirp4netns default network (port_handler=rootlessport, Podman's default) and by
- * user-defined networks, whose containers the host reaches no other way.
+ * Used by the slirp4netns default network (unless port_handler=slirp4netns), pasta's TCP ports,
+ * and user-defined networks, whose containers the host reaches no other way. On the first two,
+ * TCP ports are handed to the server's own socket once it binds them (port_handoff.c).
  */
 
 /** The monitor's `port-forward` records: PROTO HOST_IP HOST_PORT CTR_IP CTR_PORT. */

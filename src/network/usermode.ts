@@ -121,8 +121,13 @@ function pastaPlan(path: string, i: PlanInput): UserModePlan {
   if (!i.rootless) argv.push('--runas', '0');
   argv.push('--netns', `/proc/self/fd/${NETNS_FD}`, '--pid', `/proc/self/fd/${READY_FD}`);
   // Only what -p asks for is forwarded: pasta's default would forward every port the container
-  // binds, and every host port to the container's loopback.
-  const tcp = i.ports.filter((p) => p.protocol === 'tcp'), udp = i.ports.filter((p) => p.protocol === 'udp');
+  // binds, and every host port to the container's loopback. TCP goes to skiff's forwarder, which
+  // hands each port to the server's own socket (port_handoff.c: loopback's speed, where pasta's
+  // splice path is a third process), unless the container cannot reach the host's loopback
+  // through the gateway (--no-map-gw), where a socket in the host's namespace would widen it.
+  const mapsHostLoopback = !i.options.includes('--no-map-gw');
+  const handedOff = mapsHostLoopback ? i.ports.filter((p) => p.protocol === 'tcp') : [];
+  const tcp = mapsHostLoopback ? [] : i.ports.filter((p) => p.protocol === 'tcp'), udp = i.ports.filter((p) => p.protocol === 'udp');
   const spec = (p: PortBound) => `${p.hostIp ? `${p.hostIp}/` : ''}${p.hostPort}:${p.containerPort}`;
   for (const p of tcp) argv.push('-t', spec(p));
   for (const p of udp) argv.push('-u', spec(p));
@@ -137,7 +142,10 @@ function pastaPlan(path: string, i: PlanInput): UserModePlan {
     dnsForwarder = hostGateway;
   }
   argv.push(...i.options);
-  return { helper: 'pasta', argv, apiRequests: [], forwardPorts: [], hostGateway, containerAddress: route && interfaceAddress(route.iface), dnsForwarder };
+  return {
+    helper: 'pasta', argv, apiRequests: [], forwardPorts: handedOff, portHandoff: handedOff.length > 0,
+    hostGateway, containerAddress: route && interfaceAddress(route.iface), dnsForwarder,
+  };
 }
 
 function slirpPlan(path: string, i: PlanInput): UserModePlan {
@@ -149,7 +157,7 @@ function slirpPlan(path: string, i: PlanInput): UserModePlan {
   // keeps every connection on the relay.
   const handler = opts.get('port_handler') ?? 'default';
   if (handler !== 'default' && handler !== 'rootlessport' && handler !== 'slirp4netns') {
-    throw new InvalidError(`slirp4netns port_handler=${handler} is not supported: use port_handler=rootlessport (skiff's forwarder, the default) or port_handler=slirp4netns (keeps the client's address)`);
+    throw new InvalidError(`slirp4netns port_handler=${handler} is not supported: leave it unset (skiff's forwarder, which hands TCP ports to the server), or use port_handler=rootlessport (every connection through the forwarder) or port_handler=slirp4netns (slirp4netns's own)`);
   }
   const apiPorts = handler === 'slirp4netns' ? i.ports : [];
   const argv = [path, '--configure', `--mtu=${opts.get('mtu') ?? '65520'}`, '--netns-type=path', `--ready-fd=${READY_FD}`, `--exit-fd=${EXIT_FD}`];

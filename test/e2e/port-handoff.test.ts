@@ -1,5 +1,5 @@
 // Published TCP ports handed to the server's own socket (native/helper/port_handoff.c): on the
-// default network the container's bind() of a published port is replaced by a socket bound to
+// default network (and pasta's) the container's bind() of a published port is replaced by a socket bound to
 // the host port in the host's namespace, so the server sees each client's real address and no
 // relay is in the data path. What must still work: the container's own clients, a server that
 // binds again, a restart, an IPv4-only server on a dual-stack -p, and every bind that is not a
@@ -39,6 +39,30 @@ afterEach(async () => {
 const hostHasIpv6Loopback = (): boolean => {
   try { return fs.readFileSync('/proc/net/if_inet6', 'utf8').includes(' lo'); } catch { return false; }
 };
+
+/** /bind-probe (test/fixtures/bind-probe.c) on container port 7000, published at 127.0.0.1:HOSTPORT: its report lines, and its answer through the host port. */
+async function probePort(flags: string[]): Promise<{ out: string[]; reply: string; hostPort: number }> {
+  const hostPort = await freePort();
+  const name = await started([...flags, '-p', `127.0.0.1:${hostPort}:7000`], 'while [ ! -x /bind-probe ]; do sleep 0.05; done; exec /bind-probe 7000 > /probe.out');
+  await putFixtureProgram(name, 'bind-probe');
+  let out: string[] = [];
+  await waitFor(async () => {
+    out = lines((await skiff(['exec', name, 'cat', '/probe.out'])).stdout);
+    return out.includes('listening');
+  }, 20_000, 'the probe to listen');
+  let reply = '';
+  await waitFor(async () => {
+    reply = await new Promise<string>((resolve) => {
+      let got = '';
+      const s = net.connect(hostPort, '127.0.0.1');
+      s.on('data', (d) => { got += d.toString(); });
+      s.on('error', () => resolve(''));
+      s.on('close', () => resolve(got));
+    });
+    return reply !== '';
+  }, 20_000, 'the probe to answer through the host port');
+  return { out, reply, hostPort };
+}
 
 describe('a published TCP port handed to the server', () => {
   test('the server sees the host client\'s address; its own container still reaches it at 127.0.0.1:80', async () => {
@@ -90,23 +114,22 @@ describe('a published TCP port handed to the server', () => {
   });
 
   test('binds that are not a published TCP port\'s go on in the container, unreadable and short addresses fail as usual, flags survive', async () => {
-    const port = await freePort();
-    const name = await started(['-p', `127.0.0.1:${port}:7000`], 'while [ ! -x /bind-probe ]; do sleep 0.05; done; exec /bind-probe 7000 > /probe.out');
-    await putFixtureProgram(name, 'bind-probe');
-    let out: string[] = [];
-    await waitFor(async () => {
-      out = lines((await skiff(['exec', name, 'cat', '/probe.out'])).stdout);
-      return out.includes('listening');
-    }, 20_000, 'the probe to listen');
-    expect(out).toEqual(['efault ok', 'short-len ok', 'udp ok', 'flags ok', `port ${port}`, 'listening']);
-    const reply = await new Promise<string>((resolve, reject) => {
-      let got = '';
-      const s = net.connect(port, '127.0.0.1');
-      s.on('data', (d) => { got += d.toString(); });
-      s.on('error', reject);
-      s.on('close', () => resolve(got));
-    });
-    expect(reply).toBe('probe\n');
+    const p = await probePort([]);
+    expect(p.out).toEqual(['efault ok', 'short-len ok', 'udp ok', 'flags ok', `port ${p.hostPort}`, 'listening']);
+    expect(p.reply).toBe('probe\n');
+  });
+});
+
+describe('--network pasta', () => {
+  test('TCP ports are handed to the server too (its socket names the host port)', async () => {
+    const p = await probePort(['--network', 'pasta']);
+    expect(p.reply).toBe('probe\n');
+    expect(p.out).toContain(`port ${p.hostPort}`);
+  });
+  test('pasta:--no-map-gw (no way to the host\'s loopback): pasta forwards them itself', async () => {
+    const p = await probePort(['--network', 'pasta:--no-map-gw']);
+    expect(p.reply).toBe('probe\n');
+    expect(p.out).toContain('port 7000');
   });
 });
 

@@ -68,6 +68,30 @@ describe('which slirp4netns port handler serves published ports', () => {
     expect(p.apiRequests).toHaveLength(1);
   });
   it('anything else is refused, naming the two handlers', async () => {
-    await expect(plan(['port_handler=rootlesskit'])).rejects.toThrow(/port_handler=rootlesskit is not supported: use port_handler=rootlessport/);
+    await expect(plan(['port_handler=rootlesskit'])).rejects.toThrow(/port_handler=rootlesskit is not supported: leave it unset .* port_handler=rootlessport .* port_handler=slirp4netns/);
+  });
+});
+
+describe('which of pasta\'s ports the forwarder serves', () => {
+  const plan = async (options: string[]) => {
+    const { planUserMode } = await import('../../../src/network/usermode');
+    return planUserMode({
+      helper: 'pasta', options, rootless: true, apiSocket: '/run/x.sock', needsDnsForwarder: false,
+      ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }, { hostIp: '', hostPort: 5353, containerPort: 53, protocol: 'udp' }],
+    });
+  };
+  it('TCP: the forwarder, handed to the server; UDP: pasta\'s own -u', async () => {
+    const p = await plan([]);
+    expect(p.forwardPorts.map((x) => x.protocol)).toEqual(['tcp']);
+    expect(p.portHandoff).toBe(true);
+    expect(p.argv.join(' ')).toContain('-u 5353:53');
+    expect(p.argv.join(' ')).toContain('-t none');
+  });
+  it('--no-map-gw (no way to the host\'s loopback): pasta forwards TCP too, no handoff', async () => {
+    const p = await plan(['--no-map-gw']);
+    expect(p.forwardPorts).toEqual([]);
+    expect(p.portHandoff).toBe(false);
+    expect(p.argv.join(' ')).toContain('-t 8080:80');
+    expect(p.argv.join(' ')).not.toContain('-t none');
   });
 });
