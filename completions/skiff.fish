@@ -746,6 +746,7 @@ complete -c skiff -n '__skiff_path_is \'logs\'' -l until -r -d 'Show logs before
 complete -c skiff -n '__skiff_path_is \'logs\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'network connect\'' -F
 complete -c skiff -n '__skiff_path_is \'network connect\'' -l alias -r -d 'Add network-scoped alias for the container'
+complete -c skiff -n '__skiff_path_is \'network connect\'' -l gw-priority -r -d 'Highest gw-priority provides the default gateway. Accepts positive and negative values.'
 complete -c skiff -n '__skiff_path_is \'network connect\'' -l ip -r -d 'IPv4 address (e.g., "172.30.100.104")'
 complete -c skiff -n '__skiff_path_is \'network connect\'' -s h -l help -d 'Print usage'
 complete -c skiff -n '__skiff_path_is \'network create\'' -F

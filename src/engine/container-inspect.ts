@@ -232,7 +232,7 @@ function inspectNetworkSettings(c: ContainerRecord, dir: string): object {
 function userEndpoint(c: ContainerRecord, e: Endpoint): object {
   return goStruct({
     IPAMConfig: e.requestedIp ? goStruct({ IPv4Address: e.requestedIp }, '*network.EndpointIPAMConfig') : NIL_POINTER,
-    Links: NIL_SLICE, Aliases: e.aliases.length ? e.aliases : NIL_SLICE, MacAddress: e.macAddress, DriverOpts: NIL_MAP, GwPriority: 0,
+    Links: NIL_SLICE, Aliases: e.aliases.length ? e.aliases : NIL_SLICE, MacAddress: e.macAddress, DriverOpts: NIL_MAP, GwPriority: e.gwPriority ?? 0,
     NetworkID: e.networkId, EndpointID: '', Gateway: e.gateway, IPAddress: e.ipAddress, IPPrefixLen: e.prefixLen, IPv6Gateway: '',
     GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [c.name, ...e.aliases, c.id.slice(0, 12)],
   }, '*network.EndpointSettings');

@@ -17,7 +17,7 @@ import { planEmbeddedDns, writeEmbeddedDnsFiles } from './container-network';
 import { monitorFile, tellMonitorDns, tellMonitorNetworks } from '../runtime/monitor-client';
 
 /** --network-alias, --ip, --mac-address (run/create) or connect's --alias and --ip. */
-export interface EndpointRequest { aliases?: string[]; ip?: string; mac?: string }
+export interface EndpointRequest { aliases?: string[]; ip?: string; mac?: string; gwPriority?: number }
 
 /**
  * A new endpoint for `c` on `n`: the address asked for or the lowest free one among every
@@ -33,6 +33,7 @@ export function allocateEndpoint(n: NetworkRecord, c: ContainerRecord, all: read
     networkId: n.id, ipAddress: numberToIp(ip), prefixLen: subnet.prefix, gateway: n.gateway,
     macAddress: req.mac ? parseMac(req.mac) : macForAddress(ip), aliases: [...new Set(req.aliases ?? [])],
     ifname: nextInterfaceName(c.endpoints), ...(req.ip ? { requestedIp: req.ip } : {}),
+    ...(req.gwPriority ? { gwPriority: req.gwPriority } : {}),
   };
 }
 

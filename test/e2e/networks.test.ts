@@ -358,6 +358,30 @@ describe('a network connected to a running container, across its --restart runs 
     expect((await inContainer(c, 'ip -o -4 addr')).stdout).toMatch(/inet 10\.126\.1\.\d+\/24/);
   });
 
+  test('connect --gw-priority: a network with a lower priority does not take the default route, one with a higher does; inspect shows it', async () => {
+    const base = uniqueName('gw');
+    const [na, nm, nz] = ['a', 'm', 'z'].map((x) => `${base}-${x}`);
+    for (const [n, subnet] of [[na, '10.126.4.0/24'], [nm, '10.126.5.0/24'], [nz, '10.126.6.0/24']]) {
+      const r = await skiff(['network', 'create', '--subnet', subnet, n]);
+      expect(r.code, r.stderr).toBe(0);
+      networks.push(n);
+    }
+    const route = async (c: string) => (await inContainer(c, 'ip route | grep ^default; true')).stdout.trim();
+    const c = await started(['--network', nz], LOOP);
+    expect(await route(c)).toMatch(/^default via 10\.126\.6\.1 dev eth0\b/);
+    // first by name, but below the unset 0 of nz: the route stays
+    const low = await skiff(['network', 'connect', '--gw-priority', '-1', na, c]);
+    expect(low.code, low.stderr).toBe(0);
+    expect(await route(c)).toMatch(/^default via 10\.126\.6\.1 dev eth0\b/);
+    const high = await skiff(['network', 'connect', '--gw-priority', '7', nm, c]);
+    expect(high.code, high.stderr).toBe(0);
+    expect(await route(c)).toMatch(/^default via 10\.126\.5\.1 dev eth2\b/);
+    expect(await inspect(c, `{{(index .NetworkSettings.Networks "${na}").GwPriority}} {{(index .NetworkSettings.Networks "${nm}").GwPriority}} {{(index .NetworkSettings.Networks "${nz}").GwPriority}}`)).toBe('-1 7 0');
+    const bad = await skiff(['network', 'connect', '--gw-priority', 'high', na, c]);
+    expect(bad.code).toBe(125);
+    expect(errorLines(bad.stderr)[0]).toMatch(/--gw-priority/);
+  });
+
   test('a user-network container disconnected from its own network while running is not attached to it again', async () => {
     const app = await network();
     const other = await network();

@@ -99,6 +99,17 @@ describe('the default route (Docker\'s gateway endpoint)', () => {
     };
     expect(gatewayNetworkName(endpoints, wayOut)).toBe('Beta');
   });
+  it('goes through the highest --gw-priority first (negative ones after the unset 0), by name among equals', () => {
+    const endpoints = {
+      alpha: { ...e, networkId: 'a', ifname: 'eth0', gwPriority: -1 }, beta: { ...e, networkId: 'b', ifname: 'eth1' },
+      gamma: { ...e, networkId: 'c', ifname: 'eth2' }, zeta: { ...e, networkId: 'z', ifname: 'eth3', gwPriority: 5 },
+      aaa: { ...e, networkId: 'internal', ifname: 'eth4', gwPriority: 100 },
+    };
+    expect(gatewayNetworkName(endpoints, wayOut)).toBe('zeta');
+    const { zeta: _, ...rest } = endpoints;
+    expect(gatewayNetworkName(rest, wayOut)).toBe('beta');
+    expect(gatewayNetworkName({ alpha: endpoints.alpha }, wayOut)).toBe('alpha');
+  });
   it('is none with only internal networks, or none at all', () => {
     expect(gatewayNetworkName({ aaa: { ...e, networkId: 'internal', ifname: 'eth0' } }, wayOut)).toBeUndefined();
     expect(gatewayNetworkName(undefined, wayOut)).toBeUndefined();

@@ -17,6 +17,8 @@ export interface Endpoint {
   ifname: string;
   /** the address was asked for (--ip), not allocated: Docker's IPAMConfig */
   requestedIp?: string;
+  /** `network connect --gw-priority`: the highest gives the default route (0 when unset) */
+  gwPriority?: number;
 }
 
 /** The interface names of a container's endpoints are eth0, eth1...: the first one free. */
@@ -46,12 +48,12 @@ export function attachedNetworkNames(mode: NetworkMode, endpoints: Record<string
 
 /**
  * The network whose gateway carries a container's default route, as Docker picks it (libnetwork's
- * sandbox getGatewayEndpoint over its endpoints in order: every priority is 0 here, so by network
- * name; an --internal network gives its endpoints no gateway): the first by name of those with a
+ * sandbox getGatewayEndpoint over its endpoints in order: the highest --gw-priority, then by
+ * network name; an --internal network gives its endpoints no gateway): the first of those with a
  * way out, or none. Start, connect and disconnect all route by it, so the route moves as Docker's
  * does when that network is disconnected or one before it is connected.
  */
 export function gatewayNetworkName(endpoints: Record<string, Endpoint> | undefined, hasWayOut: (networkId: string) => boolean): string | undefined {
-  return Object.entries(endpoints ?? {}).filter(([, e]) => hasWayOut(e.networkId)).map(([name]) => name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
+  return Object.entries(endpoints ?? {}).filter(([, e]) => hasWayOut(e.networkId))
+    .sort(([a, ea], [b, eb]) => (eb.gwPriority ?? 0) - (ea.gwPriority ?? 0) || (a < b ? -1 : a > b ? 1 : 0))[0]?.[0];
 }
