@@ -73,8 +73,7 @@ int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char
   return 1;
 }
 
-/* ADDR:PORT as a socket address; an empty ADDR is the IPv6 wildcard. 0 or -1. */
-static int socket_address(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len) {
+int port_forward_address(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len) {
   memset(ss, 0, sizeof *ss);
   struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
   struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
@@ -99,7 +98,7 @@ static int socket_address(const char *addr, int port, struct sockaddr_storage *s
 static int bind_rule(const struct port_rule *r, int handoff) {
   struct sockaddr_storage ss;
   socklen_t len;
-  if (socket_address(r->host_ip, r->host_port, &ss, &len) < 0) {
+  if (port_forward_address(r->host_ip, r->host_port, &ss, &len) < 0) {
     errno = EINVAL;
     return -1;
   }
@@ -342,7 +341,7 @@ static struct udp_session *session_for(const struct port_rule *r, const struct s
   }
   struct sockaddr_storage ss;
   socklen_t len;
-  if (socket_address(r->ctr_ip, r->ctr_port, &ss, &len) < 0) return NULL;
+  if (port_forward_address(r->ctr_ip, r->ctr_port, &ss, &len) < 0) return NULL;
   struct udp_session *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -531,18 +530,19 @@ static void __attribute__((noreturn)) forwarder(const struct port_forward *f, in
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) _exit(1);
   the_rules = f;
-  static struct tag rule_tags[MAX_PORT_FORWARDS];
+  static struct tag udp_tags[MAX_PORT_FORWARDS];
   for (int i = 0; i < f->n; i++) {
     const struct port_rule *r = &f->r[i];
-    struct tag *t = &rule_tags[i];
+    struct tag *t = &udp_tags[i];
     if (r->udp) {
       *t = (struct tag){TAG_UDP_HOST, i, NULL};
     } else {
       struct tcp_listener *l = &rule_listeners[i];
       l->fd = r->fd;
-      if (socket_address(r->ctr_ip, r->ctr_port, &l->target, &l->target_len) < 0) _exit(1);
+      if (port_forward_address(r->ctr_ip, r->ctr_port, &l->target, &l->target_len) < 0) _exit(1);
       /* a run before this one may have handed the port off and stopped its listening */
       listen(r->fd, LISTEN_BACKLOG);
+      t = &l->tag;
       *t = (struct tag){TAG_TCP_LISTENER, i, l};
     }
     if (watch(r->fd, t, EPOLLIN) < 0) _exit(1);

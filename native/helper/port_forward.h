@@ -6,6 +6,7 @@
 #define SKIFF_PORT_FORWARD_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define MAX_PORT_FORWARDS 1024
@@ -31,6 +32,10 @@ struct port_forward_proc {
   pid_t pid;
   int pidfd;
 };
+
+/* ADDR:PORT as a socket address; an empty ADDR is the IPv6 wildcard (a rule's host side binds
+ * it dual-stack). 0, or -1 for an address of neither family. */
+int port_forward_address(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len);
 
 /* The spec keys port-forward and port-handoff; 1 when KEY was one. */
 int port_forward_parse_key(struct port_forward *f, const char *key, int nf, char **fields);

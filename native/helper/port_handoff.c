@@ -93,14 +93,13 @@ int port_handoff_install(int sock) {
  * the monitor's socket still listens (the forwarder is forked afresh for each run). */
 static unsigned char covered[MAX_PORT_FORWARDS], unlistened[MAX_PORT_FORWARDS];
 
-/* The families rule R's host socket serves (port_forward.c bind_rule). */
+/* The families rule R's host socket serves (port_forward.c bind_rule: "" is dual-stack). */
 static int rule_families(const struct port_rule *r) {
-  struct in6_addr a6;
-  struct in_addr a4;
+  struct sockaddr_storage ss;
+  socklen_t len;
   if (!r->host_ip[0]) return FAMILY_V4 | FAMILY_V6;
-  if (inet_pton(AF_INET, r->host_ip, &a4) == 1) return FAMILY_V4;
-  if (inet_pton(AF_INET6, r->host_ip, &a6) == 1) return FAMILY_V6;
-  return 0;
+  if (port_forward_address(r->host_ip, r->host_port, &ss, &len) < 0) return 0;
+  return ss.ss_family == AF_INET ? FAMILY_V4 : FAMILY_V6;
 }
 
 /* The one TCP rule publishing container port PORT; -1 for none, or for several (one socket
@@ -131,33 +130,31 @@ static int bind_address_published(const struct sockaddr_storage *ss, const struc
   return inet_pton(AF_INET6, r->ctr_ip, &ctr6) == 1 && IN6_ARE_ADDR_EQUAL(&a->sin6_addr, &ctr6);
 }
 
-/* Where the handed-off socket binds on the host: rule R's address in FAMILY (an IPv4 host
- * address as v4-mapped for a dual-stack IPv6 socket). 0, or -1 when the socket cannot take it. */
+/* Where the handed-off socket binds on the host: rule R's address in FAMILY (the wildcard of
+ * FAMILY for "", an IPv4 host address as v4-mapped for a dual-stack IPv6 socket). 0, or -1 when
+ * the socket cannot take it. */
 static int host_bind_address(const struct port_rule *r, int family, int v6only, struct sockaddr_storage *ss, socklen_t *len) {
-  memset(ss, 0, sizeof *ss);
-  struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-  struct in_addr a4;
-  int is4 = r->host_ip[0] && inet_pton(AF_INET, r->host_ip, &a4) == 1;
-  if (family == AF_INET) {
-    if (r->host_ip[0] && !is4) return -1;
+  if (port_forward_address(r->host_ip, r->host_port, ss, len) < 0) return -1;
+  if (ss->ss_family == family) return 0;
+  if (!r->host_ip[0]) { /* the IPv6 wildcard, wanted as IPv4's */
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    memset(ss, 0, sizeof *ss);
     in4->sin_family = AF_INET;
     in4->sin_port = htons(r->host_port);
-    in4->sin_addr.s_addr = is4 ? a4.s_addr : htonl(INADDR_ANY);
+    in4->sin_addr.s_addr = htonl(INADDR_ANY);
     *len = sizeof *in4;
     return 0;
   }
+  if (family == AF_INET || v6only) return -1; /* an IPv6 host address for an IPv4 socket, or v4 for a v6-only one */
+  struct sockaddr_in v4 = *(struct sockaddr_in *)ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+  memset(ss, 0, sizeof *ss);
   in6->sin6_family = AF_INET6;
-  in6->sin6_port = htons(r->host_port);
+  in6->sin6_port = v4.sin_port;
+  in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
+  memcpy(&in6->sin6_addr.s6_addr[12], &v4.sin_addr, 4);
   *len = sizeof *in6;
-  if (!r->host_ip[0]) return 0; /* in6addr_any */
-  if (is4) {
-    if (v6only) return -1;
-    in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
-    memcpy(&in6->sin6_addr.s6_addr[12], &a4, 4);
-    return 0;
-  }
-  return inet_pton(AF_INET6, r->host_ip, &in6->sin6_addr) == 1 ? 0 : -1;
+  return 0;
 }
 
 /* Where the relay inside the container connects to reach the handed-off socket: the host
